@@ -1,0 +1,304 @@
+/**
+ * The value codec: every value the contract lists becomes bytes and back.
+ *
+ * A value is first turned into a tagged tree made only of arrays, strings, numbers,
+ * booleans, null, undefined and byte strings; cbor-x then writes that tree as CBOR.
+ * The tree step is ours because no library measured here covers the contract alone:
+ * cbor-x renames `__proto__` keys and drops -0, devalue refuses `__proto__` keys and class
+ * instances, v8.serialize drops error properties and costs ~4 µs per small value
+ * (docs/codec.md has the figures). Objects never reach CBOR as maps, so decoding never
+ * assigns a key through a prototype and never runs code.
+ */
+import { Encoder } from "cbor-x";
+import { DeserializationError, SerializationError } from "./errors.js";
+import { errorConstructor } from "./error-classes.js";
+
+const enum Tag {
+  Ref = 0,
+  Array = 1,
+  Object = 2,
+  NegZero = 3,
+  BigInt = 4,
+  Date = 5,
+  RegExp = 6,
+  Map = 7,
+  Set = 8,
+  Buffer = 9,
+  Typed = 10,
+  ArrayBuffer = 11,
+  Error = 12,
+  String16 = 13,
+}
+
+const TYPED = [
+  Int8Array,
+  Uint8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
+  DataView,
+] as const;
+type TypedCtor = (typeof TYPED)[number];
+type Tree = unknown;
+
+const cbor = new Encoder({ useRecords: false, mapsAsObjects: false, tagUint8Array: false });
+
+/** Encodes a value; throws `SerializationError` naming the path of the first unsupported part. */
+export function encode(value: unknown, root = "value"): Uint8Array {
+  const tree = new TreeWriter(root).write(value);
+  return cbor.encode(tree);
+}
+
+/** Decodes bytes made by `encode`; throws `DeserializationError` on anything else. */
+export function decode(bytes: Uint8Array): unknown {
+  let tree: Tree;
+  try {
+    tree = cbor.decode(bytes);
+  } catch (cause) {
+    throw new DeserializationError(`cannot decode ${bytes.byteLength} bytes: ${(cause as Error).message}`, {
+      cause,
+    });
+  }
+  return new TreeReader().read(tree);
+}
+
+class TreeWriter {
+  private readonly seen = new Map<object, number>();
+  private readonly path: (string | number)[] = [];
+  constructor(private readonly root: string) {}
+
+  write(value: unknown): Tree {
+    switch (typeof value) {
+      case "number":
+        return value === 0 && 1 / value < 0 ? [Tag.NegZero] : value;
+      case "string":
+        return value.isWellFormed() ? value : [Tag.String16, stringUnits(value)];
+      case "boolean":
+      case "undefined":
+        return value;
+      case "bigint":
+        return [Tag.BigInt, value.toString()];
+      case "object":
+        return value === null ? null : this.object(value);
+      default:
+        return this.fail(typeof value === "function" ? `function ${value.name || "(anonymous)"}` : String(value));
+    }
+  }
+
+  private object(value: object): Tree {
+    const ref = this.seen.get(value);
+    if (ref !== undefined) return [Tag.Ref, ref];
+    this.seen.set(value, this.seen.size);
+    if (Array.isArray(value)) {
+      const out: Tree[] = [Tag.Array];
+      for (let i = 0; i < value.length; i++) out.push(this.child(i, value[i]));
+      return out;
+    }
+    if (value instanceof Error) return this.error(value);
+    if (value instanceof Date) return [Tag.Date, value.getTime()];
+    if (value instanceof RegExp) return [Tag.RegExp, value.source, value.flags];
+    if (value instanceof Map) {
+      const out: Tree[] = [Tag.Map];
+      let i = 0;
+      for (const [k, v] of value) {
+        out.push(this.child(`<key ${i}>`, k), this.child(`<value ${i}>`, v));
+        i++;
+      }
+      return out;
+    }
+    if (value instanceof Set) {
+      const out: Tree[] = [Tag.Set];
+      let i = 0;
+      for (const v of value) out.push(this.child(`<item ${i++}>`, v));
+      return out;
+    }
+    if (ArrayBuffer.isView(value)) {
+      const bytes = new Uint8Array(value.buffer, value.byteOffset, value.byteLength).slice();
+      if (Buffer.isBuffer(value)) return [Tag.Buffer, bytes];
+      const kind = TYPED.findIndex((C) => value.constructor === C);
+      return kind < 0 ? this.fail(`${value.constructor.name}`) : [Tag.Typed, kind, bytes];
+    }
+    if (value instanceof ArrayBuffer) return [Tag.ArrayBuffer, new Uint8Array(value.slice(0))];
+    if (
+      value instanceof WeakMap ||
+      value instanceof WeakSet ||
+      value instanceof WeakRef ||
+      value instanceof Promise ||
+      value instanceof SharedArrayBuffer
+    ) {
+      return this.fail(value.constructor.name);
+    }
+    const out: Tree[] = [Tag.Object];
+    for (const key of Object.keys(value)) {
+      out.push(key, this.child(key, (value as Record<string, unknown>)[key]));
+    }
+    return out;
+  }
+
+  private error(err: Error): Tree {
+    const props: Tree[] = [];
+    for (const key of Object.keys(err)) {
+      if (key === "name" || key === "message" || key === "stack" || key === "cause" || key === "errors") continue;
+      props.push(key, this.child(key, (err as unknown as Record<string, unknown>)[key]));
+    }
+    const hasCause = "cause" in err;
+    const errors = err instanceof AggregateError && Array.isArray(err.errors) ? err.errors : undefined;
+    return [
+      Tag.Error,
+      String(err.name),
+      String(err.message),
+      typeof err.stack === "string" ? err.stack : undefined,
+      props,
+      hasCause,
+      hasCause ? this.child("cause", err.cause) : undefined,
+      errors === undefined ? undefined : this.child("errors", errors),
+    ];
+  }
+
+  private child(key: string | number, value: unknown): Tree {
+    this.path.push(key);
+    const tree = this.write(value);
+    this.path.pop();
+    return tree;
+  }
+
+  private fail(what: string): never {
+    throw new SerializationError(`cannot send ${formatPath(this.root, this.path)}: ${what} is not supported`);
+  }
+}
+
+class TreeReader {
+  private readonly refs: unknown[] = [];
+
+  read(tree: Tree): unknown {
+    if (!Array.isArray(tree)) return tree instanceof Uint8Array ? this.bad("bare bytes") : tree;
+    switch (tree[0] as Tag) {
+      case Tag.Ref:
+        return this.ref(tree[1]);
+      case Tag.Array: {
+        const out: unknown[] = this.keep(new Array(tree.length - 1));
+        for (let i = 1; i < tree.length; i++) out[i - 1] = this.read(tree[i]);
+        return out;
+      }
+      case Tag.Object: {
+        const out: Record<string, unknown> = this.keep({});
+        for (let i = 1; i < tree.length; i += 2) setOwn(out, String(tree[i]), this.read(tree[i + 1]));
+        return out;
+      }
+      case Tag.NegZero:
+        return -0;
+      case Tag.BigInt:
+        return BigInt(String(tree[1]));
+      case Tag.String16:
+        return unitsString(bytesOf(tree[1]));
+      case Tag.Date:
+        return this.keep(new Date(Number(tree[1])));
+      case Tag.RegExp:
+        return this.keep(new RegExp(String(tree[1]), String(tree[2])));
+      case Tag.Map: {
+        const out = this.keep(new Map());
+        for (let i = 1; i < tree.length; i += 2) out.set(this.read(tree[i]), this.read(tree[i + 1]));
+        return out;
+      }
+      case Tag.Set: {
+        const out = this.keep(new Set());
+        for (let i = 1; i < tree.length; i++) out.add(this.read(tree[i]));
+        return out;
+      }
+      case Tag.Buffer:
+        return this.keep(Buffer.from(copyBytes(tree[1])));
+      case Tag.Typed:
+        return this.keep(typedArray(TYPED[Number(tree[1])], copyBytes(tree[2])));
+      case Tag.ArrayBuffer:
+        return this.keep(copyBytes(tree[1]).buffer);
+      case Tag.Error:
+        return this.error(tree);
+      default:
+        return this.bad(`tag ${String(tree[0])}`);
+    }
+  }
+
+  private error(tree: Tree[]): Error {
+    const [, name, message, stack, props, hasCause, cause, errors] = tree;
+    const Ctor = errorConstructor(String(name));
+    const err = this.keep(Ctor === AggregateError ? new AggregateError([], String(message)) : new Ctor(String(message)));
+    if (err.name !== name) Object.defineProperty(err, "name", { value: String(name), writable: true, configurable: true });
+    Object.defineProperty(err, "stack", { value: stack ?? `${String(name)}: ${String(message)}`, writable: true, configurable: true });
+    const list = props as Tree[];
+    for (let i = 0; i < list.length; i += 2) setOwn(err as unknown as Record<string, unknown>, String(list[i]), this.read(list[i + 1]));
+    if (hasCause === true) Object.defineProperty(err, "cause", { value: this.read(cause), writable: true, configurable: true });
+    if (errors !== undefined) Object.defineProperty(err, "errors", { value: this.read(errors), writable: true, configurable: true });
+    return err;
+  }
+
+  private keep<T>(value: T): T {
+    this.refs.push(value);
+    return value;
+  }
+
+  private ref(id: unknown): unknown {
+    if (typeof id !== "number" || id >= this.refs.length) return this.bad(`reference ${String(id)}`);
+    return this.refs[id];
+  }
+
+  private bad(what: string): never {
+    throw new DeserializationError(`malformed payload: unexpected ${what}`);
+  }
+}
+
+/** Assigns an own data property, so that `__proto__` stays a plain key. */
+function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === "__proto__") {
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    target[key] = value;
+  }
+}
+
+function bytesOf(value: unknown): Uint8Array {
+  if (value instanceof Uint8Array) return value;
+  throw new DeserializationError("malformed payload: expected bytes");
+}
+
+/** A fresh, aligned copy: decoded byte strings may be views into the input buffer. */
+function copyBytes(value: unknown): Uint8Array {
+  return new Uint8Array(bytesOf(value));
+}
+
+function typedArray(Ctor: TypedCtor | undefined, bytes: Uint8Array): ArrayBufferView {
+  if (Ctor === undefined) throw new DeserializationError("malformed payload: unknown typed array kind");
+  if (Ctor === DataView) return new DataView(bytes.buffer);
+  const per = (Ctor as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
+  return new (Ctor as Int8ArrayConstructor)(bytes.buffer, 0, bytes.byteLength / per);
+}
+
+function stringUnits(value: string): Uint8Array {
+  const units = new Uint16Array(value.length);
+  for (let i = 0; i < value.length; i++) units[i] = value.charCodeAt(i);
+  return new Uint8Array(units.buffer);
+}
+
+function unitsString(bytes: Uint8Array): string {
+  const units = new Uint16Array(copyBytes(bytes).buffer);
+  let out = "";
+  for (const unit of units) out += String.fromCharCode(unit);
+  return out;
+}
+
+/** `args[1].callback`, `value.list[3]`, `args[0].<key 2>`. */
+export function formatPath(root: string, path: readonly (string | number)[]): string {
+  let out = root;
+  for (const part of path) {
+    if (typeof part === "number") out += `[${part}]`;
+    else if (/^[A-Za-z_$][\w$]*$/.test(part)) out += `.${part}`;
+    else if (part.startsWith("<")) out += `.${part}`;
+    else out += `[${JSON.stringify(part)}]`;
+  }
+  return out;
+}

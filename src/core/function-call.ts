@@ -1,0 +1,99 @@
+/** `FunctionCall`: a handle to a spawned call, and `gather`. */
+import { type CallRecord, callRecords } from "./call-record.js";
+import { decode } from "./codec.js";
+import { InvalidError, NotFoundError, TimeoutError, describe } from "./errors.js";
+import { outcomeError, unwrap } from "./outcome.js";
+import type { Provider } from "./provider.js";
+
+export interface FromIdOptions {
+  provider?: Provider;
+  isGenerator?: boolean;
+}
+
+export interface GetOptions {
+  /** No value: wait as long as it takes. `0`: poll once. */
+  timeoutMs?: number;
+}
+
+export class FunctionCall<R = unknown> {
+  /** The id; the same string as `functionCallId`. */
+  readonly objectId: string;
+
+  /** @internal use `Function_.spawn` or `FunctionCall.fromId`. */
+  constructor(functionCallId: string) {
+    if (typeof functionCallId !== "string" || !/^fc-[\w-]{1,80}$/.test(functionCallId)) {
+      throw new InvalidError(`FunctionCall: invalid call id ${describe(functionCallId)}`);
+    }
+    this.objectId = functionCallId;
+  }
+
+  /** A lazy handle: nothing is looked up until `get`. */
+  static fromId<R = unknown>(functionCallId: string, _options?: FromIdOptions): FunctionCall<R> {
+    return new FunctionCall<R>(functionCallId);
+  }
+
+  get functionCallId(): string {
+    return this.objectId;
+  }
+
+  /** Resolves with the result; rejects with the call's error, or `TimeoutError` at the deadline. */
+  async get(options: GetOptions = {}): Promise<R> {
+    const timeoutMs = checkTimeout(options);
+    const record = this.record();
+    if (record.isGenerator) throw new InvalidError(`call ${this.objectId} is a generator call: read it with getGen()`);
+    const deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + timeoutMs;
+    while (record.outcome === undefined) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new TimeoutError(`call ${this.objectId} is still running after ${timeoutMs} ms`);
+      await record.changed(Number.isFinite(left) ? left : undefined);
+    }
+    return unwrap(record.functionName, record.outcome) as R;
+  }
+
+  /** For a spawned generator call: every value it yields, from the first, as produced. */
+  async *getGen(): AsyncGenerator<R, void, undefined> {
+    const record = this.record();
+    if (!record.isGenerator) throw new InvalidError(`call ${this.objectId} is not a generator call: read it with get()`);
+    let next = 0;
+    for (;;) {
+      while (next < record.chunks.length) yield decode(record.chunks[next++] as Uint8Array) as R;
+      const outcome = record.outcome;
+      if (outcome !== undefined && next >= record.chunks.length) {
+        if (outcome.status !== "SUCCESS") throw outcomeError(record.functionName, outcome);
+        return;
+      }
+      await record.changed();
+    }
+  }
+
+  private record(): CallRecord {
+    const record = callRecords.get(this.objectId);
+    if (record === undefined) {
+      throw new NotFoundError(
+        `call ${this.objectId} is not known to this process; calls of an ephemeral app live only in the process that made them`,
+      );
+    }
+    return record;
+  }
+}
+
+function checkTimeout(options: GetOptions): number | undefined {
+  if (options === null || typeof options !== "object") {
+    throw new InvalidError(`get: options must be an object, got ${describe(options)}`);
+  }
+  const { timeoutMs } = options;
+  if (timeoutMs !== undefined && (typeof timeoutMs !== "number" || !(timeoutMs >= 0))) {
+    throw new InvalidError(`get: timeoutMs must be a number ≥ 0, got ${describe(timeoutMs)}`);
+  }
+  return timeoutMs;
+}
+
+/** Results in argument order, or the first failure to occur; the other calls go on running. */
+export async function gather<T extends readonly FunctionCall<unknown>[]>(
+  ...calls: T
+): Promise<{ -readonly [K in keyof T]: T[K] extends FunctionCall<infer R> ? R : never }> {
+  calls.forEach((call, i) => {
+    if (!(call instanceof FunctionCall)) throw new InvalidError(`gather: argument ${i} is not a FunctionCall, got ${describe(call)}`);
+  });
+  return (await Promise.all(calls.map((call) => call.get()))) as never;
+}

@@ -1,0 +1,265 @@
+/** `Function_` (also exported as `Function`): a handle to one function, defined here or by name. */
+import type { App } from "./app.js";
+import { Attempts, type Pending } from "./attempts.js";
+import { CallRecord, callRecords } from "./call-record.js";
+import { decode, encode } from "./codec.js";
+import { currentInput } from "./context.js";
+import { ExecutionError, InvalidError, NotFoundError, describe } from "./errors.js";
+import { FunctionCall } from "./function-call.js";
+import { newCallId, newInputId } from "./ids.js";
+import { type MapOptions, type Target, runMap, splitMapArgs, zip } from "./map.js";
+import { NAME_PATTERN } from "./options.js";
+import { outcomeError, unwrap } from "./outcome.js";
+import type { FunctionSpec, Outcome, Provider } from "./provider.js";
+import { findApp } from "./registry.js";
+import { markStarted, trackUnconsumed } from "./unconsumed.js";
+
+// biome-ignore lint/suspicious/noExplicitAny: user functions take and return anything
+export type AnyFunction = (...args: any[]) => any;
+export type ResultOf<F extends AnyFunction> = Awaited<ReturnType<F>>;
+export type YieldOf<F extends AnyFunction> =
+  ReturnType<F> extends AsyncIterable<infer Y> ? Y : ReturnType<F> extends Iterable<infer Y> ? Y : never;
+type ArgsIterable<T> = Iterable<T> | AsyncIterable<T>;
+
+export interface FromNameOptions {
+  environment?: string;
+  provider?: Provider;
+}
+
+export interface ForEachOptions {
+  kwargs?: Record<string, unknown>;
+  /** @default false: rejects with the first failure. */
+  ignoreExceptions?: boolean;
+}
+
+/** What a definition gives its handle; `fromName` handles get it on hydration. */
+export interface Definition<F extends AnyFunction> {
+  readonly app: App;
+  readonly raw: F;
+  readonly spec: FunctionSpec;
+}
+
+export class Function_<F extends AnyFunction = AnyFunction> {
+  readonly appName: string;
+  readonly name: string;
+  readonly #environment: string;
+  readonly #provider: Provider | undefined;
+  #definition: Definition<F> | undefined;
+  readonly #fromName: boolean;
+
+  /** @internal use `app.function` or `Function_.fromName`. */
+  constructor(appName: string, name: string, environment: string, definition?: Definition<F>, provider?: Provider) {
+    this.appName = appName;
+    this.name = name;
+    this.#environment = environment;
+    this.#definition = definition;
+    this.#provider = provider;
+    this.#fromName = definition === undefined;
+  }
+
+  /** A lazy handle: no I/O now; a missing app or function throws `NotFoundError` at first use. */
+  static fromName<F extends AnyFunction = AnyFunction>(appName: string, name: string, options: FromNameOptions = {}): Function_<F> {
+    if (typeof appName !== "string" || !/^[a-z][a-z0-9-]{0,39}$/.test(appName)) {
+      throw new InvalidError(`Function.fromName: invalid app name ${describe(appName)}`);
+    }
+    if (typeof name !== "string" || !NAME_PATTERN.test(name)) {
+      throw new InvalidError(`Function.fromName: invalid function name ${describe(name)}; it must match ${NAME_PATTERN}`);
+    }
+    return new Function_<F>(appName, name, options.environment ?? "main", undefined, options.provider);
+  }
+
+  /** Eager: resolves the function or rejects with `NotFoundError`. */
+  static async lookup<F extends AnyFunction = AnyFunction>(appName: string, name: string, options?: FromNameOptions): Promise<Function_<F>> {
+    return Function_.fromName<F>(appName, name, options).hydrate();
+  }
+
+  get isGenerator(): boolean {
+    return this.#definition?.spec.isGenerator ?? false;
+  }
+
+  /** Resolves the handle now; returns `this`. */
+  async hydrate(): Promise<this> {
+    this.#bind();
+    return this;
+  }
+
+  /** Runs one input remotely and resolves with its result. */
+  async remote(...args: Parameters<F>): Promise<ResultOf<F>> {
+    const target = this.#target();
+    this.#check(target.spec, "remote");
+    const outcome = await runOne(target, args, undefined);
+    return unwrap(this.name, outcome) as ResultOf<F>;
+  }
+
+  /** Generator functions only: yields each value as soon as the remote side yields it. */
+  async *remoteGen(...args: Parameters<F>): AsyncGenerator<YieldOf<F>, void, undefined> {
+    const target = this.#target();
+    if (!target.spec.isGenerator) {
+      throw new InvalidError(`function ${JSON.stringify(this.name)} is not a generator: call it with remote()`);
+    }
+    const chunks: Uint8Array[] = [];
+    let done: Outcome | undefined;
+    let wake: (() => void) | undefined;
+    const notify = () => {
+      wake?.();
+      wake = undefined;
+    };
+    const { attempts } = start(target, args, {
+      settle: (_, o) => ((done = o), notify()),
+      chunk: (_, v) => (chunks.push(v), notify()),
+    });
+    try {
+      for (;;) {
+        while (chunks.length > 0) yield decode(chunks.shift() as Uint8Array) as YieldOf<F>;
+        if (done !== undefined) {
+          if (done.status !== "SUCCESS") throw outcomeError(this.name, done);
+          return;
+        }
+        await new Promise<void>((r) => (wake = r));
+      }
+    } finally {
+      attempts.abortAll();
+    }
+  }
+
+  /** Calls the original function in this process. */
+  local(...args: Parameters<F>): ReturnType<F> {
+    return this.getRawF()(...args);
+  }
+
+  /** Queues one input and resolves with its `FunctionCall` once queued. */
+  async spawn(...args: Parameters<F>): Promise<FunctionCall<ResultOf<F>>> {
+    const target = this.#target();
+    if (target.spec.options.web) throw webMisuse(this.name, "spawn");
+    const callId = newCallId();
+    const record = new CallRecord(callId, this.name, target.spec.isGenerator);
+    callRecords.set(callId, record);
+    const { attempts } = start(
+      target,
+      args,
+      { settle: (_, o) => record.complete(o), chunk: (_, v) => record.pushChunk(v) },
+      callId,
+    );
+    record.abort = () => attempts.abortAll();
+    return new FunctionCall(callId);
+  }
+
+  /** A lazy `AsyncIterable` of results; nothing is sent until iteration starts. */
+  map(...args: [...iterables: ArgsIterable<unknown>[], options: MapOptions] | ArgsIterable<unknown>[]): AsyncIterable<ResultOf<F>> {
+    return this.#lazyMap("map", () => {
+      const { iterables, options } = splitMapArgs("map", args);
+      return { ...zip(iterables), options };
+    });
+  }
+
+  /** Like `map`, each item an argument tuple. */
+  starmap(iterable: ArgsIterable<Parameters<F>>, options: MapOptions = {}): AsyncIterable<ResultOf<F>> {
+    return this.#lazyMap("starmap", () => {
+      const { options: checked } = splitMapArgs("starmap", [[], options]);
+      const { source, isSync } = zip([iterable]);
+      const unwrapTuple = (step: IteratorResult<unknown[]>) => {
+        if (step.done) return step;
+        const tuple = step.value[0];
+        if (!Array.isArray(tuple)) throw new InvalidError(`starmap: each item must be an argument array, got ${describe(tuple)}`);
+        return { done: false, value: tuple } as IteratorResult<unknown[]>;
+      };
+      const tuples = isSync
+        ? { next: () => unwrapTuple((source as Iterator<unknown[]>).next()), return: (source as Iterator<unknown[]>).return?.bind(source) }
+        : {
+            next: async () => unwrapTuple(await (source as AsyncIterator<unknown[]>).next()),
+            return: (source as AsyncIterator<unknown[]>).return?.bind(source),
+          };
+      return { source: tuples as Iterator<unknown[]>, isSync, options: checked };
+    });
+  }
+
+  /** Runs every input and discards results. */
+  async forEach(...args: [...iterables: ArgsIterable<unknown>[], options: ForEachOptions] | ArgsIterable<unknown>[]): Promise<void> {
+    const { iterables, options } = splitMapArgs("forEach", args);
+    const { ignoreExceptions, ...rest } = options as MapOptions & ForEachOptions;
+    const mapOptions: MapOptions = { ...rest, returnExceptions: ignoreExceptions === true, orderOutputs: false };
+    for await (const _ of this.map(...iterables, mapOptions)) {
+      // results are discarded
+    }
+  }
+
+  /** The original function. */
+  getRawF(): F {
+    if (this.#fromName || this.#definition === undefined) {
+      throw new ExecutionError(
+        `function ${JSON.stringify(this.name)} of app ${JSON.stringify(this.appName)} has no definition in this handle: it was looked up by name`,
+      );
+    }
+    return this.#definition.raw;
+  }
+
+  #lazyMap(
+    method: string,
+    prepare: () => { source: AsyncIterator<unknown[]> | Iterator<unknown[]>; isSync: boolean; options: MapOptions },
+  ): AsyncIterable<ResultOf<F>> {
+    const iterable = {
+      [Symbol.asyncIterator]: () => {
+        markStarted(marker);
+        return (async function* (self: Function_<F>) {
+          const { source, isSync, options } = prepare();
+          const target = () => {
+            const t = self.#target();
+            self.#check(t.spec, method);
+            return Promise.resolve(t);
+          };
+          yield* runMap(target, source, isSync, options) as AsyncGenerator<ResultOf<F>>;
+        })(this);
+      },
+    };
+    const marker = trackUnconsumed(iterable, `${method}() of function ${JSON.stringify(this.name)}`);
+    return iterable;
+  }
+
+  #bind(): Definition<F> {
+    if (this.#definition === undefined) {
+      const app = findApp(this.appName, this.#environment);
+      if (app === undefined) {
+        throw new NotFoundError(
+          `app ${JSON.stringify(this.appName)} (environment ${JSON.stringify(this.#environment)}) is not defined in this process`,
+        );
+      }
+      const fn = app.functionByName(this.name);
+      if (fn === undefined) throw new NotFoundError(`app ${JSON.stringify(this.appName)} has no function ${JSON.stringify(this.name)}`);
+      this.#definition = fn.#bind() as unknown as Definition<F>;
+    }
+    return this.#definition;
+  }
+
+  #target(): Target {
+    const def = this.#bind();
+    return { spec: def.spec, provider: this.#provider ?? def.app.provider, parentInputId: currentInput()?.inputId };
+  }
+
+  #check(spec: FunctionSpec, method: string): void {
+    if (spec.options.web) throw webMisuse(this.name, method);
+    if (spec.isGenerator) {
+      throw new InvalidError(`function ${JSON.stringify(this.name)} is a generator: ${method}() is not allowed, use remoteGen()`);
+    }
+  }
+}
+
+function webMisuse(name: string, method: string): InvalidError {
+  return new InvalidError(`function ${JSON.stringify(name)} is a web endpoint: call it over HTTP (getWebUrl()), not with ${method}()`);
+}
+
+/** Submits one input and resolves with its final outcome. */
+function runOne(target: Target, args: unknown[], callId: string | undefined): Promise<Outcome> {
+  return new Promise((resolve) => start(target, args, { settle: (_, o) => resolve(o) }, callId));
+}
+
+function start(
+  target: Target,
+  args: unknown[],
+  handlers: { settle(input: Pending, o: Outcome): void; chunk?(input: Pending, v: Uint8Array): void },
+  callId = newCallId(),
+): { attempts: Attempts } {
+  const bytes = encode(args, "args");
+  const attempts = new Attempts(target.provider, target.spec, handlers);
+  attempts.submit([{ inputId: newInputId(), callId, attempt: 1, args: bytes, index: 0, parentInputId: target.parentInputId }]);
+  return { attempts };
+}

@@ -1,0 +1,276 @@
+/**
+ * The parent's side of one local container: forks it, sends it batches, turns its
+ * reports into outcomes, enforces `timeoutMs`, and accounts for every input it held
+ * when it dies.
+ */
+import { type ChildProcess, fork } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { newTaskId } from "../../core/ids.js";
+import type { FunctionSpec, Input, Outcome, OutcomeSink } from "../../core/provider.js";
+import { ENV, type FromContainer, type OutMessage, REPORT_WINDOW_MS, Status } from "./protocol.js";
+
+export interface Job {
+  input: Input;
+  sink: OutcomeSink;
+  /** The container must announce this input's start (it was rescheduled after a lost container). */
+  announce: boolean;
+}
+
+export interface ContainerEvents {
+  ready(c: Container): void;
+  /** Some inputs finished: the pool may send more. */
+  drained(c: Container, busyMs: number, count: number): void;
+  /** The container is gone; `reschedule` are inputs it held that must run elsewhere, attempt unchanged. */
+  exited(c: Container, reschedule: Job[]): void;
+}
+
+const RUNTIME = fileURLToPath(new URL("./runtime.js", import.meta.url));
+/** How long a timed-out input gets to honour its aborted signal before its container is killed. */
+const ABORT_GRACE_MS = 500;
+
+export class Container {
+  readonly taskId = newTaskId();
+  readonly held = new Map<string, Job>();
+  ready = false;
+  /** Set when the module could not be imported: the pool fails queued inputs with it. */
+  initFailure: Omit<Outcome, "inputId" | "attempt"> | undefined;
+  private readonly child: ChildProcess;
+  private running = new Map<string, number>();
+  private precise = false;
+  private lastReport = Date.now();
+  private watchdog: NodeJS.Timeout | undefined;
+  private killing: string | undefined;
+  private stderrTail = "";
+  private gone = false;
+
+  constructor(
+    private readonly spec: FunctionSpec,
+    private readonly events: ContainerEvents,
+    execArgv: string[],
+  ) {
+    this.child = fork(RUNTIME, [], {
+      execArgv,
+      serialization: "advanced",
+      stdio: ["ignore", "inherit", "pipe", "ipc"],
+      env: {
+        ...process.env,
+        ...spec.options.env,
+        [ENV.taskId]: this.taskId,
+        [ENV.module]: spec.module,
+        [ENV.app]: spec.app,
+        [ENV.environment]: spec.environment,
+        [ENV.fn]: spec.name,
+        FAASADE_MAX_INPUTS: String(spec.options.maxInputs),
+      },
+    });
+    this.child.stderr?.on("data", (chunk: Buffer) => {
+      process.stderr.write(chunk);
+      this.stderrTail = (this.stderrTail + chunk.toString()).slice(-4000);
+    });
+    this.child.on("message", (m: FromContainer) => this.onMessage(m));
+    // "close" comes after the last message, so results sent from the container's exit handler count.
+    this.child.on("close", (code, signal) => this.onExit(code, signal));
+    this.child.on("error", () => {}); // reported through "close"
+  }
+
+  get load(): number {
+    return this.held.size;
+  }
+
+  send(jobs: Job[]): void {
+    const ids: string[] = [];
+    const calls: string[] = [];
+    const attempts: number[] = [];
+    const parents: (string | null)[] = [];
+    const announce: number[] = [];
+    const lens: number[] = [];
+    const data: Uint8Array[] = [];
+    for (const job of jobs) {
+      const { input } = job;
+      this.held.set(input.inputId, job);
+      ids.push(input.inputId);
+      calls.push(input.callId);
+      attempts.push(input.attempt);
+      parents.push(input.parentInputId ?? null);
+      announce.push(job.announce ? 1 : 0);
+      lens.push(input.args.byteLength);
+      data.push(input.args);
+    }
+    if (this.held.size === jobs.length) {
+      this.setRef(true);
+      this.lastReport = Date.now();
+      this.precise = false;
+      this.running.clear();
+    }
+    this.child.send({ t: "run", ids, calls, attempts, parents, announce, lens, data: Buffer.concat(data) });
+    this.arm();
+  }
+
+  /** Drops queued inputs, aborts running ones; no outcome follows for them. */
+  abort(ids: string[]): void {
+    const mine = ids.filter((id) => this.held.delete(id));
+    if (mine.length === 0) return;
+    if (!this.gone) this.child.send({ t: "abort", ids: mine });
+    if (this.held.size === 0) this.idle();
+  }
+
+  kill(): void {
+    if (!this.gone) this.child.kill("SIGKILL");
+  }
+
+  private onMessage(m: FromContainer): void {
+    switch (m.t) {
+      case "ready":
+        this.ready = true;
+        if (this.held.size === 0) this.idle();
+        this.events.ready(this);
+        return;
+      case "out":
+        this.precise = m.precise;
+        this.running = new Map(m.running);
+        this.lastReport = Date.now();
+        this.deliver(m);
+        this.arm();
+        return;
+      case "chunk": {
+        const job = this.held.get(m.id);
+        job?.sink.chunk(m.id, job.input.attempt, m.data);
+        return;
+      }
+      case "init-failed":
+        this.initFailure = { status: "INIT_FAILURE", message: m.message, error: m.error };
+        this.failAll(this.initFailure);
+        return;
+      case "exit":
+        this.deliver(m);
+        for (const [id] of m.running) {
+          this.fail(id, `container exited with code ${m.code} while running this input`);
+        }
+        return;
+    }
+  }
+
+  private deliver(m: Pick<OutMessage, "ids" | "st" | "lens" | "data" | "busyMs">): void {
+    let offset = 0;
+    let count = 0;
+    for (let i = 0; i < m.ids.length; i++) {
+      const id = m.ids[i] as string;
+      const len = m.lens[i] as number;
+      const bytes = m.data.subarray(offset, offset + len);
+      offset += len;
+      const job = this.held.get(id);
+      if (job === undefined) continue;
+      this.held.delete(id);
+      count++;
+      const st = m.st[i] as Status;
+      const base = { inputId: id, attempt: job.input.attempt, taskId: this.taskId };
+      job.sink.outcome(
+        st === Status.Success
+          ? { ...base, status: "SUCCESS", value: bytes }
+          : { ...base, status: "FAILURE", error: bytes, userError: st === Status.UserError },
+      );
+    }
+    if (this.killing !== undefined && !this.held.has(this.killing)) this.killing = undefined;
+    if (this.held.size === 0) this.idle();
+    if (count > 0) this.events.drained(this, m.busyMs, count);
+  }
+
+  private fail(id: string, message: string, status: Outcome["status"] = "FAILURE"): void {
+    const job = this.held.get(id);
+    if (job === undefined) return;
+    this.held.delete(id);
+    job.sink.outcome({ inputId: id, attempt: job.input.attempt, status, message, taskId: this.taskId });
+  }
+
+  private failAll(outcome: Omit<Outcome, "inputId" | "attempt">): void {
+    for (const [id, job] of [...this.held]) {
+      this.held.delete(id);
+      job.sink.outcome({ ...outcome, inputId: id, attempt: job.input.attempt, taskId: this.taskId });
+    }
+  }
+
+  /** One timer per container, set to the earliest moment an input it holds can have run past `timeoutMs`. */
+  private arm(): void {
+    if (this.watchdog) clearTimeout(this.watchdog);
+    this.watchdog = undefined;
+    if (this.held.size === 0 || this.killing !== undefined || this.gone) return;
+    const timeoutMs = this.spec.options.timeoutMs;
+    let deadline: number;
+    let blame: string | undefined;
+    if (this.precise) {
+      if (this.running.size === 0) return; // it reports before it starts anything
+      deadline = Number.POSITIVE_INFINITY;
+      for (const [id, at] of this.running) {
+        if (this.held.has(id) && at + timeoutMs < deadline) {
+          deadline = at + timeoutMs;
+          blame = id;
+        }
+      }
+      if (blame === undefined) return;
+    } else {
+      // Every input started since the last report started within REPORT_WINDOW_MS of it.
+      deadline = this.lastReport + REPORT_WINDOW_MS + timeoutMs;
+    }
+    this.watchdog = setTimeout(() => this.onDeadline(blame), Math.max(0, deadline - Date.now()));
+    this.watchdog.unref();
+  }
+
+  private onDeadline(blame: string | undefined): void {
+    if (blame === undefined) {
+      // An input ran past its timeout, but which one is unknown: kill, and run them all
+      // again, each announced, so that the next run names the culprit. No attempt is used.
+      this.kill();
+      return;
+    }
+    this.fail(blame, `function ${JSON.stringify(this.spec.name)} timed out after ${this.spec.options.timeoutMs} ms`, "TIMEOUT");
+    this.killing = blame;
+    if (!this.gone) this.child.send({ t: "abort", ids: [blame] });
+    // Sync code cannot see its signal: if the input does not settle, the container goes.
+    const grace = setTimeout(() => {
+      if (this.killing === blame) this.kill();
+    }, ABORT_GRACE_MS);
+    grace.unref();
+    // The timed-out input is no longer held, so its late result is ignored; watch that it ends.
+    this.held.set(blame, { input: { inputId: blame, callId: "", attempt: -1, args: new Uint8Array() }, sink: NULL_SINK, announce: false });
+  }
+
+  private onExit(code: number | null, signal: NodeJS.Signals | null): void {
+    this.gone = true;
+    if (this.watchdog) clearTimeout(this.watchdog);
+    const oom = /heap out of memory|Allocation failed/i.test(this.stderrTail);
+    const why = oom ? "container ran out of memory" : `container exited (${signal ?? `code ${code}`})`;
+    const reschedule: Job[] = [];
+    for (const [id, job] of this.held) {
+      if (job.sink === NULL_SINK) continue;
+      // Known to be running: that attempt fails. Not started, or unknown: it runs again, announced.
+      if (this.precise && this.running.has(id) && this.killing === undefined) {
+        job.sink.outcome({ inputId: id, attempt: job.input.attempt, status: "FAILURE", message: why, taskId: this.taskId });
+      } else {
+        reschedule.push({ ...job, announce: true });
+      }
+    }
+    this.held.clear();
+    this.setRef(false);
+    this.events.exited(this, reschedule);
+  }
+
+  private idle(): void {
+    this.setRef(false);
+    if (this.watchdog) clearTimeout(this.watchdog);
+    this.watchdog = undefined;
+  }
+
+  /** A busy container keeps the caller's process alive; an idle one never does. */
+  private setRef(on: boolean): void {
+    const channel = this.child.channel as { ref?: () => void; unref?: () => void } | undefined;
+    if (on) {
+      this.child.ref();
+      channel?.ref?.();
+    } else {
+      this.child.unref();
+      channel?.unref?.();
+    }
+  }
+}
+
+const NULL_SINK: OutcomeSink = { outcome() {}, chunk() {} };

@@ -1,0 +1,81 @@
+/**
+ * @module
+ * The local provider: containers are OS processes on this machine, one pool per function.
+ */
+import { availableParallelism } from "node:os";
+import { createRequire } from "node:module";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { InvalidError, describe } from "../../core/errors.js";
+import type { FunctionSpec, Input, OutcomeSink, Provider } from "../../core/provider.js";
+import { Pool } from "./pool.js";
+
+export interface LocalOptions {
+  /**
+   * Containers per function when the function sets no `maxContainers`.
+   * @default os.availableParallelism()
+   */
+  maxContainers?: number;
+  /** Extra Node.js flags for every container (e.g. `["--enable-source-maps"]`). @default [] */
+  execArgv?: string[];
+}
+
+const PROVIDER_NAME = "local";
+
+export function local(options: LocalOptions = {}): Provider {
+  if (options === null || typeof options !== "object") {
+    throw new InvalidError(`local: options must be an object, got ${describe(options)}`);
+  }
+  const { maxContainers = availableParallelism(), execArgv = [] } = options;
+  if (!Number.isInteger(maxContainers) || maxContainers < 1) {
+    throw new InvalidError(`local: maxContainers must be an integer ≥ 1, got ${describe(maxContainers)}`);
+  }
+  if (!Array.isArray(execArgv) || execArgv.some((a) => typeof a !== "string")) {
+    throw new InvalidError(`local: execArgv must be an array of strings, got ${describe(execArgv)}`);
+  }
+  const pools = new Map<string, Pool>();
+  const poolOf = (fn: FunctionSpec): Pool => {
+    const key = `${fn.environment}/${fn.app}/${fn.name}`;
+    let pool = pools.get(key);
+    if (pool === undefined || pool.spec !== fn) {
+      void pool?.close();
+      pool = new Pool(fn, {
+        maxContainers: fn.options.maxContainers ?? maxContainers,
+        execArgv: [...containerFlags(fn), ...execArgv],
+      });
+      pools.set(key, pool);
+    }
+    return pool;
+  };
+  return {
+    name: PROVIDER_NAME,
+    submit(fn: FunctionSpec, inputs: readonly Input[], sink: OutcomeSink): void {
+      poolOf(fn).submit(inputs, sink);
+    },
+    abort(fn: FunctionSpec, inputIds: readonly string[]): void {
+      pools.get(`${fn.environment}/${fn.app}/${fn.name}`)?.abort(inputIds);
+    },
+    async close(): Promise<void> {
+      await Promise.all([...pools.values()].map((p) => p.close()));
+      pools.clear();
+    },
+  };
+}
+
+/** Node flags a container needs: a heap limit from `memoryMb`, and tsx for TypeScript modules. */
+function containerFlags(fn: FunctionSpec): string[] {
+  const flags: string[] = [];
+  if (fn.options.memoryMb !== undefined) flags.push(`--max-old-space-size=${fn.options.memoryMb}`);
+  if (/\.(c|m)?tsx?$/.test(new URL(fn.module).pathname)) flags.push("--import", tsxLoader(fn.module));
+  return flags;
+}
+
+function tsxLoader(moduleUrl: string): string {
+  for (const base of [moduleUrl, import.meta.url]) {
+    try {
+      return pathToFileURL(createRequire(fileURLToPath(base)).resolve("tsx/esm")).href;
+    } catch {
+      // try the next place
+    }
+  }
+  throw new InvalidError(`function module ${moduleUrl} is TypeScript: install tsx (npm i -D tsx) to run it in containers`);
+}

@@ -1,0 +1,150 @@
+/**
+ * The container pool of one function: a queue of inputs, containers that scale up under
+ * backlog (one starting at a time) and down after `scaledownWindowMs` idle, and dispatch
+ * that keeps each container about PREFETCH_MS of expected work ahead.
+ */
+import type { FunctionSpec, Input, Outcome, OutcomeSink } from "../../core/provider.js";
+import { Container, type Job } from "./container.js";
+
+/** Work queued ahead of each container, by measured run time (ms). */
+const PREFETCH_MS = 50;
+/** Most inputs in one message to a container. */
+const MAX_BATCH = 512;
+
+export interface PoolOptions {
+  maxContainers: number;
+  execArgv: string[];
+}
+
+export class Pool {
+  private readonly queue: Job[] = [];
+  private head = 0;
+  private readonly containers = new Set<Container>();
+  private starting = 0;
+  private estimateMs = 1;
+  private scheduled = false;
+  private readonly idleTimers = new Map<Container, NodeJS.Timeout>();
+  private closed = false;
+
+  constructor(
+    readonly spec: FunctionSpec,
+    private readonly options: PoolOptions,
+  ) {}
+
+  submit(inputs: readonly Input[], sink: OutcomeSink): void {
+    for (const input of inputs) this.queue.push({ input, sink, announce: false });
+    // A lone call goes out at once; while busy, submissions of one tick share a message.
+    if (this.inFlight() === 0) this.dispatch();
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => {
+        this.scheduled = false;
+        this.dispatch();
+      });
+    }
+  }
+
+  abort(ids: readonly string[]): void {
+    const drop = new Set(ids);
+    let kept = 0;
+    for (let i = this.head; i < this.queue.length; i++) {
+      const job = this.queue[i] as Job;
+      if (!drop.has(job.input.inputId)) this.queue[this.head + kept++] = job;
+    }
+    this.queue.length = this.head + kept;
+    for (const c of this.containers) c.abort(ids as string[]);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const t of this.idleTimers.values()) clearTimeout(t);
+    for (const c of this.containers) c.kill();
+    this.containers.clear();
+  }
+
+  private get backlog(): number {
+    return this.queue.length - this.head;
+  }
+
+  private inFlight(): number {
+    let n = 0;
+    for (const c of this.containers) n += c.load;
+    return n;
+  }
+
+  private depth(): number {
+    const perInput = Math.max(1, Math.min(MAX_BATCH, Math.ceil(PREFETCH_MS / this.estimateMs)));
+    return perInput * this.spec.options.maxInputs;
+  }
+
+  private dispatch(): void {
+    if (this.closed) return;
+    const depth = this.depth();
+    for (const c of this.containers) {
+      if (this.backlog === 0) break;
+      if (!c.ready || c.load >= depth) continue;
+      const n = Math.min(depth - c.load, this.backlog, MAX_BATCH);
+      const jobs = this.queue.slice(this.head, this.head + n);
+      this.head += n;
+      this.cancelIdle(c);
+      c.send(jobs);
+    }
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue.splice(0, this.head);
+      this.head = 0;
+    }
+    if (this.backlog > 0) this.scaleUp();
+  }
+
+  private scaleUp(): void {
+    const max = this.options.maxContainers;
+    // Start a spare only once the previous one is ready: two cold starts at once slow both.
+    if (this.starting > 0 || this.containers.size >= max) return;
+    this.starting++;
+    const container = new Container(this.spec, {
+      ready: (c) => {
+        this.starting--;
+        this.dispatch();
+        if (c.load === 0) this.scheduleIdle(c);
+      },
+      drained: (c, busyMs, count) => {
+        this.estimateMs = this.estimateMs * 0.7 + (busyMs / count) * 0.3;
+        this.dispatch();
+        if (c.load === 0) this.scheduleIdle(c);
+      },
+      exited: (c, reschedule) => {
+        if (!c.ready) this.starting--;
+        this.containers.delete(c);
+        this.cancelIdle(c);
+        if (reschedule.length > 0) this.queue.splice(this.head, 0, ...reschedule);
+        if (c.initFailure !== undefined) this.failQueued(c.initFailure);
+        if (!this.closed) this.dispatch();
+      },
+    }, this.options.execArgv);
+    this.containers.add(container);
+  }
+
+  /** The module cannot be imported: every queued input fails that attempt (retried by policy). */
+  private failQueued(outcome: Omit<Outcome, "inputId" | "attempt">): void {
+    const jobs = this.queue.slice(this.head);
+    this.queue.length = 0;
+    this.head = 0;
+    for (const { input, sink } of jobs) sink.outcome({ ...outcome, inputId: input.inputId, attempt: input.attempt });
+  }
+
+  private scheduleIdle(c: Container): void {
+    this.cancelIdle(c);
+    const timer = setTimeout(() => {
+      this.idleTimers.delete(c);
+      if (c.load === 0 && this.containers.size > this.spec.options.minContainers) c.kill();
+    }, this.spec.options.scaledownWindowMs);
+    timer.unref();
+    this.idleTimers.set(c, timer);
+  }
+
+  private cancelIdle(c: Container): void {
+    const timer = this.idleTimers.get(c);
+    if (timer) clearTimeout(timer);
+    this.idleTimers.delete(c);
+  }
+}
