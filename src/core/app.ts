@@ -55,7 +55,9 @@ export class App {
     }
     const module = options?.module === undefined ? callerModule() : String(options.module);
     if (module === undefined) {
-      throw new InvalidError(`function ${JSON.stringify(resolved.name)}: cannot tell which module defines it; pass options.module`);
+      throw new InvalidError(
+        `function ${JSON.stringify(resolved.name)}: cannot tell which module defines it; pass options.module`,
+      );
     }
     const spec: FunctionSpec = Object.freeze({
       app: this.name,

@@ -2,7 +2,8 @@
 import { realpathSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
-const OWN_DIR = fileURLToPath(new URL("..", import.meta.url));
+// Only the core is skipped: modules elsewhere in the package (testing fixtures) define apps too.
+const OWN_DIR = fileURLToPath(new URL(".", import.meta.url));
 
 /** URL of the first module on the stack outside faasade itself, if any. */
 export function callerModule(): string | undefined {

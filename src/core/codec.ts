@@ -13,7 +13,7 @@ import { Encoder } from "cbor-x";
 import { DeserializationError, SerializationError } from "./errors.js";
 import { errorConstructor } from "./error-classes.js";
 
-const enum Tag {
+enum Tag {
   Ref = 0,
   Array = 1,
   Object = 2,
@@ -121,7 +121,7 @@ class TreeWriter {
     if (ArrayBuffer.isView(value)) {
       const bytes = new Uint8Array(value.buffer, value.byteOffset, value.byteLength).slice();
       if (Buffer.isBuffer(value)) return [Tag.Buffer, bytes];
-      const kind = TYPED.findIndex((C) => value.constructor === C);
+      const kind = (TYPED as readonly unknown[]).indexOf(value.constructor);
       return kind < 0 ? this.fail(`${value.constructor.name}`) : [Tag.Typed, kind, bytes];
     }
     if (value instanceof ArrayBuffer) return [Tag.ArrayBuffer, new Uint8Array(value.slice(0))];
@@ -229,11 +229,17 @@ class TreeReader {
     const Ctor = errorConstructor(String(name));
     const err = this.keep(Ctor === AggregateError ? new AggregateError([], String(message)) : new Ctor(String(message)));
     if (err.name !== name) Object.defineProperty(err, "name", { value: String(name), writable: true, configurable: true });
-    Object.defineProperty(err, "stack", { value: stack ?? `${String(name)}: ${String(message)}`, writable: true, configurable: true });
+    Object.defineProperty(err, "stack", {
+      value: stack ?? `${String(name)}: ${String(message)}`,
+      writable: true,
+      configurable: true,
+    });
     const list = props as Tree[];
-    for (let i = 0; i < list.length; i += 2) setOwn(err as unknown as Record<string, unknown>, String(list[i]), this.read(list[i + 1]));
+    for (let i = 0; i < list.length; i += 2)
+      setOwn(err as unknown as Record<string, unknown>, String(list[i]), this.read(list[i + 1]));
     if (hasCause === true) Object.defineProperty(err, "cause", { value: this.read(cause), writable: true, configurable: true });
-    if (errors !== undefined) Object.defineProperty(err, "errors", { value: this.read(errors), writable: true, configurable: true });
+    if (errors !== undefined)
+      Object.defineProperty(err, "errors", { value: this.read(errors), writable: true, configurable: true });
     return err;
   }
 

@@ -93,7 +93,8 @@ export async function gather<T extends readonly FunctionCall<unknown>[]>(
   ...calls: T
 ): Promise<{ -readonly [K in keyof T]: T[K] extends FunctionCall<infer R> ? R : never }> {
   calls.forEach((call, i) => {
-    if (!(call instanceof FunctionCall)) throw new InvalidError(`gather: argument ${i} is not a FunctionCall, got ${describe(call)}`);
+    if (!(call instanceof FunctionCall))
+      throw new InvalidError(`gather: argument ${i} is not a FunctionCall, got ${describe(call)}`);
   });
   return (await Promise.all(calls.map((call) => call.get()))) as never;
 }

@@ -58,7 +58,11 @@ export class Function_<F extends AnyFunction = AnyFunction> {
   }
 
   /** A lazy handle: no I/O now; a missing app or function throws `NotFoundError` at first use. */
-  static fromName<F extends AnyFunction = AnyFunction>(appName: string, name: string, options: FromNameOptions = {}): Function_<F> {
+  static fromName<F extends AnyFunction = AnyFunction>(
+    appName: string,
+    name: string,
+    options: FromNameOptions = {},
+  ): Function_<F> {
     if (typeof appName !== "string" || !/^[a-z][a-z0-9-]{0,39}$/.test(appName)) {
       throw new InvalidError(`Function.fromName: invalid app name ${describe(appName)}`);
     }
@@ -69,7 +73,11 @@ export class Function_<F extends AnyFunction = AnyFunction> {
   }
 
   /** Eager: resolves the function or rejects with `NotFoundError`. */
-  static async lookup<F extends AnyFunction = AnyFunction>(appName: string, name: string, options?: FromNameOptions): Promise<Function_<F>> {
+  static async lookup<F extends AnyFunction = AnyFunction>(
+    appName: string,
+    name: string,
+    options?: FromNameOptions,
+  ): Promise<Function_<F>> {
     return Function_.fromName<F>(appName, name, options).hydrate();
   }
 
@@ -105,8 +113,14 @@ export class Function_<F extends AnyFunction = AnyFunction> {
       wake = undefined;
     };
     const { attempts } = start(target, args, {
-      settle: (_, o) => ((done = o), notify()),
-      chunk: (_, v) => (chunks.push(v), notify()),
+      settle: (_, o) => {
+        done = o;
+        notify();
+      },
+      chunk: (_, v) => {
+        chunks.push(v);
+        notify();
+      },
     });
     try {
       for (;;) {
@@ -145,7 +159,9 @@ export class Function_<F extends AnyFunction = AnyFunction> {
   }
 
   /** A lazy `AsyncIterable` of results; nothing is sent until iteration starts. */
-  map(...args: [...iterables: ArgsIterable<unknown>[], options: MapOptions] | ArgsIterable<unknown>[]): AsyncIterable<ResultOf<F>> {
+  map(
+    ...args: [...iterables: ArgsIterable<unknown>[], options: MapOptions] | ArgsIterable<unknown>[]
+  ): AsyncIterable<ResultOf<F>> {
     return this.#lazyMap("map", () => {
       const { iterables, options } = splitMapArgs("map", args);
       return { ...zip(iterables), options };
@@ -164,7 +180,10 @@ export class Function_<F extends AnyFunction = AnyFunction> {
         return { done: false, value: tuple } as IteratorResult<unknown[]>;
       };
       const tuples = isSync
-        ? { next: () => unwrapTuple((source as Iterator<unknown[]>).next()), return: (source as Iterator<unknown[]>).return?.bind(source) }
+        ? {
+            next: () => unwrapTuple((source as Iterator<unknown[]>).next()),
+            return: (source as Iterator<unknown[]>).return?.bind(source),
+          }
         : {
             next: async () => unwrapTuple(await (source as AsyncIterator<unknown[]>).next()),
             return: (source as AsyncIterator<unknown[]>).return?.bind(source),
@@ -174,7 +193,9 @@ export class Function_<F extends AnyFunction = AnyFunction> {
   }
 
   /** Runs every input and discards results. */
-  async forEach(...args: [...iterables: ArgsIterable<unknown>[], options: ForEachOptions] | ArgsIterable<unknown>[]): Promise<void> {
+  async forEach(
+    ...args: [...iterables: ArgsIterable<unknown>[], options: ForEachOptions] | ArgsIterable<unknown>[]
+  ): Promise<void> {
     const { iterables, options } = splitMapArgs("forEach", args);
     const { ignoreExceptions, ...rest } = options as MapOptions & ForEachOptions;
     const mapOptions: MapOptions = { ...rest, returnExceptions: ignoreExceptions === true, orderOutputs: false };
@@ -224,7 +245,8 @@ export class Function_<F extends AnyFunction = AnyFunction> {
         );
       }
       const fn = app.functionByName(this.name);
-      if (fn === undefined) throw new NotFoundError(`app ${JSON.stringify(this.appName)} has no function ${JSON.stringify(this.name)}`);
+      if (fn === undefined)
+        throw new NotFoundError(`app ${JSON.stringify(this.appName)} has no function ${JSON.stringify(this.name)}`);
       this.#definition = fn.#bind() as unknown as Definition<F>;
     }
     return this.#definition;
@@ -244,7 +266,9 @@ export class Function_<F extends AnyFunction = AnyFunction> {
 }
 
 function webMisuse(name: string, method: string): InvalidError {
-  return new InvalidError(`function ${JSON.stringify(name)} is a web endpoint: call it over HTTP (getWebUrl()), not with ${method}()`);
+  return new InvalidError(
+    `function ${JSON.stringify(name)} is a web endpoint: call it over HTTP (getWebUrl()), not with ${method}()`,
+  );
 }
 
 /** Submits one input and resolves with its final outcome. */

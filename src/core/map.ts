@@ -197,7 +197,10 @@ export function zip(iterables: AnyIterable[]): { source: AsyncIterator<unknown[]
             const s = only.next();
             return s.done ? { done: true, value: undefined } : { done: false, value: [s.value] };
           },
-          return: (v?: unknown) => (only.return?.(), { done: true, value: v as unknown[] }),
+          return: (v?: unknown) => {
+            only.return?.();
+            return { done: true, value: v as unknown[] };
+          },
         },
       };
     }

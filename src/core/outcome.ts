@@ -1,13 +1,6 @@
 /** Turns a provider's `Outcome` into the caller's value or the contract's error. */
 import { decode } from "./codec.js";
-import {
-  FunctionTimeoutError,
-  InputCancelledError,
-  InternalFailure,
-  RemoteError,
-  UserCodeError,
-  describe,
-} from "./errors.js";
+import { FunctionTimeoutError, InputCancelledError, InternalFailure, RemoteError, UserCodeError, describe } from "./errors.js";
 import type { Outcome } from "./provider.js";
 
 /** The value of a SUCCESS outcome; throws the contract's error for anything else. */

@@ -50,7 +50,13 @@ export class Retries {
 const NO_RETRIES = new Retries({ maxRetries: 0 });
 
 function check(name: string, value: unknown, min: number, max: number, integer: boolean): number {
-  if (typeof value !== "number" || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+  if (
+    typeof value !== "number" ||
+    !Number.isFinite(value) ||
+    value < min ||
+    value > max ||
+    (integer && !Number.isInteger(value))
+  ) {
     throw new InvalidError(
       `Retries: ${name} must be ${integer ? "an integer" : "a number"} between ${min} and ${max}, got ${describe(value)}`,
     );

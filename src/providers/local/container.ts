@@ -231,7 +231,11 @@ export class Container {
     }, ABORT_GRACE_MS);
     grace.unref();
     // The timed-out input is no longer held, so its late result is ignored; watch that it ends.
-    this.held.set(blame, { input: { inputId: blame, callId: "", attempt: -1, args: new Uint8Array() }, sink: NULL_SINK, announce: false });
+    this.held.set(blame, {
+      input: { inputId: blame, callId: "", attempt: -1, args: new Uint8Array() },
+      sink: NULL_SINK,
+      announce: false,
+    });
   }
 
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {

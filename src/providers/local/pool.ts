@@ -101,26 +101,30 @@ export class Pool {
     // Start a spare only once the previous one is ready: two cold starts at once slow both.
     if (this.starting > 0 || this.containers.size >= max) return;
     this.starting++;
-    const container = new Container(this.spec, {
-      ready: (c) => {
-        this.starting--;
-        this.dispatch();
-        if (c.load === 0) this.scheduleIdle(c);
+    const container = new Container(
+      this.spec,
+      {
+        ready: (c) => {
+          this.starting--;
+          this.dispatch();
+          if (c.load === 0) this.scheduleIdle(c);
+        },
+        drained: (c, busyMs, count) => {
+          this.estimateMs = this.estimateMs * 0.7 + (busyMs / count) * 0.3;
+          this.dispatch();
+          if (c.load === 0) this.scheduleIdle(c);
+        },
+        exited: (c, reschedule) => {
+          if (!c.ready) this.starting--;
+          this.containers.delete(c);
+          this.cancelIdle(c);
+          if (reschedule.length > 0) this.queue.splice(this.head, 0, ...reschedule);
+          if (c.initFailure !== undefined) this.failQueued(c.initFailure);
+          if (!this.closed) this.dispatch();
+        },
       },
-      drained: (c, busyMs, count) => {
-        this.estimateMs = this.estimateMs * 0.7 + (busyMs / count) * 0.3;
-        this.dispatch();
-        if (c.load === 0) this.scheduleIdle(c);
-      },
-      exited: (c, reschedule) => {
-        if (!c.ready) this.starting--;
-        this.containers.delete(c);
-        this.cancelIdle(c);
-        if (reschedule.length > 0) this.queue.splice(this.head, 0, ...reschedule);
-        if (c.initFailure !== undefined) this.failQueued(c.initFailure);
-        if (!this.closed) this.dispatch();
-      },
-    }, this.options.execArgv);
+      this.options.execArgv,
+    );
     this.containers.add(container);
   }
 

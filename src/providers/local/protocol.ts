@@ -24,7 +24,7 @@ export interface AbortMessage {
 export type ToContainer = RunMessage | AbortMessage;
 
 /** Result codes in `OutMessage.st`. */
-export const enum Status {
+export enum Status {
   Success = 0,
   UserError = 1,
   FaasadeError = 2,

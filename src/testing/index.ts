@@ -1,0 +1,6 @@
+/**
+ * @module
+ * For provider authors: the conformance suite and an in-memory provider for unit tests.
+ */
+export { testProvider, type ConformanceOptions } from "./conformance.js";
+export { memoryProvider, type MemoryProvider } from "./memory-provider.js";

@@ -1,0 +1,3 @@
+import { memoryProvider, testProvider } from "faasade/testing";
+
+testProvider({ name: "memory", provider: () => memoryProvider(), isolated: false });
