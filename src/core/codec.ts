@@ -65,7 +65,12 @@ export function decode(bytes: Uint8Array): unknown {
       cause,
     });
   }
-  return new TreeReader().read(tree);
+  try {
+    return new TreeReader().read(tree);
+  } catch (cause) {
+    if (cause instanceof DeserializationError) throw cause;
+    throw new DeserializationError(`malformed payload: ${(cause as Error).message}`, { cause });
+  }
 }
 
 class TreeWriter {
@@ -142,13 +147,14 @@ class TreeWriter {
   }
 
   private error(err: Error): Tree {
+    const errors = err instanceof AggregateError && Array.isArray(err.errors) ? err.errors : undefined;
     const props: Tree[] = [];
     for (const key of Object.keys(err)) {
-      if (key === "name" || key === "message" || key === "stack" || key === "cause" || key === "errors") continue;
+      if (key === "name" || key === "message" || key === "stack" || key === "cause") continue;
+      if (key === "errors" && errors !== undefined) continue;
       props.push(key, this.child(key, (err as unknown as Record<string, unknown>)[key]));
     }
     const hasCause = "cause" in err;
-    const errors = err instanceof AggregateError && Array.isArray(err.errors) ? err.errors : undefined;
     return [
       Tag.Error,
       String(err.name),
@@ -249,7 +255,9 @@ class TreeReader {
   }
 
   private ref(id: unknown): unknown {
-    if (typeof id !== "number" || id >= this.refs.length) return this.bad(`reference ${String(id)}`);
+    if (typeof id !== "number" || !Number.isInteger(id) || id < 0 || id >= this.refs.length) {
+      return this.bad(`reference ${String(id)}`);
+    }
     return this.refs[id];
   }
 
@@ -281,6 +289,7 @@ function typedArray(Ctor: TypedCtor | undefined, bytes: Uint8Array): ArrayBuffer
   if (Ctor === undefined) throw new DeserializationError("malformed payload: unknown typed array kind");
   if (Ctor === DataView) return new DataView(bytes.buffer);
   const per = (Ctor as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
+  if (bytes.byteLength % per !== 0) throw new DeserializationError("malformed payload: typed array length");
   return new (Ctor as Int8ArrayConstructor)(bytes.buffer, 0, bytes.byteLength / per);
 }
 

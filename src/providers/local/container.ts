@@ -266,13 +266,14 @@ export class Container {
 
   /** A busy container keeps the caller's process alive; an idle one never does. */
   private setRef(on: boolean): void {
-    const channel = this.child.channel as { ref?: () => void; unref?: () => void } | undefined;
+    type Refable = { ref?: () => void; unref?: () => void } | null | undefined;
+    const handles = [this.child.channel as Refable, this.child.stderr as Refable];
     if (on) {
       this.child.ref();
-      channel?.ref?.();
+      for (const h of handles) h?.ref?.();
     } else {
       this.child.unref();
-      channel?.unref?.();
+      for (const h of handles) h?.unref?.();
     }
   }
 }
