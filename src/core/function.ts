@@ -204,6 +204,15 @@ export class Function_<F extends AnyFunction = AnyFunction> {
     }
   }
 
+  /** The HTTP URL of a web function; `undefined` for other functions. Hydrates a lazy handle first. */
+  async getWebUrl(): Promise<string | undefined> {
+    const { spec } = this.#bind();
+    if (!spec.options.web) return undefined;
+    throw new ExecutionError(
+      `function ${JSON.stringify(this.name)} is a web endpoint; web endpoints are served by local deployments, which this version does not have yet`,
+    );
+  }
+
   /** The original function. */
   getRawF(): F {
     if (this.#fromName || this.#definition === undefined) {

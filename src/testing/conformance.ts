@@ -230,6 +230,8 @@ export function testProvider(options: ConformanceOptions): void {
       await expect(missing.remote()).rejects.toBeInstanceOf(NotFoundError);
       await expect(Function_.lookup("no-such-app", "square")).rejects.toBeInstanceOf(NotFoundError);
       expect(() => f("square").getRawF()).toThrow(ExecutionError);
+      expect(await f("square").getWebUrl()).toBeUndefined();
+      expect(await f("square").hydrate()).toBeInstanceOf(Function_);
       expect(() => f("square").local(2)).toThrow(ExecutionError);
     });
 
