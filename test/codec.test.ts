@@ -7,7 +7,7 @@ import { DeserializationError, InvalidError, SerializationError } from "../src/c
 // biome-ignore lint/suspicious/noExplicitAny: tests poke at decoded values freely
 type Any = any;
 
-const roundTrip = <T>(value: T): T => decode(encode(value)) as T;
+const roundTrip = (value: unknown): Any => decode(encode(value));
 
 /** Writes a raw tree the way the codec does, to build payloads `encode` would never make. */
 const raw = new Encoder({ useRecords: false, mapsAsObjects: false, tagUint8Array: false });
@@ -102,6 +102,24 @@ describe("encode/decode: primitives", () => {
     const nested = roundTrip({ k: "\uD800", m: new Map([["\uDFFF", "\uD800x"]]) });
     expect(nested.k).toBe("\uD800");
     expect(nested.m.get("\uDFFF")).toBe("\uD800x");
+  });
+
+  it("keeps lone surrogates in object keys, error texts and RegExp sources", () => {
+    const obj: Record<string, unknown> = { "k\uD800": 1, "\uDFFF": 2 };
+    const back = roundTrip(obj);
+    expect(Object.keys(back)).toEqual(["k\uD800", "\uDFFF"]);
+
+    const err = Object.assign(new Error("m\uD800"), { "p\uDC00": true });
+    err.name = "N\uDBFF";
+    const backErr = roundTrip(err);
+    expect(backErr.message).toBe("m\uD800");
+    expect(backErr.name).toBe("N\uDBFF");
+    expect(backErr.stack).toBe(err.stack);
+    expect(Object.keys(backErr)).toEqual(["p\uDC00"]);
+
+    // biome-ignore lint/complexity/useRegexLiterals: a literal would keep `\uD800` as escaped, well-formed text
+    const re = new RegExp("a\uD800", "g");
+    expect(roundTrip(re).source).toBe(re.source);
   });
 });
 
@@ -527,9 +545,12 @@ describe("decoding never touches prototypes", () => {
     expect(({} as Any).polluted).toBeUndefined();
   });
 
-  it("does not decode CBOR maps into objects", () => {
-    const back = decode(rawTree(new Map([["__proto__", new Map([["polluted", true]])]])));
-    expect(back).toBeInstanceOf(Map);
+  it("refuses CBOR maps, tags and records that `encode` never writes", () => {
+    expect(() => decode(rawTree(new Map([["__proto__", new Map([["polluted", true]])]])))).toThrow(DeserializationError);
+    expect(() => decode(new Uint8Array([0xc1, 0x1a, 0, 0, 0, 1]))).toThrow(DeserializationError); // tag 1: a Date
+    const records = new Encoder({ useRecords: true });
+    const payload = records.encode([1, ...Array.from({ length: 5 }, (_, i) => ({ a: i, b: String(i) }))]);
+    expect(() => decode(payload)).toThrow(DeserializationError);
     expect(({} as Any).polluted).toBeUndefined();
   });
 });

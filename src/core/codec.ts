@@ -83,7 +83,7 @@ class TreeWriter {
       case "number":
         return value === 0 && 1 / value < 0 ? [Tag.NegZero] : value;
       case "string":
-        return value.isWellFormed() ? value : [Tag.String16, stringUnits(value)];
+        return text(value);
       case "boolean":
       case "undefined":
         return value;
@@ -107,7 +107,7 @@ class TreeWriter {
     }
     if (value instanceof Error) return this.error(value);
     if (value instanceof Date) return [Tag.Date, value.getTime()];
-    if (value instanceof RegExp) return [Tag.RegExp, value.source, value.flags];
+    if (value instanceof RegExp) return [Tag.RegExp, text(value.source), value.flags];
     if (value instanceof Map) {
       const out: Tree[] = [Tag.Map];
       let i = 0;
@@ -141,7 +141,7 @@ class TreeWriter {
     }
     const out: Tree[] = [Tag.Object];
     for (const key of Object.keys(value)) {
-      out.push(key, this.child(key, (value as Record<string, unknown>)[key]));
+      out.push(text(key), this.child(key, (value as Record<string, unknown>)[key]));
     }
     return out;
   }
@@ -152,14 +152,14 @@ class TreeWriter {
     for (const key of Object.keys(err)) {
       if (key === "name" || key === "message" || key === "stack" || key === "cause") continue;
       if (key === "errors" && errors !== undefined) continue;
-      props.push(key, this.child(key, (err as unknown as Record<string, unknown>)[key]));
+      props.push(text(key), this.child(key, (err as unknown as Record<string, unknown>)[key]));
     }
     const hasCause = "cause" in err;
     return [
       Tag.Error,
-      String(err.name),
-      String(err.message),
-      typeof err.stack === "string" ? err.stack : undefined,
+      text(String(err.name)),
+      text(String(err.message)),
+      typeof err.stack === "string" ? text(err.stack) : undefined,
       props,
       hasCause,
       hasCause ? this.child("cause", err.cause) : undefined,
@@ -183,7 +183,11 @@ class TreeReader {
   private readonly refs: unknown[] = [];
 
   read(tree: Tree): unknown {
-    if (!Array.isArray(tree)) return tree instanceof Uint8Array ? this.bad("bare bytes") : tree;
+    if (!Array.isArray(tree)) {
+      // a leaf is a primitive; objects cbor-x may build from hand-made CBOR (maps, tags, records) are not ours
+      if (typeof tree === "object" && tree !== null) return this.bad(tree instanceof Uint8Array ? "bare bytes" : "object");
+      return tree;
+    }
     switch (tree[0] as Tag) {
       case Tag.Ref:
         return this.ref(tree[1]);
@@ -194,7 +198,7 @@ class TreeReader {
       }
       case Tag.Object: {
         const out: Record<string, unknown> = this.keep({});
-        for (let i = 1; i < tree.length; i += 2) setOwn(out, String(tree[i]), this.read(tree[i + 1]));
+        for (let i = 1; i < tree.length; i += 2) setOwn(out, readText(tree[i]), this.read(tree[i + 1]));
         return out;
       }
       case Tag.NegZero:
@@ -206,7 +210,7 @@ class TreeReader {
       case Tag.Date:
         return this.keep(new Date(Number(tree[1])));
       case Tag.RegExp:
-        return this.keep(new RegExp(String(tree[1]), String(tree[2])));
+        return this.keep(new RegExp(readText(tree[1]), String(tree[2])));
       case Tag.Map: {
         const out = this.keep(new Map());
         for (let i = 1; i < tree.length; i += 2) out.set(this.read(tree[i]), this.read(tree[i + 1]));
@@ -231,18 +235,20 @@ class TreeReader {
   }
 
   private error(tree: Tree[]): Error {
-    const [, name, message, stack, props, hasCause, cause, errors] = tree;
+    const [, rawName, rawMessage, stack, props, hasCause, cause, errors] = tree;
+    const name = readText(rawName);
+    const message = readText(rawMessage);
     const Ctor = errorConstructor(String(name));
     const err = this.keep(Ctor === AggregateError ? new AggregateError([], String(message)) : new Ctor(String(message)));
     if (err.name !== name) Object.defineProperty(err, "name", { value: String(name), writable: true, configurable: true });
     Object.defineProperty(err, "stack", {
-      value: stack ?? `${String(name)}: ${String(message)}`,
+      value: stack == null ? `${name}: ${message}` : readText(stack),
       writable: true,
       configurable: true,
     });
     const list = props as Tree[];
     for (let i = 0; i < list.length; i += 2)
-      setOwn(err as unknown as Record<string, unknown>, String(list[i]), this.read(list[i + 1]));
+      setOwn(err as unknown as Record<string, unknown>, readText(list[i]), this.read(list[i + 1]));
     if (hasCause === true) Object.defineProperty(err, "cause", { value: this.read(cause), writable: true, configurable: true });
     if (errors !== undefined)
       Object.defineProperty(err, "errors", { value: this.read(errors), writable: true, configurable: true });
@@ -291,6 +297,15 @@ function typedArray(Ctor: TypedCtor | undefined, bytes: Uint8Array): ArrayBuffer
   const per = (Ctor as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
   if (bytes.byteLength % per !== 0) throw new DeserializationError("malformed payload: typed array length");
   return new (Ctor as Int8ArrayConstructor)(bytes.buffer, 0, bytes.byteLength / per);
+}
+
+/** A string as a tree: as is when well-formed, else its UTF-16 units (CBOR text is UTF-8 and would lose lone surrogates). */
+function text(value: string): Tree {
+  return value.isWellFormed() ? value : [Tag.String16, stringUnits(value)];
+}
+
+function readText(tree: Tree): string {
+  return Array.isArray(tree) && tree[0] === Tag.String16 ? unitsString(bytesOf(tree[1])) : String(tree);
 }
 
 function stringUnits(value: string): Uint8Array {
