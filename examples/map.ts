@@ -21,5 +21,9 @@ app.localEntrypoint(async () => {
       break; // stops reading and cancels what is still queued
     }
   }
-  for await (const r of scale.starmap([[2, 3], [4, 5]])) console.log("starmap:", r);
+  for await (const r of scale.starmap([
+    [2, 3],
+    [4, 5],
+  ]))
+    console.log("starmap:", r);
 });
