@@ -125,7 +125,11 @@ async function load() {
           const c = fork(child, [fnName], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
           c.on("message", onReply);
           const exited = new Promise((r) => c.once("exit", r));
-          return { send: (m) => c.send(m), stop: () => (c.kill(), exited) };
+          const stop = () => {
+            c.kill();
+            return exited;
+          };
+          return { send: (m) => c.send(m), stop };
         });
     }
     case "wt": {
