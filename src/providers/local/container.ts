@@ -138,8 +138,8 @@ export class Container {
         return;
       }
       case "init-failed":
+        // Nothing is sent before "ready", so no input is held here: the pool fails its queue.
         this.initFailure = { status: "INIT_FAILURE", message: m.message, error: m.error };
-        this.failAll(this.initFailure);
         return;
       case "exit":
         this.deliver(m);
@@ -155,6 +155,7 @@ export class Container {
     let count = 0;
     for (let i = 0; i < m.ids.length; i++) {
       const id = m.ids[i] as string;
+      if (id === this.killing) this.killing = undefined; // the timed-out input did settle: keep the container
       const len = m.lens[i] as number;
       const bytes = m.data.subarray(offset, offset + len);
       offset += len;
@@ -170,7 +171,6 @@ export class Container {
           : { ...base, status: "FAILURE", error: bytes, userError: st === Status.UserError },
       );
     }
-    if (this.killing !== undefined && !this.held.has(this.killing)) this.killing = undefined;
     if (this.held.size === 0) this.idle();
     if (count > 0) this.events.drained(this, m.busyMs, count);
   }
@@ -180,13 +180,6 @@ export class Container {
     if (job === undefined) return;
     this.held.delete(id);
     job.sink.outcome({ inputId: id, attempt: job.input.attempt, status, message, taskId: this.taskId });
-  }
-
-  private failAll(outcome: Omit<Outcome, "inputId" | "attempt">): void {
-    for (const [id, job] of [...this.held]) {
-      this.held.delete(id);
-      job.sink.outcome({ ...outcome, inputId: id, attempt: job.input.attempt, taskId: this.taskId });
-    }
   }
 
   /** One timer per container, set to the earliest moment an input it holds can have run past `timeoutMs`. */
@@ -230,12 +223,6 @@ export class Container {
       if (this.killing === blame) this.kill();
     }, ABORT_GRACE_MS);
     grace.unref();
-    // The timed-out input is no longer held, so its late result is ignored; watch that it ends.
-    this.held.set(blame, {
-      input: { inputId: blame, callId: "", attempt: -1, args: new Uint8Array() },
-      sink: NULL_SINK,
-      announce: false,
-    });
   }
 
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {
@@ -245,7 +232,6 @@ export class Container {
     const why = oom ? "container ran out of memory" : `container exited (${signal ?? `code ${code}`})`;
     const reschedule: Job[] = [];
     for (const [id, job] of this.held) {
-      if (job.sink === NULL_SINK) continue;
       // Known to be running: that attempt fails. Not started, or unknown: it runs again, announced.
       if (this.precise && this.running.has(id) && this.killing === undefined) {
         job.sink.outcome({ inputId: id, attempt: job.input.attempt, status: "FAILURE", message: why, taskId: this.taskId });
@@ -277,5 +263,3 @@ export class Container {
     }
   }
 }
-
-const NULL_SINK: OutcomeSink = { outcome() {}, chunk() {} };
