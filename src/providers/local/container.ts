@@ -7,7 +7,7 @@ import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { newTaskId } from "../../core/ids.js";
 import type { FunctionSpec, Input, Outcome, OutcomeSink } from "../../core/provider.js";
-import { ENV, type FromContainer, type OutMessage, REPORT_WINDOW_MS, Status } from "./protocol.js";
+import { ENV, type FromContainer, Interner, type OutMessage, REPORT_WINDOW_MS, type RunMessage, Status } from "./protocol.js";
 
 export interface Job {
   input: Input;
@@ -79,9 +79,11 @@ export class Container {
 
   send(jobs: Job[]): void {
     const ids: string[] = [];
-    const calls: string[] = [];
+    const calls = new Interner();
+    const callOf: number[] = [];
+    const parents = new Interner();
+    const parentOf: number[] = [];
     const attempts: number[] = [];
-    const parents: (string | null)[] = [];
     const announce: number[] = [];
     const lens: number[] = [];
     const data: Uint8Array[] = [];
@@ -89,9 +91,9 @@ export class Container {
       const { input } = job;
       this.held.set(input.inputId, job);
       ids.push(input.inputId);
-      calls.push(input.callId);
+      callOf.push(calls.indexOf(input.callId));
       attempts.push(input.attempt);
-      parents.push(input.parentInputId ?? null);
+      parentOf.push(input.parentInputId === undefined ? -1 : parents.indexOf(input.parentInputId));
       announce.push(job.announce ? 1 : 0);
       lens.push(input.args.byteLength);
       data.push(input.args);
@@ -102,7 +104,19 @@ export class Container {
       this.precise = false;
       this.running.clear();
     }
-    this.child.send({ t: "run", ids, calls, attempts, parents, announce, lens, data: Buffer.concat(data) });
+    const message: RunMessage = {
+      t: "run",
+      ids,
+      calls: calls.values,
+      callOf,
+      parents: parents.values,
+      parentOf,
+      attempts,
+      announce,
+      lens,
+      data: Buffer.concat(data),
+    };
+    this.child.send(message);
     this.arm();
   }
 
@@ -164,11 +178,12 @@ export class Container {
       this.held.delete(id);
       count++;
       const st = m.st[i] as Status;
-      const base = { inputId: id, attempt: job.input.attempt, taskId: this.taskId };
+      const attempt = job.input.attempt;
+      // Literal objects of two fixed shapes: this runs once per result.
       job.sink.outcome(
         st === Status.Success
-          ? { ...base, status: "SUCCESS", value: bytes }
-          : { ...base, status: "FAILURE", error: bytes, userError: st === Status.UserError },
+          ? { inputId: id, attempt, status: "SUCCESS", value: bytes, taskId: this.taskId }
+          : { inputId: id, attempt, status: "FAILURE", error: bytes, userError: st === Status.UserError, taskId: this.taskId },
       );
     }
     if (this.held.size === 0) this.idle();

@@ -9,9 +9,13 @@
 export interface RunMessage {
   t: "run";
   ids: string[];
+  /** Distinct call ids of the batch (most batches are one map's inputs: one call) and each input's index into it. */
   calls: string[];
+  callOf: number[];
+  /** Distinct parent input ids, and each input's index into them (-1: none). */
+  parents: string[];
+  parentOf: number[];
   attempts: number[];
-  parents: (string | null)[];
   /** 1 where the container must announce the start at once (an input rescheduled after a lost container). */
   announce: number[];
   lens: number[];
@@ -63,6 +67,20 @@ export interface ExitMessage extends Omit<OutMessage, "t" | "precise"> {
   code: number;
 }
 export type FromContainer = OutMessage | ChunkMessage | ReadyMessage | InitFailedMessage | ExitMessage;
+
+/** Collects repeated strings once: `values` distinct, `indexOf(v)` its position. */
+export class Interner {
+  readonly values: string[] = [];
+  private readonly seen = new Map<string, number>();
+  indexOf(value: string): number {
+    let i = this.seen.get(value);
+    if (i === undefined) {
+      i = this.values.push(value) - 1;
+      this.seen.set(value, i);
+    }
+    return i;
+  }
+}
 
 /** A container reports at least this often (ms) while it runs inputs without announcing each. */
 export const REPORT_WINDOW_MS = 10;

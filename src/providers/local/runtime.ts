@@ -75,7 +75,7 @@ function enqueue(m: RunMessage): void {
     const len = m.lens[i] as number;
     queue.push({
       id: m.ids[i] as string,
-      call: m.calls[i] as string,
+      call: m.calls[m.callOf[i] as number] as string,
       attempt: m.attempts[i] as number,
       args: m.data.subarray(offset, offset + len),
       announce: m.announce[i] === 1,
