@@ -51,8 +51,27 @@ const cbor = new Encoder({ useRecords: false, mapsAsObjects: false, tagUint8Arra
 
 /** Encodes a value; throws `SerializationError` naming the path of the first unsupported part. */
 export function encode(value: unknown, root = "value"): Uint8Array {
+  // Fast paths for the commonest payloads (a scalar result, an argument list of scalars):
+  // their tree is the value itself, so no writer, no reference table.
+  if (isPlainScalar(value)) return cbor.encode(value);
+  if (Array.isArray(value) && value.length <= 16 && value.every(isPlainScalar)) return cbor.encode([Tag.Array, ...value]);
   const tree = new TreeWriter(root).write(value);
   return cbor.encode(tree);
+}
+
+/** A value that is its own tree: not -0, not a string CBOR cannot carry, not bytes or objects. */
+function isPlainScalar(value: unknown): boolean {
+  switch (typeof value) {
+    case "number":
+      return value !== 0 || 1 / value > 0;
+    case "string":
+      return value.isWellFormed();
+    case "boolean":
+    case "undefined":
+      return true;
+    default:
+      return value === null;
+  }
 }
 
 /** Decodes bytes made by `encode`; throws `DeserializationError` on anything else. */
@@ -65,6 +84,7 @@ export function decode(bytes: Uint8Array): unknown {
       cause,
     });
   }
+  if (typeof tree !== "object" || tree === null) return tree; // a scalar is its own tree
   try {
     return new TreeReader().read(tree);
   } catch (cause) {

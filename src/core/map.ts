@@ -134,6 +134,14 @@ export async function* runMap(
     }
   };
 
+  // Refill as results are taken, not after a whole run of them: the containers keep working
+  // while the caller consumes.
+  const take = (o: Outcome): unknown => {
+    yielded++;
+    if (sent - yielded <= WINDOW - REFILL) void fill();
+    return deliver(spec.name, o, returnExceptions);
+  };
+
   try {
     void fill();
     for (;;) {
@@ -145,20 +153,16 @@ export async function* runMap(
         for (let o = ring[nextIndex % WINDOW]; o !== undefined && nextIndex < sent; o = ring[nextIndex % WINDOW]) {
           ring[nextIndex % WINDOW] = undefined;
           nextIndex++;
-          yielded++;
           progressed = true;
-          yield deliver(spec.name, o, returnExceptions);
+          yield take(o);
         }
       } else {
-        while (arrived.length > 0) {
-          const o = arrived.shift() as Outcome;
-          yielded++;
+        for (const o of arrived.splice(0)) {
           progressed = true;
-          yield deliver(spec.name, o, returnExceptions);
+          yield take(o);
         }
       }
       if (sourceDone && !filling && yielded === sent) return;
-      if (progressed && sent - yielded <= WINDOW - REFILL) void fill();
       if (!progressed) await new Promise<void>((r) => (wake = r));
     }
   } finally {

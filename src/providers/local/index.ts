@@ -61,9 +61,11 @@ export function local(options: LocalOptions = {}): Provider {
   };
 }
 
-/** Node flags a container needs: a heap limit from `memoryMb`, and tsx for TypeScript modules. */
+/** Node flags a container needs: a heap limit from `memoryMb`, tsx for TypeScript modules. `execArgv` comes after, so it wins. */
 function containerFlags(fn: FunctionSpec): string[] {
-  const flags: string[] = [];
+  // A small young generation: a container's garbage is short-lived per-input values, and the
+  // default (16 MB semi-spaces) costs ~20 MB of RSS per container for no measured speed.
+  const flags: string[] = ["--max-semi-space-size=4"];
   if (fn.options.memoryMb !== undefined) flags.push(`--max-old-space-size=${fn.options.memoryMb}`);
   if (/\.(c|m)?tsx?$/.test(new URL(fn.module).pathname)) flags.push("--import", tsxLoader(fn.module));
   return flags;

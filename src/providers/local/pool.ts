@@ -21,7 +21,8 @@ export class Pool {
   private head = 0;
   private readonly containers = new Set<Container>();
   private starting = 0;
-  private estimateMs = 1;
+  /** Measured run time of one input; unknown until the first results, when every container gets one at a time. */
+  private estimateMs: number | undefined;
   private scheduled = false;
   private readonly idleTimers = new Map<Container, NodeJS.Timeout>();
   private closed = false;
@@ -33,8 +34,9 @@ export class Pool {
 
   submit(inputs: readonly Input[], sink: OutcomeSink): void {
     for (const input of inputs) this.queue.push({ input, sink, announce: false });
-    // A lone call goes out at once; while busy, submissions of one tick share a message.
-    if (this.inFlight() === 0) this.dispatch();
+    // A lone call, or work for an idle container, goes out at once; while every container is
+    // busy, submissions of one tick share a message.
+    if (this.hasIdleOrNone()) this.dispatch();
     else if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => {
@@ -66,13 +68,14 @@ export class Pool {
     return this.queue.length - this.head;
   }
 
-  private inFlight(): number {
-    let n = 0;
-    for (const c of this.containers) n += c.load;
-    return n;
+  private hasIdleOrNone(): boolean {
+    if (this.containers.size === 0) return true;
+    for (const c of this.containers) if (c.ready && c.load === 0) return true;
+    return false;
   }
 
   private depth(): number {
+    if (this.estimateMs === undefined) return this.spec.options.maxInputs;
     const perInput = Math.max(1, Math.min(MAX_BATCH, Math.ceil(PREFETCH_MS / this.estimateMs)));
     return perInput * this.spec.options.maxInputs;
   }
@@ -110,7 +113,8 @@ export class Pool {
           if (c.load === 0) this.scheduleIdle(c);
         },
         drained: (c, busyMs, count) => {
-          this.estimateMs = this.estimateMs * 0.7 + (busyMs / count) * 0.3;
+          const measured = busyMs / count;
+          this.estimateMs = this.estimateMs === undefined ? measured : this.estimateMs * 0.7 + measured * 0.3;
           this.dispatch();
           if (c.load === 0) this.scheduleIdle(c);
         },

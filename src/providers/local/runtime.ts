@@ -22,6 +22,8 @@ interface Job {
 const send = (message: FromContainer) => process.send?.(message);
 const env = (key: string) => process.env[key] ?? "";
 
+/** Inputs that take at least this long (ms, on average) have each start announced. */
+const PRECISE_MS = 5;
 const queue: Job[] = [];
 let head = 0;
 const running = new Map<string, { job: Job; at: number; t0: number }>();
@@ -91,7 +93,7 @@ function pump(): void {
   const sliceEnd = performance.now() + 15;
   while (head < queue.length && running.size < maxInputs) {
     const job = queue[head++] as Job;
-    const precise = sticky || maxInputs > 1 || ewmaMs >= 1 || job.announce;
+    const precise = isPrecise() || job.announce;
     const at = Date.now();
     const t0 = performance.now();
     running.set(job.id, { job, at, t0 });
@@ -169,7 +171,15 @@ function runningList(): [string, number][] {
   return [...running.values()].map((r) => [r.job.id, r.at]);
 }
 
-function report(precise = sticky || maxInputs > 1 || ewmaMs >= 1): void {
+/**
+ * Announce every start when inputs are long enough that one message each costs little
+ * (≥ PRECISE_MS), when several run at once, or while a long async input is known to run.
+ */
+function isPrecise(): boolean {
+  return sticky || maxInputs > 1 || ewmaMs >= PRECISE_MS;
+}
+
+function report(precise = isPrecise()): void {
   lastSend = Date.now();
   send({ t: "out", ...takeResults(), running: runningList(), precise });
 }
