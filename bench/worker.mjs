@@ -21,7 +21,7 @@ const [impl, mode, fnName, nArg, warmArg] = process.argv.slice(2);
 const N = Number(nArg);
 const WARMUP = Number(warmArg ?? 0);
 /** Warm-up also lasts at least this long, so that lazily started workers (faasade, faast) are all up. */
-const WARMUP_MIN_MS = 300;
+const WARMUP_MIN_MS = 1000;
 const POOL = 2;
 const FUNCS = fileURLToPath(new URL("./funcs.cjs", import.meta.url));
 const now = () => performance.now();
