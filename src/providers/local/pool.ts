@@ -92,7 +92,11 @@ export class Pool {
       this.cancelIdle(c);
       c.send(jobs);
     }
-    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+    // Sent jobs must not stay reachable from the queue: they would outlive young-generation GCs.
+    if (this.head === this.queue.length) {
+      this.queue.length = 0;
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
       this.queue.splice(0, this.head);
       this.head = 0;
     }
