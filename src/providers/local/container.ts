@@ -7,7 +7,17 @@ import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { newTaskId } from "../../core/ids.js";
 import type { FunctionSpec, Input, Outcome, OutcomeSink } from "../../core/provider.js";
-import { ENV, type FromContainer, Interner, type OutMessage, REPORT_WINDOW_MS, type RunMessage, Status } from "./protocol.js";
+import {
+  ENV,
+  type FromContainer,
+  Interner,
+  Meta,
+  META_FIELDS,
+  type OutMessage,
+  REPORT_WINDOW_MS,
+  type RunMessage,
+  Status,
+} from "./protocol.js";
 
 export interface Job {
   input: Input;
@@ -30,16 +40,20 @@ const ABORT_GRACE_MS = 500;
 
 export class Container {
   readonly taskId = newTaskId();
-  readonly held = new Map<string, Job>();
+  /** Inputs sent and not yet finished, by the sequence number this container knows them by. */
+  readonly held = new Map<number, Job>();
+  private nextSeq = 0;
   ready = false;
   /** Set when the module could not be imported: the pool fails queued inputs with it. */
   initFailure: Omit<Outcome, "inputId" | "attempt"> | undefined;
   private readonly child: ChildProcess;
-  private running = new Map<string, number>();
+  /** Announced running inputs: seq → start (ms since epoch). */
+  private running = new Map<number, number>();
   private precise = false;
   private lastReport = Date.now();
   private watchdog: NodeJS.Timeout | undefined;
-  private killing: string | undefined;
+  /** The timed-out input whose container goes unless it settles within ABORT_GRACE_MS. */
+  private killing: number | undefined;
   private stderrTail = "";
   private gone = false;
 
@@ -78,25 +92,24 @@ export class Container {
   }
 
   send(jobs: Job[]): void {
+    const seq0 = this.nextSeq;
     const ids: string[] = [];
     const calls = new Interner();
-    const callOf: number[] = [];
     const parents = new Interner();
-    const parentOf: number[] = [];
-    const attempts: number[] = [];
-    const announce: number[] = [];
-    const lens: number[] = [];
+    const meta = new Uint32Array(jobs.length * META_FIELDS);
     const data: Uint8Array[] = [];
+    let at = 0;
     for (const job of jobs) {
       const { input } = job;
-      this.held.set(input.inputId, job);
+      this.held.set(this.nextSeq++, job);
       ids.push(input.inputId);
-      callOf.push(calls.indexOf(input.callId));
-      attempts.push(input.attempt);
-      parentOf.push(input.parentInputId === undefined ? -1 : parents.indexOf(input.parentInputId));
-      announce.push(job.announce ? 1 : 0);
-      lens.push(input.args.byteLength);
+      meta[at + Meta.Call] = calls.indexOf(input.callId);
+      meta[at + Meta.Parent] = input.parentInputId === undefined ? 0 : parents.indexOf(input.parentInputId) + 1;
+      meta[at + Meta.Attempt] = input.attempt;
+      meta[at + Meta.Announce] = job.announce ? 1 : 0;
+      meta[at + Meta.Length] = input.args.byteLength;
       data.push(input.args);
+      at += META_FIELDS;
     }
     if (this.held.size === jobs.length) {
       this.setRef(true);
@@ -106,14 +119,11 @@ export class Container {
     }
     const message: RunMessage = {
       t: "run",
-      ids,
+      seq0,
+      ids: ids.join("\n"),
       calls: calls.values,
-      callOf,
       parents: parents.values,
-      parentOf,
-      attempts,
-      announce,
-      lens,
+      meta,
       data: Buffer.concat(data),
     };
     this.child.send(message);
@@ -121,10 +131,16 @@ export class Container {
   }
 
   /** Drops queued inputs, aborts running ones; no outcome follows for them. */
-  abort(ids: string[]): void {
-    const mine = ids.filter((id) => this.held.delete(id));
-    if (mine.length === 0) return;
-    if (!this.gone) this.child.send({ t: "abort", ids: mine });
+  abort(drop: ReadonlySet<string>): void {
+    const seqs: number[] = [];
+    for (const [seq, job] of this.held) {
+      if (drop.has(job.input.inputId)) {
+        this.held.delete(seq);
+        seqs.push(seq);
+      }
+    }
+    if (seqs.length === 0) return;
+    if (!this.gone) this.child.send({ t: "abort", seqs });
     if (this.held.size === 0) this.idle();
   }
 
@@ -147,8 +163,8 @@ export class Container {
         this.arm();
         return;
       case "chunk": {
-        const job = this.held.get(m.id);
-        job?.sink.chunk(m.id, job.input.attempt, m.data);
+        const job = this.held.get(m.seq);
+        job?.sink.chunk(job.input.inputId, job.input.attempt, m.data);
         return;
       }
       case "init-failed":
@@ -157,44 +173,44 @@ export class Container {
         return;
       case "exit":
         this.deliver(m);
-        for (const [id] of m.running) {
-          this.fail(id, `container exited with code ${m.code} while running this input`);
+        for (const [seq] of m.running) {
+          this.fail(seq, `container exited with code ${m.code} while running this input`);
         }
         return;
     }
   }
 
-  private deliver(m: Pick<OutMessage, "ids" | "st" | "lens" | "data" | "busyMs">): void {
+  private deliver(m: Pick<OutMessage, "seqs" | "st" | "lens" | "data" | "busyMs">): void {
     let offset = 0;
     let count = 0;
-    for (let i = 0; i < m.ids.length; i++) {
-      const id = m.ids[i] as string;
-      if (id === this.killing) this.killing = undefined; // the timed-out input did settle: keep the container
+    for (let i = 0; i < m.seqs.length; i++) {
+      const seq = m.seqs[i] as number;
+      if (seq === this.killing) this.killing = undefined; // the timed-out input did settle: keep the container
       const len = m.lens[i] as number;
       const bytes = m.data.subarray(offset, offset + len);
       offset += len;
-      const job = this.held.get(id);
+      const job = this.held.get(seq);
       if (job === undefined) continue;
-      this.held.delete(id);
+      this.held.delete(seq);
       count++;
       const st = m.st[i] as Status;
-      const attempt = job.input.attempt;
+      const { inputId, attempt } = job.input;
       // Literal objects of two fixed shapes: this runs once per result.
       job.sink.outcome(
         st === Status.Success
-          ? { inputId: id, attempt, status: "SUCCESS", value: bytes, taskId: this.taskId }
-          : { inputId: id, attempt, status: "FAILURE", error: bytes, userError: st === Status.UserError, taskId: this.taskId },
+          ? { inputId, attempt, status: "SUCCESS", value: bytes, taskId: this.taskId }
+          : { inputId, attempt, status: "FAILURE", error: bytes, userError: st === Status.UserError, taskId: this.taskId },
       );
     }
     if (this.held.size === 0) this.idle();
     if (count > 0) this.events.drained(this, m.busyMs, count);
   }
 
-  private fail(id: string, message: string, status: Outcome["status"] = "FAILURE"): void {
-    const job = this.held.get(id);
+  private fail(seq: number, message: string, status: Outcome["status"] = "FAILURE"): void {
+    const job = this.held.get(seq);
     if (job === undefined) return;
-    this.held.delete(id);
-    job.sink.outcome({ inputId: id, attempt: job.input.attempt, status, message, taskId: this.taskId });
+    this.held.delete(seq);
+    job.sink.outcome({ inputId: job.input.inputId, attempt: job.input.attempt, status, message, taskId: this.taskId });
   }
 
   /** One timer per container, set to the earliest moment an input it holds can have run past `timeoutMs`. */
@@ -204,14 +220,14 @@ export class Container {
     if (this.held.size === 0 || this.killing !== undefined || this.gone) return;
     const timeoutMs = this.spec.options.timeoutMs;
     let deadline: number;
-    let blame: string | undefined;
+    let blame: number | undefined;
     if (this.precise) {
       if (this.running.size === 0) return; // it reports before it starts anything
       deadline = Number.POSITIVE_INFINITY;
-      for (const [id, at] of this.running) {
-        if (this.held.has(id) && at + timeoutMs < deadline) {
+      for (const [seq, at] of this.running) {
+        if (this.held.has(seq) && at + timeoutMs < deadline) {
           deadline = at + timeoutMs;
-          blame = id;
+          blame = seq;
         }
       }
       if (blame === undefined) return;
@@ -223,7 +239,7 @@ export class Container {
     this.watchdog.unref();
   }
 
-  private onDeadline(blame: string | undefined): void {
+  private onDeadline(blame: number | undefined): void {
     if (blame === undefined) {
       // An input ran past its timeout, but which one is unknown: kill, and run them all
       // again, each announced, so that the next run names the culprit. No attempt is used.
@@ -232,7 +248,7 @@ export class Container {
     }
     this.fail(blame, `function ${JSON.stringify(this.spec.name)} timed out after ${this.spec.options.timeoutMs} ms`, "TIMEOUT");
     this.killing = blame;
-    if (!this.gone) this.child.send({ t: "abort", ids: [blame] });
+    if (!this.gone) this.child.send({ t: "abort", seqs: [blame] });
     // Sync code cannot see its signal: if the input does not settle, the container goes.
     const grace = setTimeout(() => {
       if (this.killing === blame) this.kill();
@@ -246,10 +262,11 @@ export class Container {
     const oom = /heap out of memory|Allocation failed/i.test(this.stderrTail);
     const why = oom ? "container ran out of memory" : `container exited (${signal ?? `code ${code}`})`;
     const reschedule: Job[] = [];
-    for (const [id, job] of this.held) {
+    for (const [seq, job] of this.held) {
       // Known to be running: that attempt fails. Not started, or unknown: it runs again, announced.
-      if (this.precise && this.running.has(id) && this.killing === undefined) {
-        job.sink.outcome({ inputId: id, attempt: job.input.attempt, status: "FAILURE", message: why, taskId: this.taskId });
+      if (this.precise && this.running.has(seq) && this.killing === undefined) {
+        const { inputId, attempt } = job.input;
+        job.sink.outcome({ inputId, attempt, status: "FAILURE", message: why, taskId: this.taskId });
       } else {
         reschedule.push({ ...job, announce: true });
       }

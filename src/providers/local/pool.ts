@@ -54,7 +54,7 @@ export class Pool {
       if (!drop.has(job.input.inputId)) this.queue[this.head + kept++] = job;
     }
     this.queue.length = this.head + kept;
-    for (const c of this.containers) c.abort(ids as string[]);
+    for (const c of this.containers) c.abort(drop);
   }
 
   async close(): Promise<void> {

@@ -5,30 +5,44 @@
  * one-message-per-call thread pools.
  */
 
-/** Parent → container: inputs to run, in order. */
+/**
+ * Parent → container: inputs to run, in order. The parent numbers every input it sends to a
+ * container (`seq0`, `seq0 + 1`, ...) and both sides name inputs by that number afterwards:
+ * numbers cost less than id strings to send, parse and look up.
+ */
 export interface RunMessage {
   t: "run";
-  ids: string[];
-  /** Distinct call ids of the batch (most batches are one map's inputs: one call) and each input's index into it. */
+  seq0: number;
+  /** Input ids joined by "\n" (one string serializes faster than an array of them). */
+  ids: string;
+  /** Distinct call ids and parent input ids of the batch (most batches are one map's inputs). */
   calls: string[];
-  callOf: number[];
-  /** Distinct parent input ids, and each input's index into them (-1: none). */
   parents: string[];
-  parentOf: number[];
-  attempts: number[];
-  /** 1 where the container must announce the start at once (an input rescheduled after a lost container). */
-  announce: number[];
-  lens: number[];
+  /** META_FIELDS numbers per input: see `Meta`. */
+  meta: Uint32Array;
+  /** The inputs' argument bytes, back to back. */
   data: Uint8Array;
 }
+/** Offsets in `RunMessage.meta`, per input. */
+export const enum Meta {
+  Call = 0,
+  /** Index in `parents` plus one; 0: no parent. */
+  Parent = 1,
+  Attempt = 2,
+  /** 1: announce the start at once (an input rescheduled after a lost container). */
+  Announce = 3,
+  Length = 4,
+}
+export const META_FIELDS = 5;
+
 export interface AbortMessage {
   t: "abort";
-  ids: string[];
+  seqs: number[];
 }
 export type ToContainer = RunMessage | AbortMessage;
 
 /** Result codes in `OutMessage.st`. */
-export enum Status {
+export const enum Status {
   Success = 0,
   UserError = 1,
   FaasadeError = 2,
@@ -37,20 +51,20 @@ export enum Status {
 /** Container → parent: finished inputs, and what runs now. */
 export interface OutMessage {
   t: "out";
-  ids: string[];
-  st: Status[];
-  lens: number[];
+  seqs: Uint32Array;
+  st: Uint8Array;
+  lens: Uint32Array;
   data: Uint8Array;
-  /** Inputs running at send time, with their start (ms since epoch). */
-  running: [string, number][];
+  /** Inputs running at send time: [seq, start in ms since epoch]. */
+  running: [number, number][];
   /** True: the container will report before it starts any other input. */
   precise: boolean;
-  /** Summed run time of `ids`, for the parent's estimate of a run's length. */
+  /** Summed run time of `seqs`, for the parent's estimate of a run's length. */
   busyMs: number;
 }
 export interface ChunkMessage {
   t: "chunk";
-  id: string;
+  seq: number;
   data: Uint8Array;
 }
 export interface ReadyMessage {

@@ -8,9 +8,20 @@ import { InputContext } from "../../core/context.js";
 import { InputCancelledError } from "../../core/errors.js";
 import { execute, type Result } from "../../core/executor.js";
 import { findApp } from "../../core/registry.js";
-import { ENV, type FromContainer, REPORT_WINDOW_MS, type RunMessage, Status, type ToContainer } from "./protocol.js";
+import {
+  ENV,
+  type FromContainer,
+  Meta,
+  META_FIELDS,
+  REPORT_WINDOW_MS,
+  type RunMessage,
+  Status,
+  type ToContainer,
+} from "./protocol.js";
 
 interface Job {
+  /** The number the parent knows this input by; -1 once aborted while queued. */
+  seq: number;
   id: string;
   call: string;
   attempt: number;
@@ -26,9 +37,9 @@ const env = (key: string) => process.env[key] ?? "";
 const PRECISE_MS = 5;
 const queue: Job[] = [];
 let head = 0;
-const running = new Map<string, { job: Job; at: number; t0: number }>();
+const running = new Map<number, { job: Job; at: number; t0: number }>();
 // Results not yet reported.
-let outIds: string[] = [];
+let outSeqs: number[] = [];
 let outSt: Status[] = [];
 let outData: Uint8Array[] = [];
 let busyMs = 0;
@@ -56,7 +67,7 @@ async function main(): Promise<void> {
     process.disconnect?.();
     return;
   }
-  process.on("message", (m: ToContainer) => (m.t === "run" ? enqueue(m) : abort(m.ids)));
+  process.on("message", (m: ToContainer) => (m.t === "run" ? enqueue(m) : abort(m.seqs)));
   process.on("exit", (code) => {
     send({ t: "exit", code, ...takeResults(), running: runningList() });
   });
@@ -72,15 +83,17 @@ async function main(): Promise<void> {
 }
 
 function enqueue(m: RunMessage): void {
+  const ids = m.ids.split("\n");
   let offset = 0;
-  for (let i = 0; i < m.ids.length; i++) {
-    const len = m.lens[i] as number;
+  for (let i = 0, at = 0; i < ids.length; i++, at += META_FIELDS) {
+    const len = m.meta[at + Meta.Length] as number;
     queue.push({
-      id: m.ids[i] as string,
-      call: m.calls[m.callOf[i] as number] as string,
-      attempt: m.attempts[i] as number,
+      seq: m.seq0 + i,
+      id: ids[i] as string,
+      call: m.calls[m.meta[at + Meta.Call] as number] as string,
+      attempt: m.meta[at + Meta.Attempt] as number,
       args: m.data.subarray(offset, offset + len),
-      announce: m.announce[i] === 1,
+      announce: m.meta[at + Meta.Announce] === 1,
     });
     offset += len;
   }
@@ -96,10 +109,10 @@ function pump(): void {
     const precise = isPrecise() || job.announce;
     const at = Date.now();
     const t0 = performance.now();
-    running.set(job.id, { job, at, t0 });
+    running.set(job.seq, { job, at, t0 });
     if (precise || at - lastSend >= REPORT_WINDOW_MS) report(precise);
     job.ctx = new InputContext(job.id, job.call, job.attempt);
-    const result = execute(fn, job.ctx, job.args, isGenerator, (data) => send({ t: "chunk", id: job.id, data }));
+    const result = execute(fn, job.ctx, job.args, isGenerator, (data) => send({ t: "chunk", seq: job.seq, data }));
     if (result instanceof Promise) {
       result.then((r) => finish(job, r));
     } else {
@@ -117,20 +130,20 @@ function pump(): void {
     head = 0;
   }
   pumping = false;
-  if (head === queue.length && outIds.length > 0) {
+  if (head === queue.length && outSeqs.length > 0) {
     sticky = false;
     report(false);
   }
 }
 
 function finish(job: Job, result: Result): void {
-  const entry = running.get(job.id);
+  const entry = running.get(job.seq);
   if (entry === undefined || entry.job !== job) return; // aborted meanwhile
-  running.delete(job.id);
+  running.delete(job.seq);
   const took = performance.now() - entry.t0;
   busyMs += took;
   ewmaMs = ewmaMs * 0.9 + took * 0.1;
-  outIds.push(job.id);
+  outSeqs.push(job.seq);
   if (result.status === "SUCCESS") {
     outSt.push(Status.Success);
     outData.push(result.value as Uint8Array);
@@ -141,34 +154,38 @@ function finish(job: Job, result: Result): void {
   if (!pumping) pump();
 }
 
-function abort(ids: string[]): void {
-  const drop = new Set(ids);
+function abort(seqs: number[]): void {
+  const drop = new Set(seqs);
   for (let i = head; i < queue.length; i++) {
-    if (drop.has((queue[i] as Job).id)) (queue[i] as Job).id = "";
+    const job = queue[i] as Job;
+    if (drop.has(job.seq)) job.seq = -1;
   }
-  for (const id of ids) {
-    const entry = running.get(id);
-    if (entry === undefined) continue;
-    entry.job.ctx?.abort(new InputCancelledError("the input was cancelled or timed out"));
+  for (const seq of seqs) {
+    running.get(seq)?.job.ctx?.abort(new InputCancelledError("the input was cancelled or timed out"));
   }
-  // Skipped jobs are marked with an empty id; drop them from the queue.
-  const kept = queue.slice(head).filter((j) => j.id !== "");
+  const kept = queue.slice(head).filter((j) => j.seq !== -1);
   queue.length = 0;
   head = 0;
   queue.push(...kept);
 }
 
-function takeResults(): { ids: string[]; st: Status[]; lens: number[]; data: Uint8Array; busyMs: number } {
-  const taken = { ids: outIds, st: outSt, lens: outData.map((d) => d.byteLength), data: Buffer.concat(outData), busyMs };
-  outIds = [];
+function takeResults(): { seqs: Uint32Array; st: Uint8Array; lens: Uint32Array; data: Uint8Array; busyMs: number } {
+  const taken = {
+    seqs: Uint32Array.from(outSeqs),
+    st: Uint8Array.from(outSt),
+    lens: Uint32Array.from(outData, (d) => d.byteLength),
+    data: Buffer.concat(outData),
+    busyMs,
+  };
+  outSeqs = [];
   outSt = [];
   outData = [];
   busyMs = 0;
   return taken;
 }
 
-function runningList(): [string, number][] {
-  return [...running.values()].map((r) => [r.job.id, r.at]);
+function runningList(): [number, number][] {
+  return [...running.values()].map((r) => [r.job.seq, r.at]);
 }
 
 /**
