@@ -42,7 +42,8 @@ const MODES = ["throughput", "latency"];
 /** [N, warm-up calls] per (mode, fn); faast.js is ~10× slower, so it gets smaller N. */
 function sizes(impl, mode, fn) {
   const faast = impl === "faast";
-  if (mode === "throughput") return fn === "square" ? (faast ? [3000, 300] : [200_000, 20_000]) : faast ? [2000, 200] : [4000, 400];
+  if (mode === "throughput")
+    return fn === "square" ? (faast ? [3000, 300] : [200_000, 20_000]) : faast ? [2000, 200] : [4000, 400];
   return fn === "square" ? [3000, 300] : [1000, 100];
 }
 

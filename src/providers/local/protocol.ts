@@ -24,7 +24,7 @@ export interface RunMessage {
   data: Uint8Array;
 }
 /** Offsets in `RunMessage.meta`, per input. */
-export const enum Meta {
+export enum Meta {
   Call = 0,
   /** Index in `parents` plus one; 0: no parent. */
   Parent = 1,
@@ -42,7 +42,7 @@ export interface AbortMessage {
 export type ToContainer = RunMessage | AbortMessage;
 
 /** Result codes in `OutMessage.st`. */
-export const enum Status {
+export enum Status {
   Success = 0,
   UserError = 1,
   FaasadeError = 2,
