@@ -7,7 +7,7 @@ import { currentInput } from "./context.js";
 import { ExecutionError, InvalidError, NotFoundError, describe } from "./errors.js";
 import { FunctionCall } from "./function-call.js";
 import { newCallId, newInputId } from "./ids.js";
-import { type MapOptions, type Target, runMap, splitMapArgs, zip } from "./map.js";
+import { type MapOptions, type MapSetup, type Target, runMap, splitMapArgs, zip } from "./map.js";
 import { NAME_PATTERN } from "./options.js";
 import { outcomeError, unwrap } from "./outcome.js";
 import type { FunctionSpec, Outcome, Provider } from "./provider.js";
@@ -223,22 +223,17 @@ export class Function_<F extends AnyFunction = AnyFunction> {
     return this.#definition.raw;
   }
 
-  #lazyMap(
-    method: string,
-    prepare: () => { source: AsyncIterator<unknown[]> | Iterator<unknown[]>; isSync: boolean; options: MapOptions },
-  ): AsyncIterable<ResultOf<F>> {
+  #lazyMap(method: string, prepare: () => MapSetup): AsyncIterable<ResultOf<F>> {
+    const setup = (): MapSetup & { target: Target } => {
+      const prepared = prepare();
+      const target = this.#target();
+      this.#check(target.spec, method);
+      return { ...prepared, target };
+    };
     const iterable = {
       [Symbol.asyncIterator]: () => {
         markStarted(marker);
-        return (async function* (self: Function_<F>) {
-          const { source, isSync, options } = prepare();
-          const target = () => {
-            const t = self.#target();
-            self.#check(t.spec, method);
-            return Promise.resolve(t);
-          };
-          yield* runMap(target, source, isSync, options) as AsyncGenerator<ResultOf<F>>;
-        })(this);
+        return runMap(setup) as AsyncGenerator<ResultOf<F>>;
       },
     };
     const marker = trackUnconsumed(iterable, `${method}() of function ${JSON.stringify(this.name)}`);

@@ -56,14 +56,17 @@ export function splitMapArgs(method: string, args: unknown[]): { iterables: AnyI
   return { iterables, options };
 }
 
-/** Runs the map; `resolve` is awaited on first iteration (it may look the function up). */
-export async function* runMap(
-  resolve: () => Promise<Target>,
-  source: AsyncIterator<unknown[]> | Iterator<unknown[]>,
-  isSync: boolean,
-  options: MapOptions,
-): AsyncGenerator<unknown, void, undefined> {
-  const { spec, provider, parentInputId } = await resolve();
+/** What a map reads, decided on its first step (so that bad arguments throw from there). */
+export interface MapSetup {
+  source: AsyncIterator<unknown[]> | Iterator<unknown[]>;
+  isSync: boolean;
+  options: MapOptions;
+}
+
+/** Runs the map; `setup` runs on the first step of iteration. */
+export async function* runMap(setup: () => MapSetup & { target: Target }): AsyncGenerator<unknown, void, undefined> {
+  const { source, isSync, options, target } = setup();
+  const { spec, provider, parentInputId } = target;
   const ordered = options.orderOutputs !== false;
   const returnExceptions = options.returnExceptions === true;
   const kwargs = options.kwargs;
