@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { app, napPid } from "./fixtures/pid-app.mjs";
+import { app, napPid, pidBrief } from "./fixtures/pid-app.mjs";
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 describe("local provider pools", () => {
   it("spreads slow inputs over containers instead of queueing them behind the first", async () => {
@@ -7,6 +16,18 @@ describe("local provider pools", () => {
     for await (const pid of napPid.map(Array(8).fill(200))) pids.push(pid);
     expect(new Set(pids).size).toBeGreaterThan(1);
     expect(pids).not.toContain(process.pid);
+  });
+
+  it("stops an idle container after scaledownWindowMs, and not while it is used", async () => {
+    const pid = await pidBrief.remote();
+    for (let i = 0; i < 4; i++) {
+      await new Promise((r) => setTimeout(r, 150));
+      expect(await pidBrief.remote()).toBe(pid); // each call restarts the idle window
+    }
+    expect(alive(pid)).toBe(true);
+    const deadline = Date.now() + 3000;
+    while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(alive(pid)).toBe(false);
     await app.close();
   });
 });

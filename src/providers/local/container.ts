@@ -13,10 +13,13 @@ import {
   Interner,
   Meta,
   META_FIELDS,
+  OUT_FIELDS,
   type OutMessage,
+  packFrame,
   REPORT_WINDOW_MS,
   type RunMessage,
   Status,
+  unpackFrame,
 } from "./protocol.js";
 
 export interface Job {
@@ -52,6 +55,7 @@ export class Container {
   private precise = false;
   private lastReport = Date.now();
   private watchdog: NodeJS.Timeout | undefined;
+  private watchdogAt = 0;
   /** The timed-out input whose container goes unless it settles within ABORT_GRACE_MS. */
   private killing: number | undefined;
   private stderrTail = "";
@@ -123,8 +127,7 @@ export class Container {
       ids: ids.join("\n"),
       calls: calls.values,
       parents: parents.values,
-      meta,
-      data: Buffer.concat(data),
+      frame: packFrame(meta, data),
     };
     this.child.send(message);
     this.arm();
@@ -180,20 +183,21 @@ export class Container {
     }
   }
 
-  private deliver(m: Pick<OutMessage, "seqs" | "st" | "lens" | "data" | "busyMs">): void {
+  private deliver(m: Pick<OutMessage, "n" | "frame" | "busyMs">): void {
+    const { numbers, data } = unpackFrame(m.frame, m.n * OUT_FIELDS);
     let offset = 0;
     let count = 0;
-    for (let i = 0; i < m.seqs.length; i++) {
-      const seq = m.seqs[i] as number;
+    for (let at = 0; at < numbers.length; at += OUT_FIELDS) {
+      const seq = numbers[at] as number;
       if (seq === this.killing) this.killing = undefined; // the timed-out input did settle: keep the container
-      const len = m.lens[i] as number;
-      const bytes = m.data.subarray(offset, offset + len);
+      const len = numbers[at + 2] as number;
+      const bytes = data.subarray(offset, offset + len);
       offset += len;
       const job = this.held.get(seq);
       if (job === undefined) continue;
       this.held.delete(seq);
       count++;
-      const st = m.st[i] as Status;
+      const st = numbers[at + 1] as Status;
       const { inputId, attempt } = job.input;
       // Literal objects of two fixed shapes: this runs once per result.
       job.sink.outcome(
@@ -213,29 +217,46 @@ export class Container {
     job.sink.outcome({ inputId: job.input.inputId, attempt: job.input.attempt, status, message, taskId: this.taskId });
   }
 
-  /** One timer per container, set to the earliest moment an input it holds can have run past `timeoutMs`. */
-  private arm(): void {
-    if (this.watchdog) clearTimeout(this.watchdog);
-    this.watchdog = undefined;
-    if (this.held.size === 0 || this.killing !== undefined || this.gone) return;
+  /**
+   * The earliest moment an input this container holds can have run past `timeoutMs`, and that
+   * input (undefined: some input, which one is unknown).
+   */
+  private deadline(): { at: number; blame: number | undefined } | undefined {
+    if (this.held.size === 0 || this.killing !== undefined || this.gone) return undefined;
     const timeoutMs = this.spec.options.timeoutMs;
-    let deadline: number;
-    let blame: number | undefined;
-    if (this.precise) {
-      if (this.running.size === 0) return; // it reports before it starts anything
-      deadline = Number.POSITIVE_INFINITY;
-      for (const [seq, at] of this.running) {
-        if (this.held.has(seq) && at + timeoutMs < deadline) {
-          deadline = at + timeoutMs;
-          blame = seq;
-        }
-      }
-      if (blame === undefined) return;
-    } else {
+    if (!this.precise) {
       // Every input started since the last report started within REPORT_WINDOW_MS of it.
-      deadline = this.lastReport + REPORT_WINDOW_MS + timeoutMs;
+      return { at: this.lastReport + REPORT_WINDOW_MS + timeoutMs, blame: undefined };
     }
-    this.watchdog = setTimeout(() => this.onDeadline(blame), Math.max(0, deadline - Date.now()));
+    let found: { at: number; blame: number | undefined } | undefined;
+    for (const [seq, at] of this.running) {
+      if (this.held.has(seq) && (found === undefined || at + timeoutMs < found.at)) found = { at: at + timeoutMs, blame: seq };
+    }
+    return found; // nothing announced: it reports before it starts anything
+  }
+
+  /**
+   * One timer per container. Deadlines mostly move later as reports arrive, so the timer is
+   * only reset when the deadline moves earlier; when it fires early, it sets itself again.
+   */
+  private arm(): void {
+    const next = this.deadline();
+    if (next === undefined) return;
+    if (this.watchdog !== undefined) {
+      if (this.watchdogAt <= next.at) return;
+      clearTimeout(this.watchdog);
+    }
+    this.watchdogAt = next.at;
+    this.watchdog = setTimeout(
+      () => {
+        this.watchdog = undefined;
+        const due = this.deadline();
+        if (due === undefined) return;
+        if (due.at > Date.now()) this.arm();
+        else this.onDeadline(due.blame);
+      },
+      Math.max(0, next.at - Date.now()),
+    );
     this.watchdog.unref();
   }
 
@@ -276,10 +297,9 @@ export class Container {
     this.events.exited(this, reschedule);
   }
 
+  /** The watchdog stays set (unref'd): it finds nothing due when it fires, and costs no timer per call. */
   private idle(): void {
     this.setRef(false);
-    if (this.watchdog) clearTimeout(this.watchdog);
-    this.watchdog = undefined;
   }
 
   /** A busy container keeps the caller's process alive; an idle one never does. */

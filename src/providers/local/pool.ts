@@ -25,6 +25,7 @@ export class Pool {
   private estimateMs: number | undefined;
   private scheduled = false;
   private readonly idleTimers = new Map<Container, NodeJS.Timeout>();
+  private readonly idleSince = new Map<Container, number>();
   private closed = false;
 
   constructor(
@@ -125,7 +126,9 @@ export class Pool {
         exited: (c, reschedule) => {
           if (!c.ready) this.starting--;
           this.containers.delete(c);
-          this.cancelIdle(c);
+          clearTimeout(this.idleTimers.get(c));
+          this.idleTimers.delete(c);
+          this.idleSince.delete(c);
           if (reschedule.length > 0) this.queue.splice(this.head, 0, ...reschedule);
           if (c.initFailure !== undefined) this.failQueued(c.initFailure);
           if (!this.closed) this.dispatch();
@@ -144,19 +147,26 @@ export class Pool {
     for (const { input, sink } of jobs) sink.outcome({ ...outcome, inputId: input.inputId, attempt: input.attempt });
   }
 
+  /** Marks `c` idle from now. A container's idle timer is made once and re-set only when it fires early. */
   private scheduleIdle(c: Container): void {
-    this.cancelIdle(c);
+    this.idleSince.set(c, Date.now());
+    if (!this.idleTimers.has(c)) this.armIdle(c, this.spec.options.scaledownWindowMs);
+  }
+
+  private armIdle(c: Container, ms: number): void {
     const timer = setTimeout(() => {
       this.idleTimers.delete(c);
-      if (c.load === 0 && this.containers.size > this.spec.options.minContainers) c.kill();
-    }, this.spec.options.scaledownWindowMs);
+      const since = this.idleSince.get(c);
+      if (since === undefined || c.load > 0) return; // busy: marked idle again when it drains
+      const left = since + this.spec.options.scaledownWindowMs - Date.now();
+      if (left > 0) this.armIdle(c, left);
+      else if (this.containers.size > this.spec.options.minContainers) c.kill();
+    }, ms);
     timer.unref();
     this.idleTimers.set(c, timer);
   }
 
   private cancelIdle(c: Container): void {
-    const timer = this.idleTimers.get(c);
-    if (timer) clearTimeout(timer);
-    this.idleTimers.delete(c);
+    this.idleSince.delete(c);
   }
 }

@@ -18,12 +18,10 @@ export interface RunMessage {
   /** Distinct call ids and parent input ids of the batch (most batches are one map's inputs). */
   calls: string[];
   parents: string[];
-  /** META_FIELDS numbers per input: see `Meta`. */
-  meta: Uint32Array;
-  /** The inputs' argument bytes, back to back. */
-  data: Uint8Array;
+  /** `packFrame` of META_FIELDS numbers per input (see `Meta`) and the inputs' argument bytes. */
+  frame: Uint8Array;
 }
-/** Offsets in `RunMessage.meta`, per input. */
+/** Offsets of an input's numbers in a `RunMessage` frame. */
 export enum Meta {
   Call = 0,
   /** Index in `parents` plus one; 0: no parent. */
@@ -41,7 +39,7 @@ export interface AbortMessage {
 }
 export type ToContainer = RunMessage | AbortMessage;
 
-/** Result codes in `OutMessage.st`. */
+/** Result codes in an `OutMessage` frame. */
 export enum Status {
   Success = 0,
   UserError = 1,
@@ -51,15 +49,15 @@ export enum Status {
 /** Container → parent: finished inputs, and what runs now. */
 export interface OutMessage {
   t: "out";
-  seqs: Uint32Array;
-  st: Uint8Array;
-  lens: Uint32Array;
-  data: Uint8Array;
+  /** Results in the frame. */
+  n: number;
+  /** `packFrame` of OUT_FIELDS numbers per result (seq, `Status`, byte length) and the results' bytes. */
+  frame: Uint8Array;
   /** Inputs running at send time: [seq, start in ms since epoch]. */
   running: [number, number][];
   /** True: the container will report before it starts any other input. */
   precise: boolean;
-  /** Summed run time of `seqs`, for the parent's estimate of a run's length. */
+  /** Summed run time of the results, for the parent's estimate of a run's length. */
   busyMs: number;
 }
 export interface ChunkMessage {
@@ -81,6 +79,33 @@ export interface ExitMessage extends Omit<OutMessage, "t" | "precise"> {
   code: number;
 }
 export type FromContainer = OutMessage | ChunkMessage | ReadyMessage | InitFailedMessage | ExitMessage;
+
+export const OUT_FIELDS = 3;
+
+/**
+ * One buffer per message: numbers first, then bytes. Each typed array in an IPC message costs
+ * a JS callback on both sides, which for a lone call was a fifth of the round trip.
+ */
+export function packFrame(numbers: ArrayLike<number>, chunks: readonly Uint8Array[]): Uint8Array {
+  let size = numbers.length * 4;
+  for (const chunk of chunks) size += chunk.byteLength;
+  const frame = Buffer.allocUnsafe(size);
+  const head = new Uint32Array(numbers.length);
+  head.set(numbers);
+  frame.set(new Uint8Array(head.buffer), 0);
+  let at = head.byteLength;
+  for (const chunk of chunks) {
+    frame.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return frame;
+}
+
+/** The numbers of a frame (copied: the frame may sit at an unaligned offset) and a view of its bytes. */
+export function unpackFrame(frame: Uint8Array, count: number): { numbers: Uint32Array; data: Uint8Array } {
+  const bytes = count * 4;
+  return { numbers: new Uint32Array(new Uint8Array(frame.subarray(0, bytes)).buffer), data: frame.subarray(bytes) };
+}
 
 /** Collects repeated strings once: `values` distinct, `indexOf(v)` its position. */
 export class Interner {

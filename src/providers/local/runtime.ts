@@ -13,10 +13,13 @@ import {
   type FromContainer,
   Meta,
   META_FIELDS,
+  OUT_FIELDS,
+  packFrame,
   REPORT_WINDOW_MS,
   type RunMessage,
   Status,
   type ToContainer,
+  unpackFrame,
 } from "./protocol.js";
 
 interface Job {
@@ -84,16 +87,17 @@ async function main(): Promise<void> {
 
 function enqueue(m: RunMessage): void {
   const ids = m.ids.split("\n");
+  const { numbers: meta, data } = unpackFrame(m.frame, ids.length * META_FIELDS);
   let offset = 0;
   for (let i = 0, at = 0; i < ids.length; i++, at += META_FIELDS) {
-    const len = m.meta[at + Meta.Length] as number;
+    const len = meta[at + Meta.Length] as number;
     queue.push({
       seq: m.seq0 + i,
       id: ids[i] as string,
-      call: m.calls[m.meta[at + Meta.Call] as number] as string,
-      attempt: m.meta[at + Meta.Attempt] as number,
-      args: m.data.subarray(offset, offset + len),
-      announce: m.meta[at + Meta.Announce] === 1,
+      call: m.calls[meta[at + Meta.Call] as number] as string,
+      attempt: meta[at + Meta.Attempt] as number,
+      args: data.subarray(offset, offset + len),
+      announce: meta[at + Meta.Announce] === 1,
     });
     offset += len;
   }
@@ -169,14 +173,15 @@ function abort(seqs: number[]): void {
   queue.push(...kept);
 }
 
-function takeResults(): { seqs: Uint32Array; st: Uint8Array; lens: Uint32Array; data: Uint8Array; busyMs: number } {
-  const taken = {
-    seqs: Uint32Array.from(outSeqs),
-    st: Uint8Array.from(outSt),
-    lens: Uint32Array.from(outData, (d) => d.byteLength),
-    data: Buffer.concat(outData),
-    busyMs,
-  };
+function takeResults(): { n: number; frame: Uint8Array; busyMs: number } {
+  const n = outSeqs.length;
+  const numbers = new Uint32Array(n * OUT_FIELDS);
+  for (let i = 0; i < n; i++) {
+    numbers[i * OUT_FIELDS] = outSeqs[i] as number;
+    numbers[i * OUT_FIELDS + 1] = outSt[i] as number;
+    numbers[i * OUT_FIELDS + 2] = (outData[i] as Uint8Array).byteLength;
+  }
+  const taken = { n, frame: packFrame(numbers, outData), busyMs };
   outSeqs = [];
   outSt = [];
   outData = [];
