@@ -42,8 +42,7 @@ const MODES = ["throughput", "latency"];
 /** [N, warm-up calls] per (mode, fn); faast.js is ~10× slower, so it gets smaller N. */
 function sizes(impl, mode, fn) {
   const faast = impl === "faast";
-  if (mode === "throughput")
-    return fn === "square" ? (faast ? [3000, 300] : [20_000, 2000]) : faast ? [2000, 200] : [4000, 400];
+  if (mode === "throughput") return fn === "square" ? (faast ? [3000, 300] : [20_000, 2000]) : faast ? [2000, 200] : [4000, 400];
   return fn === "square" ? [3000, 300] : [1000, 100];
 }
 
