@@ -59,6 +59,49 @@ export function encode(value: unknown, root = "value"): Uint8Array {
   return cbor.encode(tree);
 }
 
+const NOT_SCALAR = Symbol("not a scalar");
+const float = new DataView(new ArrayBuffer(8));
+
+/**
+ * Reads a lone CBOR number, boolean, null or undefined without cbor-x: most results are one,
+ * and cbor-x sets up a DataView for every new buffer it reads. Anything else: NOT_SCALAR.
+ */
+function decodeScalar(b: Uint8Array): unknown {
+  const h = b[0] as number;
+  const n = b.length;
+  const u32 = () => (((b[1] as number) << 24) >>> 0) + (((b[2] as number) << 16) | ((b[3] as number) << 8) | (b[4] as number));
+  if (h < 0x18) return n === 1 ? h : NOT_SCALAR;
+  if (h >= 0x20 && h < 0x38) return n === 1 ? 0x1f - h : NOT_SCALAR;
+  switch (h) {
+    case 0x18:
+      return n === 2 ? b[1] : NOT_SCALAR;
+    case 0x19:
+      return n === 3 ? ((b[1] as number) << 8) | (b[2] as number) : NOT_SCALAR;
+    case 0x1a:
+      return n === 5 ? u32() : NOT_SCALAR;
+    case 0x38:
+      return n === 2 ? -1 - (b[1] as number) : NOT_SCALAR;
+    case 0x39:
+      return n === 3 ? -1 - (((b[1] as number) << 8) | (b[2] as number)) : NOT_SCALAR;
+    case 0x3a:
+      return n === 5 ? -1 - u32() : NOT_SCALAR;
+    case 0xf4:
+      return n === 1 ? false : NOT_SCALAR;
+    case 0xf5:
+      return n === 1 ? true : NOT_SCALAR;
+    case 0xf6:
+      return n === 1 ? null : NOT_SCALAR;
+    case 0xf7:
+      return n === 1 ? undefined : NOT_SCALAR;
+    case 0xfb:
+      if (n !== 9) return NOT_SCALAR;
+      for (let i = 0; i < 8; i++) float.setUint8(i, b[i + 1] as number);
+      return float.getFloat64(0);
+    default:
+      return NOT_SCALAR;
+  }
+}
+
 /** A value that is its own tree: not -0, not a string CBOR cannot carry, not bytes or objects. */
 function isPlainScalar(value: unknown): boolean {
   switch (typeof value) {
@@ -76,6 +119,8 @@ function isPlainScalar(value: unknown): boolean {
 
 /** Decodes bytes made by `encode`; throws `DeserializationError` on anything else. */
 export function decode(bytes: Uint8Array): unknown {
+  const scalar = decodeScalar(bytes);
+  if (scalar !== NOT_SCALAR) return scalar;
   let tree: Tree;
   try {
     tree = cbor.decode(bytes);
