@@ -63,42 +63,66 @@ const NOT_SCALAR = Symbol("not a scalar");
 const float = new DataView(new ArrayBuffer(8));
 
 /**
- * Reads a lone CBOR number, boolean, null or undefined without cbor-x: most results are one,
- * and cbor-x sets up a DataView for every new buffer it reads. Anything else: NOT_SCALAR.
+ * Reads a lone scalar (a number, boolean, null or undefined) or an argument list of scalars
+ * without cbor-x: most results and arguments are such, and cbor-x sets up a DataView for every
+ * new buffer it reads. Anything else: NOT_SCALAR, and the general path decodes it.
  */
 function decodeScalar(b: Uint8Array): unknown {
   const h = b[0] as number;
-  const n = b.length;
-  const u32 = () => (((b[1] as number) << 24) >>> 0) + (((b[2] as number) << 16) | ((b[3] as number) << 8) | (b[4] as number));
-  if (h < 0x18) return n === 1 ? h : NOT_SCALAR;
-  if (h >= 0x20 && h < 0x38) return n === 1 ? 0x1f - h : NOT_SCALAR;
+  // An argument list: a CBOR array of 1..23 items whose first is Tag.Array.
+  if (h > 0x80 && h < 0x98 && b[1] === Tag.Array) {
+    const out: unknown[] = [];
+    let at = 2;
+    for (let i = 1; i < h - 0x80; i++) {
+      at = readScalar(b, at);
+      if (at < 0) return NOT_SCALAR;
+      out.push(lastScalar);
+    }
+    return at === b.length ? out : NOT_SCALAR;
+  }
+  return readScalar(b, 0) === b.length ? lastScalar : NOT_SCALAR;
+}
+
+let lastScalar: unknown;
+
+/** Reads one scalar at `at` into `lastScalar`; returns the offset after it, or -1. */
+function readScalar(b: Uint8Array, at: number): number {
+  const h = b[at] as number;
+  const byte = (k: number) => b[at + k] as number;
+  const end = (size: number, value: unknown) => {
+    if (at + size > b.length) return -1;
+    lastScalar = value;
+    return at + size;
+  };
+  if (h < 0x18) return end(1, h);
+  if (h >= 0x20 && h < 0x38) return end(1, 0x1f - h);
   switch (h) {
     case 0x18:
-      return n === 2 ? b[1] : NOT_SCALAR;
+      return end(2, byte(1));
     case 0x19:
-      return n === 3 ? ((b[1] as number) << 8) | (b[2] as number) : NOT_SCALAR;
+      return end(3, (byte(1) << 8) | byte(2));
     case 0x1a:
-      return n === 5 ? u32() : NOT_SCALAR;
+      return end(5, ((byte(1) << 24) >>> 0) + ((byte(2) << 16) | (byte(3) << 8) | byte(4)));
     case 0x38:
-      return n === 2 ? -1 - (b[1] as number) : NOT_SCALAR;
+      return end(2, -1 - byte(1));
     case 0x39:
-      return n === 3 ? -1 - (((b[1] as number) << 8) | (b[2] as number)) : NOT_SCALAR;
+      return end(3, -1 - ((byte(1) << 8) | byte(2)));
     case 0x3a:
-      return n === 5 ? -1 - u32() : NOT_SCALAR;
+      return end(5, -1 - (((byte(1) << 24) >>> 0) + ((byte(2) << 16) | (byte(3) << 8) | byte(4))));
     case 0xf4:
-      return n === 1 ? false : NOT_SCALAR;
+      return end(1, false);
     case 0xf5:
-      return n === 1 ? true : NOT_SCALAR;
+      return end(1, true);
     case 0xf6:
-      return n === 1 ? null : NOT_SCALAR;
+      return end(1, null);
     case 0xf7:
-      return n === 1 ? undefined : NOT_SCALAR;
+      return end(1, undefined);
     case 0xfb:
-      if (n !== 9) return NOT_SCALAR;
-      for (let i = 0; i < 8; i++) float.setUint8(i, b[i + 1] as number);
-      return float.getFloat64(0);
+      if (at + 9 > b.length) return -1;
+      for (let i = 0; i < 8; i++) float.setUint8(i, byte(i + 1));
+      return end(9, float.getFloat64(0));
     default:
-      return NOT_SCALAR;
+      return -1;
   }
 }
 
