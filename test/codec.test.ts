@@ -26,7 +26,20 @@ function thrown(fn: () => unknown): Error {
 describe("encode/decode: primitives", () => {
   it("numbers at every CBOR width boundary, decoded by the scalar fast path or cbor-x alike", () => {
     const values = [0, 23, 24, 255, 256, 65535, 65536, 2 ** 32 - 1, 2 ** 32, 2 ** 53, -1, -24, -25, -256, -257, -65536, -65537];
-    const more = [-(2 ** 32), -(2 ** 32) - 1, 1.5, -1.5, Number.NaN, Number.POSITIVE_INFINITY, -0, 5e-324, true, false, null, undefined];
+    const more = [
+      -(2 ** 32),
+      -(2 ** 32) - 1,
+      1.5,
+      -1.5,
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      -0,
+      5e-324,
+      true,
+      false,
+      null,
+      undefined,
+    ];
     for (const value of [...values, ...more]) expect(Object.is(roundTrip(value), value)).toBe(true);
     // A scalar followed by stray bytes is not a scalar payload.
     expect(() => decode(new Uint8Array([0x01, 0x02]))).toThrow(DeserializationError);
