@@ -260,6 +260,10 @@ export function testProvider(options: ConformanceOptions): void {
       expect(await f("square").remote(3)).toBe(9);
     });
 
+    it.skipIf(!isolated)("a lost container uses up an attempt and the retry runs in a new one", async () => {
+      expect(await f("exitOnce").remote()).toBe(2);
+    });
+
     it.skipIf(!isolated)("a container that runs out of memory fails its input with RemoteError", async () => {
       const err = await f("oom")
         .remote()

@@ -67,6 +67,14 @@ export const cooperative = app.function(
 export const exit = app.function(function exit(code: number) {
   process.exit(code);
 });
+export const exitOnce = app.function(
+  function exitOnce() {
+    const attempt = currentInput()?.attempt ?? 0;
+    if (attempt === 1) process.exit(7);
+    return attempt;
+  },
+  { retries: new Retries({ maxRetries: 1, initialDelayMs: 10 }) },
+);
 export const oom = app.function(
   function oom() {
     const hog: number[][] = [];
