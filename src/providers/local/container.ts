@@ -31,7 +31,7 @@ export interface Job {
 
 export interface ContainerEvents {
   ready(c: Container): void;
-  /** Some inputs finished: the pool may send more. */
+  /** Some inputs finished (`count` may be 0 when a timed-out input settled): the pool may send more. */
   drained(c: Container, busyMs: number, count: number): void;
   /** The container is gone; `reschedule` are inputs it held that must run elsewhere, attempt unchanged. */
   exited(c: Container, reschedule: Job[]): void;
@@ -93,6 +93,11 @@ export class Container {
 
   get load(): number {
     return this.held.size;
+  }
+
+  /** Ready, and not about to be killed for an input that ran past its timeout. */
+  get accepting(): boolean {
+    return this.ready && this.killing === undefined && !this.gone;
   }
 
   send(jobs: Job[]): void {
@@ -187,9 +192,13 @@ export class Container {
     const { numbers, data } = unpackFrame(m.frame, m.n * OUT_FIELDS);
     let offset = 0;
     let count = 0;
+    let resumed = false;
     for (let at = 0; at < numbers.length; at += OUT_FIELDS) {
       const seq = numbers[at] as number;
-      if (seq === this.killing) this.killing = undefined; // the timed-out input did settle: keep the container
+      if (seq === this.killing) {
+        this.killing = undefined; // the timed-out input did settle: keep the container
+        resumed = true;
+      }
       const len = numbers[at + 2] as number;
       const bytes = data.subarray(offset, offset + len);
       offset += len;
@@ -207,7 +216,7 @@ export class Container {
       );
     }
     if (this.held.size === 0) this.idle();
-    if (count > 0) this.events.drained(this, m.busyMs, count);
+    if (count > 0 || resumed) this.events.drained(this, m.busyMs, count);
   }
 
   private fail(seq: number, message: string, status: Outcome["status"] = "FAILURE"): void {

@@ -71,7 +71,7 @@ export class Pool {
 
   private hasIdleOrNone(): boolean {
     if (this.containers.size === 0) return true;
-    for (const c of this.containers) if (c.ready && c.load === 0) return true;
+    for (const c of this.containers) if (c.accepting && c.load === 0) return true;
     return false;
   }
 
@@ -86,7 +86,7 @@ export class Pool {
     const depth = this.depth();
     for (const c of this.containers) {
       if (this.backlog === 0) break;
-      if (!c.ready || c.load >= depth) continue;
+      if (!c.accepting || c.load >= depth) continue;
       const n = Math.min(depth - c.load, this.backlog, MAX_BATCH);
       const jobs = this.queue.slice(this.head, this.head + n);
       this.head += n;
@@ -118,8 +118,10 @@ export class Pool {
           if (c.load === 0) this.scheduleIdle(c);
         },
         drained: (c, busyMs, count) => {
-          const measured = busyMs / count;
-          this.estimateMs = this.estimateMs === undefined ? measured : this.estimateMs * 0.7 + measured * 0.3;
+          if (count > 0) {
+            const measured = busyMs / count;
+            this.estimateMs = this.estimateMs === undefined ? measured : this.estimateMs * 0.7 + measured * 0.3;
+          }
           this.dispatch();
           if (c.load === 0) this.scheduleIdle(c);
         },
