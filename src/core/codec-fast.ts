@@ -29,45 +29,70 @@ export function decodeScalar(b: Uint8Array, arrayTag: number): unknown {
 
 let lastScalar: unknown;
 
-/** Reads one scalar at `at` into `lastScalar`; returns the offset after it, or -1. */
+/** Reads one scalar at `at` into `lastScalar`; returns the offset after it, or -1. No closures: this runs per value. */
 function readScalar(b: Uint8Array, at: number): number {
   const h = b[at] as number;
-  const byte = (k: number) => b[at + k] as number;
-  const end = (size: number, value: unknown) => {
-    if (at + size > b.length) return -1;
-    lastScalar = value;
-    return at + size;
-  };
-  if (h < 0x18) return end(1, h);
-  if (h >= 0x20 && h < 0x38) return end(1, 0x1f - h);
-  switch (h) {
-    case 0x18:
-      return end(2, byte(1));
-    case 0x19:
-      return end(3, (byte(1) << 8) | byte(2));
-    case 0x1a:
-      return end(5, ((byte(1) << 24) >>> 0) + ((byte(2) << 16) | (byte(3) << 8) | byte(4)));
-    case 0x38:
-      return end(2, -1 - byte(1));
-    case 0x39:
-      return end(3, -1 - ((byte(1) << 8) | byte(2)));
-    case 0x3a:
-      return end(5, -1 - (((byte(1) << 24) >>> 0) + ((byte(2) << 16) | (byte(3) << 8) | byte(4))));
-    case 0xf4:
-      return end(1, false);
-    case 0xf5:
-      return end(1, true);
-    case 0xf6:
-      return end(1, null);
-    case 0xf7:
-      return end(1, undefined);
-    case 0xfb:
-      if (at + 9 > b.length) return -1;
-      for (let i = 0; i < 8; i++) float.setUint8(i, byte(i + 1));
-      return end(9, float.getFloat64(0));
-    default:
-      return -1;
+  let size = 1;
+  let value: unknown;
+  if (h < 0x18) value = h;
+  else if (h >= 0x20 && h < 0x38) value = 0x1f - h;
+  else {
+    switch (h) {
+      case 0x18:
+        size = 2;
+        value = b[at + 1];
+        break;
+      case 0x19:
+        size = 3;
+        value = ((b[at + 1] as number) << 8) | (b[at + 2] as number);
+        break;
+      case 0x1a:
+        size = 5;
+        value = readU32(b, at + 1);
+        break;
+      case 0x38:
+        size = 2;
+        value = -1 - (b[at + 1] as number);
+        break;
+      case 0x39:
+        size = 3;
+        value = -1 - (((b[at + 1] as number) << 8) | (b[at + 2] as number));
+        break;
+      case 0x3a:
+        size = 5;
+        value = -1 - readU32(b, at + 1);
+        break;
+      case 0xf4:
+        value = false;
+        break;
+      case 0xf5:
+        value = true;
+        break;
+      case 0xf6:
+        value = null;
+        break;
+      case 0xf7:
+        value = undefined;
+        break;
+      case 0xfb:
+        size = 9;
+        if (at + size > b.length) return -1;
+        for (let i = 0; i < 8; i++) float.setUint8(i, b[at + 1 + i] as number);
+        value = float.getFloat64(0);
+        break;
+      default:
+        return -1;
+    }
   }
+  if (at + size > b.length) return -1;
+  lastScalar = value;
+  return at + size;
+}
+
+function readU32(b: Uint8Array, at: number): number {
+  return (
+    (((b[at] as number) << 24) >>> 0) + (((b[at + 1] as number) << 16) | ((b[at + 2] as number) << 8) | (b[at + 3] as number))
+  );
 }
 
 /** A value that is its own tree: not -0, not a string CBOR cannot carry, not bytes or objects. */

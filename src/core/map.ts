@@ -197,12 +197,16 @@ export function zip(iterables: AnyIterable[]): { source: AsyncIterator<unknown[]
     const its = iterables.map((it) => (it as Iterable<unknown>)[Symbol.iterator]());
     if (its.length === 1) {
       const only = its[0] as Iterator<unknown>;
+      // One result object, reused: the scheduler reads `value` before the next call.
+      const step: IteratorResult<unknown[]> = { done: false, value: [] };
       return {
         isSync,
         source: {
           next: () => {
             const s = only.next();
-            return s.done ? { done: true, value: undefined } : { done: false, value: [s.value] };
+            if (s.done) return { done: true, value: undefined };
+            step.value = [s.value];
+            return step;
           },
           return: (v?: unknown) => {
             only.return?.();
