@@ -1,4 +1,6 @@
+import { RemoteError } from "faasade";
 import { describe, expect, it } from "vitest";
+import * as closing from "./fixtures/close-app.mjs";
 import { app, napPid, pidBrief } from "./fixtures/pid-app.mjs";
 
 const alive = (pid: number) => {
@@ -29,5 +31,16 @@ describe("local provider pools", () => {
     while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(alive(pid)).toBe(false);
     await app.close();
+  });
+
+  it("settles every call still queued or running when the app closes, and refuses new ones", async () => {
+    await closing.nap.remote(1); // a container is up
+    const running = closing.nap.remote(5000);
+    const queued = closing.nap.remote(5000);
+    await new Promise((r) => setTimeout(r, 100));
+    await closing.app.close();
+    await expect(running).rejects.toBeInstanceOf(RemoteError);
+    await expect(queued).rejects.toBeInstanceOf(RemoteError);
+    await expect(closing.nap.remote(1)).rejects.toThrow(/closed/);
   });
 });

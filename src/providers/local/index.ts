@@ -7,7 +7,7 @@ import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { InvalidError, describe } from "../../core/errors.js";
 import type { FunctionSpec, Input, OutcomeSink, Provider } from "../../core/provider.js";
-import { Pool } from "./pool.js";
+import { CLOSED, Pool, failLater } from "./pool.js";
 
 export interface LocalOptions {
   /**
@@ -33,6 +33,7 @@ export function local(options: LocalOptions = {}): Provider {
     throw new InvalidError(`local: execArgv must be an array of strings, got ${describe(execArgv)}`);
   }
   const pools = new Map<string, Pool>();
+  let closed = false;
   const poolOf = (fn: FunctionSpec): Pool => {
     const key = `${fn.environment}/${fn.app}/${fn.name}`;
     let pool = pools.get(key);
@@ -49,12 +50,14 @@ export function local(options: LocalOptions = {}): Provider {
   return {
     name: PROVIDER_NAME,
     submit(fn: FunctionSpec, inputs: readonly Input[], sink: OutcomeSink): void {
-      poolOf(fn).submit(inputs, sink);
+      if (closed) failLater(inputs, sink, CLOSED);
+      else poolOf(fn).submit(inputs, sink);
     },
     abort(fn: FunctionSpec, inputIds: readonly string[]): void {
       pools.get(`${fn.environment}/${fn.app}/${fn.name}`)?.abort(inputIds);
     },
     async close(): Promise<void> {
+      closed = true;
       await Promise.all([...pools.values()].map((p) => p.close()));
       pools.clear();
     },

@@ -11,6 +11,19 @@ const PREFETCH_MS = 50;
 /** Most inputs in one message to a container. */
 const MAX_BATCH = 512;
 
+/** What inputs still queued or held get when the app closes: a RemoteError, never a hang. */
+export const CLOSED: Omit<Outcome, "inputId" | "attempt"> = {
+  status: "FAILURE",
+  message: "the app was closed before this input finished",
+};
+
+/** Fails inputs that cannot run, after the current call stack (their sink may still be setting up). */
+export function failLater(inputs: readonly Input[], sink: OutcomeSink, outcome: Omit<Outcome, "inputId" | "attempt">): void {
+  queueMicrotask(() => {
+    for (const { inputId, attempt } of inputs) sink.outcome({ ...outcome, inputId, attempt });
+  });
+}
+
 export interface PoolOptions {
   maxContainers: number;
   execArgv: string[];
@@ -34,6 +47,7 @@ export class Pool {
   ) {}
 
   submit(inputs: readonly Input[], sink: OutcomeSink): void {
+    if (this.closed) return failLater(inputs, sink, CLOSED);
     for (const input of inputs) this.queue.push({ input, sink, announce: false });
     // A lone call, or work for an idle container, goes out at once; while every container is
     // busy, submissions of one tick share a message.
@@ -60,6 +74,7 @@ export class Pool {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.failQueued(CLOSED);
     for (const t of this.idleTimers.values()) clearTimeout(t);
     for (const c of this.containers) c.kill();
     this.containers.clear();
@@ -133,7 +148,8 @@ export class Pool {
           this.idleSince.delete(c);
           if (reschedule.length > 0) this.queue.splice(this.head, 0, ...reschedule);
           if (c.initFailure !== undefined) this.failQueued(c.initFailure);
-          if (!this.closed) this.dispatch();
+          if (this.closed) this.failQueued(CLOSED);
+          else this.dispatch();
         },
       },
       this.options.execArgv,
