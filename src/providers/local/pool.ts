@@ -47,7 +47,10 @@ export class Pool {
   ) {}
 
   submit(inputs: readonly Input[], sink: OutcomeSink): void {
-    if (this.closed) return failLater(inputs, sink, CLOSED);
+    if (this.closed) {
+      failLater(inputs, sink, CLOSED);
+      return;
+    }
     for (const input of inputs) this.queue.push({ input, sink, announce: false });
     // A lone call, or work for an idle container, goes out at once; while every container is
     // busy, submissions of one tick share a message.
