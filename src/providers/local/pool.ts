@@ -11,9 +11,12 @@ const PREFETCH_MS = 50;
 /** Most inputs in one message to a container. */
 const MAX_BATCH = 512;
 
-/** What inputs still queued or held get when the app closes: a RemoteError, never a hang. */
+/**
+ * What inputs still queued or held get when the app closes: cancelled (`InputCancelledError`, a
+ * `RemoteError`), so that no retry waits on a closed app and no caller hangs.
+ */
 export const CLOSED: Omit<Outcome, "inputId" | "attempt"> = {
-  status: "FAILURE",
+  status: "TERMINATED",
   message: "the app was closed before this input finished",
 };
 
