@@ -60,6 +60,7 @@ export class Container {
   private killing: number | undefined;
   private stderrTail = "";
   private gone = false;
+  private stopping = false;
 
   constructor(
     private readonly spec: FunctionSpec,
@@ -154,6 +155,12 @@ export class Container {
 
   kill(): void {
     if (!this.gone) this.child.kill("SIGKILL");
+  }
+
+  /** Kills the container because its app closes: what it held goes back to the pool, failed by no one here. */
+  stop(): void {
+    this.stopping = true;
+    this.kill();
   }
 
   private onMessage(m: FromContainer): void {
@@ -294,7 +301,7 @@ export class Container {
     const reschedule: Job[] = [];
     for (const [seq, job] of this.held) {
       // Known to be running: that attempt fails. Not started, or unknown: it runs again, announced.
-      if (this.precise && this.running.has(seq) && this.killing === undefined) {
+      if (this.precise && this.running.has(seq) && this.killing === undefined && !this.stopping) {
         const { inputId, attempt } = job.input;
         job.sink.outcome({ inputId, attempt, status: "FAILURE", message: why, taskId: this.taskId });
       } else {

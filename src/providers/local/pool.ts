@@ -82,7 +82,7 @@ export class Pool {
     this.closed = true;
     this.failQueued(CLOSED);
     for (const t of this.idleTimers.values()) clearTimeout(t);
-    for (const c of this.containers) c.kill();
+    for (const c of this.containers) c.stop();
     this.containers.clear();
   }
 
