@@ -153,3 +153,27 @@ describe("calls", () => {
     expect(await call.get()).toBe(1);
   });
 });
+
+describe("map early exit with an async source", () => {
+  it("sends nothing read after the loop was left", async () => {
+    const provider = memoryProvider();
+    const app = new App("core-async-exit", { provider });
+    const id = app.function(function idAsync(x: number) {
+      return x;
+    });
+    let release: (() => void) | undefined;
+    async function* slowSource() {
+      yield 1;
+      await new Promise<void>((r) => (release = r));
+      yield 2; // read after the caller left: must never be sent
+    }
+    for await (const v of id.map(slowSource())) {
+      expect(v).toBe(1);
+      // Leave while the scheduler is waiting on the source; it resumes only after the break.
+      setTimeout(() => release?.(), 10);
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    expect(provider.submitted).toHaveLength(1);
+  });
+});

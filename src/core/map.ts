@@ -97,11 +97,13 @@ export async function* runMap(setup: () => MapSetup & { target: Target }): Async
   options.signal?.addEventListener("abort", onAbort);
 
   let filling = false;
+  /** Set when the caller has left the loop: a read still in flight must not send anything. */
+  let stopped = false;
   const fill = async () => {
-    if (filling || sourceDone) return;
+    if (filling || sourceDone || stopped) return;
     filling = true;
     try {
-      while (!sourceDone && sent - yielded < WINDOW && !options.signal?.aborted && firstFailure === undefined) {
+      while (!sourceDone && !stopped && sent - yielded < WINDOW && !options.signal?.aborted && firstFailure === undefined) {
         const batch: Pending[] = [];
         while (sent - yielded < WINDOW) {
           const step = isSync ? (source as Iterator<unknown[]>).next() : await (source as AsyncIterator<unknown[]>).next();
@@ -109,6 +111,7 @@ export async function* runMap(setup: () => MapSetup & { target: Target }): Async
             sourceDone = true;
             break;
           }
+          if (stopped) return;
           const args = kwargs === undefined ? step.value : [...step.value, kwargs];
           const index = sent++;
           const inputId = newInputId();
@@ -169,6 +172,7 @@ export async function* runMap(setup: () => MapSetup & { target: Target }): Async
       if (!progressed) await new Promise<void>((r) => (wake = r));
     }
   } finally {
+    stopped = true;
     options.signal?.removeEventListener("abort", onAbort);
     attempts.abortAll();
     if (!sourceDone) await closeSource(source);
