@@ -33,6 +33,11 @@ export class InputContext implements CurrentInput {
     return this.controller.signal;
   }
 
+  /** Whether the input was cancelled or timed out (without creating a signal). */
+  get isAborted(): boolean {
+    return this.aborted;
+  }
+
   abort(reason: unknown): void {
     if (this.aborted) return;
     this.aborted = true;

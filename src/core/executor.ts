@@ -30,14 +30,23 @@ export function execute(
   } catch (err) {
     return failure(err, true);
   }
-  if (isGenerator) return inputStorage.run(ctx, drain, returned as AsyncIterator<unknown>, onChunk);
+  if (isGenerator) return inputStorage.run(ctx, drain, returned as AsyncIterator<unknown>, ctx, onChunk);
   if (isThenable(returned)) return Promise.resolve(returned).then(success, (err: unknown) => failure(err, true));
   return success(returned);
 }
 
-async function drain(iterator: AsyncIterator<unknown> | Iterator<unknown>, onChunk: (v: Uint8Array) => void): Promise<Result> {
+/** Pulls a generator to its end, or until its input is cancelled: nobody reads the rest. */
+async function drain(
+  iterator: AsyncIterator<unknown> | Iterator<unknown>,
+  ctx: InputContext,
+  onChunk: (v: Uint8Array) => void,
+): Promise<Result> {
   try {
     for (;;) {
+      if (ctx.isAborted) {
+        await iterator.return?.();
+        return success(undefined);
+      }
       const step = await iterator.next();
       if (step.done) return success(undefined);
       onChunk(encode(step.value, "yielded value"));

@@ -203,6 +203,19 @@ export function testProvider(options: ConformanceOptions): void {
       await expect(call.get()).rejects.toBeInstanceOf(InvalidError);
     });
 
+    it("leaving remoteGen early stops the remote generator, and its container serves the next call", async () => {
+      const take = async (n: number) => {
+        const out: number[] = [];
+        for await (const v of f("ticker").remoteGen()) {
+          out.push(v as number);
+          if (out.length === n) break;
+        }
+        return out;
+      };
+      expect(await take(3)).toEqual([0, 1, 2]);
+      expect(await take(2)).toEqual([0, 1]);
+    });
+
     it("calls of the wrong kind are InvalidError", async () => {
       await expect(f("count").remote(1)).rejects.toBeInstanceOf(InvalidError);
       await expect(collect(f("square").remoteGen(1))).rejects.toBeInstanceOf(InvalidError);

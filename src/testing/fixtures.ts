@@ -99,6 +99,15 @@ export const badResult = app.function(function badResult() {
 export const count = app.function(async function* count(n: number) {
   for (let i = 0; i < n; i++) yield i;
 });
+export const ticker = app.function(
+  async function* ticker() {
+    for (let i = 0; ; i++) {
+      await sleepMs(1);
+      yield i;
+    }
+  },
+  { maxContainers: 1 },
+);
 export const countThenFail = app.function(function* countThenFail(n: number) {
   for (let i = 0; i < n; i++) yield i;
   throw new RangeError("done counting");
