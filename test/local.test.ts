@@ -1,5 +1,6 @@
 import { RemoteError } from "faasade";
 import { describe, expect, it } from "vitest";
+import * as broken from "./fixtures/broken-app.mjs";
 import * as closing from "./fixtures/close-app.mjs";
 import { app, napPid, pidBrief } from "./fixtures/pid-app.mjs";
 
@@ -42,5 +43,13 @@ describe("local provider pools", () => {
     await expect(running).rejects.toBeInstanceOf(RemoteError);
     await expect(queued).rejects.toBeInstanceOf(RemoteError);
     await expect(closing.nap.remote(1)).rejects.toThrow(/closed/);
+  });
+
+  it("a module that cannot be imported in its container fails the call with RemoteError, and nothing hangs", async () => {
+    const err = await broken.unreachable.remote().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RemoteError);
+    expect((err as Error).message).toMatch(/could not start: boom at import/);
+    expect(((err as Error).cause as Error).message).toBe("boom at import");
+    await broken.app.close();
   });
 });
