@@ -157,7 +157,7 @@ export class Container {
     if (!this.gone) this.child.kill("SIGKILL");
   }
 
-  /** Kills the container because its app closes: what it held goes back to the pool, failed by no one here. */
+  /** Kills the container because its app closes: what it held goes back to the pool, which ends it cancelled. */
   stop(): void {
     this.stopping = true;
     this.kill();
