@@ -98,6 +98,25 @@ describe("map scheduling", () => {
     expect(provider.aborted.length).toBe(3);
   });
 
+  it("answers next() calls made without waiting, in order, and ends every one after return()", async () => {
+    const app = new App("core-eager-next", { provider: memoryProvider() });
+    const id = app.function(async function idLater(x: number) {
+      await new Promise((r) => setTimeout(r, 5 * (3 - x)));
+      return x;
+    });
+    const it = id.map([0, 1, 2])[Symbol.asyncIterator]();
+    const steps = await Promise.all([it.next(), it.next(), it.next(), it.next()]);
+    expect(steps).toEqual([
+      { done: false, value: 0 },
+      { done: false, value: 1 },
+      { done: false, value: 2 },
+      { done: true, value: undefined },
+    ]);
+    const left = id.map([1, 2])[Symbol.asyncIterator]();
+    expect(await left.return?.()).toEqual({ done: true, value: undefined });
+    expect(await left.next()).toEqual({ done: true, value: undefined });
+  });
+
   it("retries per input with the function's policy", async () => {
     const provider = memoryProvider();
     const app = new App("core-retry", { provider });

@@ -7,11 +7,12 @@ import { currentInput } from "./context.js";
 import { ExecutionError, InvalidError, NotFoundError, describe } from "./errors.js";
 import { FunctionCall } from "./function-call.js";
 import { newCallId, newInputId } from "./ids.js";
-import { type MapOptions, type MapSetup, type Target, runMap, splitMapArgs, zip } from "./map.js";
+import { type MapOptions, type MapSetup, type Target, splitMapArgs, zip } from "./map.js";
 import { NAME_PATTERN } from "./options.js";
 import { outcomeError, unwrap } from "./outcome.js";
 import type { FunctionSpec, Outcome, Provider } from "./provider.js";
 import { findApp } from "./registry.js";
+import { MapRun } from "./map-run.js";
 import { markStarted, trackUnconsumed } from "./unconsumed.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: user functions take and return anything
@@ -233,7 +234,7 @@ export class Function_<F extends AnyFunction = AnyFunction> {
     const iterable = {
       [Symbol.asyncIterator]: () => {
         markStarted(marker);
-        return runMap(setup) as AsyncGenerator<ResultOf<F>>;
+        return new MapRun(setup) as AsyncIterableIterator<ResultOf<F>>;
       },
     };
     const marker = trackUnconsumed(iterable, `${method}() of function ${JSON.stringify(this.name)}`);
