@@ -32,6 +32,18 @@ export {
 export { FunctionCall, gather, type FromIdOptions, type GetOptions } from "./core/function-call.js";
 export type { MapOptions } from "./core/map.js";
 export type { FunctionOptions, WebOptions } from "./core/options.js";
-export { InputStatus, type FunctionSpec, type Input, type Outcome, type OutcomeSink, type Provider } from "./core/provider.js";
+export {
+  InputStatus,
+  type AbortOptions,
+  type AutoscalerSettings,
+  type EffectiveAutoscaler,
+  type FunctionSpec,
+  type FunctionStats,
+  type Input,
+  type Outcome,
+  type OutcomeSink,
+  type Provider,
+} from "./core/provider.js";
+export type { InputInfo } from "./core/call-graph.js";
 export { Retries, type RetriesOptions } from "./core/retries.js";
 export { decode, encode } from "./core/codec.js";

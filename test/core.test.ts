@@ -196,3 +196,49 @@ describe("map early exit with an async source", () => {
     expect(provider.submitted).toHaveLength(1);
   });
 });
+
+describe("call graph and cancellation in the core", () => {
+  it("records a map made inside an input, and PENDING while the root runs", async () => {
+    const app = new App("core-graph", { provider: memoryProvider() });
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => (release = r));
+    const double = app.function(function double(x: number) {
+      return 2 * x;
+    });
+    const parent = app.function(async function parent(n: number) {
+      const out: number[] = [];
+      for await (const v of double.map(Array.from({ length: n }, (_, i) => i))) out.push(v);
+      await gate;
+      return out;
+    });
+    const call = await parent.spawn(3);
+    await new Promise((r) => setTimeout(r, 50));
+    const running = await call.getCallGraph();
+    expect(running[0]?.status).toBe("PENDING");
+    expect(running[0]?.children.map((c) => c.status)).toEqual(["SUCCESS", "SUCCESS", "SUCCESS"]);
+    release();
+    expect(await call.get()).toEqual([0, 2, 4]);
+    const done = await call.getCallGraph();
+    expect(done[0]?.status).toBe("SUCCESS");
+    expect(done[0]?.taskId).toBe("memory");
+    expect(new Set(done[0]?.children.map((c) => c.functionCallId)).size).toBe(1); // one map, one call id
+  });
+
+  it("a cancelled call is never retried, and cancel validates its options", async () => {
+    const provider = memoryProvider();
+    const app = new App("core-cancel", { provider });
+    const slow = app.function(
+      async function slowFail() {
+        await new Promise((r) => setTimeout(r, 30));
+        throw new Error("fails");
+      },
+      { retries: new Retries({ maxRetries: 3, initialDelayMs: 1 }) },
+    );
+    const call = await slow.spawn();
+    await expect(call.cancel({ terminateContainers: "yes" } as never)).rejects.toThrow(/terminateContainers must be a boolean/);
+    await call.cancel();
+    await expect(call.get()).rejects.toThrow(/cancelled/);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(provider.submitted).toHaveLength(1);
+  });
+});

@@ -1,7 +1,8 @@
-import { RemoteError } from "faasade";
+import { InputCancelledError, RemoteError } from "faasade";
 import { describe, expect, it } from "vitest";
 import * as broken from "./fixtures/broken-app.mjs";
 import * as closing from "./fixtures/close-app.mjs";
+import * as control from "./fixtures/control-app.mjs";
 import { app, napPid, pidBrief } from "./fixtures/pid-app.mjs";
 
 const alive = (pid: number) => {
@@ -51,5 +52,44 @@ describe("local provider pools", () => {
     expect((err as Error).message).toMatch(/could not start: boom at import/);
     expect(((err as Error).cause as Error).message).toBe("boom at import");
     await broken.app.close();
+  });
+});
+
+describe("local provider control surface", () => {
+  const waitFor = async (check: () => Promise<boolean>, timeoutMs = 3000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await check())) {
+      if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+
+  it("terminateContainers stops the container and runs its other inputs again elsewhere, same attempt", async () => {
+    const { pid: first } = await control.pairNap.remote(0);
+    const long = await control.pairNap.spawn(30_000);
+    const short = await control.pairNap.spawn(400);
+    await waitFor(async () => (await control.pairNap.getCurrentStats()).numRunningInputs === 2);
+    await long.cancel({ terminateContainers: true });
+    await expect(long.get()).rejects.toBeInstanceOf(InputCancelledError);
+    const rerun = await short.get();
+    expect(rerun.attempt).toBe(1);
+    expect(rerun.pid).not.toBe(first);
+    expect(alive(first)).toBe(false);
+  });
+
+  it("minContainers given at definition are the starting settings: the first use warms the pool", async () => {
+    await control.warmFromStart.remote();
+    await waitFor(async () => (await control.warmFromStart.getCurrentStats()).numTotalRunners === 2);
+    await new Promise((r) => setTimeout(r, 800)); // past scaledownWindowMs
+    expect((await control.warmFromStart.getCurrentStats()).numTotalRunners).toBe(2);
+    expect(await control.warmFromStart.keepWarm(0)).toEqual({
+      minContainers: 0,
+      maxContainers: 3,
+      bufferContainers: 0,
+      scaledownWindowMs: 500,
+      unsupported: [],
+    });
+    await waitFor(async () => (await control.warmFromStart.getCurrentStats()).numTotalRunners === 0);
+    await control.app.close();
   });
 });

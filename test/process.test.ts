@@ -26,12 +26,15 @@ describe("processes and entrypoints", () => {
     expect(r.stdout).toContain('user error:    not a number: "two"');
   });
 
-  it.each(["map", "spawn", "retries-and-errors", "generators"])("examples/%s.ts runs and exits 0", async (name) => {
-    const r = await exec([`dist/examples/${name}.js`]);
-    expect(r.stderr).toBe("");
-    expect(r.code).toBe(0);
-    expect(r.stdout.length).toBeGreaterThan(0);
-  });
+  it.each(["map", "spawn", "retries-and-errors", "generators", "keep-warm", "cancel", "call-graph"])(
+    "examples/%s.ts runs and exits 0",
+    async (name) => {
+      const r = await exec([`dist/examples/${name}.js`]);
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      expect(r.stdout.length).toBeGreaterThan(0);
+    },
+  );
 
   it("localEntrypoint runs when the module is the entry, and a rejection exits non-zero", async () => {
     expect((await exec(["test/fixtures/writer-app.mjs"])).stdout).toContain("entrypoint 16");

@@ -3,8 +3,9 @@
  * the retry policy, drop stale outcomes. One `Attempts` serves one call (a `remote`, a
  * `spawn`, a whole `map`), so the map's hot path shares one sink and one lookup table.
  */
+import { recordInput } from "./call-graph.js";
+import type { AbortOptions, FunctionSpec, Input, Outcome, OutcomeSink, Provider } from "./provider.js";
 import type { Retries } from "./retries.js";
-import type { FunctionSpec, Input, Outcome, OutcomeSink, Provider } from "./provider.js";
 
 export interface Pending extends Input {
   attempt: number;
@@ -18,6 +19,11 @@ export interface AttemptHandlers<P extends Pending> {
   chunk?(input: P, value: Uint8Array): void;
 }
 
+export interface AbortAllOptions extends AbortOptions {
+  /** Settle every aborted input as TERMINATED (a cancelled call); a map being left needs no outcomes. */
+  settle?: boolean;
+}
+
 export class Attempts<P extends Pending = Pending> implements OutcomeSink {
   private readonly live = new Map<string, P>();
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -27,6 +33,8 @@ export class Attempts<P extends Pending = Pending> implements OutcomeSink {
     private readonly provider: Provider,
     private readonly fn: FunctionSpec,
     private readonly handlers: AttemptHandlers<P>,
+    /** Whether this call's inputs are recorded in the call graph (spawns, and calls made inside an input). */
+    private readonly graphed = false,
   ) {
     this.retries = fn.options.retries;
   }
@@ -37,6 +45,7 @@ export class Attempts<P extends Pending = Pending> implements OutcomeSink {
 
   submit(inputs: P[]): void {
     for (const input of inputs) this.live.set(input.inputId, input);
+    if (this.graphed) for (const input of inputs) recordInput(input.callId, input.inputId, "PENDING");
     this.provider.submit(this.fn, inputs, this);
   }
 
@@ -56,6 +65,7 @@ export class Attempts<P extends Pending = Pending> implements OutcomeSink {
       }
     }
     this.live.delete(outcome.inputId);
+    if (this.graphed) recordInput(input.callId, input.inputId, outcome.status, outcome.taskId);
     this.handlers.settle(input, outcome);
   }
 
@@ -64,13 +74,28 @@ export class Attempts<P extends Pending = Pending> implements OutcomeSink {
     if (input !== undefined && input.attempt === attempt) this.handlers.chunk?.(input, value);
   }
 
-  /** Stops every input still live: queued ones never run, running ones see their signal abort. */
-  abortAll(): void {
+  /**
+   * Stops every input still live: queued ones never run, running ones see their signal abort
+   * (or lose their container, with `terminateContainers`). Aborted inputs are never retried.
+   */
+  abortAll(options: AbortAllOptions = {}): void {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     if (this.live.size === 0) return;
-    const ids = [...this.live.keys()];
+    const inputs = [...this.live.values()];
     this.live.clear();
-    this.provider.abort(this.fn, ids);
+    const { settle, ...abortOptions } = options;
+    this.provider.abort(
+      this.fn,
+      inputs.map((i) => i.inputId),
+      abortOptions,
+    );
+    for (const input of inputs) {
+      if (this.graphed) recordInput(input.callId, input.inputId, "TERMINATED");
+      if (settle) {
+        const { inputId, attempt } = input;
+        this.handlers.settle(input, { inputId, attempt, status: "TERMINATED" });
+      }
+    }
   }
 }

@@ -2,13 +2,13 @@
  * What this process knows about a spawned call: its outcome once settled and, for a
  * generator, every value it yielded. `FunctionCall` handles read these records.
  */
-import type { Outcome } from "./provider.js";
+import type { AbortOptions, Outcome } from "./provider.js";
 
 export class CallRecord {
   outcome: Outcome | undefined;
   readonly chunks: Uint8Array[] = [];
-  /** Cancels what is still live; set by whoever drives the call. */
-  abort: (() => void) | undefined;
+  /** Cancels what is still live and settles the call TERMINATED; set by whoever drives the call. */
+  cancel: ((options: AbortOptions) => void) | undefined;
   private waiters: (() => void)[] = [];
 
   constructor(
@@ -19,7 +19,7 @@ export class CallRecord {
 
   complete(outcome: Outcome): void {
     this.outcome = outcome;
-    this.abort = undefined;
+    this.cancel = undefined;
     this.notify();
   }
 

@@ -1,9 +1,10 @@
 /** `FunctionCall`: a handle to a spawned call, and `gather`. */
+import { type InputInfo, callGraph } from "./call-graph.js";
 import { type CallRecord, callRecords } from "./call-record.js";
 import { decode } from "./codec.js";
 import { InvalidError, NotFoundError, TimeoutError, describe } from "./errors.js";
 import { outcomeError, unwrap } from "./outcome.js";
-import type { Provider } from "./provider.js";
+import type { AbortOptions, Provider } from "./provider.js";
 
 export interface FromIdOptions {
   provider?: Provider;
@@ -64,6 +65,28 @@ export class FunctionCall<R = unknown> {
       }
       await record.changed();
     }
+  }
+
+  /**
+   * Cancels the call: queued inputs never run, running ones see their signal abort (with
+   * `terminateContainers`, their containers stop and their other inputs run elsewhere), and
+   * `get` rejects with `InputCancelledError`. Never retried. A finished call is left as it is.
+   */
+  async cancel(options: AbortOptions = {}): Promise<void> {
+    if (options === null || typeof options !== "object") {
+      throw new InvalidError(`cancel: options must be an object, got ${describe(options)}`);
+    }
+    const { terminateContainers } = options;
+    if (terminateContainers !== undefined && typeof terminateContainers !== "boolean") {
+      throw new InvalidError(`cancel: terminateContainers must be a boolean, got ${describe(terminateContainers)}`);
+    }
+    this.record().cancel?.({ terminateContainers: terminateContainers === true });
+  }
+
+  /** The tree of this call and of every call made from inside it, transitively. */
+  async getCallGraph(): Promise<InputInfo[]> {
+    this.record();
+    return callGraph(this.objectId);
   }
 
   private record(): CallRecord {

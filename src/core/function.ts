@@ -1,6 +1,8 @@
 /** `Function_` (also exported as `Function`): a handle to one function, defined here or by name. */
 import type { App } from "./app.js";
 import { Attempts, type Pending } from "./attempts.js";
+import { currentStats, updateAutoscaler } from "./autoscaler.js";
+import { recordCall } from "./call-graph.js";
 import { CallRecord, callRecords } from "./call-record.js";
 import { decode, encode } from "./codec.js";
 import { currentInput } from "./context.js";
@@ -8,9 +10,9 @@ import { ExecutionError, InvalidError, NotFoundError, describe } from "./errors.
 import { FunctionCall } from "./function-call.js";
 import { newCallId, newInputId } from "./ids.js";
 import { type MapOptions, type MapSetup, type Target, splitMapArgs, zip } from "./map.js";
-import { NAME_PATTERN } from "./options.js";
+import { type AutoscalerSettings, NAME_PATTERN } from "./options.js";
 import { outcomeError, unwrap } from "./outcome.js";
-import type { FunctionSpec, Outcome, Provider } from "./provider.js";
+import type { EffectiveAutoscaler, FunctionSpec, FunctionStats, Outcome, Provider } from "./provider.js";
 import { findApp } from "./registry.js";
 import { MapRun } from "./map-run.js";
 import { markStarted, trackUnconsumed } from "./unconsumed.js";
@@ -154,8 +156,17 @@ export class Function_<F extends AnyFunction = AnyFunction> {
       args,
       { settle: (_, o) => record.complete(o), chunk: (_, v) => record.pushChunk(v) },
       callId,
+      true,
     );
-    record.abort = () => attempts.abortAll();
+    const { provider } = target;
+    record.cancel = ({ terminateContainers }) => {
+      if (terminateContainers && provider.canTerminateContainers !== true) {
+        throw new ExecutionError(
+          `cancel: the ${provider.name} provider cannot terminate containers; cancel without terminateContainers`,
+        );
+      }
+      attempts.abortAll({ terminateContainers: terminateContainers === true, settle: true });
+    };
     return new FunctionCall(callId);
   }
 
@@ -203,6 +214,27 @@ export class Function_<F extends AnyFunction = AnyFunction> {
     for await (const _ of this.map(...iterables, mapOptions)) {
       // results are discarded
     }
+  }
+
+  /** Keeps at least `n` containers warm: `updateAutoscaler({ minContainers: n })`. */
+  async keepWarm(n: number): Promise<EffectiveAutoscaler> {
+    const { spec, provider } = this.#target();
+    return updateAutoscaler(spec, provider, { minContainers: n }, "keepWarm");
+  }
+
+  /**
+   * A partial update of the autoscaler; resolves with the effective settings and the ones the
+   * provider cannot honour (`unsupported`). Invalid merged settings reject and change nothing.
+   */
+  async updateAutoscaler(settings: Partial<AutoscalerSettings>): Promise<EffectiveAutoscaler> {
+    const { spec, provider } = this.#target();
+    return updateAutoscaler(spec, provider, settings);
+  }
+
+  /** `{ backlog, numTotalRunners, numRunningInputs }` now. */
+  async getCurrentStats(): Promise<FunctionStats> {
+    const { spec, provider } = this.#target();
+    return currentStats(spec, provider);
   }
 
   /** The HTTP URL of a web function; `undefined` for other functions. Hydrates a lazy handle first. */
@@ -286,9 +318,13 @@ function start(
   args: unknown[],
   handlers: { settle(input: Pending, o: Outcome): void; chunk?(input: Pending, v: Uint8Array): void },
   callId = newCallId(),
+  isRoot = false,
 ): { attempts: Attempts } {
   const bytes = encode(args, "args");
-  const attempts = new Attempts(target.provider, target.spec, handlers);
+  // Spawns can be asked for their graph; calls made inside an input belong to their parent's.
+  const graphed = isRoot || target.parentInputId !== undefined;
+  if (graphed) recordCall(callId, target.parentInputId, target.spec);
+  const attempts = new Attempts(target.provider, target.spec, handlers, graphed);
   attempts.submit([{ inputId: newInputId(), callId, attempt: 1, args: bytes, index: 0, parentInputId: target.parentInputId }]);
   return { attempts };
 }

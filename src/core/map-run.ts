@@ -7,6 +7,7 @@
  * several promises and microtask hops per value, a third of a fast map's caller time.
  */
 import { Attempts, type Pending } from "./attempts.js";
+import { recordCall } from "./call-graph.js";
 import { encode } from "./codec.js";
 import { failure } from "./executor.js";
 import { newCallId, newInputId } from "./ids.js";
@@ -87,7 +88,11 @@ export class MapRun implements AsyncIterableIterator<unknown, undefined> {
     this.#run = run;
     this.#ordered = run.options.orderOutputs !== false;
     this.#returnExceptions = run.options.returnExceptions === true;
-    this.#attempts = new Attempts(run.target.provider, run.target.spec, { settle: (input, o) => this.#settle(input, o) });
+    const { provider, spec, parentInputId } = run.target;
+    // A map made inside an input belongs to that input's call graph.
+    const graphed = parentInputId !== undefined;
+    if (graphed) recordCall(this.#callId, parentInputId, spec);
+    this.#attempts = new Attempts(provider, spec, { settle: (input, o) => this.#settle(input, o) }, graphed);
     run.options.signal?.addEventListener("abort", this.#onAbort);
     void this.#fill();
   }

@@ -3,7 +3,7 @@
  * (retries, timeouts' meaning, map windows, ordering, gather) lives in the core;
  * docs/providers.md explains each member for provider authors.
  */
-import type { ResolvedOptions } from "./options.js";
+import type { AutoscalerSettings, ResolvedOptions } from "./options.js";
 
 /** Frozen object whose values are the names: `InputStatus.SUCCESS === "SUCCESS"`. */
 export const InputStatus = Object.freeze({
@@ -60,6 +60,35 @@ export interface OutcomeSink {
   chunk(inputId: string, attempt: number, value: Uint8Array): void;
 }
 
+/** The autoscaler settings a provider applies: the definition's, then every `updateAutoscaler`. */
+export type { AutoscalerSettings };
+export type AutoscalerKey = keyof AutoscalerSettings;
+
+/** What `updateAutoscaler` resolves with: the effective settings, all numbers, and what the provider cannot honour. */
+export interface EffectiveAutoscaler {
+  minContainers: number;
+  maxContainers: number;
+  bufferContainers: number;
+  scaledownWindowMs: number;
+  /** Settings the provider cannot honour: accepted and recorded, but without effect there. */
+  unsupported: AutoscalerKey[];
+}
+
+/** `getCurrentStats()`: exactly these three numbers. */
+export interface FunctionStats {
+  /** Inputs waiting: queued, or handed to a container that has not started them. */
+  backlog: number;
+  /** Live containers, busy or idle (starting ones included). */
+  numTotalRunners: number;
+  /** Inputs executing now. */
+  numRunningInputs: number;
+}
+
+export interface AbortOptions {
+  /** Stop the containers running these inputs at once; their other inputs run again elsewhere. */
+  terminateContainers?: boolean;
+}
+
 export interface Provider {
   readonly name: string;
   /**
@@ -68,8 +97,25 @@ export interface Provider {
    * they began) are rescheduled by the provider without a new attempt.
    */
   submit(fn: FunctionSpec, inputs: readonly Input[], sink: OutcomeSink): void;
-  /** Drops queued inputs and aborts running ones; no outcome follows for them. */
-  abort(fn: FunctionSpec, inputIds: readonly string[]): void;
+  /**
+   * Drops queued inputs and aborts running ones; no outcome follows for them. With
+   * `terminateContainers` (only if `canTerminateContainers`), the containers running them stop
+   * at once and their other inputs are rescheduled without a new attempt.
+   */
+  abort(fn: FunctionSpec, inputIds: readonly string[], options?: AbortOptions): void;
   /** Stops containers and releases resources. */
   close(): Promise<void>;
+
+  // Optional capabilities. The core reports a missing one to the caller; it never ignores it.
+
+  /** Whether `abort` honours `terminateContainers`. @default false */
+  readonly canTerminateContainers?: boolean;
+  /**
+   * Applies validated, merged settings (warm containers start at once; lowered limits drain
+   * without killing running inputs) and reports the effective ones. Absent: every setting is
+   * reported unsupported.
+   */
+  updateAutoscaler?(fn: FunctionSpec, settings: AutoscalerSettings): Promise<EffectiveAutoscaler>;
+  /** Exact where the platform knows, documented as approximate where it does not. */
+  getCurrentStats?(fn: FunctionSpec): Promise<FunctionStats>;
 }

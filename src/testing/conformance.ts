@@ -17,6 +17,7 @@ import { type AnyFunction, Function_ } from "../core/function.js";
 import { FunctionCall, gather } from "../core/function-call.js";
 import { currentInput } from "../core/context.js";
 import type { Provider } from "../core/provider.js";
+import { controlRows } from "./conformance-control.js";
 import * as fixtures from "./fixtures.js";
 
 export interface ConformanceOptions {
@@ -276,6 +277,8 @@ export function testProvider(options: ConformanceOptions): void {
     it.skipIf(!isolated)("a lost container uses up an attempt and the retry runs in a new one", async () => {
       expect(await f("exitOnce").remote()).toBe(2);
     });
+
+    controlRows({ f, provider: () => (provider ??= options.provider()), isolated });
 
     it.skipIf(!isolated)("a container that runs out of memory fails its input with RemoteError", async () => {
       const err = await f("oom")

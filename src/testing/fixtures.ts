@@ -2,6 +2,7 @@
  * The functions the conformance suite calls. A provider under test runs this module in its
  * containers, so everything here is defined at top level and nothing runs on import.
  */
+import { writeFileSync } from "node:fs";
 import { setTimeout as sleepMs } from "node:timers/promises";
 import { App } from "../core/app.js";
 import { currentInput } from "../core/context.js";
@@ -111,4 +112,69 @@ export const ticker = app.function(
 export const countThenFail = app.function(function* countThenFail(n: number) {
   for (let i = 0; i < n; i++) yield i;
   throw new RangeError("done counting");
+});
+
+/** One container, one input at a time: `marker` + ".started" when it starts, + ".aborted" when its signal fires. */
+export const slot = app.function(
+  async function slot(ms: number, marker?: string) {
+    if (marker) writeFileSync(`${marker}.started`, "");
+    const signal = currentInput()?.signal;
+    try {
+      await sleepMs(ms, undefined, signal ? { signal } : {});
+      return "finished";
+    } catch {
+      if (marker) writeFileSync(`${marker}.aborted`, "");
+      return "aborted";
+    }
+  },
+  { maxContainers: 1, timeoutMs: 60_000 },
+);
+/** Sync code that ignores its signal: only stopping its container ends it early. */
+export const busy = app.function(
+  function busy(ms: number) {
+    const end = Date.now() + ms;
+    while (Date.now() < end) {
+      // burn CPU
+    }
+    return ms;
+  },
+  { maxContainers: 1, timeoutMs: 60_000 },
+);
+export const warm = app.function(
+  function warm() {
+    return process.pid;
+  },
+  { maxContainers: 2, scaledownWindowMs: 1000 },
+);
+export const burst = app.function(
+  async function burst(ms: number) {
+    await sleepMs(ms);
+    return ms;
+  },
+  { maxContainers: 1 },
+);
+export const buffered = app.function(
+  async function buffered(ms: number) {
+    await sleepMs(ms);
+    return ms;
+  },
+  { maxContainers: 3, bufferContainers: 1, scaledownWindowMs: 1000 },
+);
+export const drain = app.function(
+  async function drain(ms: number) {
+    await sleepMs(ms);
+    return ms;
+  },
+  { maxContainers: 2, scaledownWindowMs: 1000 },
+);
+/** Two `remote` calls and one `spawn` from inside: a call graph with three children. */
+export const fanOut = app.function(async function fanOut(x: number) {
+  const a = await square.remote(x);
+  const b = await square.remote(x + 1);
+  const c = await (await square.spawn(x + 2)).get();
+  return a + b + c;
+});
+/** A call graph two levels deep: nest → fanOut → three squares. */
+export const nest = app.function(async function nest(x: number) {
+  return fanOut.remote(x);
 });

@@ -1,10 +1,12 @@
 /**
  * An in-memory provider: runs inputs in this process through the same executor as every
- * container. For unit tests of the core; it cannot stop sync code, so it never kills.
+ * container. For unit tests of the core; it cannot stop sync code, so it never kills and
+ * cannot terminate containers. It honours `maxContainers` (with `maxInputs`, as a limit on
+ * inputs running at once) and reports exact stats; it has no containers to keep warm.
  */
 import { InputContext } from "../core/context.js";
 import { execute } from "../core/executor.js";
-import type { FunctionSpec, Input, OutcomeSink, Provider } from "../core/provider.js";
+import type { EffectiveAutoscaler, FunctionSpec, FunctionStats, Input, OutcomeSink, Provider } from "../core/provider.js";
 import { findApp } from "../core/registry.js";
 
 export interface MemoryProvider extends Provider {
@@ -14,22 +16,72 @@ export interface MemoryProvider extends Provider {
   readonly aborted: string[];
 }
 
+interface Queued {
+  fn: FunctionSpec;
+  input: Input;
+  sink: OutcomeSink;
+}
+
+/** Per function: its inputs waiting for a slot, those running, and its current `maxContainers`. */
+interface Lane {
+  queue: Queued[];
+  running: number;
+  maxContainers: number | undefined;
+}
+
 export function memoryProvider(): MemoryProvider {
   const submitted: Input[] = [];
   const aborted: string[] = [];
-  const live = new Map<string, InputContext>();
-  const run = (fn: FunctionSpec, input: Input, sink: OutcomeSink) => {
-    if (!live.has(input.inputId)) return; // aborted while queued
+  /** Queued (undefined) or running (its context) inputs. */
+  const live = new Map<string, InputContext | undefined>();
+  const lanes = new Map<FunctionSpec, Lane>();
+  const laneOf = (fn: FunctionSpec): Lane => {
+    let lane = lanes.get(fn);
+    if (lane === undefined) {
+      lane = { queue: [], running: 0, maxContainers: fn.options.maxContainers };
+      lanes.set(fn, lane);
+    }
+    return lane;
+  };
+  const limit = (fn: FunctionSpec, lane: Lane) =>
+    lane.maxContainers === undefined ? Number.POSITIVE_INFINITY : lane.maxContainers * fn.options.maxInputs;
+
+  const pump = (lane: Lane) => {
+    while (lane.queue.length > 0) {
+      const next = lane.queue[0] as Queued;
+      if (!live.has(next.input.inputId)) {
+        lane.queue.shift(); // aborted while queued
+        continue;
+      }
+      if (lane.running >= limit(next.fn, lane)) return;
+      lane.queue.shift();
+      lane.running++;
+      run(next, () => {
+        lane.running--;
+        pump(lane);
+      });
+    }
+  };
+
+  const run = ({ fn, input, sink }: Queued, free: () => void) => {
     const raw = findApp(fn.app, fn.environment)?.functionByName(fn.name)?.getRawF();
     if (raw === undefined) {
+      live.delete(input.inputId);
+      free();
       sink.outcome({ inputId: input.inputId, attempt: input.attempt, status: "INIT_FAILURE", message: "not defined" });
       return;
     }
     const ctx = new InputContext(input.inputId, input.callId, input.attempt);
     live.set(input.inputId, ctx);
+    let freed = false;
+    const release = () => {
+      if (!freed) free();
+      freed = true;
+    };
     const timer = setTimeout(() => {
       ctx.abort(new Error("timed out"));
       live.delete(input.inputId);
+      release();
       sink.outcome({
         inputId: input.inputId,
         attempt: input.attempt,
@@ -39,6 +91,7 @@ export function memoryProvider(): MemoryProvider {
     }, fn.options.timeoutMs);
     const done = (result: Awaited<ReturnType<typeof execute>>) => {
       clearTimeout(timer);
+      release();
       if (live.get(input.inputId) !== ctx) return;
       live.delete(input.inputId);
       sink.outcome({ ...result, inputId: input.inputId, attempt: input.attempt, taskId: "memory" });
@@ -49,16 +102,19 @@ export function memoryProvider(): MemoryProvider {
     if (result instanceof Promise) void result.then(done);
     else done(result);
   };
+
   return {
     name: "memory",
     submitted,
     aborted,
     submit(fn, inputs, sink) {
+      const lane = laneOf(fn);
       for (const input of inputs) {
         submitted.push(input);
-        live.set(input.inputId, undefined as unknown as InputContext);
-        setImmediate(() => run(fn, input, sink));
+        live.set(input.inputId, undefined);
+        lane.queue.push({ fn, input, sink });
       }
+      setImmediate(() => pump(lane));
     },
     abort(_fn, ids) {
       for (const id of ids) {
@@ -66,6 +122,25 @@ export function memoryProvider(): MemoryProvider {
         live.get(id)?.abort(new Error("aborted"));
         live.delete(id);
       }
+    },
+    async updateAutoscaler(fn, settings): Promise<EffectiveAutoscaler> {
+      const lane = laneOf(fn);
+      lane.maxContainers = settings.maxContainers;
+      pump(lane);
+      const { minContainers, bufferContainers, scaledownWindowMs } = settings;
+      return {
+        minContainers,
+        maxContainers: settings.maxContainers ?? Number.POSITIVE_INFINITY,
+        bufferContainers,
+        scaledownWindowMs,
+        unsupported: ["minContainers", "bufferContainers", "scaledownWindowMs"],
+      };
+    },
+    async getCurrentStats(fn): Promise<FunctionStats> {
+      const lane = lanes.get(fn);
+      if (lane === undefined) return { backlog: 0, numTotalRunners: 0, numRunningInputs: 0 };
+      const backlog = lane.queue.filter((q) => live.has(q.input.inputId)).length;
+      return { backlog, numTotalRunners: Math.ceil(lane.running / fn.options.maxInputs), numRunningInputs: lane.running };
     },
     async close() {
       for (const ctx of live.values()) ctx?.abort(new Error("closed"));

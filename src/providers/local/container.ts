@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { applyGraphEvents } from "../../core/call-graph.js";
 import { newTaskId } from "../../core/ids.js";
 import type { FunctionSpec, Input, Outcome, OutcomeSink } from "../../core/provider.js";
 import {
@@ -60,7 +61,10 @@ export class Container {
   private killing: number | undefined;
   private stderrTail = "";
   private gone = false;
-  private stopping = false;
+  /** Stopped on purpose (app closed, call cancelled with terminateContainers): every input it held runs again elsewhere. */
+  private rescheduleAll = false;
+  /** Takes no more inputs and stops once those it holds are finished (scaledown, a lowered maximum). */
+  retiring = false;
 
   constructor(
     private readonly spec: FunctionSpec,
@@ -96,9 +100,31 @@ export class Container {
     return this.held.size;
   }
 
-  /** Ready, and not about to be killed for an input that ran past its timeout. */
+  /** Ready, not retiring, and not about to be killed for an input that ran past its timeout. */
   get accepting(): boolean {
-    return this.ready && this.killing === undefined && !this.gone;
+    return this.ready && this.killing === undefined && !this.gone && !this.retiring;
+  }
+
+  /**
+   * Inputs running now, by sequence number. Announced starts are exact; otherwise a container
+   * runs its oldest `maxInputs` held inputs (it takes them in order and starts them at once).
+   */
+  runningSeqs(): number[] {
+    if (this.precise) return [...this.running.keys()].filter((seq) => this.held.has(seq));
+    const out: number[] = [];
+    for (const seq of this.held.keys()) {
+      if (out.length >= this.spec.options.maxInputs) break;
+      out.push(seq);
+    }
+    return out;
+  }
+
+  runningCount(): number {
+    if (!this.ready) return 0;
+    if (!this.precise) return Math.min(this.held.size, this.spec.options.maxInputs);
+    let n = 0;
+    for (const seq of this.running.keys()) if (this.held.has(seq)) n++;
+    return n;
   }
 
   send(jobs: Job[]): void {
@@ -139,16 +165,26 @@ export class Container {
     this.arm();
   }
 
-  /** Drops queued inputs, aborts running ones; no outcome follows for them. */
-  abort(drop: ReadonlySet<string>): void {
+  /**
+   * Drops queued inputs, aborts running ones; no outcome follows for them. With `terminate`,
+   * a container running one of them stops now and its other inputs run again elsewhere.
+   */
+  abort(drop: ReadonlySet<string>, terminate = false): void {
+    const running = terminate ? new Set(this.runningSeqs()) : undefined;
     const seqs: number[] = [];
+    let hitRunning = false;
     for (const [seq, job] of this.held) {
       if (drop.has(job.input.inputId)) {
         this.held.delete(seq);
         seqs.push(seq);
+        if (running?.has(seq)) hitRunning = true;
       }
     }
     if (seqs.length === 0) return;
+    if (hitRunning) {
+      this.stop();
+      return;
+    }
     if (!this.gone) this.child.send({ t: "abort", seqs });
     if (this.held.size === 0) this.idle();
   }
@@ -157,10 +193,16 @@ export class Container {
     if (!this.gone) this.child.kill("SIGKILL");
   }
 
-  /** Kills the container because its app closes: what it held goes back to the pool, which ends it cancelled. */
+  /** Kills the container at once; every input it held goes back to the pool (which fails them if the app closed). */
   stop(): void {
-    this.stopping = true;
+    this.rescheduleAll = true;
     this.kill();
+  }
+
+  /** Takes no more inputs; stops now if idle, else once drained. */
+  retire(): void {
+    this.retiring = true;
+    if (this.held.size === 0) this.kill();
   }
 
   private onMessage(m: FromContainer): void {
@@ -182,6 +224,9 @@ export class Container {
         job?.sink.chunk(job.input.inputId, job.input.attempt, m.data);
         return;
       }
+      case "graph":
+        applyGraphEvents(m.events);
+        return;
       case "init-failed":
         // Nothing is sent before "ready", so no input is held here: the pool fails its queue.
         this.initFailure = { status: "INIT_FAILURE", message: m.message, error: m.error };
@@ -301,7 +346,7 @@ export class Container {
     const reschedule: Job[] = [];
     for (const [seq, job] of this.held) {
       // Known to be running: that attempt fails. Not started, or unknown: it runs again, announced.
-      if (this.precise && this.running.has(seq) && this.killing === undefined && !this.stopping) {
+      if (this.precise && this.running.has(seq) && this.killing === undefined && !this.rescheduleAll) {
         const { inputId, attempt } = job.input;
         job.sink.outcome({ inputId, attempt, status: "FAILURE", message: why, taskId: this.taskId });
       } else {
@@ -316,6 +361,7 @@ export class Container {
   /** The watchdog stays set (unref'd): it finds nothing due when it fires, and costs no timer per call. */
   private idle(): void {
     this.setRef(false);
+    if (this.retiring) this.kill();
   }
 
   /** A busy container keeps the caller's process alive; an idle one never does. */

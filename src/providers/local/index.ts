@@ -5,8 +5,8 @@
 import { availableParallelism } from "node:os";
 import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { InvalidError, describe } from "../../core/errors.js";
-import type { FunctionSpec, Input, OutcomeSink, Provider } from "../../core/provider.js";
+import { ExecutionError, InvalidError, describe } from "../../core/errors.js";
+import type { AbortOptions, AutoscalerSettings, FunctionSpec, Input, OutcomeSink, Provider } from "../../core/provider.js";
 import { CLOSED, Pool, failLater } from "./pool.js";
 
 export interface LocalOptions {
@@ -34,27 +34,34 @@ export function local(options: LocalOptions = {}): Provider {
   }
   const pools = new Map<string, Pool>();
   let closed = false;
+  const keyOf = (fn: FunctionSpec) => `${fn.environment}/${fn.app}/${fn.name}`;
   const poolOf = (fn: FunctionSpec): Pool => {
-    const key = `${fn.environment}/${fn.app}/${fn.name}`;
+    const key = keyOf(fn);
     let pool = pools.get(key);
     if (pool === undefined || pool.spec !== fn) {
       void pool?.close();
-      pool = new Pool(fn, {
-        maxContainers: fn.options.maxContainers ?? maxContainers,
-        execArgv: [...containerFlags(fn), ...execArgv],
-      });
+      pool = new Pool(fn, { defaultMaxContainers: maxContainers, execArgv: [...containerFlags(fn), ...execArgv] });
       pools.set(key, pool);
     }
     return pool;
   };
   return {
     name: PROVIDER_NAME,
+    canTerminateContainers: true,
     submit(fn: FunctionSpec, inputs: readonly Input[], sink: OutcomeSink): void {
       if (closed) failLater(inputs, sink, CLOSED);
       else poolOf(fn).submit(inputs, sink);
     },
-    abort(fn: FunctionSpec, inputIds: readonly string[]): void {
-      pools.get(`${fn.environment}/${fn.app}/${fn.name}`)?.abort(inputIds);
+    abort(fn: FunctionSpec, inputIds: readonly string[], options?: AbortOptions): void {
+      pools.get(keyOf(fn))?.abort(inputIds, options);
+    },
+    async updateAutoscaler(fn: FunctionSpec, settings: AutoscalerSettings) {
+      if (closed) throw new ExecutionError(`updateAutoscaler: the app of function ${JSON.stringify(fn.name)} was closed`);
+      return poolOf(fn).configure(settings);
+    },
+    async getCurrentStats(fn: FunctionSpec) {
+      const pool = pools.get(keyOf(fn));
+      return pool?.spec === fn ? pool.stats() : { backlog: 0, numTotalRunners: 0, numRunningInputs: 0 };
     },
     async close(): Promise<void> {
       closed = true;

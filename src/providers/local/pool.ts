@@ -1,9 +1,21 @@
 /**
  * The container pool of one function: a queue of inputs, containers that scale up under
  * backlog (one starting at a time) and down after `scaledownWindowMs` idle, and dispatch
- * that keeps each container about PREFETCH_MS of expected work ahead.
+ * that keeps each container about PREFETCH_MS of expected work ahead. The autoscaler
+ * settings (docs/autoscaler.md) say how many containers to keep: `minContainers` always,
+ * `bufferContainers` idle ones on top of the busy ones while the function is busy, never more
+ * than `maxContainers`.
  */
-import type { FunctionSpec, Input, Outcome, OutcomeSink } from "../../core/provider.js";
+import type {
+  AbortOptions,
+  AutoscalerSettings,
+  EffectiveAutoscaler,
+  FunctionSpec,
+  FunctionStats,
+  Input,
+  Outcome,
+  OutcomeSink,
+} from "../../core/provider.js";
 import { Container, type Job } from "./container.js";
 
 /** Work queued ahead of each container, by measured run time (ms). */
@@ -28,7 +40,8 @@ export function failLater(inputs: readonly Input[], sink: OutcomeSink, outcome: 
 }
 
 export interface PoolOptions {
-  maxContainers: number;
+  /** Containers at most when the function sets no `maxContainers`. */
+  defaultMaxContainers: number;
   execArgv: string[];
 }
 
@@ -43,11 +56,44 @@ export class Pool {
   private readonly idleTimers = new Map<Container, NodeJS.Timeout>();
   private readonly idleSince = new Map<Container, number>();
   private closed = false;
+  private settings: AutoscalerSettings;
 
   constructor(
     readonly spec: FunctionSpec,
     private readonly options: PoolOptions,
-  ) {}
+  ) {
+    const { minContainers, maxContainers, bufferContainers, scaledownWindowMs } = spec.options;
+    this.settings = { minContainers, maxContainers, bufferContainers, scaledownWindowMs };
+  }
+
+  /** Unset, the provider's default, raised to `minContainers` so that a warm pool is never capped below itself. */
+  get maxContainers(): number {
+    return this.settings.maxContainers ?? Math.max(this.options.defaultMaxContainers, this.settings.minContainers);
+  }
+
+  /**
+   * New settings take effect now: warm containers start, idle ones count their scaledown
+   * window from now, and containers beyond a lowered maximum stop once their inputs finish.
+   */
+  configure(settings: AutoscalerSettings): EffectiveAutoscaler {
+    this.settings = settings;
+    this.retireExcess();
+    for (const c of this.containers) if (c.accepting && c.load === 0) this.scheduleIdle(c, true);
+    this.ensureCapacity();
+    const { minContainers, bufferContainers, scaledownWindowMs } = settings;
+    return { minContainers, maxContainers: this.maxContainers, bufferContainers, scaledownWindowMs, unsupported: [] };
+  }
+
+  /** Exact: what the pool queued, what each container holds, and which of those it runs. */
+  stats(): FunctionStats {
+    let held = 0;
+    let running = 0;
+    for (const c of this.containers) {
+      held += c.load;
+      running += c.runningCount();
+    }
+    return { backlog: this.backlog + held - running, numTotalRunners: this.containers.size, numRunningInputs: running };
+  }
 
   submit(inputs: readonly Input[], sink: OutcomeSink): void {
     if (this.closed) {
@@ -67,7 +113,7 @@ export class Pool {
     }
   }
 
-  abort(ids: readonly string[]): void {
+  abort(ids: readonly string[], options: AbortOptions = {}): void {
     const drop = new Set(ids);
     let kept = 0;
     for (let i = this.head; i < this.queue.length; i++) {
@@ -75,7 +121,7 @@ export class Pool {
       if (!drop.has(job.input.inputId)) this.queue[this.head + kept++] = job;
     }
     this.queue.length = this.head + kept;
-    for (const c of this.containers) c.abort(drop);
+    for (const c of this.containers) c.abort(drop, options.terminateContainers === true);
   }
 
   async close(): Promise<void> {
@@ -122,11 +168,39 @@ export class Pool {
       this.queue.splice(0, this.head);
       this.head = 0;
     }
-    if (this.backlog > 0) this.scaleUp();
+    this.ensureCapacity();
+  }
+
+  /**
+   * Containers to keep now: `minContainers`, or while the function is busy, one per busy
+   * container plus `bufferContainers` idle ones; never more than `maxContainers`.
+   */
+  private wanted(): number {
+    let busy = 0;
+    for (const c of this.containers) if (c.load > 0) busy++;
+    const active = busy > 0 || this.backlog > 0;
+    const { minContainers, bufferContainers } = this.settings;
+    return Math.min(this.maxContainers, Math.max(minContainers, active ? busy + bufferContainers : 0));
+  }
+
+  private ensureCapacity(): void {
+    if (this.closed) return;
+    if (this.backlog > 0 || this.containers.size < this.wanted()) this.scaleUp();
+  }
+
+  /** Beyond a lowered maximum: idle containers stop now, busy ones take no more inputs and stop once drained. */
+  private retireExcess(): void {
+    let excess = this.containers.size - this.maxContainers;
+    for (const c of this.containers) if (c.retiring) excess--;
+    const byLoad = [...this.containers].filter((c) => !c.retiring).sort((a, b) => a.load - b.load);
+    for (const c of byLoad) {
+      if (excess-- <= 0) break;
+      c.retire();
+    }
   }
 
   private scaleUp(): void {
-    const max = this.options.maxContainers;
+    const max = this.maxContainers;
     // Start a spare only once the previous one is ready: two cold starts at once slow both.
     if (this.starting > 0 || this.containers.size >= max) return;
     this.starting++;
@@ -137,6 +211,7 @@ export class Pool {
           this.starting--;
           this.dispatch();
           if (c.load === 0) this.scheduleIdle(c);
+          this.ensureCapacity();
         },
         drained: (c, busyMs, count) => {
           if (count > 0) {
@@ -171,10 +246,14 @@ export class Pool {
     for (const { input, sink } of jobs) sink.outcome({ ...outcome, inputId: input.inputId, attempt: input.attempt });
   }
 
-  /** Marks `c` idle from now. A container's idle timer is made once and re-set only when it fires early. */
-  private scheduleIdle(c: Container): void {
+  /**
+   * Marks `c` idle from now. A container's idle timer is made once and re-set only when it
+   * fires early (or, with `rearm`, when the settings change).
+   */
+  private scheduleIdle(c: Container, rearm = false): void {
     this.idleSince.set(c, Date.now());
-    if (!this.idleTimers.has(c)) this.armIdle(c, this.spec.options.scaledownWindowMs);
+    if (rearm) clearTimeout(this.idleTimers.get(c));
+    if (rearm || !this.idleTimers.has(c)) this.armIdle(c, this.settings.scaledownWindowMs);
   }
 
   private armIdle(c: Container, ms: number): void {
@@ -182,9 +261,11 @@ export class Pool {
       this.idleTimers.delete(c);
       const since = this.idleSince.get(c);
       if (since === undefined || c.load > 0) return; // busy: marked idle again when it drains
-      const left = since + this.spec.options.scaledownWindowMs - Date.now();
+      const window = this.settings.scaledownWindowMs;
+      const left = since + window - Date.now();
       if (left > 0) this.armIdle(c, left);
-      else if (this.containers.size > this.spec.options.minContainers) c.kill();
+      else if (this.containers.size > this.wanted()) c.retire();
+      else this.armIdle(c, Math.max(window, 1000)); // still wanted (warm or buffer): look again later
     }, ms);
     timer.unref();
     this.idleTimers.set(c, timer);

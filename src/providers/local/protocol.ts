@@ -5,6 +5,8 @@
  * one-message-per-call thread pools.
  */
 
+import type { GraphEvent } from "../../core/call-graph.js";
+
 /**
  * Parent → container: inputs to run, in order. The parent numbers every input it sends to a
  * container (`seq0`, `seq0 + 1`, ...) and both sides name inputs by that number afterwards:
@@ -65,6 +67,11 @@ export interface ChunkMessage {
   seq: number;
   data: Uint8Array;
 }
+/** Call-graph records of calls made inside the container (and forwarded from its own containers). */
+export interface GraphMessage {
+  t: "graph";
+  events: GraphEvent[];
+}
 export interface ReadyMessage {
   t: "ready";
 }
@@ -78,7 +85,7 @@ export interface ExitMessage extends Omit<OutMessage, "t" | "precise"> {
   t: "exit";
   code: number;
 }
-export type FromContainer = OutMessage | ChunkMessage | ReadyMessage | InitFailedMessage | ExitMessage;
+export type FromContainer = OutMessage | ChunkMessage | GraphMessage | ReadyMessage | InitFailedMessage | ExitMessage;
 
 export const OUT_FIELDS = 3;
 

@@ -3,6 +3,7 @@
  * function, then runs the inputs its parent sends, in batches. It reports results at least
  * every REPORT_WINDOW_MS and before starting an input whose start the parent must know.
  */
+import { flushGraphEvents, forwardGraphEvents } from "../../core/call-graph.js";
 import { encode } from "../../core/codec.js";
 import { InputContext } from "../../core/context.js";
 import { InputCancelledError } from "../../core/errors.js";
@@ -71,7 +72,9 @@ async function main(): Promise<void> {
     return;
   }
   process.on("message", (m: ToContainer) => (m.t === "run" ? enqueue(m) : abort(m.seqs)));
+  forwardGraphEvents((events) => send({ t: "graph", events }));
   process.on("exit", (code) => {
+    flushGraphEvents();
     send({ t: "exit", code, ...takeResults(), running: runningList() });
   });
   // Reports inputs that run long while the event loop is free (async code): the parent then
@@ -203,6 +206,7 @@ function isPrecise(): boolean {
 
 function report(precise = isPrecise()): void {
   lastSend = Date.now();
+  flushGraphEvents(); // before the results: a parent's call graph is complete when its result arrives
   send({ t: "out", ...takeResults(), running: runningList(), precise });
 }
 
