@@ -1,6 +1,6 @@
 /** `Function_` (also exported as `Function`): a handle to one function, defined here or by name. */
 import type { App } from "./app.js";
-import { Attempts, type Pending } from "./attempts.js";
+import { Attempts, type Pending, newPending } from "./attempts.js";
 import { currentStats, updateAutoscaler } from "./autoscaler.js";
 import { recordCall } from "./call-graph.js";
 import { CallRecord, callRecords } from "./call-record.js";
@@ -325,6 +325,6 @@ function start(
   const graphed = isRoot || target.parentInputId !== undefined;
   if (graphed) recordCall(callId, target.parentInputId, target.spec);
   const attempts = new Attempts(target.provider, target.spec, handlers, graphed);
-  attempts.submit([{ inputId: newInputId(), callId, attempt: 1, args: bytes, index: 0, parentInputId: target.parentInputId }]);
+  attempts.submit([newPending(newInputId(), callId, bytes, 0, target.parentInputId)]);
   return { attempts };
 }

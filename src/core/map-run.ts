@@ -6,7 +6,7 @@
  * A hand-written async iterator rather than an async generator: a generator's `yield` costs
  * several promises and microtask hops per value, a third of a fast map's caller time.
  */
-import { Attempts, type Pending } from "./attempts.js";
+import { Attempts, type Pending, newPending } from "./attempts.js";
 import { recordCall } from "./call-graph.js";
 import { encode } from "./codec.js";
 import { failure } from "./executor.js";
@@ -195,11 +195,14 @@ export class MapRun implements AsyncIterableIterator<unknown, undefined> {
           try {
             bytes = encode(args, "args");
           } catch (err) {
-            const input = { inputId, callId, attempt: 1, args: EMPTY, index, parentInputId };
-            this.#settle(input, { inputId, attempt: 1, ...failure(err, false) } as Outcome);
+            this.#settle(newPending(inputId, callId, EMPTY, index, parentInputId), {
+              inputId,
+              attempt: 1,
+              ...failure(err, false),
+            } as Outcome);
             continue;
           }
-          batch.push({ inputId, callId, attempt: 1, args: bytes, index, parentInputId });
+          batch.push(newPending(inputId, callId, bytes, index, parentInputId));
           if (!isSync) break; // an async source submits as it reads; the provider batches the wire
         }
         if (batch.length > 0) this.#attempts.submit(batch);

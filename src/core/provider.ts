@@ -53,11 +53,14 @@ export interface Outcome {
   readonly taskId?: string | undefined;
 }
 
-/** Where a provider reports what happens to the inputs of one `submit`. */
+/**
+ * Where a provider reports what happens to the inputs of one `submit`. `input` is the very
+ * object that was submitted: the core finds its state on it, with no lookup by id.
+ */
 export interface OutcomeSink {
-  outcome(outcome: Outcome): void;
+  outcome(input: Input, outcome: Outcome): void;
   /** A value yielded by a generator input, in order. */
-  chunk(inputId: string, attempt: number, value: Uint8Array): void;
+  chunk(input: Input, attempt: number, value: Uint8Array): void;
 }
 
 /** The autoscaler settings a provider applies: the definition's, then every `updateAutoscaler`. */

@@ -68,7 +68,7 @@ export function memoryProvider(): MemoryProvider {
     if (raw === undefined) {
       live.delete(input.inputId);
       free();
-      sink.outcome({ inputId: input.inputId, attempt: input.attempt, status: "INIT_FAILURE", message: "not defined" });
+      sink.outcome(input, { inputId: input.inputId, attempt: input.attempt, status: "INIT_FAILURE", message: "not defined" });
       return;
     }
     const ctx = new InputContext(input.inputId, input.callId, input.attempt);
@@ -82,7 +82,7 @@ export function memoryProvider(): MemoryProvider {
       ctx.abort(new Error("timed out"));
       live.delete(input.inputId);
       release();
-      sink.outcome({
+      sink.outcome(input, {
         inputId: input.inputId,
         attempt: input.attempt,
         status: "TIMEOUT",
@@ -94,10 +94,10 @@ export function memoryProvider(): MemoryProvider {
       release();
       if (live.get(input.inputId) !== ctx) return;
       live.delete(input.inputId);
-      sink.outcome({ ...result, inputId: input.inputId, attempt: input.attempt, taskId: "memory" });
+      sink.outcome(input, { ...result, inputId: input.inputId, attempt: input.attempt, taskId: "memory" });
     };
     const result = execute(raw, ctx, input.args, fn.isGenerator, (v) => {
-      if (live.get(input.inputId) === ctx) sink.chunk(input.inputId, input.attempt, v);
+      if (live.get(input.inputId) === ctx) sink.chunk(input, input.attempt, v);
     });
     if (result instanceof Promise) void result.then(done);
     else done(result);

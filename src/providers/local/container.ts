@@ -7,6 +7,7 @@ import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { applyGraphEvents } from "../../core/call-graph.js";
 import { newTaskId } from "../../core/ids.js";
+import { Held } from "./held.js";
 import type { FunctionSpec, Input, Outcome, OutcomeSink } from "../../core/provider.js";
 import {
   ENV,
@@ -23,11 +24,10 @@ import {
   unpackFrame,
 } from "./protocol.js";
 
-export interface Job {
-  input: Input;
-  sink: OutcomeSink;
-  /** The container must announce this input's start (it was rescheduled after a lost container). */
-  announce: boolean;
+/** Inputs that must run again elsewhere, with their sinks (parallel arrays). */
+export interface Reschedule {
+  inputs: Input[];
+  sinks: OutcomeSink[];
 }
 
 export interface ContainerEvents {
@@ -35,7 +35,7 @@ export interface ContainerEvents {
   /** Some inputs finished (`count` may be 0 when a timed-out input settled): the pool may send more. */
   drained(c: Container, busyMs: number, count: number): void;
   /** The container is gone; `reschedule` are inputs it held that must run elsewhere, attempt unchanged. */
-  exited(c: Container, reschedule: Job[]): void;
+  exited(c: Container, reschedule: Reschedule): void;
 }
 
 const RUNTIME = fileURLToPath(new URL("./runtime.js", import.meta.url));
@@ -45,8 +45,7 @@ const ABORT_GRACE_MS = 500;
 export class Container {
   readonly taskId = newTaskId();
   /** Inputs sent and not yet finished, by the sequence number this container knows them by. */
-  readonly held = new Map<number, Job>();
-  private nextSeq = 0;
+  readonly held = new Held();
   ready = false;
   /** Set when the module could not be imported: the pool fails queued inputs with it. */
   initFailure: Omit<Outcome, "inputId" | "attempt"> | undefined;
@@ -112,7 +111,7 @@ export class Container {
   runningSeqs(): number[] {
     if (this.precise) return [...this.running.keys()].filter((seq) => this.held.has(seq));
     const out: number[] = [];
-    for (const seq of this.held.keys()) {
+    for (const seq of this.held.seqs()) {
       if (out.length >= this.spec.options.maxInputs) break;
       out.push(seq);
     }
@@ -127,27 +126,29 @@ export class Container {
     return n;
   }
 
-  send(jobs: Job[]): void {
-    const seq0 = this.nextSeq;
+  /** Sends `inputs[from .. from + n)`; those in `announce` must have their start announced (rescheduled after a lost container). */
+  send(inputs: readonly Input[], sinks: readonly OutcomeSink[], from: number, n: number, announce: ReadonlySet<Input>): void {
+    let seq0 = -1;
     const ids: string[] = [];
     const calls = new Interner();
     const parents = new Interner();
-    const meta = new Uint32Array(jobs.length * META_FIELDS);
+    const meta = new Uint32Array(n * META_FIELDS);
     const data: Uint8Array[] = [];
     let at = 0;
-    for (const job of jobs) {
-      const { input } = job;
-      this.held.set(this.nextSeq++, job);
+    for (let i = from; i < from + n; i++) {
+      const input = inputs[i] as Input;
+      const seq = this.held.add(input, sinks[i] as OutcomeSink);
+      if (seq0 < 0) seq0 = seq;
       ids.push(input.inputId);
       meta[at + Meta.Call] = calls.indexOf(input.callId);
       meta[at + Meta.Parent] = input.parentInputId === undefined ? 0 : parents.indexOf(input.parentInputId) + 1;
       meta[at + Meta.Attempt] = input.attempt;
-      meta[at + Meta.Announce] = job.announce ? 1 : 0;
+      meta[at + Meta.Announce] = announce.size > 0 && announce.has(input) ? 1 : 0;
       meta[at + Meta.Length] = input.args.byteLength;
       data.push(input.args);
       at += META_FIELDS;
     }
-    if (this.held.size === jobs.length) {
+    if (this.held.size === n) {
       this.setRef(true);
       this.lastReport = Date.now();
       this.precise = false;
@@ -173,8 +174,8 @@ export class Container {
     const running = terminate ? new Set(this.runningSeqs()) : undefined;
     const seqs: number[] = [];
     let hitRunning = false;
-    for (const [seq, job] of this.held) {
-      if (drop.has(job.input.inputId)) {
+    for (const seq of [...this.held.seqs()]) {
+      if (drop.has((this.held.input(seq) as Input).inputId)) {
         this.held.delete(seq);
         seqs.push(seq);
         if (running?.has(seq)) hitRunning = true;
@@ -220,8 +221,8 @@ export class Container {
         this.arm();
         return;
       case "chunk": {
-        const job = this.held.get(m.seq);
-        job?.sink.chunk(job.input.inputId, job.input.attempt, m.data);
+        const input = this.held.input(m.seq);
+        if (input !== undefined) this.held.sink(m.seq).chunk(input, input.attempt, m.data);
         return;
       }
       case "graph":
@@ -254,14 +255,16 @@ export class Container {
       const len = numbers[at + 2] as number;
       const bytes = data.subarray(offset, offset + len);
       offset += len;
-      const job = this.held.get(seq);
-      if (job === undefined) continue;
+      const input = this.held.input(seq);
+      if (input === undefined) continue;
+      const sink = this.held.sink(seq);
       this.held.delete(seq);
       count++;
       const st = numbers[at + 1] as Status;
-      const { inputId, attempt } = job.input;
+      const { inputId, attempt } = input;
       // Literal objects of two fixed shapes: this runs once per result.
-      job.sink.outcome(
+      sink.outcome(
+        input,
         st === Status.Success
           ? { inputId, attempt, status: "SUCCESS", value: bytes, taskId: this.taskId }
           : { inputId, attempt, status: "FAILURE", error: bytes, userError: st === Status.UserError, taskId: this.taskId },
@@ -272,10 +275,11 @@ export class Container {
   }
 
   private fail(seq: number, message: string, status: Outcome["status"] = "FAILURE"): void {
-    const job = this.held.get(seq);
-    if (job === undefined) return;
+    const input = this.held.input(seq);
+    if (input === undefined) return;
+    const sink = this.held.sink(seq);
     this.held.delete(seq);
-    job.sink.outcome({ inputId: job.input.inputId, attempt: job.input.attempt, status, message, taskId: this.taskId });
+    sink.outcome(input, { inputId: input.inputId, attempt: input.attempt, status, message, taskId: this.taskId });
   }
 
   /**
@@ -343,14 +347,17 @@ export class Container {
     if (this.watchdog) clearTimeout(this.watchdog);
     const oom = /heap out of memory|Allocation failed/i.test(this.stderrTail);
     const why = oom ? "container ran out of memory" : `container exited (${signal ?? `code ${code}`})`;
-    const reschedule: Job[] = [];
-    for (const [seq, job] of this.held) {
+    const reschedule: Reschedule = { inputs: [], sinks: [] };
+    for (const seq of this.held.seqs()) {
+      const input = this.held.input(seq) as Input;
+      const sink = this.held.sink(seq);
       // Known to be running: that attempt fails. Not started, or unknown: it runs again, announced.
       if (this.precise && this.running.has(seq) && this.killing === undefined && !this.rescheduleAll) {
-        const { inputId, attempt } = job.input;
-        job.sink.outcome({ inputId, attempt, status: "FAILURE", message: why, taskId: this.taskId });
+        const { inputId, attempt } = input;
+        sink.outcome(input, { inputId, attempt, status: "FAILURE", message: why, taskId: this.taskId });
       } else {
-        reschedule.push({ ...job, announce: true });
+        reschedule.inputs.push(input);
+        reschedule.sinks.push(sink);
       }
     }
     this.held.clear();

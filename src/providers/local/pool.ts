@@ -16,7 +16,7 @@ import type {
   Outcome,
   OutcomeSink,
 } from "../../core/provider.js";
-import { Container, type Job } from "./container.js";
+import { Container } from "./container.js";
 
 /** Work queued ahead of each container, by measured run time (ms). */
 const PREFETCH_MS = 50;
@@ -35,7 +35,7 @@ export const CLOSED: Omit<Outcome, "inputId" | "attempt"> = {
 /** Fails inputs that cannot run, after the current call stack (their sink may still be setting up). */
 export function failLater(inputs: readonly Input[], sink: OutcomeSink, outcome: Omit<Outcome, "inputId" | "attempt">): void {
   queueMicrotask(() => {
-    for (const { inputId, attempt } of inputs) sink.outcome({ ...outcome, inputId, attempt });
+    for (const input of inputs) sink.outcome(input, { ...outcome, inputId: input.inputId, attempt: input.attempt });
   });
 }
 
@@ -46,8 +46,12 @@ export interface PoolOptions {
 }
 
 export class Pool {
-  private readonly queue: Job[] = [];
+  /** Queued inputs and their sinks (parallel arrays, from `head`): no object per queued input. */
+  private readonly queue: Input[] = [];
+  private readonly sinks: OutcomeSink[] = [];
   private head = 0;
+  /** Queued inputs whose start must be announced: rescheduled after their container was lost. */
+  private readonly announce = new Set<Input>();
   private readonly containers = new Set<Container>();
   private starting = 0;
   /** Measured run time of one input; unknown until the first results, when every container gets one at a time. */
@@ -100,7 +104,10 @@ export class Pool {
       failLater(inputs, sink, CLOSED);
       return;
     }
-    for (const input of inputs) this.queue.push({ input, sink, announce: false });
+    for (const input of inputs) {
+      this.queue.push(input);
+      this.sinks.push(sink);
+    }
     // A lone call, or work for an idle container, goes out at once; while every container is
     // busy, submissions of one tick share a message.
     if (this.hasIdleOrNone()) this.dispatch();
@@ -117,10 +124,15 @@ export class Pool {
     const drop = new Set(ids);
     let kept = 0;
     for (let i = this.head; i < this.queue.length; i++) {
-      const job = this.queue[i] as Job;
-      if (!drop.has(job.input.inputId)) this.queue[this.head + kept++] = job;
+      const input = this.queue[i] as Input;
+      if (drop.has(input.inputId)) {
+        this.announce.delete(input);
+        continue;
+      }
+      this.queue[this.head + kept] = input;
+      this.sinks[this.head + kept++] = this.sinks[i] as OutcomeSink;
     }
-    this.queue.length = this.head + kept;
+    this.queue.length = this.sinks.length = this.head + kept;
     for (const c of this.containers) c.abort(drop, options.terminateContainers === true);
   }
 
@@ -155,17 +167,18 @@ export class Pool {
       if (this.backlog === 0) break;
       if (!c.accepting || c.load >= depth) continue;
       const n = Math.min(depth - c.load, this.backlog, MAX_BATCH);
-      const jobs = this.queue.slice(this.head, this.head + n);
-      this.head += n;
       this.cancelIdle(c);
-      c.send(jobs);
+      c.send(this.queue, this.sinks, this.head, n, this.announce);
+      if (this.announce.size > 0) for (let i = this.head; i < this.head + n; i++) this.announce.delete(this.queue[i] as Input);
+      this.head += n;
     }
-    // Sent jobs must not stay reachable from the queue: they would outlive young-generation GCs.
+    // Sent inputs must not stay reachable from the queue: they would outlive young-generation GCs.
     if (this.head === this.queue.length) {
-      this.queue.length = 0;
+      this.queue.length = this.sinks.length = 0;
       this.head = 0;
     } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
       this.queue.splice(0, this.head);
+      this.sinks.splice(0, this.head);
       this.head = 0;
     }
     this.ensureCapacity();
@@ -227,7 +240,11 @@ export class Pool {
           clearTimeout(this.idleTimers.get(c));
           this.idleTimers.delete(c);
           this.idleSince.delete(c);
-          if (reschedule.length > 0) this.queue.splice(this.head, 0, ...reschedule);
+          if (reschedule.inputs.length > 0) {
+            this.queue.splice(this.head, 0, ...reschedule.inputs);
+            this.sinks.splice(this.head, 0, ...reschedule.sinks);
+            for (const input of reschedule.inputs) this.announce.add(input);
+          }
           if (c.initFailure !== undefined) this.failQueued(c.initFailure);
           if (this.closed) this.failQueued(CLOSED);
           else this.dispatch();
@@ -240,10 +257,14 @@ export class Pool {
 
   /** The module cannot be imported: every queued input fails that attempt (retried by policy). */
   private failQueued(outcome: Omit<Outcome, "inputId" | "attempt">): void {
-    const jobs = this.queue.slice(this.head);
-    this.queue.length = 0;
+    const inputs = this.queue.slice(this.head);
+    const sinks = this.sinks.slice(this.head);
+    this.queue.length = this.sinks.length = 0;
     this.head = 0;
-    for (const { input, sink } of jobs) sink.outcome({ ...outcome, inputId: input.inputId, attempt: input.attempt });
+    this.announce.clear();
+    inputs.forEach((input, i) => {
+      (sinks[i] as OutcomeSink).outcome(input, { ...outcome, inputId: input.inputId, attempt: input.attempt });
+    });
   }
 
   /**
