@@ -1,3 +1,5 @@
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
@@ -7,6 +9,7 @@ export default defineConfig({
     // Containers are processes too: on two cores, two test files at a time is plenty.
     maxWorkers: 2,
     testTimeout: 20_000,
-    env: { FAASADE_TEST: "1" },
+    // A FAASADE_HOME of the run's own: tests never see (or touch) a developer's deployments.
+    env: { FAASADE_TEST: "1", FAASADE_HOME: join(tmpdir(), `faasade-vitest-${process.pid}`) },
   },
 });

@@ -74,7 +74,12 @@ describe("CLI", () => {
       [["run", "test/fixtures/writer-app.mjs::square", "{bad"], /argument 1 is not valid JSON/],
       [["run", "test/fixtures/writer-app.mjs::nope"], /exports no function named "nope"/],
       [["run", "no/such/file.mjs"], /no such file/],
-      [["deploy", "x.ts"], /not available yet/],
+      [["call", "no-such-app/fn"], /NotFoundError: no local deployment is running/],
+      [["call", "not-a-ref"], /expected <app>\/<function>/],
+      [["spawn", "a/b", "{bad"], /argument 1 is not valid JSON/],
+      [["get"], /expected a call id/],
+      [["warm", "a/b", "-1"], /expected a container count/],
+      [["ls", "--colour"], /unknown option --colour/],
     ];
     for (const [args, message] of cases) {
       const r = await exec([CLI, ...args]);

@@ -1,54 +1,116 @@
 #!/usr/bin/env node
 /**
- * The `faasade` command. This version runs apps on the local provider (`run`); the
- * deployment commands arrive with local deployments.
+ * The `faasade` command: `run` works without any deployment; the other commands drive the
+ * local deployment under FAASADE_HOME.
  */
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ENTRY } from "../core/caller.js";
 import { FaasadeError, InvalidError, NotFoundError } from "../core/errors.js";
 import { Function_ } from "../core/function.js";
+import { homePaths } from "../providers/local/deploy/home.js";
+import { deployCommands } from "./deploy-commands.js";
+import { runServer } from "./server-process.js";
+
+const COMMANDS: Record<string, string> = {
+  run: "run <file> | run <file>::<function> [json-args...]\n  Imports <file> and runs its localEntrypoint, or calls one function with JSON arguments and prints its JSON result. No deployment needed.",
+  deploy:
+    "deploy <file>\n  Deploys the apps <file> defines to the local deployment (started in the background if needed); prints each function and web URL.",
+  serve: "serve <file>\n  Runs a local deployment in the foreground with the apps <file> defines, until Ctrl-C.",
+  call: "call <app>/<function> [json-args...]\n  Runs one input of a deployed function and prints its JSON result.",
+  spawn: "spawn <app>/<function> [json-args...]\n  Queues one input durably and prints its call id.",
+  get: "get <call-id> [--timeout-ms N]\n  Prints the result of a spawned call (waits for it; N = 0 polls once).",
+  cancel: "cancel <call-id> [--terminate-containers]\n  Cancels a spawned call.",
+  stats: "stats <app>/<function>\n  Prints { backlog, numTotalRunners, numRunningInputs }.",
+  warm: "warm <app>/<function> <n>\n  Keeps at least n containers warm.",
+  graph: "graph <call-id>\n  Prints the call graph of a spawned call.",
+  ls: "ls\n  Lists deployed apps and their functions.",
+  destroy: "destroy <app>\n  Stops serving the app and deletes its state.",
+};
 
 const HELP = `Usage: faasade <command> [options]
 
 Commands:
-  run <file>                        import <file> and run its localEntrypoint
-  run <file>::<function> [args...]  call one function with JSON arguments, print its JSON result
+${Object.values(COMMANDS)
+  .map((text) => `  ${text.split("\n")[0]}`)
+  .join("\n")}
 
 Options:
-  --json      machine-readable output
-  --verbose   print stacks with errors
-  --help      this help
+  --env <name>   environment of the app (default "main")
+  --provider <p> provider (local; FAASADE_PROVIDER also works)
+  --json         machine-readable output
+  --verbose      print stacks with errors
+  --help         this help, or a command's (faasade <command> --help)
 
-Not yet available in this version: deploy, serve, call, spawn, get, cancel, stats, warm, graph, ls, destroy.`;
+State of local deployments: FAASADE_HOME (default ~/.faasade).`;
 
-const PLANNED = new Set(["deploy", "serve", "call", "spawn", "get", "cancel", "stats", "warm", "graph", "ls", "destroy"]);
+const VALUE_FLAGS = new Set(["--env", "--timeout-ms", "--provider"]);
+const BOOL_FLAGS = new Set(["--json", "--verbose", "--help", "--terminate-containers"]);
+
+function parse(argv: string[]): { args: string[]; flags: Map<string, string | true> } {
+  const args: string[] = [];
+  const flags = new Map<string, string | true>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (!a.startsWith("--")) {
+      args.push(a);
+      continue;
+    }
+    const [name, inline] = a.split("=", 2) as [string, string | undefined];
+    if (VALUE_FLAGS.has(name)) {
+      const value = inline ?? argv[++i];
+      if (value === undefined) throw new InvalidError(`${name} needs a value`);
+      flags.set(name, value);
+    } else if (BOOL_FLAGS.has(name)) flags.set(name, true);
+    else throw new InvalidError(`unknown option ${name}; see faasade --help`);
+  }
+  return { args, flags };
+}
 
 async function main(argv: string[]): Promise<void> {
-  const flags = new Set(argv.filter((a) => a.startsWith("--")));
-  const args = argv.filter((a) => !a.startsWith("--"));
-  const verbose = flags.has("--verbose");
+  const verbose = argv.includes("--verbose");
   try {
-    for (const flag of flags) {
-      if (!["--json", "--verbose", "--help"].includes(flag)) throw new InvalidError(`unknown option ${flag}; see faasade --help`);
+    const { args, flags } = parse(argv);
+    const [command, ...rest] = args;
+    const provider = flags.get("--provider") ?? process.env.FAASADE_PROVIDER ?? "local";
+    if (provider !== "local")
+      throw new InvalidError(`--provider ${String(provider)} is not available in this version; use local`);
+    if (command === "__server") {
+      await runServer(homePaths(), false);
+      return;
     }
-    const [command, target, ...rest] = args;
-    if (flags.has("--help") || command === undefined || command === "help") {
+    if (command === undefined || command === "help") {
       console.log(HELP);
       return;
     }
-    if (command !== "run") {
-      if (PLANNED.has(command)) throw new InvalidError(`"${command}" is not available yet in this version of faasade`);
-      throw new InvalidError(`unknown command "${command}"; see faasade --help`);
+    const usage = COMMANDS[command];
+    if (usage === undefined) throw new InvalidError(`unknown command "${command}"; see faasade --help`);
+    if (flags.has("--help")) {
+      console.log(`Usage: faasade ${usage}`);
+      return;
     }
-    if (target === undefined) throw new InvalidError("run: expected a file, as in faasade run app.ts or faasade run app.ts::fn");
-    const [file, fnName] = target.split("::") as [string, string | undefined];
-    if (fnName === undefined) await runEntrypoint(file);
-    else await runFunction(file, fnName, rest, flags.has("--json"));
+    const json = flags.has("--json");
+    if (command === "run") {
+      const [target, ...raw] = rest;
+      if (target === undefined)
+        throw new InvalidError("run: expected a file, as in faasade run app.ts or faasade run app.ts::fn");
+      const [file, fnName] = target.split("::") as [string, string | undefined];
+      if (fnName === undefined) await runEntrypoint(file);
+      else await runFunction(file, fnName, raw, json);
+      return;
+    }
+    await (deployCommands[command] as (a: string[], io: Parameters<(typeof deployCommands)["ls"]>[1]) => Promise<void>)(rest, {
+      json,
+      flags,
+      out: (text) => console.log(text),
+      load,
+    });
+    if (command !== "serve") process.exit(process.exitCode ?? 0); // idle keep-alive sockets and pools must not hold a finished command
   } catch (err) {
     process.exitCode = 1;
     const name = err instanceof FaasadeError ? err.name : "Error";
     console.error(verbose && err instanceof Error ? err.stack : `faasade: ${name}: ${(err as Error)?.message ?? err}`);
+    process.exit(1);
   }
 }
 

@@ -77,6 +77,11 @@ export class App {
     return this.#functions.get(name);
   }
 
+  /** @internal the functions defined so far, in order */
+  functions(): IterableIterator<Function_> {
+    return this.#functions.values();
+  }
+
   /**
    * Runs `fn` once the defining module has finished evaluating, only when that module is the
    * program's entry, never inside a container. When it settles the app closes; a rejection

@@ -27,7 +27,8 @@ export async function updateAutoscaler(
   if (patch === null || typeof patch !== "object" || Array.isArray(patch)) {
     throw new InvalidError(`${where}: expected an object of settings, got ${describe(patch)}`);
   }
-  const merged: Record<string, unknown> = { ...settingsOf(spec) };
+  const base = provider.autoscalerSettings === undefined ? settingsOf(spec) : await provider.autoscalerSettings(spec);
+  const merged: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(patch)) {
     if (!KEYS.includes(key as AutoscalerKey)) {
       throw new InvalidError(`${where}: unknown setting ${JSON.stringify(key)}; expected one of ${KEYS.join(", ")}`);

@@ -40,6 +40,17 @@ const childCalls = new Map<string, string[]>();
 const parentOf = new Map<string, string>();
 let forward: ((events: GraphEvent[]) => void) | undefined;
 let outbox: GraphEvent[] = [];
+let observer: ((events: readonly GraphEvent[]) => void) | undefined;
+
+/** A deployment server keeps every record durably: `persist` sees each batch as it is applied. */
+export function observeGraphEvents(persist: ((events: readonly GraphEvent[]) => void) | undefined): void {
+  observer = persist;
+}
+
+/** Whether this process knows the call (as a root or from inside another). */
+export function hasCall(callId: string): boolean {
+  return calls.has(callId);
+}
 
 /** In a container: hand every record to `send` as well (batched; `flushGraphEvents` sends now). */
 export function forwardGraphEvents(send: (events: GraphEvent[]) => void): void {
@@ -73,6 +84,7 @@ export function applyGraphEvents(events: readonly GraphEvent[]): void {
       }
     }
   }
+  observer?.(events);
   if (forward !== undefined) {
     const first = outbox.length === 0;
     for (const e of events) outbox.push(e);

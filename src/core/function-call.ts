@@ -4,7 +4,8 @@ import { type CallRecord, callRecords } from "./call-record.js";
 import { decode } from "./codec.js";
 import { InvalidError, NotFoundError, TimeoutError, describe } from "./errors.js";
 import { outcomeError, unwrap } from "./outcome.js";
-import type { AbortOptions, Provider } from "./provider.js";
+import { defaultDeployment } from "./default-provider.js";
+import type { AbortOptions, CallState, CallStore, Provider } from "./provider.js";
 
 export interface FromIdOptions {
   provider?: Provider;
@@ -19,18 +20,21 @@ export interface GetOptions {
 export class FunctionCall<R = unknown> {
   /** The id; the same string as `functionCallId`. */
   readonly objectId: string;
+  /** Where a durable call lives (a deployment); undefined: this process, else the local deployment. */
+  readonly #store: CallStore | undefined;
 
   /** @internal use `Function_.spawn` or `FunctionCall.fromId`. */
-  constructor(functionCallId: string) {
+  constructor(functionCallId: string, store?: CallStore) {
     if (typeof functionCallId !== "string" || !/^fc-[\w-]{1,80}$/.test(functionCallId)) {
       throw new InvalidError(`FunctionCall: invalid call id ${describe(functionCallId)}`);
     }
     this.objectId = functionCallId;
+    this.#store = store;
   }
 
   /** A lazy handle: nothing is looked up until `get`. */
-  static fromId<R = unknown>(functionCallId: string, _options?: FromIdOptions): FunctionCall<R> {
-    return new FunctionCall<R>(functionCallId);
+  static fromId<R = unknown>(functionCallId: string, options: FromIdOptions = {}): FunctionCall<R> {
+    return new FunctionCall<R>(functionCallId, options.provider?.calls);
   }
 
   get functionCallId(): string {
@@ -40,6 +44,8 @@ export class FunctionCall<R = unknown> {
   /** Resolves with the result; rejects with the call's error, or `TimeoutError` at the deadline. */
   async get(options: GetOptions = {}): Promise<R> {
     const timeoutMs = checkTimeout(options);
+    const store = this.#durable();
+    if (store !== undefined) return this.#getDurable(store, timeoutMs);
     const record = this.record();
     if (record.isGenerator) throw new InvalidError(`call ${this.objectId} is a generator call: read it with getGen()`);
     const deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + timeoutMs;
@@ -53,6 +59,11 @@ export class FunctionCall<R = unknown> {
 
   /** For a spawned generator call: every value it yields, from the first, as produced. */
   async *getGen(): AsyncGenerator<R, void, undefined> {
+    const store = this.#durable();
+    if (store !== undefined) {
+      yield* this.#genDurable(store);
+      return;
+    }
     const record = this.record();
     if (!record.isGenerator) throw new InvalidError(`call ${this.objectId} is not a generator call: read it with get()`);
     let next = 0;
@@ -80,13 +91,51 @@ export class FunctionCall<R = unknown> {
     if (terminateContainers !== undefined && typeof terminateContainers !== "boolean") {
       throw new InvalidError(`cancel: terminateContainers must be a boolean, got ${describe(terminateContainers)}`);
     }
-    this.record().cancel?.({ terminateContainers: terminateContainers === true });
+    const store = this.#durable();
+    if (store !== undefined) await store.cancel(this.objectId, { terminateContainers: terminateContainers === true });
+    else this.record().cancel?.({ terminateContainers: terminateContainers === true });
   }
 
   /** The tree of this call and of every call made from inside it, transitively. */
   async getCallGraph(): Promise<InputInfo[]> {
+    const store = this.#durable();
+    if (store !== undefined) return store.callGraph(this.objectId);
     this.record();
     return callGraph(this.objectId);
+  }
+
+  /** The store of a durable call: given, or the local deployment's when this process never saw the call. */
+  #durable(): CallStore | undefined {
+    if (this.#store !== undefined) return this.#store;
+    if (callRecords.has(this.objectId)) return undefined;
+    return defaultDeployment()?.calls;
+  }
+
+  async #getDurable(store: CallStore, timeoutMs: number | undefined): Promise<R> {
+    const deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + timeoutMs;
+    for (;;) {
+      const left = deadline - Date.now();
+      const state: CallState = await store.state(this.objectId, Math.max(0, Math.min(left, 25_000)));
+      if (state.isGenerator) throw new InvalidError(`call ${this.objectId} is a generator call: read it with getGen()`);
+      if (state.state === "done" && state.outcome !== undefined) return unwrap(state.fn, state.outcome) as R;
+      if (deadline - Date.now() <= 0) throw new TimeoutError(`call ${this.objectId} is still running after ${timeoutMs} ms`);
+    }
+  }
+
+  async *#genDurable(store: CallStore): AsyncGenerator<R, void, undefined> {
+    let next = 0;
+    for (;;) {
+      const got = await store.chunks(this.objectId, next, 25_000);
+      if (!got.isGenerator) throw new InvalidError(`call ${this.objectId} is not a generator call: read it with get()`);
+      for (const chunk of got.chunks) {
+        next++;
+        yield decode(chunk) as R;
+      }
+      if (got.state === "done" && got.chunks.length === 0 && got.outcome !== undefined) {
+        if (got.outcome.status !== "SUCCESS") throw outcomeError(got.fn, got.outcome);
+        return;
+      }
+    }
   }
 
   private record(): CallRecord {

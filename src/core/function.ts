@@ -13,6 +13,7 @@ import { type MapOptions, type MapSetup, type Target, splitMapArgs, zip } from "
 import { type AutoscalerSettings, NAME_PATTERN } from "./options.js";
 import { outcomeError, unwrap } from "./outcome.js";
 import type { EffectiveAutoscaler, FunctionSpec, FunctionStats, Outcome, Provider } from "./provider.js";
+import { defaultDeployment } from "./default-provider.js";
 import { findApp } from "./registry.js";
 import { MapRun } from "./map-run.js";
 import { markStarted, trackUnconsumed } from "./unconsumed.js";
@@ -48,6 +49,8 @@ export class Function_<F extends AnyFunction = AnyFunction> {
   readonly #environment: string;
   readonly #provider: Provider | undefined;
   #definition: Definition<F> | undefined;
+  /** A function found in a deployment (not defined in this process). */
+  #deployed: { spec: FunctionSpec; provider: Provider } | undefined;
   readonly #fromName: boolean;
 
   /** @internal use `app.function` or `Function_.fromName`. */
@@ -85,18 +88,18 @@ export class Function_<F extends AnyFunction = AnyFunction> {
   }
 
   get isGenerator(): boolean {
-    return this.#definition?.spec.isGenerator ?? false;
+    return this.#definition?.spec.isGenerator ?? this.#deployed?.spec.isGenerator ?? false;
   }
 
   /** Resolves the handle now; returns `this`. */
   async hydrate(): Promise<this> {
-    this.#bind();
+    await this.#resolve();
     return this;
   }
 
   /** Runs one input remotely and resolves with its result. */
   async remote(...args: Parameters<F>): Promise<ResultOf<F>> {
-    const target = this.#target();
+    const target = await this.#resolve();
     this.#check(target.spec, "remote");
     const outcome = await runOne(target, args, undefined);
     return unwrap(this.name, outcome) as ResultOf<F>;
@@ -104,7 +107,7 @@ export class Function_<F extends AnyFunction = AnyFunction> {
 
   /** Generator functions only: yields each value as soon as the remote side yields it. */
   async *remoteGen(...args: Parameters<F>): AsyncGenerator<YieldOf<F>, void, undefined> {
-    const target = this.#target();
+    const target = await this.#resolve();
     if (!target.spec.isGenerator) {
       throw new InvalidError(`function ${JSON.stringify(this.name)} is not a generator: call it with remote()`);
     }
@@ -146,9 +149,16 @@ export class Function_<F extends AnyFunction = AnyFunction> {
 
   /** Queues one input and resolves with its `FunctionCall` once queued. */
   async spawn(...args: Parameters<F>): Promise<FunctionCall<ResultOf<F>>> {
-    const target = this.#target();
+    const target = await this.#resolve();
     if (target.spec.options.web) throw webMisuse(this.name, "spawn");
     const callId = newCallId();
+    const store = target.provider.calls;
+    if (store !== undefined) {
+      // A deployment: acknowledged once stored there, readable from any process.
+      const input = newPending(newInputId(), callId, encode(args, "args"), 0, target.parentInputId);
+      await store.spawn(target.spec, input);
+      return new FunctionCall(callId, store);
+    }
     const record = new CallRecord(callId, this.name, target.spec.isGenerator);
     callRecords.set(callId, record);
     const { attempts } = start(
@@ -218,7 +228,7 @@ export class Function_<F extends AnyFunction = AnyFunction> {
 
   /** Keeps at least `n` containers warm: `updateAutoscaler({ minContainers: n })`. */
   async keepWarm(n: number): Promise<EffectiveAutoscaler> {
-    const { spec, provider } = this.#target();
+    const { spec, provider } = await this.#resolve();
     return updateAutoscaler(spec, provider, { minContainers: n }, "keepWarm");
   }
 
@@ -227,23 +237,30 @@ export class Function_<F extends AnyFunction = AnyFunction> {
    * provider cannot honour (`unsupported`). Invalid merged settings reject and change nothing.
    */
   async updateAutoscaler(settings: Partial<AutoscalerSettings>): Promise<EffectiveAutoscaler> {
-    const { spec, provider } = this.#target();
+    const { spec, provider } = await this.#resolve();
     return updateAutoscaler(spec, provider, settings);
   }
 
   /** `{ backlog, numTotalRunners, numRunningInputs }` now. */
   async getCurrentStats(): Promise<FunctionStats> {
-    const { spec, provider } = this.#target();
+    const { spec, provider } = await this.#resolve();
     return currentStats(spec, provider);
   }
 
   /** The HTTP URL of a web function; `undefined` for other functions. Hydrates a lazy handle first. */
   async getWebUrl(): Promise<string | undefined> {
-    const { spec } = this.#bind();
+    const { spec, provider } = await this.#resolve();
     if (!spec.options.web) return undefined;
+    const url = provider.webUrl?.(spec);
+    if (url !== undefined) return url;
     throw new ExecutionError(
-      `function ${JSON.stringify(this.name)} is a web endpoint; web endpoints are served by local deployments, which this version does not have yet`,
+      `function ${JSON.stringify(this.name)} is a web endpoint: it is served once deployed (faasade deploy <file>), then reach it with Function.fromName("${this.appName}", "${this.name}")`,
     );
+  }
+
+  /** @internal what a definition in this process knows; `NotFoundError` for a handle by name with none here */
+  definition(): Definition<F> {
+    return this.#bind();
   }
 
   /** The original function. */
@@ -257,9 +274,9 @@ export class Function_<F extends AnyFunction = AnyFunction> {
   }
 
   #lazyMap(method: string, prepare: () => MapSetup): AsyncIterable<ResultOf<F>> {
-    const setup = (): MapSetup & { target: Target } => {
+    const setup = async (): Promise<MapSetup & { target: Target }> => {
       const prepared = prepare();
-      const target = this.#target();
+      const target = await this.#resolve();
       this.#check(target.spec, method);
       return { ...prepared, target };
     };
@@ -292,6 +309,26 @@ export class Function_<F extends AnyFunction = AnyFunction> {
   #target(): Target {
     const def = this.#bind();
     return { spec: def.spec, provider: this.#provider ?? def.app.provider, parentInputId: currentInput()?.inputId };
+  }
+
+  /**
+   * Where calls go: a provider that finds deployed functions (a deployment), else the definition
+   * in this process, else the local deployment under FAASADE_HOME.
+   */
+  async #resolve(): Promise<Target> {
+    const parentInputId = currentInput()?.inputId;
+    if (this.#definition === undefined && this.#deployed === undefined) {
+      const explicit = this.#provider;
+      const deployment = explicit?.lookup !== undefined ? explicit : undefined;
+      if (deployment === undefined && (explicit !== undefined || findApp(this.appName, this.#environment) !== undefined)) {
+        return this.#target();
+      }
+      const from = deployment ?? defaultDeployment();
+      if (from?.lookup === undefined) return this.#target(); // NotFoundError: not defined here, nowhere else to look
+      this.#deployed = { spec: await from.lookup(this.appName, this.#environment, this.name), provider: from };
+    }
+    if (this.#deployed !== undefined) return { ...this.#deployed, parentInputId };
+    return this.#target();
   }
 
   #check(spec: FunctionSpec, method: string): void {

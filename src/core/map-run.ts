@@ -19,6 +19,7 @@ import type { Outcome } from "./provider.js";
 const WINDOW = 1000;
 const REFILL = 125;
 const EMPTY = new Uint8Array();
+type Setup = MapSetup & { target: Target };
 
 interface Waiter {
   resolve(result: IteratorResult<unknown, undefined>): void;
@@ -27,8 +28,9 @@ interface Waiter {
 type Step = IteratorResult<unknown, undefined> | { error: unknown } | undefined;
 
 export class MapRun implements AsyncIterableIterator<unknown, undefined> {
-  #setup: (() => MapSetup & { target: Target }) | undefined;
-  #run!: MapSetup & { target: Target };
+  #setup: (() => Setup | Promise<Setup>) | undefined;
+  #starting: Promise<void> | undefined;
+  #run!: Setup;
   #attempts!: Attempts;
   #ordered = true;
   #returnExceptions = false;
@@ -51,7 +53,7 @@ export class MapRun implements AsyncIterableIterator<unknown, undefined> {
   #notifying = false;
   readonly #onAbort = () => this.#notify();
 
-  constructor(setup: () => MapSetup & { target: Target }) {
+  constructor(setup: () => Setup | Promise<Setup>) {
     this.#setup = setup;
   }
 
@@ -61,12 +63,29 @@ export class MapRun implements AsyncIterableIterator<unknown, undefined> {
 
   next(): Promise<IteratorResult<unknown, undefined>> {
     if (this.#setup !== undefined) {
+      const setup = this.#setup;
+      this.#setup = undefined;
       try {
-        this.#start(this.#setup);
+        const ready = setup();
+        if (ready instanceof Promise) this.#starting = ready.then((run) => this.#start(run));
+        else this.#start(ready);
       } catch (error) {
         this.#finished = this.#stopped = true;
         return Promise.reject(error);
       }
+    }
+    if (this.#starting !== undefined) {
+      // The function is being looked up (a deployment): every step waits for it.
+      return this.#starting.then(
+        () => {
+          this.#starting = undefined;
+          return this.next();
+        },
+        (error: unknown) => {
+          this.#finished = this.#stopped = true;
+          throw error;
+        },
+      );
     }
     if (this.#finished) return Promise.resolve({ done: true, value: undefined });
     if (this.#waiters.length === 0) {
@@ -82,9 +101,7 @@ export class MapRun implements AsyncIterableIterator<unknown, undefined> {
     return { done: true, value: undefined };
   }
 
-  #start(setup: () => MapSetup & { target: Target }): void {
-    this.#setup = undefined;
-    const run = setup();
+  #start(run: Setup): void {
     this.#run = run;
     this.#ordered = run.options.orderOutputs !== false;
     this.#returnExceptions = run.options.returnExceptions === true;
@@ -220,7 +237,7 @@ export class MapRun implements AsyncIterableIterator<unknown, undefined> {
   async #finish(): Promise<void> {
     if (this.#finished) return;
     this.#finished = this.#stopped = true;
-    if (this.#setup !== undefined) return; // never started: nothing to release
+    if (this.#run === undefined) return; // never started: nothing to release
     this.#run.options.signal?.removeEventListener("abort", this.#onAbort);
     this.#attempts.abortAll();
     if (!this.#sourceDone) {

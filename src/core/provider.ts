@@ -3,6 +3,7 @@
  * (retries, timeouts' meaning, map windows, ordering, gather) lives in the core;
  * docs/providers.md explains each member for provider authors.
  */
+import type { InputInfo } from "./call-graph.js";
 import type { AutoscalerSettings, ResolvedOptions } from "./options.js";
 
 /** Frozen object whose values are the names: `InputStatus.SUCCESS === "SUCCESS"`. */
@@ -92,6 +93,30 @@ export interface AbortOptions {
   terminateContainers?: boolean;
 }
 
+/** What a durable call store says of a call. */
+export interface CallState {
+  state: "pending" | "done" | "expired";
+  /** The function's name, for error messages. */
+  fn: string;
+  isGenerator: boolean;
+  /** When `done`: the final outcome. */
+  outcome?: Outcome | undefined;
+}
+
+/**
+ * Durable calls (deployments): a spawn is acknowledged once stored, and any process reads the
+ * call by id. Unknown ids reject with `NotFoundError`.
+ */
+export interface CallStore {
+  spawn(fn: FunctionSpec, input: Input): Promise<void>;
+  /** The call now, or once it changes within `waitMs`. */
+  state(callId: string, waitMs: number): Promise<CallState>;
+  /** A generator call's values from `from` on (waiting up to `waitMs` for one), and its state. */
+  chunks(callId: string, from: number, waitMs: number): Promise<CallState & { chunks: Uint8Array[] }>;
+  cancel(callId: string, options: AbortOptions): Promise<void>;
+  callGraph(callId: string): Promise<InputInfo[]>;
+}
+
 export interface Provider {
   readonly name: string;
   /**
@@ -121,4 +146,12 @@ export interface Provider {
   updateAutoscaler?(fn: FunctionSpec, settings: AutoscalerSettings): Promise<EffectiveAutoscaler>;
   /** Exact where the platform knows, documented as approximate where it does not. */
   getCurrentStats?(fn: FunctionSpec): Promise<FunctionStats>;
+  /** The settings in force, where they live with the provider (a deployment); the base of a partial update. */
+  autoscalerSettings?(fn: FunctionSpec): Promise<AutoscalerSettings>;
+  /** Deployed functions by name; `NotFoundError` when missing. */
+  lookup?(app: string, environment: string, name: string): Promise<FunctionSpec>;
+  /** Durable spawns readable from any process. */
+  readonly calls?: CallStore;
+  /** The URL of a deployed web function. */
+  webUrl?(fn: FunctionSpec): string | undefined;
 }

@@ -6,7 +6,16 @@ import { availableParallelism } from "node:os";
 import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { ExecutionError, InvalidError, describe } from "../../core/errors.js";
-import type { AbortOptions, AutoscalerSettings, FunctionSpec, Input, OutcomeSink, Provider } from "../../core/provider.js";
+import type {
+  AbortOptions,
+  AutoscalerSettings,
+  EffectiveAutoscaler,
+  FunctionSpec,
+  FunctionStats,
+  Input,
+  OutcomeSink,
+  Provider,
+} from "../../core/provider.js";
 import { CLOSED, Pool, failLater } from "./pool.js";
 
 export interface LocalOptions {
@@ -21,7 +30,17 @@ export interface LocalOptions {
 
 const PROVIDER_NAME = "local";
 
-export function local(options: LocalOptions = {}): Provider {
+/** The local provider, plus what a local deployment server needs of it. */
+export interface LocalProvider extends Provider {
+  updateAutoscaler(fn: FunctionSpec, settings: AutoscalerSettings): Promise<EffectiveAutoscaler>;
+  getCurrentStats(fn: FunctionSpec): Promise<FunctionStats>;
+  /** Stops a function's pool now (its app is destroyed): queued and running inputs end cancelled. */
+  retire(fn: FunctionSpec): Promise<void>;
+  /** New code for a function: a pool it has hands its queue over now; running inputs finish in the old containers. */
+  redeploy(fn: FunctionSpec): void;
+}
+
+export function local(options: LocalOptions = {}): LocalProvider {
   if (options === null || typeof options !== "object") {
     throw new InvalidError(`local: options must be an object, got ${describe(options)}`);
   }
@@ -33,15 +52,20 @@ export function local(options: LocalOptions = {}): Provider {
     throw new InvalidError(`local: execArgv must be an array of strings, got ${describe(execArgv)}`);
   }
   const pools = new Map<string, Pool>();
+  /** Pools handed over to a redeployed function's, while their containers finish. */
+  const draining = new Set<Pool>();
   let closed = false;
   const keyOf = (fn: FunctionSpec) => `${fn.environment}/${fn.app}/${fn.name}`;
   const poolOf = (fn: FunctionSpec): Pool => {
     const key = keyOf(fn);
-    let pool = pools.get(key);
-    if (pool === undefined || pool.spec !== fn) {
-      void pool?.close();
-      pool = new Pool(fn, { defaultMaxContainers: maxContainers, execArgv: [...containerFlags(fn), ...execArgv] });
-      pools.set(key, pool);
+    const current = pools.get(key);
+    if (current !== undefined && current.spec === fn) return current;
+    const pool = new Pool(fn, { defaultMaxContainers: maxContainers, execArgv: [...containerFlags(fn), ...execArgv] });
+    pools.set(key, pool);
+    if (current !== undefined) {
+      // The same function with new code (a redeploy): nothing queued or running is lost.
+      current.handOver(pool);
+      draining.add(current);
     }
     return pool;
   };
@@ -54,6 +78,18 @@ export function local(options: LocalOptions = {}): Provider {
     },
     abort(fn: FunctionSpec, inputIds: readonly string[], options?: AbortOptions): void {
       pools.get(keyOf(fn))?.abort(inputIds, options);
+      for (const pool of draining) {
+        if (!pool.draining) draining.delete(pool);
+        else if (pool.spec.name === fn.name && pool.spec.app === fn.app) pool.abort(inputIds, options);
+      }
+    },
+    redeploy(fn: FunctionSpec): void {
+      if (!closed && pools.has(keyOf(fn))) poolOf(fn);
+    },
+    async retire(fn: FunctionSpec): Promise<void> {
+      const key = keyOf(fn);
+      await pools.get(key)?.close();
+      pools.delete(key);
     },
     async updateAutoscaler(fn: FunctionSpec, settings: AutoscalerSettings) {
       if (closed) throw new ExecutionError(`updateAutoscaler: the app of function ${JSON.stringify(fn.name)} was closed`);
@@ -65,8 +101,9 @@ export function local(options: LocalOptions = {}): Provider {
     },
     async close(): Promise<void> {
       closed = true;
-      await Promise.all([...pools.values()].map((p) => p.close()));
+      await Promise.all([...pools.values(), ...draining].map((p) => p.close()));
       pools.clear();
+      draining.clear();
     },
   };
 }

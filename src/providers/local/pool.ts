@@ -60,6 +60,8 @@ export class Pool {
   private readonly idleTimers = new Map<Container, NodeJS.Timeout>();
   private readonly idleSince = new Map<Container, number>();
   private closed = false;
+  /** Set once replaced by a redeployed function's pool: inputs go there, containers drain and stop. */
+  private successor: Pool | undefined;
   private settings: AutoscalerSettings;
 
   constructor(
@@ -100,6 +102,10 @@ export class Pool {
   }
 
   submit(inputs: readonly Input[], sink: OutcomeSink): void {
+    if (this.successor !== undefined) {
+      this.successor.submit(inputs, sink);
+      return;
+    }
     if (this.closed) {
       failLater(inputs, sink, CLOSED);
       return;
@@ -136,6 +142,42 @@ export class Pool {
     for (const c of this.containers) c.abort(drop, options.terminateContainers === true);
   }
 
+  /**
+   * Hands this pool over to `next` (the same function, redeployed): queued inputs move there now,
+   * containers take nothing new and stop once their inputs finish. Nothing is lost or killed.
+   */
+  handOver(next: Pool): void {
+    this.successor = next;
+    const inputs = this.queue.slice(this.head);
+    const sinks = this.sinks.slice(this.head);
+    this.queue.length = this.sinks.length = 0;
+    this.head = 0;
+    next.adopt(inputs, sinks, this.announce);
+    this.announce.clear();
+    for (const t of this.idleTimers.values()) clearTimeout(t);
+    for (const c of this.containers) c.retire();
+  }
+
+  /** Whether a handed-over pool still has containers finishing inputs. */
+  get draining(): boolean {
+    return this.successor !== undefined && this.containers.size > 0;
+  }
+
+  private adopt(inputs: Input[], sinks: OutcomeSink[], announce: ReadonlySet<Input>): void {
+    if (this.closed) {
+      inputs.forEach((input, i) => {
+        (sinks[i] as OutcomeSink).outcome(input, { ...CLOSED, inputId: input.inputId, attempt: input.attempt });
+      });
+      return;
+    }
+    inputs.forEach((input, i) => {
+      this.queue.push(input);
+      this.sinks.push(sinks[i] as OutcomeSink);
+      if (announce.has(input)) this.announce.add(input);
+    });
+    if (inputs.length > 0) this.dispatch();
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     this.failQueued(CLOSED);
@@ -161,7 +203,7 @@ export class Pool {
   }
 
   private dispatch(): void {
-    if (this.closed) return;
+    if (this.closed || this.successor !== undefined) return;
     const depth = this.depth();
     for (const c of this.containers) {
       if (this.backlog === 0) break;
@@ -240,6 +282,10 @@ export class Pool {
           clearTimeout(this.idleTimers.get(c));
           this.idleTimers.delete(c);
           this.idleSince.delete(c);
+          if (this.successor !== undefined && !this.closed) {
+            this.successor.adopt(reschedule.inputs, reschedule.sinks, new Set(reschedule.inputs));
+            return;
+          }
           if (reschedule.inputs.length > 0) {
             this.queue.splice(this.head, 0, ...reschedule.inputs);
             this.sinks.splice(this.head, 0, ...reschedule.sinks);

@@ -9,6 +9,7 @@ import { InputContext } from "../../core/context.js";
 import { InputCancelledError } from "../../core/errors.js";
 import { execute, type Result } from "../../core/executor.js";
 import { findApp } from "../../core/registry.js";
+import { webAdapter } from "../../core/web.js";
 import {
   ENV,
   type FromContainer,
@@ -63,7 +64,7 @@ async function main(): Promise<void> {
     if (handle === undefined) {
       throw new Error(`module ${env(ENV.module)} does not define function ${env(ENV.fn)} of app ${env(ENV.app)}`);
     }
-    fn = handle.getRawF();
+    fn = handle.definition().spec.options.web ? (webAdapter(handle.getRawF()) as typeof fn) : handle.getRawF();
     isGenerator = handle.isGenerator;
     maxInputs = Number(process.env.FAASADE_MAX_INPUTS ?? "1") || 1;
   } catch (err) {

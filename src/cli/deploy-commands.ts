@@ -1,0 +1,167 @@
+/** The commands that talk to a local deployment: deploy, serve, call, spawn, get, cancel, stats, warm, graph, ls, destroy. */
+import type { App } from "../core/app.js";
+import { InvalidError, NotFoundError } from "../core/errors.js";
+import { FunctionCall } from "../core/function-call.js";
+import { Function_ } from "../core/function.js";
+import type { InputInfo } from "../core/call-graph.js";
+import { deployment } from "../providers/local/deploy/client.js";
+import { homePaths, readServerInfo } from "../providers/local/deploy/home.js";
+import { type AppManifest, manifestOf } from "../providers/local/deploy/manifest.js";
+import { ensureServer, runServer, serverAnswers } from "./server-process.js";
+
+export interface Io {
+  json: boolean;
+  flags: Map<string, string | true>;
+  out(text: string): void;
+  load(file: string): Promise<Record<string, unknown>>;
+}
+
+const parseJsonArgs = (raw: string[]) =>
+  raw.map((text, i) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      throw new InvalidError(`argument ${i + 1} is not valid JSON: ${text}`);
+    }
+  });
+
+/** `<app>/<fn>`, with the environment from --env. */
+function fnRef(ref: string | undefined, io: Io, command: string): Function_ {
+  const match = ref === undefined ? null : /^([^/]+)\/([^/]+)$/.exec(ref);
+  if (match === null) throw new InvalidError(`${command}: expected <app>/<function>, got ${JSON.stringify(ref ?? "")}`);
+  return Function_.fromName(match[1] as string, match[2] as string, { environment: env(io), provider: client() });
+}
+
+const env = (io: Io) => {
+  const value = io.flags.get("--env");
+  return typeof value === "string" ? value : "main";
+};
+
+let shared: ReturnType<typeof deployment> | undefined;
+const client = () => (shared ??= deployment());
+
+async function appsOf(file: string, io: Io): Promise<App[]> {
+  const exports = await io.load(file);
+  const apps = new Set<App>();
+  for (const value of Object.values(exports)) {
+    if (value instanceof Function_) apps.add(value.definition().app);
+  }
+  if (apps.size === 0) throw new NotFoundError(`${file} exports no function of any app: export the functions to deploy`);
+  return [...apps];
+}
+
+async function deployFile(file: string, io: Io): Promise<void> {
+  for (const app of await appsOf(file, io)) {
+    const manifest = manifestOf(app);
+    await client().call("POST", "/v1/apps", manifest);
+    const base = client().url();
+    const rows = manifest.functions.map((f) => ({
+      name: f.name,
+      webUrl: f.options.web ? `${base}/web/${manifest.environment}/${manifest.app}/${f.name}` : undefined,
+    }));
+    if (io.json) io.out(JSON.stringify({ app: manifest.app, environment: manifest.environment, functions: rows }));
+    else {
+      io.out(`deployed ${manifest.app} (${manifest.environment})`);
+      for (const r of rows) io.out(`  ${r.name}${r.webUrl ? `  ${r.webUrl}` : ""}`);
+    }
+  }
+}
+
+function printGraph(nodes: InputInfo[], io: Io, depth = 0): void {
+  for (const n of nodes) {
+    io.out(`${"  ".repeat(depth)}${n.functionName} ${n.status} ${n.inputId}${n.taskId ? ` on ${n.taskId}` : ""}`);
+    printGraph(n.children, io, depth + 1);
+  }
+}
+
+export const deployCommands: Record<string, (args: string[], io: Io) => Promise<void>> = {
+  async deploy([file], io) {
+    if (file === undefined) throw new InvalidError("deploy: expected a file, as in faasade deploy app.ts");
+    await ensureServer(homePaths());
+    await deployFile(file, io);
+  },
+  async serve([file], io) {
+    if (file === undefined) throw new InvalidError("serve: expected a file, as in faasade serve app.ts");
+    const paths = homePaths();
+    if (await serverAnswers(paths)) {
+      throw new InvalidError(
+        `a deployment server already runs for FAASADE_HOME=${paths.home} (pid ${readServerInfo(paths)?.pid}); use faasade deploy`,
+      );
+    }
+    const server = await runServer(paths, true);
+    await deployFile(file, io);
+    io.out(`serving on http://127.0.0.1:${server.port} until Ctrl-C`);
+    await new Promise(() => {}); // until a signal stops the process
+  },
+  async call([ref, ...raw], io) {
+    const fn = fnRef(ref, io, "call");
+    const result = await fn.remote(...parseJsonArgs(raw));
+    io.out(JSON.stringify(result, null, io.json ? 0 : 2));
+  },
+  async spawn([ref, ...raw], io) {
+    const fn = fnRef(ref, io, "spawn");
+    const call = await fn.spawn(...parseJsonArgs(raw));
+    io.out(io.json ? JSON.stringify({ functionCallId: call.functionCallId }) : call.functionCallId);
+  },
+  async get([id], io) {
+    if (id === undefined) throw new InvalidError("get: expected a call id");
+    const raw = io.flags.get("--timeout-ms");
+    const timeoutMs = raw === undefined ? undefined : Number(raw);
+    if (timeoutMs !== undefined && !(timeoutMs >= 0))
+      throw new InvalidError(`get: --timeout-ms must be a number ≥ 0, got ${String(raw)}`);
+    const call = FunctionCall.fromId(id, { provider: client() });
+    const result = await call.get(timeoutMs === undefined ? {} : { timeoutMs });
+    io.out(JSON.stringify(result, null, io.json ? 0 : 2));
+  },
+  async cancel([id], io) {
+    if (id === undefined) throw new InvalidError("cancel: expected a call id");
+    await FunctionCall.fromId(id, { provider: client() }).cancel({ terminateContainers: io.flags.has("--terminate-containers") });
+    io.out(io.json ? JSON.stringify({ cancelled: id }) : `cancelled ${id}`);
+  },
+  async stats([ref], io) {
+    const stats = await fnRef(ref, io, "stats").getCurrentStats();
+    io.out(
+      io.json
+        ? JSON.stringify(stats)
+        : `backlog ${stats.backlog}  containers ${stats.numTotalRunners}  running ${stats.numRunningInputs}`,
+    );
+  },
+  async warm([ref, n], io) {
+    const count = Number(n);
+    if (n === undefined || !Number.isInteger(count) || count < 0)
+      throw new InvalidError(`warm: expected a container count ≥ 0, got ${JSON.stringify(n ?? "")}`);
+    const settings = await fnRef(ref, io, "warm").keepWarm(count);
+    io.out(
+      io.json ? JSON.stringify(settings) : `minContainers ${settings.minContainers} (maxContainers ${settings.maxContainers})`,
+    );
+  },
+  async graph([id], io) {
+    if (id === undefined) throw new InvalidError("graph: expected a call id");
+    const graph = await FunctionCall.fromId(id, { provider: client() }).getCallGraph();
+    if (io.json) io.out(JSON.stringify(graph));
+    else printGraph(graph, io);
+  },
+  async ls(_args, io) {
+    const apps = await client().call<(AppManifest & { deployedAt: number })[]>("GET", "/v1/apps");
+    if (io.json) {
+      io.out(
+        JSON.stringify(
+          apps.map((a) => ({
+            app: a.app,
+            environment: a.environment,
+            functions: a.functions.map((f) => f.name),
+            deployedAt: a.deployedAt,
+          })),
+        ),
+      );
+      return;
+    }
+    if (apps.length === 0) io.out("no apps deployed");
+    for (const a of apps) io.out(`${a.app} (${a.environment})  ${a.functions.map((f) => f.name).join(", ")}`);
+  },
+  async destroy([app], io) {
+    if (app === undefined) throw new InvalidError("destroy: expected an app name");
+    await client().call("DELETE", `/v1/apps/${encodeURIComponent(env(io))}/${encodeURIComponent(app)}`);
+    io.out(io.json ? JSON.stringify({ destroyed: app }) : `destroyed ${app}`);
+  },
+};

@@ -1,0 +1,56 @@
+/**
+ * The background deployment server: `faasade deploy` starts one (detached, logging to
+ * FAASADE_HOME/server.log) unless one already runs; `faasade serve` runs one in the foreground.
+ */
+import { spawn } from "node:child_process";
+import { openSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { ExecutionError } from "../core/errors.js";
+import { deployment } from "../providers/local/deploy/client.js";
+import { type HomePaths, ensureHome, readServerInfo } from "../providers/local/deploy/home.js";
+import { startServer } from "../providers/local/deploy/server.js";
+
+const MAIN = fileURLToPath(new URL("./main.js", import.meta.url));
+
+/** Whether a server answers for `paths` (a recorded pid may be dead, or a zombie nobody reaped). */
+export async function serverAnswers(paths: HomePaths): Promise<boolean> {
+  if (readServerInfo(paths) === undefined) return false;
+  try {
+    await deployment({ home: paths.home }).call("GET", "/v1/health");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Starts a background server unless one answers; resolves once the new one runs. */
+export async function ensureServer(paths: HomePaths): Promise<void> {
+  if (await serverAnswers(paths)) return;
+  ensureHome(paths);
+  const log = openSync(paths.log, "a", 0o600);
+  const child = spawn(process.execPath, [...process.execArgv, MAIN, "__server"], {
+    detached: true,
+    stdio: ["ignore", log, log],
+    env: { ...process.env, FAASADE_HOME: paths.home },
+  });
+  child.unref();
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    const now = readServerInfo(paths);
+    if (now !== undefined && now.pid === child.pid) return;
+    if (child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new ExecutionError(`the local deployment server did not start; see ${paths.log}`);
+}
+
+/** The server process itself: runs until SIGINT/SIGTERM, or (background) until its last app is destroyed. */
+export async function runServer(paths: HomePaths, foreground: boolean): Promise<{ port: number; close(): Promise<void> }> {
+  const server = await startServer({ paths, exitWhenEmpty: !foreground });
+  const stop = () => {
+    void server.close().then(() => process.exit(0));
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  return server;
+}
