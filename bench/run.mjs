@@ -30,6 +30,7 @@ const BURN_IDEAL = 2000;
 
 const IMPLS = [
   { id: "faasade", label: "faasade local (map / remote)" },
+  { id: "deployed", label: "faasade local deployment (remote only)" },
   { id: "piscina", label: "piscina 2 threads" },
   { id: "tinypool", label: "tinypool 2 threads" },
   { id: "faast", label: "faast.js local (2 children)" },
@@ -50,6 +51,8 @@ const configs = [];
 for (const fn of FNS) {
   for (const mode of MODES) {
     for (const { id } of IMPLS) {
+      // A deployed call is measured where the target is: sequential remote of square.
+      if (id === "deployed" && (mode !== "latency" || fn !== "square")) continue;
       const [N, warmup] = sizes(id, mode, fn);
       configs.push({ impl: id, mode, fn, N, warmup, timeoutMs: 120_000 });
     }
@@ -436,6 +439,7 @@ const firstCall = (impl, fn) =>
   median([...S[`${impl}/${fn}/throughput`].firstCallMsAll, ...S[`${impl}/${fn}/latency`].firstCallMsAll]);
 for (const fn of FNS) {
   for (const { id, label } of IMPLS) {
+    if (!configs.some((c) => c.impl === id && c.fn === fn)) continue;
     const t = S[`${id}/${fn}/throughput`];
     const l = S[`${id}/${fn}/latency`];
     const errors = [t.error, l.error].filter(Boolean);
@@ -510,6 +514,24 @@ const ratios = [
     target: "< 200 ms",
     pass: (v) => v < 200,
   },
+  (() => {
+    const [dep, inProc] = [byRep("deployed", "square", "latency"), byRep("faasade", "square", "latency")];
+    const perRep = [];
+    for (const [rep, x] of dep) {
+      const y = inProc.get(rep);
+      if (y !== undefined && x.p50Us !== undefined && y.p50Us !== undefined) perRep.push((x.p50Us - y.p50Us) / 1000);
+    }
+    const d = S["deployed/square/latency"]?.p50Us;
+    const f = S["faasade/square/latency"]?.p50Us;
+    return {
+      name: "faasade deployed `remote` p50 − in-process `remote` p50 (square)",
+      value: d === undefined || f === undefined ? undefined : (d - f) / 1000,
+      perRep,
+      unit: "ms",
+      target: "≤ 2 ms",
+      pass: (v) => v <= 2,
+    };
+  })(),
   {
     name: "faasade 1M-input generator map: peak tree RSS",
     value: gen.treePeakRssMB,
@@ -594,6 +616,10 @@ between runs on a shared VM. Compare the ratios, and the ${REPS} runs shown next
   - faasade local provider: \`new App("bench", { provider: local({ maxContainers: 2 }) })\`,
     \`app.function(fn, { maxContainers: 2 })\` in \`bench/faasade-app.mjs\` (the module containers
     import); each container is a forked OS process.
+  - faasade local deployment (sequential \`remote\` of \`square\` only): the same app deployed
+    (\`faasade deploy bench/faasade-app.mjs\`) to a server that the run starts as its own child,
+    called through \`Function.fromName("bench", "square", { provider: deployment({ home }) })\`;
+    compared with the in-process \`remote\` of the same run.
   - piscina and tinypool: \`minThreads = maxThreads = 2\`, \`pool.run(x, { name })\`.
   - faast.js local mode: \`faastLocal(funcs, { concurrency: 2, gc: "off", childProcess: true })\`.
   - raw \`child_process.fork\` IPC: 2 children, round-robin, one JSON IPC message per call and one

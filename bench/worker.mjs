@@ -2,7 +2,8 @@
 //
 //   node bench/worker.mjs <impl> <mode> <fn> <N> <warmup>
 //
-// impl: faasade | piscina | tinypool | faast | fork | wt
+// impl: faasade | deployed | piscina | tinypool | faast | fork | wt
+//       (deployed: faasade through a local deployment server, a child of this process)
 // mode: throughput (all N calls in flight; faasade uses fn.map)
 //       latency    (one await at a time; faasade uses fn.remote)
 //       gen1m      (faasade only: map over a generator of N inputs)
@@ -10,8 +11,10 @@
 //
 // Prints one JSON line on stdout. Every result is checked (r === x*x); a wrong result or
 // any error exits non-zero.
-import { fork } from "node:child_process";
-import { readFileSync, readdirSync } from "node:fs";
+import { execFileSync, fork } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
@@ -92,6 +95,30 @@ async function load() {
             if (x !== n) throw new Error(`faasade map yielded ${x} results for ${n} inputs`);
           },
           close: () => mod.app.close(),
+        };
+      };
+    }
+    case "deployed": {
+      // A server of its own (a child, so the run's process tree and RSS include it), with the
+      // bench app deployed; calls go through its control API as from any other process.
+      const cli = fileURLToPath(new URL("../dist/src/cli/main.js", import.meta.url));
+      const home = mkdtempSync(join(tmpdir(), "faasade-bench-"));
+      const env = { ...process.env, FAASADE_HOME: home };
+      const server = fork(cli, ["__server"], { env, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+      for (let i = 0; i < 300 && !existsSync(join(home, "server.json")); i++) await new Promise((r) => setTimeout(r, 20));
+      execFileSync(process.execPath, [cli, "deploy", fileURLToPath(new URL("./faasade-app.mjs", import.meta.url))], { env });
+      const { Function } = await import("faasade");
+      const { deployment } = await import("faasade/local");
+      return async () => {
+        const provider = deployment({ home });
+        const fn = Function.fromName("bench", fnName, { provider });
+        return {
+          call: (x) => fn.remote(x),
+          close: async () => {
+            await provider.close();
+            server.kill("SIGTERM");
+            await new Promise((r) => server.once("exit", r));
+          },
         };
       };
     }

@@ -128,3 +128,5 @@ function tsxLoader(moduleUrl: string): string {
   }
   throw new InvalidError(`function module ${moduleUrl} is TypeScript: install tsx (npm i -D tsx) to run it in containers`);
 }
+
+export { deployment, type DeploymentOptions, type DeploymentProvider } from "./deploy/client.js";
