@@ -107,11 +107,11 @@ async function load() {
       const server = fork(cli, ["__server"], { env, stdio: ["ignore", "inherit", "inherit", "ipc"] });
       for (let i = 0; i < 300 && !existsSync(join(home, "server.json")); i++) await new Promise((r) => setTimeout(r, 20));
       execFileSync(process.execPath, [cli, "deploy", fileURLToPath(new URL("./faasade-app.mjs", import.meta.url))], { env });
-      const { Function } = await import("faasade");
+      const { Function_ } = await import("faasade");
       const { deployment } = await import("faasade/local");
       return async () => {
         const provider = deployment({ home });
-        const fn = Function.fromName("bench", fnName, { provider });
+        const fn = Function_.fromName("bench", fnName, { provider });
         return {
           call: (x) => fn.remote(x),
           close: async () => {
