@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -239,5 +239,28 @@ describe("durability of local deployments", () => {
     } finally {
       small.stop();
     }
+  });
+});
+
+describe("faasade serve", () => {
+  it("serves the file's apps in the foreground until SIGINT, then stops cleanly", async () => {
+    const d = deploymentHome();
+    const child = spawn(process.execPath, [CLI, "serve", APP], {
+      env: { ...process.env, FAASADE_HOME: d.home },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.on("data", (c: Buffer) => (out += c));
+    for (let i = 0; i < 200 && !out.includes("serving on"); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(out).toContain("deployed deploy-app (main)");
+    expect(out).toMatch(/serving on http:\/\/127\.0\.0\.1:\d+ until Ctrl-C/);
+    expect((await d.cli("call", "deploy-app/square", "4")).stdout).toBe("16");
+    const second = await d.cli("serve", APP);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(/already runs/);
+    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    child.kill("SIGINT");
+    expect(await exited).toBe(0);
+    expect(existsSync(join(d.home, "server.json"))).toBe(false);
   });
 });

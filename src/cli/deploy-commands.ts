@@ -7,6 +7,7 @@ import type { InputInfo } from "../core/call-graph.js";
 import { deployment } from "../providers/local/deploy/client.js";
 import { homePaths, readServerInfo } from "../providers/local/deploy/home.js";
 import { type AppManifest, manifestOf } from "../providers/local/deploy/manifest.js";
+import { type Progress, progress } from "./progress.js";
 import { ensureServer, runServer, serverAnswers } from "./server-process.js";
 
 export interface Io {
@@ -50,9 +51,12 @@ async function appsOf(file: string, io: Io): Promise<App[]> {
   return [...apps];
 }
 
-async function deployFile(file: string, io: Io): Promise<void> {
-  for (const app of await appsOf(file, io)) {
+async function deployFile(file: string, io: Io, shown: Progress): Promise<void> {
+  shown.update(`importing ${file}`);
+  const apps = await appsOf(file, io);
+  for (const app of apps) {
     const manifest = manifestOf(app);
+    shown.update(`deploying ${manifest.app} (${manifest.functions.length} functions)`);
     await client().call("POST", "/v1/apps", manifest);
     const base = client().url();
     const rows = manifest.functions.map((f) => ({
@@ -77,8 +81,14 @@ function printGraph(nodes: InputInfo[], io: Io, depth = 0): void {
 export const deployCommands: Record<string, (args: string[], io: Io) => Promise<void>> = {
   async deploy([file], io) {
     if (file === undefined) throw new InvalidError("deploy: expected a file, as in faasade deploy app.ts");
-    await ensureServer(homePaths());
-    await deployFile(file, io);
+    const shown = progress(process.stderr, !io.json);
+    try {
+      shown.update("starting the deployment server");
+      await ensureServer(homePaths());
+      await deployFile(file, io, shown);
+    } finally {
+      shown.done();
+    }
   },
   async serve([file], io) {
     if (file === undefined) throw new InvalidError("serve: expected a file, as in faasade serve app.ts");
@@ -89,13 +99,17 @@ export const deployCommands: Record<string, (args: string[], io: Io) => Promise<
       );
     }
     const server = await runServer(paths, true);
-    await deployFile(file, io);
+    const shown = progress(process.stderr, !io.json);
+    await deployFile(file, io, shown).finally(() => shown.done());
     io.out(`serving on http://127.0.0.1:${server.port} until Ctrl-C`);
     await new Promise(() => {}); // until a signal stops the process
   },
   async call([ref, ...raw], io) {
     const fn = fnRef(ref, io, "call");
-    const result = await fn.remote(...parseJsonArgs(raw));
+    const args = parseJsonArgs(raw);
+    const shown = progress(process.stderr, !io.json);
+    shown.update(`calling ${ref}`);
+    const result = await fn.remote(...args).finally(() => shown.done());
     io.out(JSON.stringify(result, null, io.json ? 0 : 2));
   },
   async spawn([ref, ...raw], io) {
@@ -110,7 +124,9 @@ export const deployCommands: Record<string, (args: string[], io: Io) => Promise<
     if (timeoutMs !== undefined && !(timeoutMs >= 0))
       throw new InvalidError(`get: --timeout-ms must be a number ≥ 0, got ${String(raw)}`);
     const call = FunctionCall.fromId(id, { provider: client() });
-    const result = await call.get(timeoutMs === undefined ? {} : { timeoutMs });
+    const shown = progress(process.stderr, !io.json);
+    shown.update(`waiting for ${id}`);
+    const result = await call.get(timeoutMs === undefined ? {} : { timeoutMs }).finally(() => shown.done());
     io.out(JSON.stringify(result, null, io.json ? 0 : 2));
   },
   async cancel([id], io) {
