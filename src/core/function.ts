@@ -99,7 +99,8 @@ export class Function_<F extends AnyFunction = AnyFunction> {
 
   /** Runs one input remotely and resolves with its result. */
   async remote(...args: Parameters<F>): Promise<ResultOf<F>> {
-    const target = await this.#resolve();
+    // A function defined here resolves without a promise: a lone call's latency counts.
+    const target = this.#definition !== undefined ? this.#target() : await this.#resolve();
     this.#check(target.spec, "remote");
     const outcome = await runOne(target, args, undefined);
     return unwrap(this.name, outcome) as ResultOf<F>;

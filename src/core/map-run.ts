@@ -102,6 +102,7 @@ export class MapRun implements AsyncIterableIterator<unknown, undefined> {
   }
 
   #start(run: Setup): void {
+    if (this.#finished) return; // left while the function was being looked up
     this.#run = run;
     this.#ordered = run.options.orderOutputs !== false;
     this.#returnExceptions = run.options.returnExceptions === true;

@@ -239,7 +239,7 @@ export class Pool {
   }
 
   private ensureCapacity(): void {
-    if (this.closed) return;
+    if (this.closed || this.successor !== undefined) return; // a handed-over pool only drains
     if (this.backlog > 0 || this.containers.size < this.wanted()) this.scaleUp();
   }
 
