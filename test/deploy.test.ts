@@ -174,6 +174,22 @@ describe("local deployments through the CLI", () => {
     expect(JSON.parse(got.stdout)).toEqual({ ms: 300, version: 1 });
   });
 
+  it("a process that leaves a deployed map or remoteGen early still exits by itself", async () => {
+    const started = Date.now();
+    const r = await d.script(`
+      import { Function } from "faasade";
+      function* endless() { for (let i = 0; ; i++) yield i; }
+      let n = 0;
+      for await (const _ of Function.fromName("deploy-app", "square").map(endless())) if (++n === 5) break;
+      let m = 0;
+      for await (const _ of Function.fromName("deploy-app", "count").remoteGen(1e9)) if (++m === 3) break;
+      console.log(n, m);
+    `);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe("5 3");
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
   it("destroy removes the app and its state", async () => {
     const id = (await d.cli("spawn", "deploy-app/square", "2")).stdout;
     await d.cli("get", id);

@@ -41,6 +41,8 @@ export function deployment(options: DeploymentOptions = {}): DeploymentProvider 
   const paths: HomePaths = homePaths(options.home);
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const ports = new Map<string, number>();
+  /** Inputs of streams still open, by id: how to stop waiting for one. */
+  const open = new Map<string, () => void>();
   const where = () => `the local deployment server (FAASADE_HOME=${paths.home})`;
 
   const target = () => {
@@ -160,13 +162,21 @@ export function deployment(options: DeploymentOptions = {}): DeploymentProvider 
     },
     submit(fn: FunctionSpec, inputs: readonly Input[], sink: OutcomeSink): void {
       let left = new Set(inputs);
+      // An aborted input gets no outcome: once none is awaited, the request is let go.
+      const release = (input: Input) => {
+        left.delete(input);
+        open.delete(input.inputId);
+        if (left.size === 0) req?.destroy();
+      };
+      for (const input of inputs) open.set(input.inputId, () => release(input));
       const lost = (message: string) => {
         const rest = [...left];
         left = new Set();
+        for (const input of rest) open.delete(input.inputId);
         for (const input of rest)
           sink.outcome(input, { inputId: input.inputId, attempt: input.attempt, status: "FAILURE", message });
       };
-      let req: ReturnType<typeof request>;
+      let req: ReturnType<typeof request> | undefined;
       try {
         req = send("POST", fnPath(fn, "run"), { inputs: inputs.map(wireInput) });
       } catch (err) {
@@ -186,8 +196,13 @@ export function deployment(options: DeploymentOptions = {}): DeploymentProvider 
           reader.push(chunk, (m) => {
             const msg = m as { t: "o"; i: number; o: Outcome } | { t: "c"; i: number; a: number; v: Uint8Array };
             const input = inputs[msg.i] as Input;
-            if (msg.t === "c") sink.chunk(input, msg.a, msg.v);
-            else if (left.delete(input)) sink.outcome(input, msg.o);
+            if (msg.t === "c") {
+              if (left.has(input)) sink.chunk(input, msg.a, msg.v);
+            } else if (left.has(input)) {
+              open.delete(input.inputId);
+              left.delete(input);
+              sink.outcome(input, msg.o);
+            }
           }),
         );
         res.on("end", () => {
@@ -197,6 +212,7 @@ export function deployment(options: DeploymentOptions = {}): DeploymentProvider 
       });
     },
     abort(fn: FunctionSpec, inputIds: readonly string[], options?: AbortOptions): void {
+      for (const id of inputIds) open.get(id)?.();
       call("POST", fnPath(fn, "abort"), { inputIds, terminateContainers: options?.terminateContainers === true }).catch(() => {
         // The server is gone: nothing runs there any more.
       });

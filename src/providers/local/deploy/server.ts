@@ -60,6 +60,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const specs = new Map<string, FunctionSpec>();
   /** Spawned calls running here: their attempts, to cancel them. */
   const live = new Map<string, Attempts>();
+  /** Inputs of `remote`/`map` streams by id: what ends their wait when they are aborted. */
+  const streaming = new Map<string, () => void>();
   /** Callers waiting for a call to change (an outcome, a chunk). */
   const waiters = new Map<string, Set<() => void>>();
   const notify = (callId: string) => {
@@ -198,6 +200,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       if (d === "abort" && method === "POST") {
         const { inputIds, terminateContainers } = await body<{ inputIds: string[]; terminateContainers?: boolean }>();
         provider.abort(spec, inputIds, { terminateContainers: terminateContainers === true });
+        // No outcome follows for them: the streams waiting on them end without them.
+        for (const id of inputIds) streaming.get(id)?.();
         return send({ ok: true });
       }
       if (d === "spawn" && method === "POST") {
@@ -283,12 +287,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       index.set(input, i);
       return input;
     });
+    const settled = (input: Input) => {
+      index.delete(input);
+      streaming.delete(input.inputId);
+      if (--left === 0) res.end();
+    };
+    for (const input of items) streaming.set(input.inputId, () => index.has(input) && settled(input));
     const sink: OutcomeSink = {
       outcome(input, outcome) {
         if (!index.has(input)) return;
         res.write(frame({ t: "o", i: index.get(input), o: outcome }));
-        index.delete(input);
-        if (--left === 0) res.end();
+        settled(input);
       },
       chunk(input, attempt, value) {
         const i = index.get(input);
@@ -297,11 +306,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     };
     // A caller that goes away takes its inputs with it.
     res.on("close", () => {
-      if (left > 0)
-        provider.abort(
-          spec,
-          [...index.keys()].map((input) => input.inputId),
-        );
+      if (left === 0) return;
+      const ids = [...index.keys()].map((input) => input.inputId);
+      for (const id of ids) streaming.delete(id);
+      provider.abort(spec, ids);
     });
     req.resume();
     provider.submit(spec, items, sink);
