@@ -1,0 +1,77 @@
+/**
+ * The AWS SDK clients faasade uses, made on first use and imported lazily (the SDKs are optional
+ * peer dependencies), with per-service endpoints from options or the SDK's own
+ * `AWS_ENDPOINT_URL_*` variables, and the one error helper every AWS call goes through.
+ */
+import type { LambdaClient } from "@aws-sdk/client-lambda";
+import type { S3Client } from "@aws-sdk/client-s3";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import { ExecutionError, ProviderError } from "../../core/errors.js";
+
+export interface ClientOptions {
+  /** @default the SDK's chain (AWS_REGION, profile, ...) */
+  region?: string | undefined;
+  /** Per-service endpoints (emulators, VPC endpoints). @default AWS_ENDPOINT_URL_<SERVICE>, else AWS's */
+  endpoints?: { lambda?: string | undefined; sqs?: string | undefined; s3?: string | undefined } | undefined;
+  /** @default the SDK's credential chain */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | undefined;
+}
+
+export interface Clients {
+  lambda(): Promise<LambdaClient>;
+  sqs(): Promise<SQSClient>;
+  s3(): Promise<S3Client>;
+}
+
+async function load<T>(name: string, get: () => Promise<T>): Promise<T> {
+  try {
+    return await get();
+  } catch (cause) {
+    throw new ExecutionError(`the aws provider needs ${name}: npm i ${name}`, { cause });
+  }
+}
+
+export function clients(options: ClientOptions = {}): Clients {
+  const base = {
+    ...(options.region ? { region: options.region } : {}),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+  };
+  const endpoint = (service: "lambda" | "sqs" | "s3") =>
+    options.endpoints?.[service] ?? process.env[`AWS_ENDPOINT_URL_${service.toUpperCase()}`] ?? process.env.AWS_ENDPOINT_URL;
+  let lambda: Promise<LambdaClient> | undefined;
+  let sqs: Promise<SQSClient> | undefined;
+  let s3: Promise<S3Client> | undefined;
+  return {
+    lambda: () =>
+      (lambda ??= load("@aws-sdk/client-lambda", async () => {
+        const { LambdaClient } = await import("@aws-sdk/client-lambda");
+        const url = endpoint("lambda");
+        return new LambdaClient({ ...base, ...(url ? { endpoint: url } : {}) });
+      })),
+    sqs: () =>
+      (sqs ??= load("@aws-sdk/client-sqs", async () => {
+        const { SQSClient } = await import("@aws-sdk/client-sqs");
+        const url = endpoint("sqs");
+        return new SQSClient({ ...base, ...(url ? { endpoint: url } : {}) });
+      })),
+    s3: () =>
+      (s3 ??= load("@aws-sdk/client-s3", async () => {
+        const { S3Client } = await import("@aws-sdk/client-s3");
+        const url = endpoint("s3");
+        // Emulators and custom endpoints serve buckets by path, not by host name.
+        return new S3Client({ ...base, ...(url ? { endpoint: url, forcePathStyle: true } : {}) });
+      })),
+  };
+}
+
+/** Every AWS refusal becomes a `ProviderError` naming the operation; the SDK error is its cause. */
+export function providerError(operation: string, cause: unknown): ProviderError {
+  const e = cause as { name?: string; message?: string } | undefined;
+  return new ProviderError(`aws ${operation} failed: ${e?.name ?? "Error"}: ${e?.message ?? String(cause)}`, { cause });
+}
+
+/** Whether an S3 error means "no such object" (GetObject and HeadObject say it differently). */
+export function isMissing(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e?.name === "NoSuchKey" || e?.name === "NotFound" || e?.$metadata?.httpStatusCode === 404;
+}

@@ -1,0 +1,249 @@
+/**
+ * @module
+ * faasade/aws/runtime: the Lambda side. Bundle it beside the app's module (which must be imported
+ * first, so that its functions are defined) and point Lambda at:
+ * - `handler`: direct invokes (`remote`, map inputs), one envelope in, one outcome out; and SQS
+ *   batches (spawned inputs): results to S3, retries by the function's policy as delayed SQS
+ *   messages (Lambda's own retries stay off), partial batch failures reported;
+ * - `streamHandler` (wrap it in `awslambda.streamifyResponse`): generators, one JSON line per
+ *   yielded value, then the outcome.
+ * The same executor as every other runtime runs the input, so `currentInput()` and nested calls
+ * (with their call-graph parents) behave as anywhere else.
+ */
+import type { Writable } from "node:stream";
+import { type GraphEvent, flushGraphEvents, forwardGraphEvents, recordCall, recordInput } from "../../core/call-graph.js";
+import { InputContext } from "../../core/context.js";
+import { InputCancelledError } from "../../core/errors.js";
+import { execute } from "../../core/executor.js";
+import type { Outcome } from "../../core/provider.js";
+import { findApp } from "../../core/registry.js";
+import { webAdapter } from "../../core/web.js";
+import { clients, isMissing } from "./clients.js";
+import { type Envelope, type StoredResult, type WireOutcome, argsOf, isEnvelope, toWire } from "./envelope.js";
+import { keys } from "./names.js";
+
+export interface LambdaContext {
+  awsRequestId?: string;
+  logStreamName?: string;
+}
+
+export interface SqsEvent {
+  Records: { messageId: string; body: string }[];
+}
+
+export interface SqsBatchResponse {
+  batchItemFailures: { itemIdentifier: string }[];
+}
+
+/** What a direct invoke answers: the outcome, and the call-graph records made during it. */
+export interface InvokeResponse extends WireOutcome {
+  graph?: GraphEvent[];
+}
+
+const aws = clients();
+/** How often a spawned input running here looks for its cancel marker. */
+const CANCEL_POLL_MS = 1000;
+
+export async function handler(event: unknown, context: LambdaContext = {}): Promise<InvokeResponse | SqsBatchResponse> {
+  if (isSqsEvent(event)) return handleBatch(event, context);
+  if (!isEnvelope(event)) throw new TypeError("faasade: this handler takes a faasade envelope or an SQS batch");
+  const { outcome, graph } = await runInput(event, taskOf(context), () => {});
+  return { ...toWire(outcome), ...(graph.length > 0 ? { graph } : {}) };
+}
+
+/** Generators: one JSON line per value (`{"c": base64}`), then `{"o": outcome, "graph": [...]}`. */
+export async function streamHandler(event: unknown, stream: Writable, context: LambdaContext = {}): Promise<void> {
+  if (!isEnvelope(event)) throw new TypeError("faasade: the stream handler takes a faasade envelope");
+  let closed = false;
+  stream.on("close", () => (closed = true));
+  const { outcome, graph } = await runInput(
+    event,
+    taskOf(context),
+    (value) => {
+      if (!closed) stream.write(`${JSON.stringify({ c: Buffer.from(value).toString("base64") })}\n`);
+    },
+    (ctx) => {
+      // The caller left (remoteGen exited early): the generator stops at its next yield.
+      stream.on("close", () => ctx.abort(new InputCancelledError("the caller stopped reading")));
+    },
+  );
+  if (!closed) stream.end(`${JSON.stringify({ o: toWire(outcome), ...(graph.length > 0 ? { graph } : {}) })}\n`);
+}
+
+/** Runs one input through the shared executor, with its timeout and the call-graph records it makes. */
+async function runInput(
+  e: Envelope,
+  taskId: string,
+  onChunk: (value: Uint8Array) => void,
+  onStart: (ctx: InputContext) => void = () => {},
+): Promise<{ outcome: Outcome; graph: GraphEvent[] }> {
+  const base = { inputId: e.inputId, attempt: e.attempt, taskId };
+  const handle = findApp(e.app, e.env)?.functionByName(e.fn);
+  if (handle === undefined) {
+    const message = `this bundle defines no function ${JSON.stringify(e.fn)} of app ${JSON.stringify(e.app)} (environment ${JSON.stringify(e.env)})`;
+    return { outcome: { ...base, status: "INIT_FAILURE", message }, graph: [] };
+  }
+  const { spec } = handle.definition();
+  const raw = (spec.options.web ? webAdapter(handle.getRawF()) : handle.getRawF()) as (...args: unknown[]) => unknown;
+  const events: GraphEvent[] = [];
+  forwardGraphEvents((batch) => events.push(...batch));
+  const ctx = new InputContext(e.inputId, e.callId, e.attempt);
+  onStart(ctx);
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => {
+      ctx.abort(new InputCancelledError(`timed out after ${spec.options.timeoutMs} ms`));
+      resolve("timeout");
+    }, spec.options.timeoutMs);
+  });
+  try {
+    const result = await Promise.race([execute(raw, ctx, argsOf(e), spec.isGenerator, onChunk), timedOut]);
+    const outcome: Outcome =
+      result === "timeout"
+        ? { ...base, status: "TIMEOUT", message: `function ${JSON.stringify(e.fn)} timed out after ${spec.options.timeoutMs} ms` }
+        : { ...result, ...base };
+    flushGraphEvents();
+    return { outcome, graph: events };
+  } finally {
+    clearTimeout(timer);
+    forwardGraphEvents(() => {});
+  }
+}
+
+async function handleBatch(event: SqsEvent, context: LambdaContext): Promise<SqsBatchResponse> {
+  const batchItemFailures: { itemIdentifier: string }[] = [];
+  for (const record of event.Records) {
+    try {
+      await runSpawned(JSON.parse(record.body) as Envelope, taskOf(context));
+    } catch (err) {
+      // S3 or SQS refused: the message comes back after its visibility timeout, nothing is lost.
+      console.error(`faasade: message ${record.messageId} will be delivered again:`, err);
+      batchItemFailures.push({ itemIdentifier: record.messageId });
+    }
+  }
+  return { batchItemFailures };
+}
+
+/** One spawned input: idempotent by call id, cancellable by marker, retried by faasade's policy. */
+async function runSpawned(e: Envelope, taskId: string): Promise<void> {
+  if (e.spawn === undefined) throw new TypeError("faasade: an SQS message without its spawn target");
+  const { bucket, queueUrl, retentionMs } = e.spawn;
+  const s3 = await aws.s3();
+  const { GetObjectCommand, HeadObjectCommand, PutObjectCommand } = await import("@aws-sdk/client-s3");
+  const exists = async (key: string) => {
+    try {
+      await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      return true;
+    } catch (err) {
+      if (isMissing(err)) return false;
+      throw err;
+    }
+  };
+  const put = (key: string, body: string | Uint8Array) => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+  const handle = findApp(e.app, e.env)?.functionByName(e.fn);
+  const spec = handle?.definition().spec;
+  const store = async (outcome: Outcome, graph: GraphEvent[]) => {
+    const now = Date.now();
+    const stored: StoredResult = {
+      outcome: toWire(outcome),
+      fn: e.fn,
+      isGenerator: spec?.isGenerator ?? false,
+      finishedAt: now,
+      expiresAt: now + retentionMs,
+    };
+    if (graph.length > 0)
+      await put(keys.graph(e.callId), JSON.stringify(await mergeGraph(s3, GetObjectCommand, bucket, e.callId, graph)));
+    await put(keys.result(e.callId), JSON.stringify(stored));
+  };
+
+  if (await exists(keys.result(e.callId))) return; // a redelivery of a finished call
+  if (await exists(keys.cancel(e.callId))) {
+    await store({ inputId: e.inputId, attempt: e.attempt, status: "TERMINATED", taskId }, []);
+    return;
+  }
+  // The root's records come first, so that the tree can be rebuilt from them in order.
+  const before = captureGraph(() => {
+    if (spec === undefined) return;
+    recordCall(e.callId, e.parent, spec);
+    recordInput(e.callId, e.inputId, "PENDING");
+  });
+  let chunk = 0;
+  const writes: Promise<unknown>[] = [];
+  let watch: NodeJS.Timeout | undefined;
+  const { outcome, graph } = await runInput(
+    e,
+    taskId,
+    (value) => writes.push(put(keys.chunk(e.callId, chunk++), value)),
+    (ctx) => {
+      watch = setInterval(() => {
+        exists(keys.cancel(e.callId)).then(
+          (cancelled) => cancelled && ctx.abort(new InputCancelledError("the call was cancelled")),
+          () => {},
+        );
+      }, CANCEL_POLL_MS);
+    },
+  ).finally(() => clearInterval(watch));
+  await Promise.all(writes);
+  const finish = async (final: Outcome) => {
+    const after = captureGraph(() => spec !== undefined && recordInput(e.callId, e.inputId, final.status, taskId));
+    await store(final, [...before, ...graph, ...after]);
+  };
+  if (await exists(keys.cancel(e.callId))) {
+    await finish({ ...outcome, status: "TERMINATED", value: undefined, error: undefined });
+    return;
+  }
+  const retryable = outcome.status === "FAILURE" || outcome.status === "TIMEOUT" || outcome.status === "INIT_FAILURE";
+  const delay = retryable && spec !== undefined ? spec.options.retries.delayBeforeRetry(e.attempt) : undefined;
+  if (delay !== undefined) {
+    const { SendMessageCommand } = await import("@aws-sdk/client-sqs");
+    const sqs = await aws.sqs();
+    const next: Envelope = { ...e, attempt: e.attempt + 1 };
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: queueUrl,
+        MessageBody: JSON.stringify(next),
+        DelaySeconds: Math.min(900, Math.ceil(delay / 1000)),
+      }),
+    );
+    return;
+  }
+  await finish(outcome);
+}
+
+/** The call-graph records `record` makes. */
+function captureGraph(record: () => unknown): GraphEvent[] {
+  const events: GraphEvent[] = [];
+  forwardGraphEvents((batch) => events.push(...batch));
+  try {
+    record();
+    flushGraphEvents();
+  } finally {
+    forwardGraphEvents(() => {});
+  }
+  return events;
+}
+
+/** Graph records of a call accumulate over its attempts. */
+async function mergeGraph(
+  s3: Awaited<ReturnType<typeof aws.s3>>,
+  GetObjectCommand: typeof import("@aws-sdk/client-s3").GetObjectCommand,
+  bucket: string,
+  callId: string,
+  graph: GraphEvent[],
+): Promise<GraphEvent[]> {
+  try {
+    const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: keys.graph(callId) }));
+    return [...(JSON.parse((await got.Body?.transformToString()) ?? "[]") as GraphEvent[]), ...graph];
+  } catch (err) {
+    if (isMissing(err)) return graph;
+    throw err;
+  }
+}
+
+function isSqsEvent(event: unknown): event is SqsEvent {
+  return Array.isArray((event as SqsEvent | null)?.Records);
+}
+
+function taskOf(context: LambdaContext): string {
+  return context.logStreamName ?? process.env.AWS_LAMBDA_LOG_STREAM_NAME ?? `lambda-${process.pid}`;
+}
