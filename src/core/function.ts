@@ -2,7 +2,7 @@
 import type { App } from "./app.js";
 import { Attempts, type Pending, newPending } from "./attempts.js";
 import { currentStats, updateAutoscaler } from "./autoscaler.js";
-import { recordCall } from "./call-graph.js";
+import { recordCall, recordInput } from "./call-graph.js";
 import { CallRecord, callRecords } from "./call-record.js";
 import { decode, encode } from "./codec.js";
 import { currentInput } from "./context.js";
@@ -158,6 +158,11 @@ export class Function_<F extends AnyFunction = AnyFunction> {
       // A deployment: acknowledged once stored there, readable from any process.
       const input = newPending(newInputId(), callId, encode(args, "args"), 0, target.parentInputId);
       await store.spawn(target.spec, input);
+      if (target.parentInputId !== undefined) {
+        // Made inside an input: its parent's tree names it here; its own records say how it ends.
+        recordCall(callId, target.parentInputId, target.spec);
+        recordInput(callId, input.inputId, "PENDING");
+      }
       return new FunctionCall(callId, store);
     }
     const record = new CallRecord(callId, this.name, target.spec.isGenerator);

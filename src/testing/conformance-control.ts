@@ -152,6 +152,7 @@ export function controlRows({ f, provider, isolated }: ControlContext): void {
   it.skipIf(!isolated)(
     "cancelling a busy-looping call with terminateContainers stops it, and the function works afterwards",
     async () => {
+      if (provider().canTerminateContainers !== true) return; // declared, and checked by the row above
       const fn = f("busy");
       const call = await fn.spawn(60_000);
       await waitFor("the busy call to run", async () => (await statsOf(fn)).numRunningInputs === 1, 5000);

@@ -4,3 +4,4 @@
  */
 export { testProvider, type ConformanceOptions } from "./conformance.js";
 export { memoryProvider, type MemoryProvider } from "./memory-provider.js";
+export { startTestBackend, type TestBackendOptions } from "./backend.js";

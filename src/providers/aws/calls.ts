@@ -1,0 +1,185 @@
+/**
+ * Spawned calls on AWS: `spawn` writes the call's record to S3 and sends the envelope to the
+ * function's SQS queue (acknowledged once SQS has it); `get` reads the result from S3, polling
+ * with growing intervals; `cancel` leaves a marker (the runtime checks it before and while it
+ * runs) and settles the call TERMINATED if nothing settled it first.
+ */
+import { type GraphEvent, type InputInfo, applyGraphEvents, callGraph } from "../../core/call-graph.js";
+import { ExecutionError, NotFoundError } from "../../core/errors.js";
+import type { CallState, CallStore, FunctionSpec } from "../../core/provider.js";
+import { type Clients, isMissing, providerError } from "./clients.js";
+import { type StoredResult, fromWire, toEnvelope, toWire } from "./envelope.js";
+import { type AppRef, bucketName, functionName, keys } from "./names.js";
+
+/** What `calls/<callId>.json` records, so that a call id alone finds its bucket's contents. */
+interface CallRecordJson {
+  fn: string;
+  module: string;
+  isGenerator: boolean;
+  inputId: string;
+  parent?: string | undefined;
+  createdAt: number;
+}
+
+export interface CallStoreOptions {
+  clients: Clients;
+  prefix: string;
+  /** How long results are kept. */
+  retentionMs: number;
+  /** The bucket a call id belongs to: call ids carry no app, so each provider knows its apps. */
+  bucketOf(callId: string): Promise<string | undefined>;
+  remember(callId: string, bucket: string): void;
+  queueUrl(ref: AppRef, fn: string): Promise<string>;
+}
+
+const POLL_MIN_MS = 50;
+const POLL_MAX_MS = 1000;
+
+export function awsCalls(o: CallStoreOptions): CallStore {
+  const s3 = async () => ({ client: await o.clients.s3(), cmd: await import("@aws-sdk/client-s3") });
+  const readJson = async <T>(bucket: string, key: string): Promise<T | undefined> => {
+    const { client, cmd } = await s3();
+    try {
+      const got = await client.send(new cmd.GetObjectCommand({ Bucket: bucket, Key: key }));
+      return JSON.parse((await got.Body?.transformToString()) ?? "null") as T;
+    } catch (err) {
+      if (isMissing(err)) return undefined;
+      throw providerError(`GetObject ${key}`, err);
+    }
+  };
+  const bucketFor = async (callId: string) => {
+    const bucket = await o.bucketOf(callId);
+    if (bucket === undefined) throw new NotFoundError(`no call ${callId} in the apps this aws provider knows`);
+    return bucket;
+  };
+  const stateNow = async (callId: string): Promise<CallState> => {
+    const bucket = await bucketFor(callId);
+    const result = await readJson<StoredResult>(bucket, keys.result(callId));
+    if (result !== undefined) {
+      if (result.expiresAt <= Date.now()) return { state: "expired", fn: result.fn, isGenerator: result.isGenerator };
+      return { state: "done", fn: result.fn, isGenerator: result.isGenerator, outcome: fromWire(result.outcome) };
+    }
+    const record = await readJson<CallRecordJson>(bucket, keys.call(callId));
+    if (record === undefined) throw new NotFoundError(`no call ${callId} in this app's bucket ${bucket}`);
+    return { state: "pending", fn: record.fn, isGenerator: record.isGenerator };
+  };
+  /** Polls until the call changes or `waitMs` passes; intervals grow, so a long wait costs few requests. */
+  const poll = async <T>(waitMs: number, read: () => Promise<T>, changed: (t: T) => boolean): Promise<T> => {
+    const deadline = Date.now() + waitMs;
+    let interval = POLL_MIN_MS;
+    for (;;) {
+      const now = await read();
+      if (changed(now) || Date.now() >= deadline) return now;
+      await new Promise((r) => setTimeout(r, Math.min(interval, Math.max(0, deadline - Date.now()))));
+      interval = Math.min(POLL_MAX_MS, interval * 1.5);
+    }
+  };
+
+  return {
+    async spawn(fn: FunctionSpec, input) {
+      const ref: AppRef = { prefix: o.prefix, app: fn.app, environment: fn.environment };
+      const bucket = bucketName(ref);
+      const { client, cmd } = await s3();
+      const record: CallRecordJson = {
+        fn: fn.name,
+        module: fn.module,
+        isGenerator: fn.isGenerator,
+        inputId: input.inputId,
+        parent: input.parentInputId,
+        createdAt: Date.now(),
+      };
+      try {
+        await client.send(
+          new cmd.PutObjectCommand({ Bucket: bucket, Key: keys.call(input.callId), Body: JSON.stringify(record) }),
+        );
+      } catch (err) {
+        throw providerError(`PutObject ${keys.call(input.callId)} (bucket ${bucket})`, err);
+      }
+      o.remember(input.callId, bucket);
+      const queueUrl = await o.queueUrl(ref, fn.name);
+      const { SendMessageCommand } = await import("@aws-sdk/client-sqs");
+      const envelope = { ...toEnvelope(fn, input), spawn: { bucket, queueUrl, retentionMs: o.retentionMs } };
+      try {
+        await (await o.clients.sqs()).send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(envelope) }));
+      } catch (err) {
+        throw providerError(`SendMessage (queue ${functionName(ref, fn.name)})`, err);
+      }
+    },
+    async state(callId, waitMs) {
+      return poll(
+        waitMs,
+        () => stateNow(callId),
+        (s) => s.state !== "pending",
+      );
+    },
+    async chunks(callId, from, waitMs) {
+      const bucket = await bucketFor(callId);
+      const read = async () => {
+        const { client, cmd } = await s3();
+        const listed = await client.send(new cmd.ListObjectsV2Command({ Bucket: bucket, Prefix: keys.chunks(callId) }));
+        const names = (listed.Contents ?? [])
+          .map((c) => c.Key as string)
+          .sort()
+          .slice(from);
+        const chunks: Uint8Array[] = [];
+        for (const key of names) {
+          const got = await client.send(new cmd.GetObjectCommand({ Bucket: bucket, Key: key }));
+          chunks.push(await (got.Body?.transformToByteArray() ?? Promise.resolve(new Uint8Array())));
+        }
+        return { ...(await stateNow(callId)), chunks };
+      };
+      return poll(waitMs, read, (s) => s.chunks.length > 0 || s.state !== "pending");
+    },
+    async cancel(callId, options) {
+      if (options.terminateContainers) {
+        throw new ExecutionError(
+          "cancel: Lambda execution environments cannot be stopped one by one; cancel without terminateContainers",
+        );
+      }
+      const bucket = await bucketFor(callId);
+      const now = await stateNow(callId);
+      if (now.state !== "pending") return;
+      const { client, cmd } = await s3();
+      await client.send(new cmd.PutObjectCommand({ Bucket: bucket, Key: keys.cancel(callId), Body: "" }));
+      const record = await readJson<CallRecordJson>(bucket, keys.call(callId));
+      const stored: StoredResult = {
+        outcome: toWire({ inputId: record?.inputId ?? "", attempt: 0, status: "TERMINATED" }),
+        fn: now.fn,
+        isGenerator: now.isGenerator,
+        finishedAt: Date.now(),
+        expiresAt: Date.now() + o.retentionMs,
+      };
+      // Only if nothing settled it meanwhile: a finished call stays finished.
+      await client
+        .send(
+          new cmd.PutObjectCommand({ Bucket: bucket, Key: keys.result(callId), Body: JSON.stringify(stored), IfNoneMatch: "*" }),
+        )
+        .catch((err: unknown) => {
+          if ((err as { name?: string }).name !== "PreconditionFailed") throw providerError("PutObject (cancel)", err);
+        });
+    },
+    async callGraph(callId): Promise<InputInfo[]> {
+      const bucket = await bucketFor(callId);
+      // A call's records, then those of the calls spawned from inside it (each kept with its own call).
+      // The call's own record and result first: the tree has its root even before its runtime wrote any.
+      const record = await readJson<CallRecordJson>(bucket, keys.call(callId));
+      if (record === undefined) throw new NotFoundError(`no call ${callId} in this app's bucket ${bucket}`);
+      const result = await readJson<StoredResult>(bucket, keys.result(callId));
+      applyGraphEvents([
+        { call: callId, parent: record.parent, fn: record.fn, module: record.module },
+        { call: callId, input: record.inputId, status: result?.outcome.status ?? "PENDING", task: result?.outcome.taskId ?? "" },
+      ]);
+      const seen = new Set<string>();
+      const queue = [callId];
+      while (queue.length > 0 && seen.size < 1000) {
+        const id = queue.shift() as string;
+        if (seen.has(id)) continue;
+        seen.add(id);
+        const events = (await readJson<GraphEvent[]>(bucket, keys.graph(id))) ?? [];
+        applyGraphEvents(events);
+        for (const e of events) if ("fn" in e && !seen.has(e.call)) queue.push(e.call);
+      }
+      return callGraph(callId);
+    },
+  };
+}

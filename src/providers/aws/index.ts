@@ -1,0 +1,283 @@
+/**
+ * @module
+ * The AWS provider (`faasade/aws`): functions run in Lambda. `remote` and map inputs are
+ * Lambda invokes of the function's `live` alias (at most `maxInFlight` at once from this
+ * process), `remoteGen` a streamed invoke, `spawn` an SQS message whose result lands in the
+ * app's S3 bucket, `keepWarm` provisioned concurrency on the alias and `maxContainers` reserved
+ * concurrency. Names follow names.ts, so any process finds an app from its name.
+ */
+import { ExecutionError, InvalidError, NotFoundError, describe } from "../../core/errors.js";
+import type {
+  AbortOptions,
+  AutoscalerSettings,
+  EffectiveAutoscaler,
+  FunctionSpec,
+  FunctionStats,
+  Input,
+  OutcomeSink,
+  Provider,
+} from "../../core/provider.js";
+import { type AppManifest, specOf } from "../local/deploy/manifest.js";
+import { awsCalls } from "./calls.js";
+import { type ClientOptions, clients, isMissing, providerError } from "./clients.js";
+import { toEnvelope } from "./envelope.js";
+import { invokeOnce, invokeStream } from "./invoke.js";
+import { ALIAS, type AppRef, bucketName, functionName, keys } from "./names.js";
+
+export interface AwsOptions extends ClientOptions {
+  /** Prefix of every resource name. @default FAASADE_AWS_PREFIX, else "faasade" */
+  prefix?: string;
+  /** Lambda invokes in flight at once from this process (map inputs beyond wait). @default 64 */
+  maxInFlight?: number;
+  /** How long spawned results are kept. @default 7 days */
+  retentionMs?: number;
+}
+
+export interface AwsProvider extends Provider {
+  lookup(app: string, environment: string, name: string): Promise<FunctionSpec>;
+}
+
+const SEVEN_DAYS = 7 * 24 * 3600 * 1000;
+
+export function aws(options: AwsOptions = {}): AwsProvider {
+  if (options === null || typeof options !== "object")
+    throw new InvalidError(`aws: options must be an object, got ${describe(options)}`);
+  const prefix = options.prefix ?? process.env.FAASADE_AWS_PREFIX ?? "faasade";
+  const maxInFlight = options.maxInFlight ?? 64;
+  if (!Number.isInteger(maxInFlight) || maxInFlight < 1) {
+    throw new InvalidError(`aws: maxInFlight must be an integer ≥ 1, got ${describe(maxInFlight)}`);
+  }
+  const sdk = clients(options);
+  const manifests = new Map<string, Promise<AppManifest | undefined>>();
+  const queues = new Map<string, Promise<string>>();
+  const callBuckets = new Map<string, string>();
+  const inFlight = new Map<string, AbortController>();
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  const slot = async () => {
+    if (running >= maxInFlight) await new Promise<void>((r) => waiting.push(r));
+    running++;
+  };
+  const release = () => {
+    running--;
+    waiting.shift()?.();
+  };
+  const refOf = (fn: { app: string; environment: string }): AppRef => ({ prefix, app: fn.app, environment: fn.environment });
+
+  const readManifest = (ref: AppRef) => {
+    const id = bucketName(ref);
+    let found = manifests.get(id);
+    if (found === undefined) {
+      found = (async () => {
+        const s3 = await sdk.s3();
+        const { GetObjectCommand } = await import("@aws-sdk/client-s3");
+        try {
+          const got = await s3.send(new GetObjectCommand({ Bucket: id, Key: keys.manifest }));
+          return JSON.parse((await got.Body?.transformToString()) ?? "null") as AppManifest;
+        } catch (err) {
+          if (isMissing(err) || (err as { name?: string }).name === "NoSuchBucket") return undefined;
+          throw providerError(`GetObject ${keys.manifest} (bucket ${id})`, err);
+        }
+      })();
+      manifests.set(id, found);
+      found.then(
+        (m) => m === undefined && manifests.delete(id),
+        () => manifests.delete(id),
+      );
+    }
+    return found;
+  };
+
+  const queueUrl = (ref: AppRef, fn: string) => {
+    const name = functionName(ref, fn);
+    let url = queues.get(name);
+    if (url === undefined) {
+      url = (async () => {
+        const { GetQueueUrlCommand } = await import("@aws-sdk/client-sqs");
+        try {
+          return (await (await sdk.sqs()).send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl as string;
+        } catch (err) {
+          throw providerError(`GetQueueUrl ${name}`, err);
+        }
+      })();
+      queues.set(name, url);
+      url.catch(() => queues.delete(name));
+    }
+    return url;
+  };
+
+  const calls = awsCalls({
+    clients: sdk,
+    prefix,
+    retentionMs: options.retentionMs ?? SEVEN_DAYS,
+    queueUrl,
+    remember: (callId, bucket) => callBuckets.set(callId, bucket),
+    async bucketOf(callId) {
+      const known = callBuckets.get(callId);
+      if (known !== undefined) return known;
+      // A call made by another process: look for its record in this prefix's app buckets.
+      const s3 = await sdk.s3();
+      const { ListBucketsCommand, HeadObjectCommand } = await import("@aws-sdk/client-s3");
+      const buckets = (await s3.send(new ListBucketsCommand({}))).Buckets ?? [];
+      for (const { Name } of buckets) {
+        if (Name === undefined || !Name.startsWith(`${prefix}-`)) continue;
+        try {
+          await s3.send(new HeadObjectCommand({ Bucket: Name, Key: keys.call(callId) }));
+          callBuckets.set(callId, Name);
+          return Name;
+        } catch (err) {
+          if (!isMissing(err)) throw providerError(`HeadObject ${keys.call(callId)}`, err);
+        }
+      }
+      return undefined;
+    },
+  });
+
+  const settingsKey = (fn: FunctionSpec) => `settings/${fn.name}.json`;
+
+  return {
+    name: "aws",
+    canTerminateContainers: false,
+    calls,
+    async lookup(app, environment, name) {
+      const manifest = await readManifest({ prefix, app, environment });
+      if (manifest === undefined) {
+        throw new NotFoundError(
+          `app ${JSON.stringify(app)} (environment ${JSON.stringify(environment)}) is not deployed on aws (prefix ${JSON.stringify(prefix)})`,
+        );
+      }
+      const fn = manifest.functions.find((f) => f.name === name);
+      if (fn === undefined) throw new NotFoundError(`app ${JSON.stringify(app)} has no function ${JSON.stringify(name)} on aws`);
+      return specOf(manifest, fn);
+    },
+    submit(fn: FunctionSpec, inputs: readonly Input[], sink: OutcomeSink): void {
+      const name = functionName(refOf(fn), fn.name);
+      for (const input of inputs) {
+        const controller = new AbortController();
+        inFlight.set(input.inputId, controller);
+        void (async () => {
+          await slot();
+          try {
+            if (controller.signal.aborted) return;
+            const lambda = await sdk.lambda();
+            const envelope = toEnvelope(fn, input);
+            const outcome = fn.isGenerator
+              ? await invokeStream(lambda, name, fn.name, input, envelope, controller.signal, (v) =>
+                  sink.chunk(input, input.attempt, v),
+                )
+              : await invokeOnce(lambda, name, fn.name, input, envelope, controller.signal);
+            if (!controller.signal.aborted) sink.outcome(input, outcome);
+          } catch (err) {
+            if (!controller.signal.aborted) {
+              sink.outcome(input, {
+                inputId: input.inputId,
+                attempt: input.attempt,
+                status: "FAILURE",
+                message: (err as Error).message,
+              });
+            }
+          } finally {
+            inFlight.delete(input.inputId);
+            release();
+          }
+        })();
+      }
+    },
+    abort(_fn: FunctionSpec, inputIds: readonly string[], abortOptions?: AbortOptions): void {
+      if (abortOptions?.terminateContainers) throw new ExecutionError("aws cannot terminate Lambda execution environments");
+      // The invoke's connection closes: a streamed generator stops at its next value; a plain
+      // invoke runs to its end in Lambda, but nobody waits for it.
+      for (const id of inputIds) inFlight.get(id)?.abort();
+    },
+    async autoscalerSettings(fn) {
+      const s3 = await sdk.s3();
+      const { GetObjectCommand } = await import("@aws-sdk/client-s3");
+      try {
+        const got = await s3.send(new GetObjectCommand({ Bucket: bucketName(refOf(fn)), Key: settingsKey(fn) }));
+        return JSON.parse((await got.Body?.transformToString()) ?? "null") as AutoscalerSettings;
+      } catch (err) {
+        if (!isMissing(err)) throw providerError("GetObject settings", err);
+        const { minContainers, maxContainers, bufferContainers, scaledownWindowMs } = fn.options;
+        return { minContainers, maxContainers, bufferContainers, scaledownWindowMs };
+      }
+    },
+    async updateAutoscaler(fn, settings): Promise<EffectiveAutoscaler> {
+      const lambda = await sdk.lambda();
+      const cmd = await import("@aws-sdk/client-lambda");
+      const FunctionName = functionName(refOf(fn), fn.name);
+      try {
+        if (settings.minContainers > 0) {
+          await lambda.send(
+            new cmd.PutProvisionedConcurrencyConfigCommand({
+              FunctionName,
+              Qualifier: ALIAS,
+              ProvisionedConcurrentExecutions: settings.minContainers,
+            }),
+          );
+        } else {
+          await lambda
+            .send(new cmd.DeleteProvisionedConcurrencyConfigCommand({ FunctionName, Qualifier: ALIAS }))
+            .catch((err: unknown) => {
+              if ((err as { name?: string }).name !== "ResourceNotFoundException") throw err;
+            });
+        }
+        if (settings.maxContainers !== undefined) {
+          await lambda.send(
+            new cmd.PutFunctionConcurrencyCommand({ FunctionName, ReservedConcurrentExecutions: settings.maxContainers }),
+          );
+        } else {
+          await lambda.send(new cmd.DeleteFunctionConcurrencyCommand({ FunctionName }));
+        }
+      } catch (err) {
+        throw providerError(`autoscaler of ${FunctionName}`, err);
+      }
+      const s3 = await sdk.s3();
+      const { PutObjectCommand } = await import("@aws-sdk/client-s3");
+      await s3.send(
+        new PutObjectCommand({ Bucket: bucketName(refOf(fn)), Key: settingsKey(fn), Body: JSON.stringify(settings) }),
+      );
+      return {
+        minContainers: settings.minContainers,
+        maxContainers: settings.maxContainers ?? 1000,
+        bufferContainers: settings.bufferContainers,
+        scaledownWindowMs: settings.scaledownWindowMs,
+        // Lambda keeps no idle buffer beside busy environments, and scales idle ones down on its own clock.
+        unsupported: ["bufferContainers", "scaledownWindowMs"],
+      };
+    },
+    async getCurrentStats(fn): Promise<FunctionStats> {
+      const ref = refOf(fn);
+      const FunctionName = functionName(ref, fn.name);
+      const { GetQueueAttributesCommand } = await import("@aws-sdk/client-sqs");
+      const cmd = await import("@aws-sdk/client-lambda");
+      const [attributes, provisioned] = await Promise.all([
+        (await sdk.sqs())
+          .send(
+            new GetQueueAttributesCommand({
+              QueueUrl: await queueUrl(ref, fn.name),
+              AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+            }),
+          )
+          .catch((err: unknown) => {
+            throw providerError("GetQueueAttributes", err);
+          }),
+        (await sdk.lambda())
+          .send(new cmd.GetProvisionedConcurrencyConfigCommand({ FunctionName, Qualifier: ALIAS }))
+          .then((r) => r.AllocatedProvisionedConcurrentExecutions ?? 0)
+          .catch(() => 0),
+      ]);
+      const backlog = Number(attributes.Attributes?.ApproximateNumberOfMessages ?? 0);
+      const spawnedRunning = Number(attributes.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+      let invokes = 0;
+      for (const c of inFlight.values()) if (!c.signal.aborted) invokes++;
+      const numRunningInputs = spawnedRunning + invokes;
+      return { backlog, numTotalRunners: Math.max(provisioned, numRunningInputs), numRunningInputs };
+    },
+    webUrl() {
+      return undefined;
+    },
+    async close() {
+      for (const c of inFlight.values()) c.abort();
+    },
+  };
+}

@@ -1,0 +1,96 @@
+/**
+ * An SQS-to-Lambda poller for tests (a test double of Lambda's event source mapping): it
+ * receives batches from a queue, hands them to the function as an SQS event, deletes the
+ * messages the handler did not report in `batchItemFailures`, and leaves the rest (or all, on a
+ * function error) to come back after their visibility timeout. It never runs more batches at
+ * once than the function's reserved concurrency allows.
+ */
+import type { Message, SQSClient } from "@aws-sdk/client-sqs";
+import { type LambdaHost, Throttled } from "./lambda-host.js";
+
+export interface PollerTarget {
+  queueUrl: string;
+  functionName: string;
+  /** Seconds a received message stays invisible: the function's timeout and a margin. */
+  visibilitySeconds: number;
+}
+
+const BATCH = 10;
+
+export function startSqsPoller(sqs: SQSClient, host: LambdaHost, targets: PollerTarget[]): { stop(): Promise<void> } {
+  let stopped = false;
+  const loops = targets.map((t) => loop(t));
+
+  async function loop(t: PollerTarget): Promise<void> {
+    const { ReceiveMessageCommand, DeleteMessageBatchCommand } = await import("@aws-sdk/client-sqs");
+    const running = new Set<Promise<void>>();
+    while (!stopped) {
+      if (host.free(t.functionName) <= 0) {
+        await new Promise((r) => setTimeout(r, 20));
+        continue;
+      }
+      let messages: Message[] = [];
+      try {
+        const got = await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: t.queueUrl,
+            MaxNumberOfMessages: BATCH,
+            WaitTimeSeconds: 1,
+            VisibilityTimeout: t.visibilitySeconds,
+          }),
+        );
+        messages = got.Messages ?? [];
+      } catch {
+        if (stopped) break;
+        await new Promise((r) => setTimeout(r, 100));
+        continue;
+      }
+      if (messages.length === 0 || stopped) continue;
+      const batch = (async () => {
+        const event = {
+          Records: messages.map((m) => ({
+            messageId: m.MessageId,
+            receiptHandle: m.ReceiptHandle,
+            body: m.Body,
+            eventSource: "aws:sqs",
+          })),
+        };
+        let failed = new Set<string>(messages.map((m) => m.MessageId as string));
+        for (;;) {
+          try {
+            const answer = await host.invoke(t.functionName, event);
+            if (answer.ok) {
+              const report = answer.result as { batchItemFailures?: { itemIdentifier: string }[] } | undefined;
+              failed = new Set((report?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+            }
+            break;
+          } catch (err) {
+            if (!(err instanceof Throttled) || stopped) break;
+            await new Promise((r) => setTimeout(r, 20));
+          }
+        }
+        const done = messages.filter((m) => !failed.has(m.MessageId as string));
+        if (done.length > 0 && !stopped) {
+          await sqs
+            .send(
+              new DeleteMessageBatchCommand({
+                QueueUrl: t.queueUrl,
+                Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle as string })),
+              }),
+            )
+            .catch(() => {});
+        }
+      })();
+      running.add(batch);
+      void batch.finally(() => running.delete(batch));
+    }
+    await Promise.all(running);
+  }
+
+  return {
+    async stop() {
+      stopped = true;
+      await Promise.all(loops);
+    },
+  };
+}
