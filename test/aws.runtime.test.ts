@@ -103,6 +103,38 @@ describe("aws runtime: direct invokes", () => {
   }, 20_000);
 });
 
+describe("aws runtime: function URLs and the stream handler", () => {
+  it("a web function answers a function URL request with its Response", async () => {
+    Object.assign(process.env, { FAASADE_APP: "aws-app", FAASADE_ENVIRONMENT: "main", FAASADE_FUNCTION: "hello" });
+    const r = (await handler({
+      version: "2.0",
+      rawPath: "/",
+      rawQueryString: "name=ada",
+      headers: { "content-type": "text/plain" },
+      requestContext: { domainName: "abc.lambda-url.us-east-1.on.aws", http: { method: "POST" } },
+      body: Buffer.from("from lambda").toString("base64"),
+      isBase64Encoded: true,
+    })) as { statusCode: number; headers: Record<string, string>; body: string };
+    expect(r.statusCode).toBe(201);
+    expect(r.headers["x-app"]).toBe("aws");
+    expect(Buffer.from(r.body, "base64").toString()).toBe("hello ada from lambda");
+  });
+
+  it("the stream handler also takes SQS batches (a generator function's only handler)", async () => {
+    let written = "";
+    const stream = new Writable({
+      write(chunk, _enc, done) {
+        written += String(chunk);
+        done();
+      },
+    });
+    const e = envelope("count", [2], { spawn: target() });
+    await streamHandler(batch(e), stream);
+    expect(JSON.parse(written)).toEqual({ batchItemFailures: [] });
+    expect((await readJson(`results/${e.callId}.json`)).outcome.status).toBe("SUCCESS");
+  });
+});
+
 describe("aws runtime: spawned inputs from SQS", () => {
   it("stores the outcome in S3 and runs a redelivered message only once", async () => {
     const e = envelope("square", [5], { spawn: target() });

@@ -17,7 +17,9 @@ import { InputCancelledError } from "../../core/errors.js";
 import { execute } from "../../core/executor.js";
 import type { Outcome } from "../../core/provider.js";
 import { findApp } from "../../core/registry.js";
-import { webAdapter } from "../../core/web.js";
+import { type WireRequest, type WireResponse, webAdapter } from "../../core/web.js";
+import { decode, encode } from "../../core/codec.js";
+import { newCallId, newInputId } from "../../core/ids.js";
 import { clients, isMissing } from "./clients.js";
 import { type Envelope, type StoredResult, type WireOutcome, argsOf, isEnvelope, toWire } from "./envelope.js";
 import { keys } from "./names.js";
@@ -44,15 +46,27 @@ const aws = clients();
 /** How often a spawned input running here looks for its cancel marker. */
 const CANCEL_POLL_MS = 1000;
 
-export async function handler(event: unknown, context: LambdaContext = {}): Promise<InvokeResponse | SqsBatchResponse> {
+export async function handler(
+  event: unknown,
+  context: LambdaContext = {},
+): Promise<InvokeResponse | SqsBatchResponse | HttpResponse> {
   if (isSqsEvent(event)) return handleBatch(event, context);
+  if (isHttpEvent(event)) return handleHttp(event, context);
   if (!isEnvelope(event)) throw new TypeError("faasade: this handler takes a faasade envelope or an SQS batch");
   const { outcome, graph } = await runInput(event, taskOf(context), () => {});
   return { ...toWire(outcome), ...(graph.length > 0 ? { graph } : {}) };
 }
 
-/** Generators: one JSON line per value (`{"c": base64}`), then `{"o": outcome, "graph": [...]}`. */
+/**
+ * Generators: one JSON line per value (`{"c": base64}`), then `{"o": outcome, "graph": [...]}`.
+ * A generator function has this as its only handler, so its SQS batches come here too: their
+ * answer is written whole (Lambda buffers it for the event source mapping).
+ */
 export async function streamHandler(event: unknown, stream: Writable, context: LambdaContext = {}): Promise<void> {
+  if (isSqsEvent(event)) {
+    stream.end(JSON.stringify(await handleBatch(event, context)));
+    return;
+  }
   if (!isEnvelope(event)) throw new TypeError("faasade: the stream handler takes a faasade envelope");
   let closed = false;
   stream.on("close", () => (closed = true));
@@ -238,6 +252,68 @@ async function mergeGraph(
     if (isMissing(err)) return graph;
     throw err;
   }
+}
+
+/** A function URL request (payload format 2.0), for web functions. */
+export interface HttpEvent {
+  version: "2.0";
+  rawPath: string;
+  rawQueryString?: string;
+  headers?: Record<string, string>;
+  requestContext: { domainName?: string; http: { method: string } };
+  body?: string;
+  isBase64Encoded?: boolean;
+}
+
+export interface HttpResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+  isBase64Encoded: boolean;
+}
+
+/** A web function behind its function URL: the request becomes one input, its Response the answer. */
+async function handleHttp(event: HttpEvent, context: LambdaContext): Promise<HttpResponse> {
+  const query = event.rawQueryString ? `?${event.rawQueryString}` : "";
+  const request: WireRequest = {
+    method: event.requestContext.http.method,
+    url: `https://${event.requestContext.domainName ?? "localhost"}${event.rawPath}${query}`,
+    headers: Object.entries(event.headers ?? {}),
+    body:
+      event.body === undefined ? undefined : new Uint8Array(Buffer.from(event.body, event.isBase64Encoded ? "base64" : "utf8")),
+  };
+  const envelope: Envelope = {
+    v: 1,
+    app: process.env.FAASADE_APP ?? "",
+    env: process.env.FAASADE_ENVIRONMENT ?? "main",
+    fn: process.env.FAASADE_FUNCTION ?? "",
+    inputId: newInputId(),
+    callId: newCallId(),
+    attempt: 1,
+    args: Buffer.from(encode([request], "args")).toString("base64"),
+  };
+  const { outcome } = await runInput(envelope, taskOf(context), () => {});
+  if (outcome.status === "SUCCESS") {
+    const response = decode(outcome.value as Uint8Array) as WireResponse;
+    return {
+      statusCode: response.status,
+      headers: Object.fromEntries(response.headers),
+      body: Buffer.from(response.body).toString("base64"),
+      isBase64Encoded: true,
+    };
+  }
+  const text = process.env.FAASADE_WEB_ERRORS === "expose" ? (outcome.message ?? "error") : "internal error";
+  return {
+    statusCode: outcome.status === "TIMEOUT" ? 504 : 500,
+    headers: { "content-type": "text/plain" },
+    body: text,
+    isBase64Encoded: false,
+  };
+}
+
+function isHttpEvent(event: unknown): event is HttpEvent {
+  const e = event as Partial<HttpEvent> | null;
+  return e?.version === "2.0" && typeof e.rawPath === "string" && e.requestContext?.http !== undefined;
 }
 
 function isSqsEvent(event: unknown): event is SqsEvent {
