@@ -17,14 +17,19 @@ export function callerModule(): string | undefined {
   } finally {
     Error.prepareStackTrace = original;
   }
+  let bundled: string | undefined;
   for (const site of sites) {
     const file = site.getFileName();
     if (!file || file.startsWith("node:") || file.startsWith("internal/")) continue;
     const path = file.startsWith("file:") ? fileURLToPath(file) : file;
-    if (path.startsWith(OWN_DIR)) continue;
+    if (path.startsWith(OWN_DIR)) {
+      bundled ??= pathToFileURL(path).href;
+      continue;
+    }
     return pathToFileURL(path).href;
   }
-  return undefined;
+  // Everything in one file (a bundle, as deployed to a cloud): that file defines the function.
+  return bundled;
 }
 
 /** True when `moduleUrl` is the program's entry: `node file`, `tsx file` or `faasade run file`. */
