@@ -4,6 +4,10 @@ import { InvalidError, NotFoundError } from "../core/errors.js";
 import { FunctionCall } from "../core/function-call.js";
 import { Function_ } from "../core/function.js";
 import type { InputInfo } from "../core/call-graph.js";
+import type { Provider } from "../core/provider.js";
+import { deployAws, destroyAws } from "../providers/aws/deploy/resources.js";
+import { aws } from "../providers/aws/index.js";
+import { listAws } from "../providers/aws/list.js";
 import { deployment } from "../providers/local/deploy/client.js";
 import { homePaths, readServerInfo } from "../providers/local/deploy/home.js";
 import { type AppManifest, manifestOf } from "../providers/local/deploy/manifest.js";
@@ -12,6 +16,8 @@ import { ensureServer, runServer, serverAnswers } from "./server-process.js";
 
 export interface Io {
   json: boolean;
+  /** Where deployments live: the local server, or AWS. */
+  provider: "local" | "aws";
   flags: Map<string, string | true>;
   out(text: string): void;
   load(file: string): Promise<Record<string, unknown>>;
@@ -30,7 +36,7 @@ const parseJsonArgs = (raw: string[]) =>
 function fnRef(ref: string | undefined, io: Io, command: string): Function_ {
   const match = ref === undefined ? null : /^([^/]+)\/([^/]+)$/.exec(ref);
   if (match === null) throw new InvalidError(`${command}: expected <app>/<function>, got ${JSON.stringify(ref ?? "")}`);
-  return Function_.fromName(match[1] as string, match[2] as string, { environment: env(io), provider: client() });
+  return Function_.fromName(match[1] as string, match[2] as string, { environment: env(io), provider: target(io) });
 }
 
 const env = (io: Io) => {
@@ -40,6 +46,9 @@ const env = (io: Io) => {
 
 let shared: ReturnType<typeof deployment> | undefined;
 const client = () => (shared ??= deployment());
+let cloud: ReturnType<typeof aws> | undefined;
+/** The provider that reaches deployed apps: the local server, or AWS. */
+const target = (io: Io): Provider => (io.provider === "aws" ? (cloud ??= aws()) : client());
 
 async function appsOf(file: string, io: Io): Promise<App[]> {
   const exports = await io.load(file);
@@ -82,6 +91,18 @@ export const deployCommands: Record<string, (args: string[], io: Io) => Promise<
   async deploy([file], io) {
     if (file === undefined) throw new InvalidError("deploy: expected a file, as in faasade deploy app.ts");
     const shown = progress(process.stderr, !io.json);
+    if (io.provider === "aws") {
+      try {
+        const manifests = (await appsOf(file, io)).map(manifestOf);
+        const deployed = await deployAws(file, manifests, { log: (line) => shown.update(line) });
+        shown.done();
+        if (io.json) io.out(JSON.stringify({ provider: "aws", functions: deployed }));
+        else for (const f of deployed) io.out(`  ${f.name}  ${f.functionName}${f.webUrl ? `  ${f.webUrl}` : ""}`);
+      } finally {
+        shown.done();
+      }
+      return;
+    }
     try {
       shown.update("starting the deployment server");
       await ensureServer(homePaths());
@@ -92,6 +113,7 @@ export const deployCommands: Record<string, (args: string[], io: Io) => Promise<
   },
   async serve([file], io) {
     if (file === undefined) throw new InvalidError("serve: expected a file, as in faasade serve app.ts");
+    if (io.provider !== "local") throw new InvalidError("serve runs a local deployment: drop --provider aws, or use deploy");
     const paths = homePaths();
     if (await serverAnswers(paths)) {
       throw new InvalidError(
@@ -123,7 +145,7 @@ export const deployCommands: Record<string, (args: string[], io: Io) => Promise<
     const timeoutMs = raw === undefined ? undefined : Number(raw);
     if (timeoutMs !== undefined && !(timeoutMs >= 0))
       throw new InvalidError(`get: --timeout-ms must be a number ≥ 0, got ${String(raw)}`);
-    const call = FunctionCall.fromId(id, { provider: client() });
+    const call = FunctionCall.fromId(id, { provider: target(io) });
     const shown = progress(process.stderr, !io.json);
     shown.update(`waiting for ${id}`);
     const result = await call.get(timeoutMs === undefined ? {} : { timeoutMs }).finally(() => shown.done());
@@ -131,7 +153,9 @@ export const deployCommands: Record<string, (args: string[], io: Io) => Promise<
   },
   async cancel([id], io) {
     if (id === undefined) throw new InvalidError("cancel: expected a call id");
-    await FunctionCall.fromId(id, { provider: client() }).cancel({ terminateContainers: io.flags.has("--terminate-containers") });
+    await FunctionCall.fromId(id, { provider: target(io) }).cancel({
+      terminateContainers: io.flags.has("--terminate-containers"),
+    });
     io.out(io.json ? JSON.stringify({ cancelled: id }) : `cancelled ${id}`);
   },
   async stats([ref], io) {
@@ -153,12 +177,13 @@ export const deployCommands: Record<string, (args: string[], io: Io) => Promise<
   },
   async graph([id], io) {
     if (id === undefined) throw new InvalidError("graph: expected a call id");
-    const graph = await FunctionCall.fromId(id, { provider: client() }).getCallGraph();
+    const graph = await FunctionCall.fromId(id, { provider: target(io) }).getCallGraph();
     if (io.json) io.out(JSON.stringify(graph));
     else printGraph(graph, io);
   },
   async ls(_args, io) {
-    const apps = await client().call<(AppManifest & { deployedAt: number })[]>("GET", "/v1/apps");
+    const apps =
+      io.provider === "aws" ? await listAws() : await client().call<(AppManifest & { deployedAt: number })[]>("GET", "/v1/apps");
     if (io.json) {
       io.out(
         JSON.stringify(
@@ -177,6 +202,12 @@ export const deployCommands: Record<string, (args: string[], io: Io) => Promise<
   },
   async destroy([app], io) {
     if (app === undefined) throw new InvalidError("destroy: expected an app name");
+    if (io.provider === "aws") {
+      const shown = progress(process.stderr, !io.json);
+      await destroyAws(app, env(io), { log: (line) => shown.update(line) }).finally(() => shown.done());
+      io.out(io.json ? JSON.stringify({ destroyed: app }) : `destroyed ${app}`);
+      return;
+    }
     await client().call("DELETE", `/v1/apps/${encodeURIComponent(env(io))}/${encodeURIComponent(app)}`);
     io.out(io.json ? JSON.stringify({ destroyed: app }) : `destroyed ${app}`);
   },

@@ -37,7 +37,7 @@ ${Object.values(COMMANDS)
 
 Options:
   --env <name>   environment of the app (default "main")
-  --provider <p> provider (local; FAASADE_PROVIDER also works)
+  --provider <p> local (default) or aws; FAASADE_PROVIDER also works
   --json         machine-readable output
   --verbose      print stacks with errors
   --help         this help, or a command's (faasade <command> --help)
@@ -73,8 +73,8 @@ async function main(argv: string[]): Promise<void> {
     const { args, flags } = parse(argv);
     const [command, ...rest] = args;
     const provider = flags.get("--provider") ?? process.env.FAASADE_PROVIDER ?? "local";
-    if (provider !== "local")
-      throw new InvalidError(`--provider ${String(provider)} is not available in this version; use local`);
+    if (provider !== "local" && provider !== "aws")
+      throw new InvalidError(`--provider ${String(provider)} is not available in this version; use local or aws`);
     if (command === "__server") {
       await runServer(homePaths(), false);
       return;
@@ -102,6 +102,7 @@ async function main(argv: string[]): Promise<void> {
     await (deployCommands[command] as (a: string[], io: Parameters<(typeof deployCommands)["ls"]>[1]) => Promise<void>)(rest, {
       json,
       flags,
+      provider: provider as "local" | "aws",
       out: (text) => console.log(text),
       load,
     });

@@ -3,6 +3,7 @@
  * peer dependencies), with per-service endpoints from options or the SDK's own
  * `AWS_ENDPOINT_URL_*` variables, and the one error helper every AWS call goes through.
  */
+import type { IAMClient } from "@aws-sdk/client-iam";
 import type { LambdaClient } from "@aws-sdk/client-lambda";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { SQSClient } from "@aws-sdk/client-sqs";
@@ -12,7 +13,9 @@ export interface ClientOptions {
   /** @default the SDK's chain (AWS_REGION, profile, ...) */
   region?: string | undefined;
   /** Per-service endpoints (emulators, VPC endpoints). @default AWS_ENDPOINT_URL_<SERVICE>, else AWS's */
-  endpoints?: { lambda?: string | undefined; sqs?: string | undefined; s3?: string | undefined } | undefined;
+  endpoints?:
+    | { lambda?: string | undefined; sqs?: string | undefined; s3?: string | undefined; iam?: string | undefined }
+    | undefined;
   /** @default the SDK's credential chain */
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | undefined;
 }
@@ -21,6 +24,7 @@ export interface Clients {
   lambda(): Promise<LambdaClient>;
   sqs(): Promise<SQSClient>;
   s3(): Promise<S3Client>;
+  iam(): Promise<IAMClient>;
 }
 
 async function load<T>(name: string, get: () => Promise<T>): Promise<T> {
@@ -36,11 +40,12 @@ export function clients(options: ClientOptions = {}): Clients {
     ...(options.region ? { region: options.region } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
   };
-  const endpoint = (service: "lambda" | "sqs" | "s3") =>
+  const endpoint = (service: "lambda" | "sqs" | "s3" | "iam") =>
     options.endpoints?.[service] ?? process.env[`AWS_ENDPOINT_URL_${service.toUpperCase()}`] ?? process.env.AWS_ENDPOINT_URL;
   let lambda: Promise<LambdaClient> | undefined;
   let sqs: Promise<SQSClient> | undefined;
   let s3: Promise<S3Client> | undefined;
+  let iam: Promise<IAMClient> | undefined;
   return {
     lambda: () =>
       (lambda ??= load("@aws-sdk/client-lambda", async () => {
@@ -60,6 +65,12 @@ export function clients(options: ClientOptions = {}): Clients {
         const url = endpoint("s3");
         // Emulators and custom endpoints serve buckets by path, not by host name.
         return new S3Client({ ...base, ...(url ? { endpoint: url, forcePathStyle: true } : {}) });
+      })),
+    iam: () =>
+      (iam ??= load("@aws-sdk/client-iam", async () => {
+        const { IAMClient } = await import("@aws-sdk/client-iam");
+        const url = endpoint("iam");
+        return new IAMClient({ ...base, ...(url ? { endpoint: url } : {}) });
       })),
   };
 }
