@@ -10,6 +10,7 @@ import type { CallState, CallStore, FunctionSpec } from "../../core/provider.js"
 import { type Clients, isMissing, providerError } from "./clients.js";
 import { type StoredResult, fromWire, toEnvelope, toWire } from "./envelope.js";
 import { type AppRef, bucketName, functionName, keys } from "./names.js";
+import { QUEUE_INLINE_BYTES, offloadArgs } from "./payloads.js";
 
 /** What `calls/<callId>.json` records, so that a call id alone finds its bucket's contents. */
 interface CallRecordJson {
@@ -98,7 +99,12 @@ export function awsCalls(o: CallStoreOptions): CallStore {
       o.remember(input.callId, bucket);
       const queueUrl = await o.queueUrl(ref, fn.name);
       const { SendMessageCommand } = await import("@aws-sdk/client-sqs");
-      const envelope = { ...toEnvelope(fn, input), spawn: { bucket, queueUrl, retentionMs: o.retentionMs } };
+      const envelope = await offloadArgs(
+        o.clients,
+        { ...toEnvelope(fn, input, bucket), spawn: { bucket, queueUrl, retentionMs: o.retentionMs } },
+        bucket,
+        QUEUE_INLINE_BYTES,
+      );
       try {
         await (await o.clients.sqs()).send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(envelope) }));
       } catch (err) {

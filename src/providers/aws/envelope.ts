@@ -14,8 +14,12 @@ export interface Envelope {
   callId: string;
   attempt: number;
   parent?: string | undefined;
-  /** Codec bytes of the argument list, base64. */
+  /** The app's bucket: where payloads too large to travel inline go. */
+  bucket?: string | undefined;
+  /** Codec bytes of the argument list, base64; "" when they are too large and wait in S3 (`argsAt`). */
   args: string;
+  /** Where arguments too large to travel inline wait (payloads.ts). */
+  argsAt?: S3Ref | undefined;
   /** A spawned input (SQS): where its outcome goes, and where a retry is queued. */
   spawn?: { bucket: string; queueUrl: string; retentionMs: number } | undefined;
 }
@@ -29,8 +33,16 @@ export interface StoredResult {
   expiresAt: number;
 }
 
+/** An object in S3 holding a payload too large for Lambda's or SQS's inline limits. */
+export interface S3Ref {
+  bucket: string;
+  key: string;
+}
+
 export interface WireOutcome {
   v: 1;
+  /** Where a value or error too large to answer inline waits (payloads.ts). */
+  valueAt?: S3Ref | undefined;
   inputId: string;
   attempt: number;
   status: Outcome["status"];
@@ -44,9 +56,10 @@ export interface WireOutcome {
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
 const bytes = (text: string) => new Uint8Array(Buffer.from(text, "base64"));
 
-export function toEnvelope(ref: { app: string; environment: string; name: string }, input: Input): Envelope {
+export function toEnvelope(ref: { app: string; environment: string; name: string }, input: Input, bucket?: string): Envelope {
   return {
     v: 1,
+    ...(bucket === undefined ? {} : { bucket }),
     app: ref.app,
     env: ref.environment,
     fn: ref.name,
@@ -58,8 +71,9 @@ export function toEnvelope(ref: { app: string; environment: string; name: string
   };
 }
 
-export function argsOf(envelope: Envelope): Uint8Array {
-  return bytes(envelope.args);
+/** Codec bytes from base64 text. */
+export function fromBase64(text: string): Uint8Array {
+  return bytes(text);
 }
 
 export function toWire(outcome: Outcome): WireOutcome {

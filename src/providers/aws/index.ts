@@ -22,6 +22,7 @@ import { awsCalls } from "./calls.js";
 import { type ClientOptions, clients, isMissing, providerError } from "./clients.js";
 import { toEnvelope } from "./envelope.js";
 import { invokeOnce, invokeStream } from "./invoke.js";
+import { INVOKE_INLINE_BYTES, offloadArgs } from "./payloads.js";
 import { ALIAS, type AppRef, bucketName, functionName, keys } from "./names.js";
 
 export interface AwsOptions extends ClientOptions {
@@ -160,12 +161,13 @@ export function aws(options: AwsOptions = {}): AwsProvider {
           try {
             if (controller.signal.aborted) return;
             const lambda = await sdk.lambda();
-            const envelope = toEnvelope(fn, input);
+            const bucket = bucketName(refOf(fn));
+            const envelope = await offloadArgs(sdk, toEnvelope(fn, input, bucket), bucket, INVOKE_INLINE_BYTES);
             const outcome = fn.isGenerator
               ? await invokeStream(lambda, name, fn.name, input, envelope, controller.signal, (v) =>
                   sink.chunk(input, input.attempt, v),
                 )
-              : await invokeOnce(lambda, name, fn.name, input, envelope, controller.signal);
+              : await invokeOnce(sdk, lambda, name, fn.name, input, envelope, controller.signal);
             if (!controller.signal.aborted) sink.outcome(input, outcome);
           } catch (err) {
             if (!controller.signal.aborted) {

@@ -6,8 +6,9 @@
 import type { LambdaClient } from "@aws-sdk/client-lambda";
 import { applyGraphEvents } from "../../core/call-graph.js";
 import type { Input, Outcome } from "../../core/provider.js";
-import { providerError } from "./clients.js";
+import { type Clients, providerError } from "./clients.js";
 import { type Envelope, type WireOutcome, fromWire } from "./envelope.js";
+import { loadOutcome } from "./payloads.js";
 import { ALIAS } from "./names.js";
 
 interface InvokeAnswer extends WireOutcome {
@@ -67,6 +68,7 @@ async function withThrottleRetries<T>(op: string, signal: AbortSignal, run: () =
 
 /** One synchronous invoke of the function's alias. */
 export async function invokeOnce(
+  sdk: Clients,
   lambda: LambdaClient,
   functionName: string,
   name: string,
@@ -84,7 +86,7 @@ export async function invokeOnce(
   if (answer.FunctionError !== undefined) return functionError(input, name, answer.Payload);
   const wire = JSON.parse(Buffer.from(answer.Payload ?? new Uint8Array()).toString("utf8")) as InvokeAnswer;
   if (wire.graph !== undefined) applyGraphEvents(wire.graph);
-  return fromWire(wire);
+  return fromWire(await loadOutcome(sdk, wire));
 }
 
 /** A streamed invoke (generators): each value as it is yielded, then the outcome. */

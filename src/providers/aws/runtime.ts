@@ -21,7 +21,8 @@ import { type WireRequest, type WireResponse, webAdapter } from "../../core/web.
 import { decode, encode } from "../../core/codec.js";
 import { newCallId, newInputId } from "../../core/ids.js";
 import { clients, isMissing } from "./clients.js";
-import { type Envelope, type StoredResult, type WireOutcome, argsOf, isEnvelope, toWire } from "./envelope.js";
+import { type Envelope, type StoredResult, type WireOutcome, fromBase64, isEnvelope, toWire } from "./envelope.js";
+import { INVOKE_INLINE_BYTES, argsText, offloadOutcome } from "./payloads.js";
 import { keys } from "./names.js";
 
 export interface LambdaContext {
@@ -54,7 +55,8 @@ export async function handler(
   if (isHttpEvent(event)) return handleHttp(event, context);
   if (!isEnvelope(event)) throw new TypeError("faasade: this handler takes a faasade envelope or an SQS batch");
   const { outcome, graph } = await runInput(event, taskOf(context), () => {});
-  return { ...toWire(outcome), ...(graph.length > 0 ? { graph } : {}) };
+  const answer = await offloadOutcome(aws, toWire(outcome), event.bucket, INVOKE_INLINE_BYTES);
+  return { ...answer, ...(graph.length > 0 ? { graph } : {}) };
 }
 
 /**
@@ -111,7 +113,8 @@ async function runInput(
     }, spec.options.timeoutMs);
   });
   try {
-    const result = await Promise.race([execute(raw, ctx, argsOf(e), spec.isGenerator, onChunk), timedOut]);
+    const args = fromBase64(await argsText(aws, e));
+    const result = await Promise.race([execute(raw, ctx, args, spec.isGenerator, onChunk), timedOut]);
     const outcome: Outcome =
       result === "timeout"
         ? { ...base, status: "TIMEOUT", message: `function ${JSON.stringify(e.fn)} timed out after ${spec.options.timeoutMs} ms` }

@@ -38,6 +38,8 @@ export interface LambdaHost {
 export class Throttled extends Error {}
 
 const CHILD = fileURLToPath(new URL("./lambda-child.js", import.meta.url));
+/** Lambda's limit on a synchronous invoke's request and response payloads (6 MB). */
+const SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024;
 const codec = new EventStreamCodec(toUtf8, fromUtf8);
 
 class Environment {
@@ -210,12 +212,27 @@ export async function startLambdaHost(options: {
     if (s === undefined) return awsError(res, 404, "ResourceNotFoundException", `Function not found: ${name}`);
     const payload = await body(req);
     if (version === "2015-03-31" && action === "invocations") {
+      if (payload.byteLength > SYNC_PAYLOAD_LIMIT) {
+        return awsError(
+          res,
+          413,
+          "RequestTooLargeException",
+          `Request must be smaller than ${SYNC_PAYLOAD_LIMIT} bytes for the InvokeFunction operation`,
+        );
+      }
       let result: InvokeResult;
       try {
         result = await run(name, "invoke", JSON.parse(payload.toString("utf8") || "null"));
       } catch (err) {
         if (err instanceof Throttled) return awsError(res, 429, "TooManyRequestsException", err.message);
         throw err;
+      }
+      if (result.ok && Buffer.byteLength(JSON.stringify(result.result)) > SYNC_PAYLOAD_LIMIT) {
+        const error = {
+          errorType: "Function.ResponseSizeTooLarge",
+          errorMessage: `Response payload size exceeded maximum allowed payload size (${SYNC_PAYLOAD_LIMIT} bytes).`,
+        };
+        return json(res, 200, error, { "x-amz-function-error": "Unhandled", "x-amz-executed-version": "1" });
       }
       if (result.ok) return json(res, 200, result.result, { "x-amz-executed-version": "1" });
       return json(res, 200, result.error, { "x-amz-function-error": "Unhandled", "x-amz-executed-version": "1" });

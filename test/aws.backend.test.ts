@@ -1,0 +1,52 @@
+// The aws provider end to end on startTestBackend("aws"): what the conformance suite does not
+// state for every provider (payloads over the inline limits, handles from another process).
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { Function_ } from "faasade";
+import { startTestBackend } from "faasade/testing";
+import { afterAll, describe, expect, it } from "vitest";
+
+const backend = await startTestBackend("aws", { module: new URL("./fixtures/aws-app.mjs", import.meta.url) });
+afterAll(() => backend.close());
+const fn = <T extends (...args: never[]) => unknown>(name: string) =>
+  Function_.fromName<T>("aws-app", name, { provider: backend.provider });
+
+describe("aws provider on the offline backend", { timeout: 60_000 }, () => {
+  it("arguments and results above Lambda's 6 MB invoke limit go through S3 transparently", async () => {
+    const big = "x".repeat(7 * 1024 * 1024);
+    const r = (await fn<(t: string) => { length: number; back: string }>("size").remote(big)) as { length: number; back: string };
+    expect(r.length).toBe(big.length);
+    expect(r.back === big).toBe(true);
+  });
+
+  it("a spawn above SQS's message limit goes through S3 too", async () => {
+    const big = "y".repeat(300 * 1024);
+    const call = await fn<(t: string) => { length: number }>("size").spawn(big);
+    expect(((await call.get()) as { length: number }).length).toBe(big.length);
+    // fauxqs takes large messages, so look for the offloaded arguments themselves.
+    const s3 = new S3Client({
+      region: "us-east-1",
+      endpoint: backend.env.AWS_ENDPOINT_URL_S3 as string,
+      forcePathStyle: true,
+      credentials: { accessKeyId: "test", secretAccessKey: "test" },
+    });
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: "faasade-test-main-aws-app", Prefix: "payloads/" }));
+    expect((listed.Contents ?? []).some((o) => o.Key?.endsWith("-1-args"))).toBe(true);
+  });
+
+  it("a call spawned in one process is read by id in another, through the backend's env", async () => {
+    const call = await fn<(x: number) => number>("square").spawn(11);
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        'import { FunctionCall } from "faasade"; console.log(await FunctionCall.fromId(process.argv[1]).get());',
+        call.objectId,
+      ],
+      { env: { ...process.env, ...backend.env } },
+    );
+    expect(stdout.trim()).toBe("121");
+  });
+});
