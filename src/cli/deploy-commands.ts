@@ -6,7 +6,7 @@ import { Function_ } from "../core/function.js";
 import type { InputInfo } from "../core/call-graph.js";
 import type { Provider } from "../core/provider.js";
 import { deployAws, destroyAws } from "../providers/aws/deploy/resources.js";
-import { aws } from "../providers/aws/index.js";
+import { type AwsProvider, aws } from "../providers/aws/index.js";
 import { listAws } from "../providers/aws/list.js";
 import { deployment } from "../providers/local/deploy/client.js";
 import { homePaths, readServerInfo } from "../providers/local/deploy/home.js";
@@ -93,8 +93,13 @@ export const deployCommands: Record<string, (args: string[], io: Io) => Promise<
     const shown = progress(process.stderr, !io.json);
     if (io.provider === "aws") {
       try {
-        const manifests = (await appsOf(file, io)).map(manifestOf);
-        const deployed = await deployAws(file, manifests, { log: (line) => shown.update(line) });
+        const apps = await appsOf(file, io);
+        // An app made with `new App(name, { provider: aws({...}) })` deploys with those options.
+        const configured = apps.map((a) => a.provider).find((p): p is AwsProvider => p.name === "aws" && "deployOptions" in p);
+        const deployed = await deployAws(file, apps.map(manifestOf), {
+          ...configured?.deployOptions,
+          log: (line) => shown.update(line),
+        });
         shown.done();
         if (io.json) io.out(JSON.stringify({ provider: "aws", functions: deployed }));
         else for (const f of deployed) io.out(`  ${f.name}  ${f.functionName}${f.webUrl ? `  ${f.webUrl}` : ""}`);

@@ -257,7 +257,7 @@ export class Function_<F extends AnyFunction = AnyFunction> {
   async getWebUrl(): Promise<string | undefined> {
     const { spec, provider } = await this.#resolve();
     if (!spec.options.web) return undefined;
-    const url = provider.webUrl?.(spec);
+    const url = await provider.webUrl?.(spec);
     if (url !== undefined) return url;
     throw new ExecutionError(
       `function ${JSON.stringify(this.name)} is a web endpoint: it is served once deployed (faasade deploy <file>), then reach it with Function.fromName("${this.appName}", "${this.name}")`,

@@ -153,5 +153,5 @@ export interface Provider {
   /** Durable spawns readable from any process. */
   readonly calls?: CallStore;
   /** The URL of a deployed web function. */
-  webUrl?(fn: FunctionSpec): string | undefined;
+  webUrl?(fn: FunctionSpec): string | undefined | Promise<string | undefined>;
 }

@@ -18,6 +18,7 @@ import type {
   Provider,
 } from "../../core/provider.js";
 import { type AppManifest, specOf } from "../local/deploy/manifest.js";
+import type { AwsDeployOptions } from "./deploy/resources.js";
 import { awsCalls } from "./calls.js";
 import { type ClientOptions, clients, isMissing, providerError } from "./clients.js";
 import { toEnvelope } from "./envelope.js";
@@ -25,7 +26,7 @@ import { invokeOnce, invokeStream } from "./invoke.js";
 import { INVOKE_INLINE_BYTES, offloadArgs } from "./payloads.js";
 import { ALIAS, type AppRef, bucketName, functionName, keys } from "./names.js";
 
-export interface AwsOptions extends ClientOptions {
+export interface AwsOptions extends ClientOptions, Omit<AwsDeployOptions, keyof ClientOptions | "log" | "prefix"> {
   /** Prefix of every resource name. @default FAASADE_AWS_PREFIX, else "faasade" */
   prefix?: string;
   /** Lambda invokes in flight at once from this process (map inputs beyond wait). @default 64 */
@@ -36,6 +37,8 @@ export interface AwsOptions extends ClientOptions {
 
 export interface AwsProvider extends Provider {
   lookup(app: string, environment: string, name: string): Promise<FunctionSpec>;
+  /** What `faasade deploy --provider aws` uses for an app whose provider this is. */
+  readonly deployOptions: AwsDeployOptions;
 }
 
 const SEVEN_DAYS = 7 * 24 * 3600 * 1000;
@@ -139,6 +142,7 @@ export function aws(options: AwsOptions = {}): AwsProvider {
   return {
     name: "aws",
     canTerminateContainers: false,
+    deployOptions: { ...options, prefix },
     calls,
     async lookup(app, environment, name) {
       const manifest = await readManifest({ prefix, app, environment });
@@ -275,8 +279,16 @@ export function aws(options: AwsOptions = {}): AwsProvider {
       const numRunningInputs = spawnedRunning + invokes;
       return { backlog, numTotalRunners: Math.max(provisioned, numRunningInputs), numRunningInputs };
     },
-    webUrl() {
-      return undefined;
+    async webUrl(fn) {
+      if (fn.options.web === undefined) return undefined;
+      const { GetFunctionUrlConfigCommand } = await import("@aws-sdk/client-lambda");
+      const FunctionName = functionName(refOf(fn), fn.name);
+      try {
+        return (await (await sdk.lambda()).send(new GetFunctionUrlConfigCommand({ FunctionName, Qualifier: ALIAS }))).FunctionUrl;
+      } catch (err) {
+        if ((err as { name?: string }).name === "ResourceNotFoundException") return undefined;
+        throw providerError(`GetFunctionUrlConfig ${FunctionName}`, err);
+      }
     },
     async close() {
       for (const c of inFlight.values()) c.abort();
