@@ -182,6 +182,47 @@ describe("aws deploy contract", { timeout: 60_000 }, () => {
     expect(writesSent()).toEqual([]);
   });
 
+  it("new code updates the function's code, tags the new hash, publishes a version and moves the alias", async () => {
+    freshAccount();
+    await deployAws(MODULE, [manifest]);
+    const creates = lambda.commandCalls(L.CreateFunctionCommand).map((c) => c.args[0].input);
+    resetAll();
+    s3.on(S3.HeadBucketCommand).resolves({});
+    s3.on(S3.GetObjectCommand).resolves(body(JSON.stringify(manifest)));
+    iam.on(IAM.GetRoleCommand).resolves({ Role: { Arn: ROLE_ARN } as never });
+    sqs
+      .on(SQS.GetQueueUrlCommand)
+      .callsFake(async (input: { QueueName: string }) => ({ QueueUrl: `https://sqs/${input.QueueName}` }));
+    sqs.on(SQS.GetQueueAttributesCommand).callsFake(async (input: { QueueUrl: string }) => ({
+      Attributes: { QueueArn: `arn:aws:sqs:eu-west-1:${ACCOUNT}:${input.QueueUrl.split("/").pop()}` },
+    }));
+    lambda.on(L.GetFunctionCommand).callsFake(async (input: { FunctionName: string }) => {
+      const c = creates.find((x) => x.FunctionName === input.FunctionName);
+      return {
+        Configuration: { ...c, FunctionArn: fnArn(input.FunctionName), State: "Active", LastUpdateStatus: "Successful" },
+        Tags: { ...c?.Tags, "faasade:code-hash": "0".repeat(64) }, // what an older deploy left
+      };
+    });
+    lambda.on(L.GetAliasCommand).resolves({ FunctionVersion: "1" });
+    lambda.on(L.PublishVersionCommand).resolves({ Version: "2" });
+    lambda
+      .on(L.ListEventSourceMappingsCommand)
+      .resolves({ EventSourceMappings: [{ UUID: "u", ScalingConfig: { MaximumConcurrency: 1000 } }] });
+    lambda.on(L.GetFunctionUrlConfigCommand).resolves({ FunctionUrl: "https://abc.lambda-url.eu-west-1.on.aws/" });
+    await deployAws(MODULE, [manifest]);
+    const n = manifest.functions.length;
+    expect(lambda).toHaveReceivedCommandTimes(L.CreateFunctionCommand, 0);
+    expect(lambda).toHaveReceivedCommandTimes(L.UpdateFunctionCodeCommand, n);
+    expect(lambda).toHaveReceivedCommandWith(L.TagResourceCommand, {
+      Tags: { "faasade:code-hash": creates[0]?.Tags?.["faasade:code-hash"] as string },
+    });
+    expect(lambda).toHaveReceivedCommandWith(L.UpdateAliasCommand, {
+      FunctionName: "faasade-main-aws-app-square",
+      Name: "live",
+      FunctionVersion: "2",
+    });
+  });
+
   it("destroy removes event source mappings, functions, queues, the role and the emptied bucket", async () => {
     s3.on(S3.GetObjectCommand).resolves(body(JSON.stringify(manifest)));
     s3.on(S3.ListObjectsV2Command)
@@ -203,20 +244,23 @@ describe("aws deploy contract", { timeout: 60_000 }, () => {
 });
 
 describe("aws autoscaler contract", () => {
-  it("keepWarm is provisioned concurrency on the alias, maxContainers reserved concurrency; the rest is reported unsupported", async () => {
+  it("keepWarm(2) is provisioned concurrency 2 on the alias and keepWarm(0) removes it; maxContainers is reserved concurrency; the rest is reported unsupported", async () => {
     s3.on(S3.PutObjectCommand).resolves({});
     const provider = aws();
     const spec = fixture.square.definition().spec;
-    const settings = { minContainers: 3, maxContainers: 10, bufferContainers: 1, scaledownWindowMs: 60_000 };
+    const settings = { minContainers: 2, maxContainers: 10, bufferContainers: 1, scaledownWindowMs: 60_000 };
     const effective = await provider.updateAutoscaler?.(spec, settings);
     expect(lambda).toHaveReceivedCommandWith(L.PutProvisionedConcurrencyConfigCommand, {
       FunctionName: "faasade-main-aws-app-square",
       Qualifier: "live",
-      ProvisionedConcurrentExecutions: 3,
+      ProvisionedConcurrentExecutions: 2,
     });
     expect(lambda).toHaveReceivedCommandWith(L.PutFunctionConcurrencyCommand, { ReservedConcurrentExecutions: 10 });
     expect(effective?.unsupported).toEqual(["bufferContainers", "scaledownWindowMs"]);
     await provider.updateAutoscaler?.(spec, { ...settings, minContainers: 0 });
-    expect(lambda).toHaveReceivedCommandWith(L.DeleteProvisionedConcurrencyConfigCommand, { Qualifier: "live" });
+    expect(lambda).toHaveReceivedCommandWith(L.DeleteProvisionedConcurrencyConfigCommand, {
+      FunctionName: "faasade-main-aws-app-square",
+      Qualifier: "live",
+    });
   });
 });

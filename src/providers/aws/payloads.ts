@@ -12,11 +12,31 @@ export const INVOKE_INLINE_BYTES = 5 * 1024 * 1024;
 /** An SQS message is capped at 256 KB (1 MiB where raised): stay inside the smaller. */
 export const QUEUE_INLINE_BYTES = 200 * 1024;
 
-async function put(sdk: Clients, ref: S3Ref, body: string): Promise<void> {
-  const { PutObjectCommand } = await import("@aws-sdk/client-s3");
-  await (await sdk.s3()).send(new PutObjectCommand({ Bucket: ref.bucket, Key: ref.key, Body: body })).catch((err: unknown) => {
-    throw providerError(`PutObject ${ref.key}`, err);
-  });
+/** Above this, a payload goes up in parts (S3 multipart upload): large objects are safer in pieces. */
+const PART_BYTES = 8 * 1024 * 1024;
+
+async function put(sdk: Clients, ref: S3Ref, text: string): Promise<void> {
+  const S = await import("@aws-sdk/client-s3");
+  const s3 = await sdk.s3();
+  const body = Buffer.from(text);
+  const at = { Bucket: ref.bucket, Key: ref.key };
+  try {
+    if (body.byteLength <= PART_BYTES) {
+      await s3.send(new S.PutObjectCommand({ ...at, Body: body }));
+      return;
+    }
+    const { UploadId } = await s3.send(new S.CreateMultipartUploadCommand(at));
+    const parts: { ETag: string | undefined; PartNumber: number }[] = [];
+    for (let offset = 0, n = 1; offset < body.byteLength; offset += PART_BYTES, n++) {
+      const part = await s3.send(
+        new S.UploadPartCommand({ ...at, UploadId, PartNumber: n, Body: body.subarray(offset, offset + PART_BYTES) }),
+      );
+      parts.push({ ETag: part.ETag, PartNumber: n });
+    }
+    await s3.send(new S.CompleteMultipartUploadCommand({ ...at, UploadId, MultipartUpload: { Parts: parts } }));
+  } catch (err) {
+    throw providerError(`upload of ${ref.key}`, err);
+  }
 }
 
 async function get(sdk: Clients, ref: S3Ref): Promise<string> {

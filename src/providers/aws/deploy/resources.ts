@@ -462,7 +462,7 @@ async function ensureRole(
     (r) => decodeURIComponent(r.PolicyDocument ?? ""),
     () => undefined,
   );
-  if (current === undefined || JSON.stringify(JSON.parse(current)) !== document) {
+  if (current === undefined || normalizedJson(current) !== document) {
     await iam
       .send(new I.PutRolePolicyCommand({ RoleName: roleName, PolicyName: "faasade", PolicyDocument: document }))
       .catch((err: unknown) => {
@@ -470,6 +470,15 @@ async function ensureRole(
       });
   }
   return arn;
+}
+
+/** A JSON document as faasade writes it, or undefined when it is not JSON. */
+function normalizedJson(text: string): string | undefined {
+  try {
+    return JSON.stringify(JSON.parse(text));
+  } catch {
+    return undefined;
+  }
 }
 
 function sortKeys(o: Record<string, string>): Record<string, string> {
