@@ -133,6 +133,7 @@ describe("aws deploy contract", { timeout: 60_000 }, () => {
       EventSourceArn: `arn:aws:sqs:eu-west-1:${ACCOUNT}:faasade-main-aws-app-square`,
       FunctionName: `${fnArn("faasade-main-aws-app-square")}:live`,
       FunctionResponseTypes: ["ReportBatchItemFailures"],
+      BatchSize: 1,
     });
     expect(lambda).toHaveReceivedCommandWith(L.CreateFunctionUrlConfigCommand, {
       FunctionName: "faasade-main-aws-app-hello",

@@ -9,7 +9,7 @@ import { ExecutionError, NotFoundError } from "../../core/errors.js";
 import type { CallState, CallStore, FunctionSpec } from "../../core/provider.js";
 import { type Clients, isMissing, providerError } from "./clients.js";
 import { type StoredResult, fromWire, toEnvelope, toWire } from "./envelope.js";
-import { type AppRef, bucketName, functionName, keys } from "./names.js";
+import { type AppRef, bucketName, keys } from "./names.js";
 import { QUEUE_INLINE_BYTES, offloadArgs } from "./payloads.js";
 
 /** What `calls/<callId>.json` records, so that a call id alone finds its bucket's contents. */
@@ -34,7 +34,10 @@ export interface CallStoreOptions {
 }
 
 const POLL_MIN_MS = 50;
-const POLL_MAX_MS = 1000;
+/** A call that runs 30 s costs ~25 reads of its result: the interval grows to this and stays. */
+const POLL_MAX_MS = 1500;
+/** SendMessageBatch takes at most 10 entries. */
+const SQS_BATCH = 10;
 
 export function awsCalls(o: CallStoreOptions): CallStore {
   const s3 = async () => ({ client: await o.clients.s3(), cmd: await import("@aws-sdk/client-s3") });
@@ -53,26 +56,81 @@ export function awsCalls(o: CallStoreOptions): CallStore {
     if (bucket === undefined) throw new NotFoundError(`no call ${callId} in the apps this aws provider knows`);
     return bucket;
   };
+  /** Calls known to exist, with what their record says: a pending call is then one read per poll. */
+  const known = new Map<string, { fn: string; isGenerator: boolean }>();
   const stateNow = async (callId: string): Promise<CallState> => {
     const bucket = await bucketFor(callId);
     const result = await readJson<StoredResult>(bucket, keys.result(callId));
     if (result !== undefined) {
+      known.delete(callId);
       if (result.expiresAt <= Date.now()) return { state: "expired", fn: result.fn, isGenerator: result.isGenerator };
       return { state: "done", fn: result.fn, isGenerator: result.isGenerator, outcome: fromWire(result.outcome) };
     }
-    const record = await readJson<CallRecordJson>(bucket, keys.call(callId));
-    if (record === undefined) throw new NotFoundError(`no call ${callId} in this app's bucket ${bucket}`);
+    let record = known.get(callId);
+    if (record === undefined) {
+      const read = await readJson<CallRecordJson>(bucket, keys.call(callId));
+      if (read === undefined) throw new NotFoundError(`no call ${callId} in this app's bucket ${bucket}`);
+      record = { fn: read.fn, isGenerator: read.isGenerator };
+      known.set(callId, record);
+    }
     return { state: "pending", fn: record.fn, isGenerator: record.isGenerator };
   };
-  /** Polls until the call changes or `waitMs` passes; intervals grow, so a long wait costs few requests. */
-  const poll = async <T>(waitMs: number, read: () => Promise<T>, changed: (t: T) => boolean): Promise<T> => {
+  /** Each call's polling interval, kept across `state` calls: a long `get` asks often at first, then rarely. */
+  const intervals = new Map<string, number>();
+  /** Polls until the call changes or `waitMs` passes. */
+  const poll = async <T>(callId: string, waitMs: number, read: () => Promise<T>, changed: (t: T) => boolean): Promise<T> => {
     const deadline = Date.now() + waitMs;
-    let interval = POLL_MIN_MS;
     for (;;) {
       const now = await read();
-      if (changed(now) || Date.now() >= deadline) return now;
+      if (changed(now)) {
+        intervals.delete(callId);
+        return now;
+      }
+      if (Date.now() >= deadline) return now;
+      const interval = intervals.get(callId) ?? POLL_MIN_MS;
       await new Promise((r) => setTimeout(r, Math.min(interval, Math.max(0, deadline - Date.now()))));
-      interval = Math.min(POLL_MAX_MS, interval * 1.5);
+      intervals.set(callId, Math.min(POLL_MAX_MS, interval * 1.5));
+    }
+  };
+
+  /** Spawns made together share SendMessageBatch requests (10 entries each), per queue. */
+  const batches = new Map<string, { body: string; done: (err?: unknown) => void }[]>();
+  const send = (queueUrl: string, body: string) =>
+    new Promise<void>((resolve, reject) => {
+      let batch = batches.get(queueUrl);
+      if (batch === undefined) {
+        batch = [];
+        batches.set(queueUrl, batch);
+        setImmediate(() => void flush(queueUrl));
+      }
+      batch.push({ body, done: (err) => (err === undefined ? resolve() : reject(err)) });
+    });
+  const flush = async (queueUrl: string) => {
+    const entries = batches.get(queueUrl) ?? [];
+    batches.delete(queueUrl);
+    const { SendMessageBatchCommand } = await import("@aws-sdk/client-sqs");
+    const sqs = await o.clients.sqs();
+    for (let i = 0; i < entries.length; i += SQS_BATCH) {
+      const group = entries.slice(i, i + SQS_BATCH);
+      try {
+        const answer = await sqs.send(
+          new SendMessageBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: group.map((e, n) => ({ Id: String(n), MessageBody: e.body })),
+          }),
+        );
+        const failed = new Map((answer.Failed ?? []).map((f) => [f.Id, f]));
+        group.forEach((e, n) => {
+          const f = failed.get(String(n));
+          e.done(
+            f === undefined
+              ? undefined
+              : providerError("SendMessageBatch", Object.assign(new Error(f.Message ?? f.Code), { name: f.Code })),
+          );
+        });
+      } catch (err) {
+        for (const e of group) e.done(providerError("SendMessageBatch", err));
+      }
     }
   };
 
@@ -81,6 +139,7 @@ export function awsCalls(o: CallStoreOptions): CallStore {
       const ref: AppRef = { prefix: o.prefix, app: fn.app, environment: fn.environment };
       const bucket = bucketName(ref);
       const { client, cmd } = await s3();
+      const queueUrl = await o.queueUrl(ref, fn.name);
       const record: CallRecordJson = {
         fn: fn.name,
         module: fn.module,
@@ -89,30 +148,25 @@ export function awsCalls(o: CallStoreOptions): CallStore {
         parent: input.parentInputId,
         createdAt: Date.now(),
       };
-      try {
-        await client.send(
-          new cmd.PutObjectCommand({ Bucket: bucket, Key: keys.call(input.callId), Body: JSON.stringify(record) }),
-        );
-      } catch (err) {
-        throw providerError(`PutObject ${keys.call(input.callId)} (bucket ${bucket})`, err);
-      }
+      const putRecord = client
+        .send(new cmd.PutObjectCommand({ Bucket: bucket, Key: keys.call(input.callId), Body: JSON.stringify(record) }))
+        .catch((err: unknown) => {
+          throw providerError(`PutObject ${keys.call(input.callId)} (bucket ${bucket})`, err);
+        });
       o.remember(input.callId, bucket);
-      const queueUrl = await o.queueUrl(ref, fn.name);
-      const { SendMessageCommand } = await import("@aws-sdk/client-sqs");
+      known.set(input.callId, { fn: fn.name, isGenerator: fn.isGenerator });
       const envelope = await offloadArgs(
         o.clients,
         { ...toEnvelope(fn, input, bucket), spawn: { bucket, queueUrl, retentionMs: o.retentionMs } },
         bucket,
         QUEUE_INLINE_BYTES,
       );
-      try {
-        await (await o.clients.sqs()).send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(envelope) }));
-      } catch (err) {
-        throw providerError(`SendMessage (queue ${functionName(ref, fn.name)})`, err);
-      }
+      // Both before the spawn resolves: the record (what get reads) and the message (the work).
+      await Promise.all([putRecord, send(queueUrl, JSON.stringify(envelope))]);
     },
     async state(callId, waitMs) {
       return poll(
+        callId,
         waitMs,
         () => stateNow(callId),
         (s) => s.state !== "pending",
@@ -134,7 +188,7 @@ export function awsCalls(o: CallStoreOptions): CallStore {
         }
         return { ...(await stateNow(callId)), chunks };
       };
-      return poll(waitMs, read, (s) => s.chunks.length > 0 || s.state !== "pending");
+      return poll(callId, waitMs, read, (s) => s.chunks.length > 0 || s.state !== "pending");
     },
     async cancel(callId, options) {
       if (options.terminateContainers) {

@@ -1,9 +1,9 @@
 /**
  * An SQS-to-Lambda poller for tests (a test double of Lambda's event source mapping): it
- * receives batches from a queue, hands them to the function as an SQS event, deletes the
- * messages the handler did not report in `batchItemFailures`, and leaves the rest (or all, on a
- * function error) to come back after their visibility timeout. It never runs more batches at
- * once than the function's reserved concurrency allows.
+ * receives messages from a queue, hands each to the function as an SQS event (deploy sets the
+ * mappings' batch size to 1), deletes those the handler did not report in `batchItemFailures`,
+ * and leaves the rest (or all, on a function error) to come back after their visibility timeout.
+ * It never has more invocations running than the function's reserved concurrency allows.
  */
 import type { Message, SQSClient } from "@aws-sdk/client-sqs";
 import { type LambdaHost, Throttled } from "./lambda-host.js";
@@ -15,7 +15,8 @@ export interface PollerTarget {
   visibilitySeconds: number;
 }
 
-const BATCH = 10;
+/** Messages per invocation, as deploy configures the event source mappings. */
+const BATCH = 1;
 
 export function startSqsPoller(sqs: SQSClient, host: LambdaHost, targets: PollerTarget[]): { stop(): Promise<void> } {
   let stopped = false;
@@ -24,28 +25,8 @@ export function startSqsPoller(sqs: SQSClient, host: LambdaHost, targets: Poller
   async function loop(t: PollerTarget): Promise<void> {
     const { ReceiveMessageCommand, DeleteMessageBatchCommand } = await import("@aws-sdk/client-sqs");
     const running = new Set<Promise<void>>();
-    while (!stopped) {
-      if (host.free(t.functionName) <= 0) {
-        await new Promise((r) => setTimeout(r, 20));
-        continue;
-      }
-      let messages: Message[] = [];
-      try {
-        const got = await sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: t.queueUrl,
-            MaxNumberOfMessages: BATCH,
-            WaitTimeSeconds: 1,
-            VisibilityTimeout: t.visibilitySeconds,
-          }),
-        );
-        messages = got.Messages ?? [];
-      } catch {
-        if (stopped) break;
-        await new Promise((r) => setTimeout(r, 100));
-        continue;
-      }
-      if (messages.length === 0 || stopped) continue;
+
+    const invoke = (messages: Message[]) => {
       const batch = (async () => {
         const event = {
           Records: messages.map((m) => ({
@@ -83,6 +64,33 @@ export function startSqsPoller(sqs: SQSClient, host: LambdaHost, targets: Poller
       })();
       running.add(batch);
       void batch.finally(() => running.delete(batch));
+    };
+
+    while (!stopped) {
+      // Receive only what can run now (an invocation takes its environment as it starts).
+      const free = host.free(t.functionName);
+      if (free <= 0) {
+        await new Promise((r) => setTimeout(r, 20));
+        continue;
+      }
+      let messages: Message[] = [];
+      try {
+        const got = await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: t.queueUrl,
+            MaxNumberOfMessages: Math.min(10, free * BATCH),
+            WaitTimeSeconds: 1,
+            VisibilityTimeout: t.visibilitySeconds,
+          }),
+        );
+        messages = got.Messages ?? [];
+      } catch {
+        if (stopped) break;
+        await new Promise((r) => setTimeout(r, 100));
+        continue;
+      }
+      if (stopped) break;
+      for (let i = 0; i < messages.length; i += BATCH) invoke(messages.slice(i, i + BATCH));
     }
     await Promise.all(running);
   }

@@ -278,7 +278,9 @@ export async function deployAws(
             new L.CreateEventSourceMappingCommand({
               EventSourceArn: arn,
               FunctionName: aliasArn,
-              BatchSize: 10,
+              // One input per invocation: each keeps its own timeout (timeoutMs + 1 s), and a slow
+              // input never holds back others received with it.
+              BatchSize: 1,
               FunctionResponseTypes: ["ReportBatchItemFailures"],
               ScalingConfig: { MaximumConcurrency: concurrency },
             }),
