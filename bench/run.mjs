@@ -476,6 +476,61 @@ const pair = (a, b, key) => {
   return { value: div(S[a.join("/")][key], S[b.join("/")][key]), perRep };
 };
 const FA_SQ_T = ["faasade", "square", "throughput"];
+// The aws provider on its offline backend: one run (request counts are exact, not noisy).
+let awsRun;
+if (!process.env.BENCH_ONLY || new RegExp(process.env.BENCH_ONLY).test("aws")) {
+  console.error('aws provider on startTestBackend("aws") (bench/aws.mjs) ...');
+  try {
+    const line = execFileSync(process.execPath, [fileURLToPath(new URL("./aws.mjs", import.meta.url))], {
+      cwd: ROOT,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "inherit"],
+      timeout: 600_000,
+    });
+    awsRun = JSON.parse(line.trim().split("\n").pop());
+    record({ type: "aws", ...awsRun });
+  } catch (err) {
+    awsRun = { error: String(err?.message ?? err).split("\n")[0] };
+  }
+}
+const awsRows =
+  awsRun === undefined
+    ? []
+    : [
+        {
+          name: "aws: SQS requests to spawn 10 000 inputs (client side)",
+          value: awsRun.spawnSqsRequests,
+          perRep: [],
+          unit: "",
+          target: "≤ 1 100",
+          pass: (v) => v <= 1100,
+        },
+        {
+          name: "aws: S3 requests of one get() on a call that finishes after 30 s",
+          value: awsRun.longGetS3Requests,
+          perRep: [],
+          unit: "",
+          target: "≤ 40",
+          pass: (v) => v <= 40,
+        },
+        {
+          name: "aws: `remote` p50 / raw InvokeCommand p50 (same test host, same envelope)",
+          value: div(awsRun.remoteP50Us, awsRun.rawInvokeP50Us),
+          perRep: [],
+          unit: "×",
+          target: "≤ 1.2×",
+          pass: (v) => v <= 1.2,
+        },
+        {
+          name: "aws: runtime bundle, minified, without user code and the AWS SDK",
+          value: awsRun.runtimeBundleBytes === undefined ? undefined : awsRun.runtimeBundleBytes / 1024,
+          perRep: [],
+          unit: "KB",
+          target: "< 150 KB",
+          pass: (v) => v < 150,
+        },
+      ];
+
 const ratios = [
   {
     name: "faasade map throughput / piscina (square)",
@@ -553,6 +608,7 @@ const ratioLines = [
   "| ratio | value (from medians) | per repetition / per process | target | result |",
   "|---|---:|---|---|---|",
 ];
+ratios.push(...awsRows);
 for (const r of ratios) {
   r.result = r.value === undefined ? "FAIL (no data)" : r.pass(r.value) ? "PASS" : "FAIL";
   const each = r.perRep.map((v) => show(v, r.unit)).join(", ");
@@ -583,6 +639,29 @@ for (const [name, r] of extra) {
 const totalS = (performance.now() - startedAt) / 1000;
 const table = [...tableLines, "", ...genLines].join("\n");
 console.log(`\n${table}\n\n${ratioLines.join("\n")}\n`);
+
+const awsSection =
+  awsRun === undefined
+    ? ""
+    : awsRun.error
+      ? `## AWS provider (offline backend)\n\n**ERROR:** ${awsRun.error}`
+      : `## AWS provider (offline backend)
+
+\`bench/aws.mjs\`, one run against \`startTestBackend("aws")\` (fauxqs in the benchmark's process,
+the Lambda test host running the real runtime handlers in child processes, the SQS poller):
+
+| measurement | value |
+|---|---:|
+| spawn ${fmtInt(awsRun.spawns)} inputs at once: wall time | ${fmtInt(awsRun.spawnMs)} ms |
+| ... client SQS requests (SendMessageBatch, SendMessage, GetQueueUrl) | ${fmtInt(awsRun.spawnSqsRequests)} |
+| \`get()\` on a call that finishes after 30 s: wall time | ${fmtInt(awsRun.longGetMs)} ms |
+| ... client S3 reads of its result and record | ${fmtInt(awsRun.longGetS3Requests)} |
+| sequential \`remote\` p50 (median of 3 interleaved rounds of 400) | ${fmtInt(awsRun.remoteP50Us)} µs |
+| raw \`InvokeCommand\` of the same envelope to the same host, p50 | ${fmtInt(awsRun.rawInvokeP50Us)} µs |
+| runtime bundle (esbuild, minified; no user code, no AWS SDK) | ${fmt(awsRun.runtimeBundleBytes / 1024, 1)} KB |
+
+Request counts are exact (counted where fauxqs serves them); the latency pair shares one host
+and one function, so it isolates what the aws client adds to an invoke.`;
 
 const doc = `# Benchmarks: local call overhead
 
@@ -666,6 +745,8 @@ ${table}
 ## Ratios
 
 ${ratioLines.join("\n")}
+
+${awsSection}
 
 Notes:
 - N matters for the raw worker_threads baseline: with every call in flight, 200,000 pending

@@ -13,6 +13,8 @@ export interface TestBackendOptions {
 export interface StartedBackend {
   provider: Provider;
   env: Record<string, string>;
+  /** Requests the stand-ins served since the last call, by operation (for benchmarks). */
+  takeRequestCounts(): Record<string, number>;
   close(): Promise<void>;
 }
 

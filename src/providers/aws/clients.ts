@@ -37,6 +37,8 @@ async function load<T>(name: string, get: () => Promise<T>): Promise<T> {
 
 export function clients(options: ClientOptions = {}): Clients {
   const base = {
+    // Spawns and maps send many requests at once: more sockets than the SDK's 50 per client.
+    requestHandler: { httpAgent: { maxSockets: 256 }, httpsAgent: { maxSockets: 256 } },
     ...(options.region ? { region: options.region } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
   };

@@ -51,7 +51,8 @@ async function get(sdk: Clients, ref: S3Ref): Promise<string> {
 
 /** The envelope to send: as is when small enough, else with its arguments in S3. */
 export async function offloadArgs(sdk: Clients, envelope: Envelope, bucket: string, limit: number): Promise<Envelope> {
-  if (Buffer.byteLength(JSON.stringify(envelope)) <= limit) return envelope;
+  // The arguments are nearly all of an envelope: skip measuring the rest when they are far below.
+  if (envelope.args.length + 4096 <= limit || Buffer.byteLength(JSON.stringify(envelope)) <= limit) return envelope;
   const ref = { bucket, key: keys.payload(`${envelope.inputId}-${envelope.attempt}-args`) };
   await put(sdk, ref, envelope.args);
   return { ...envelope, args: "", argsAt: ref };

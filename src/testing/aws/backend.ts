@@ -17,6 +17,11 @@ export interface TestBackend {
   provider: AwsProvider;
   /** The same backend for other processes: FAASADE_PROVIDER, endpoints, credentials. */
   env: Record<string, string>;
+  /**
+   * Requests SQS and S3 have served since the last call, by operation: `sqs:SendMessageBatch`,
+   * `s3:GET results/`, ... (what benchmarks count).
+   */
+  takeRequestCounts(): Record<string, number>;
   close(): Promise<void>;
 }
 
@@ -31,6 +36,16 @@ export async function startAwsBackend(module: string | URL): Promise<TestBackend
 
   const { buildApp } = await import("fauxqs");
   const fauxqs = buildApp({ logger: false });
+  let counts: Record<string, number> = {};
+  fauxqs.addHook("onRequest", (req, _reply, done) => {
+    const target = req.headers["x-amz-target"];
+    const op =
+      typeof target === "string"
+        ? `sqs:${target.split(".").pop()}`
+        : `s3:${req.method} ${(req.url.split("?")[0] ?? "").split("/").slice(2, 3).join("")}/`;
+    counts[op] = (counts[op] ?? 0) + 1;
+    done();
+  });
   const storage = await fauxqs.listen({ port: 0, host: "127.0.0.1" });
   const region = "us-east-1";
   const { S3Client, CreateBucketCommand, PutObjectCommand } = await import("@aws-sdk/client-s3");
@@ -72,6 +87,11 @@ export async function startAwsBackend(module: string | URL): Promise<TestBackend
   return {
     provider,
     env,
+    takeRequestCounts() {
+      const taken = counts;
+      counts = {};
+      return taken;
+    },
     async close() {
       await provider.close();
       await poller.stop();

@@ -1,0 +1,105 @@
+// The aws provider against startTestBackend("aws") (fauxqs, the Lambda test host, the SQS
+// poller), for `npm run bench`: requests per spawn, requests per long get(), remote against a
+// raw InvokeCommand to the same host, and the size of the runtime bundle. Prints one JSON line.
+import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
+import { Function_, encode } from "faasade";
+import { startTestBackend } from "faasade/testing";
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
+const backend = await startTestBackend("aws", { module: new URL("./aws-app.mjs", import.meta.url) });
+const fn = (name) => Function_.fromName("bench-aws", name, { provider: backend.provider });
+const sum = (counts, pred) => Object.entries(counts).reduce((n, [op, c]) => (pred(op) ? n + c : n), 0);
+const out = {};
+
+// Spawning 10 000 inputs: the client's SQS requests (sends and queue lookups; the poller's receives and deletes are not the client's).
+await fn("square").remote(1);
+backend.takeRequestCounts();
+const SPAWNS = 10_000;
+let t = performance.now();
+await Promise.all(Array.from({ length: SPAWNS }, (_, i) => fn("square").spawn(i)));
+out.spawnMs = Math.round(performance.now() - t);
+const afterSpawn = backend.takeRequestCounts();
+out.spawns = SPAWNS;
+out.spawnSqsRequests = sum(afterSpawn, (op) => /^sqs:(SendMessage|SendMessageBatch|GetQueueUrl)$/.test(op));
+// Let the backend drain the spawns before measuring anything else.
+for (;;) {
+  const s = await fn("square").getCurrentStats();
+  if (s.backlog === 0 && s.numRunningInputs === 0) break;
+  await new Promise((r) => setTimeout(r, 500));
+}
+
+// A get() on a call that finishes after 30 s: the client's reads of the call's result and record.
+const long = await fn("sleep").spawn(30_000);
+backend.takeRequestCounts();
+t = performance.now();
+await long.get();
+out.longGetMs = Math.round(performance.now() - t);
+out.longGetS3Requests = sum(backend.takeRequestCounts(), (op) => /^s3:GET (results|calls)\/$/.test(op));
+
+// remote against a raw InvokeCommand of the same envelope to the same host, sequential, p50.
+const lambda = new LambdaClient({
+  region: backend.env.AWS_REGION,
+  endpoint: backend.env.AWS_ENDPOINT_URL_LAMBDA,
+  credentials: { accessKeyId: "test", secretAccessKey: "test" },
+});
+const envelope = (i) => ({
+  v: 1,
+  app: "bench-aws",
+  env: "main",
+  fn: "square",
+  inputId: `in-raw-${i}`,
+  callId: `fc-raw-${i}`,
+  attempt: 1,
+  args: Buffer.from(encode([i], "args")).toString("base64"),
+});
+const p50 = async (call, n = 400) => {
+  for (let i = 0; i < 50; i++) await call(i);
+  const lat = [];
+  for (let i = 0; i < n; i++) {
+    const start = performance.now();
+    await call(i);
+    lat.push(performance.now() - start);
+  }
+  lat.sort((a, b) => a - b);
+  return lat[Math.floor(n / 2)] * 1000;
+};
+const raw = (i) =>
+  lambda.send(
+    new InvokeCommand({
+      FunctionName: "faasade-test-main-bench-aws-square",
+      Qualifier: "live",
+      Payload: Buffer.from(JSON.stringify(envelope(i))),
+    }),
+  );
+const square = await fn("square").hydrate(); // a handle, looked up once, as a program keeps it
+const viaFaasade = (i) => square.remote(i);
+// Interleaved rounds: drifts of a noisy machine hit both alike.
+const rawRuns = [];
+const faRuns = [];
+for (let round = 0; round < 3; round++) {
+  rawRuns.push(await p50(raw));
+  faRuns.push(await p50(viaFaasade));
+}
+out.rawInvokeP50Us = Math.round(rawRuns.sort((a, b) => a - b)[1]);
+out.remoteP50Us = Math.round(faRuns.sort((a, b) => a - b)[1]);
+
+// The runtime bundle without user code or the AWS SDK, minified.
+const esbuild = await import("esbuild");
+const built = await esbuild.build({
+  stdin: {
+    contents: `import * as app from ${JSON.stringify(new URL("./aws-empty-app.mjs", import.meta.url).pathname)}; export const a = app; export { handler, streamHandler } from "faasade/aws/runtime";`,
+    resolveDir: new URL(".", import.meta.url).pathname,
+    loader: "js",
+  },
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  minify: true,
+  keepNames: true,
+  write: false,
+  external: ["@aws-sdk/*", "better-sqlite3", "tsx", "esbuild", "fauxqs", "vitest", "fflate"],
+});
+out.runtimeBundleBytes = built.outputFiles[0].contents.byteLength;
+
+await backend.close();
+console.log(JSON.stringify(out));
