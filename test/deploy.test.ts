@@ -83,13 +83,14 @@ describe("local deployments through the CLI", () => {
 
   it("cancel stops a queued call, which get then reports cancelled", async () => {
     const marker = join(d.home, "never-ran");
-    const first = (await d.cli("spawn", "deploy-app/slow", "600")).stdout;
+    // Long enough that the queued call is still queued when cancel arrives, even on a loaded machine.
+    const first = (await d.cli("spawn", "deploy-app/slow", "2500")).stdout;
     const queued = (await d.cli("spawn", "deploy-app/slow", "0", JSON.stringify(marker))).stdout;
     expect((await d.cli("cancel", queued)).stdout).toBe(`cancelled ${queued}`);
     const got = await d.cli("get", queued);
     expect(got.code).toBe(1);
     expect(got.stderr).toMatch(/InputCancelledError/);
-    expect(JSON.parse((await d.cli("get", first, "--json")).stdout)).toEqual({ ms: 600, version: 1 });
+    expect(JSON.parse((await d.cli("get", first, "--json")).stdout)).toEqual({ ms: 2500, version: 1 });
     expect(existsSync(marker)).toBe(false);
   });
 
@@ -218,6 +219,23 @@ describe("durability of local deployments", () => {
     expect(d.server().pid).not.toBe(first);
     expect(JSON.parse((await d.cli("get", pending, "--json")).stdout)).toEqual({ ms: 800, version: 1 });
     expect((await d.cli("get", done)).stdout).toBe("25");
+  });
+
+  it("a server stopped gracefully (SIGTERM) runs its unfinished inputs again after a restart", async () => {
+    const pending = (await d.cli("spawn", "deploy-app/slow", "600")).stdout;
+    await new Promise((r) => setTimeout(r, 200)); // running now
+    const { pid } = d.server();
+    process.kill(pid, "SIGTERM");
+    for (let i = 0; i < 100; i++) {
+      try {
+        process.kill(pid, 0);
+        await new Promise((r) => setTimeout(r, 20));
+      } catch {
+        break;
+      }
+    }
+    expect((await d.cli("deploy", APP)).code).toBe(0);
+    expect(JSON.parse((await d.cli("get", pending, "--json")).stdout)).toEqual({ ms: 600, version: 1 });
   });
 
   it("a result past its retention is OutputExpiredError", async () => {

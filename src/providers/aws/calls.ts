@@ -108,8 +108,15 @@ export function awsCalls(o: CallStoreOptions): CallStore {
   const flush = async (queueUrl: string) => {
     const entries = batches.get(queueUrl) ?? [];
     batches.delete(queueUrl);
-    const { SendMessageBatchCommand } = await import("@aws-sdk/client-sqs");
-    const sqs = await o.clients.sqs();
+    let SendMessageBatchCommand: typeof import("@aws-sdk/client-sqs").SendMessageBatchCommand;
+    let sqs: Awaited<ReturnType<Clients["sqs"]>>;
+    try {
+      ({ SendMessageBatchCommand } = await import("@aws-sdk/client-sqs"));
+      sqs = await o.clients.sqs();
+    } catch (err) {
+      for (const e of entries) e.done(err); // every spawn waiting on this flush learns why
+      return;
+    }
     for (let i = 0; i < entries.length; i += SQS_BATCH) {
       const group = entries.slice(i, i + SQS_BATCH);
       try {

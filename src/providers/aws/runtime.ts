@@ -186,11 +186,13 @@ async function runSpawned(e: Envelope, taskId: string): Promise<void> {
   });
   let chunk = 0;
   const writes: Promise<unknown>[] = [];
+  let writeFailed: { error: unknown } | undefined;
   let watch: NodeJS.Timeout | undefined;
   const { outcome, graph } = await runInput(
     e,
     taskId,
-    (value) => writes.push(put(keys.chunk(e.callId, chunk++), value)),
+    // Handled at once: a failed write must not surface as an unhandled rejection mid-input.
+    (value) => writes.push(put(keys.chunk(e.callId, chunk++), value).catch((error: unknown) => (writeFailed ??= { error }))),
     (ctx) => {
       watch = setInterval(() => {
         exists(keys.cancel(e.callId)).then(
@@ -201,6 +203,7 @@ async function runSpawned(e: Envelope, taskId: string): Promise<void> {
     },
   ).finally(() => clearInterval(watch));
   await Promise.all(writes);
+  if (writeFailed !== undefined) throw writeFailed.error; // the message comes back; the call runs again
   const finish = async (final: Outcome) => {
     const after = captureGraph(() => spec !== undefined && recordInput(e.callId, e.inputId, final.status, taskId));
     await store(final, [...before, ...graph, ...after]);

@@ -60,6 +60,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const specs = new Map<string, FunctionSpec>();
   /** Spawned calls running here: their attempts, to cancel them. */
   const live = new Map<string, Attempts>();
+  let stopping = false;
   /** Inputs of `remote`/`map` streams by id: what ends their wait when they are aborted. */
   const streaming = new Map<string, () => void>();
   /** Callers waiting for a call to change (an outcome, a chunk). */
@@ -112,6 +113,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const runSpawn = (row: CallRow) => {
     const spec = specs.get(key(row.env, row.app, row.fn));
     const finish = (o: Outcome) => {
+      // A server stopping ends its pools, which settles what they held: those inputs stay stored
+      // as unfinished and run again at the next start.
+      if (stopping) return;
       live.delete(row.call_id);
       store.finishCall(row.call_id, o, retentionMs);
       notify(row.call_id);
@@ -364,6 +368,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
+      stopping = true;
       clearInterval(sweep);
       observeGraphEvents(undefined);
       await new Promise<void>((r) => {
