@@ -239,12 +239,13 @@ describe("durability of local deployments", () => {
   });
 
   it("a result past its retention is OutputExpiredError", async () => {
-    const short = deploymentHome({ FAASADE_RESULT_RETENTION_MS: "1000" });
+    // Long enough for spawn and get (two CLI processes) on a loaded machine, short enough to wait out.
+    const short = deploymentHome({ FAASADE_RESULT_RETENTION_MS: "3000" });
     try {
       expect((await short.cli("deploy", APP)).code).toBe(0);
       const id = (await short.cli("spawn", "deploy-app/square", "6")).stdout;
       expect((await short.cli("get", id)).stdout).toBe("36");
-      await new Promise((r) => setTimeout(r, 1200));
+      await new Promise((r) => setTimeout(r, 3200));
       const r = await short.cli("get", id);
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/OutputExpiredError: the result of call fc-.* has expired/);
