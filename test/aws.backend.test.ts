@@ -2,8 +2,9 @@
 // state for every provider (payloads over the inline limits, handles from another process).
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { Function_ } from "faasade";
+import { aws } from "faasade/aws";
 import { startTestBackend } from "faasade/testing";
 import { afterAll, describe, expect, it } from "vitest";
 
@@ -48,5 +49,44 @@ describe("aws provider on the offline backend", { timeout: 60_000 }, () => {
       { env: { ...process.env, ...backend.env } },
     );
     expect(stdout.trim()).toBe("121");
+  });
+
+  it("an existing bucket can hold every app's objects under faasade/, the bucket left as it was", async () => {
+    const s3 = new S3Client({
+      region: "us-east-1",
+      endpoint: backend.env.AWS_ENDPOINT_URL_S3 as string,
+      forcePathStyle: true,
+      credentials: { accessKeyId: "test", secretAccessKey: "test" },
+    });
+    await s3.send(new CreateBucketCommand({ Bucket: "team-data" }));
+    const manifest = await (
+      await s3.send(new ListObjectsV2Command({ Bucket: "faasade-test-main-aws-app", Prefix: "manifest.json" }))
+    ).Contents;
+    expect(manifest).toHaveLength(1);
+    const { GetObjectCommand } = await import("@aws-sdk/client-s3");
+    const body = await (
+      await s3.send(new GetObjectCommand({ Bucket: "faasade-test-main-aws-app", Key: "manifest.json" }))
+    ).Body?.transformToString();
+    await s3.send(new PutObjectCommand({ Bucket: "team-data", Key: "faasade/main/aws-app/manifest.json", Body: body ?? "" }));
+    const provider = aws({
+      prefix: "faasade-test",
+      bucket: "team-data",
+      region: "us-east-1",
+      credentials: { accessKeyId: "test", secretAccessKey: "test" },
+      endpoints: {
+        lambda: backend.env.AWS_ENDPOINT_URL_LAMBDA,
+        sqs: backend.env.AWS_ENDPOINT_URL_SQS,
+        s3: backend.env.AWS_ENDPOINT_URL_S3,
+      },
+    });
+    const square = Function_.fromName<(x: number) => number>("aws-app", "square", { provider });
+    expect(await square.remote(6)).toBe(36);
+    const call = await square.spawn(7);
+    expect(await call.get()).toBe(49);
+    const keys = ((await s3.send(new ListObjectsV2Command({ Bucket: "team-data" }))).Contents ?? []).map((o) => o.Key);
+    expect(keys).toContain(`faasade/results/${call.objectId}.json`);
+    expect(keys).toContain(`faasade/calls/${call.objectId}.json`);
+    expect(keys.every((k) => k?.startsWith("faasade/"))).toBe(true);
+    await provider.close();
   });
 });

@@ -224,6 +224,30 @@ describe("aws deploy contract", { timeout: 60_000 }, () => {
     });
   });
 
+  it("with an existing bucket, deploy creates no bucket, keeps its settings, writes under faasade/ and scopes the role there", async () => {
+    freshAccount();
+    s3.on(S3.HeadBucketCommand).resolves({});
+    await deployAws(MODULE, [manifest], { bucket: "team-data" });
+    expect(s3).toHaveReceivedCommandTimes(S3.CreateBucketCommand, 0);
+    expect(s3).toHaveReceivedCommandTimes(S3.PutBucketLifecycleConfigurationCommand, 0);
+    expect(s3).toHaveReceivedCommandWith(S3.PutObjectCommand, { Bucket: "team-data", Key: "faasade/main/aws-app/manifest.json" });
+    const policy = JSON.parse(iam.commandCalls(IAM.PutRolePolicyCommand)[0]?.args[0].input.PolicyDocument ?? "{}");
+    const bucketStatement = policy.Statement.find((st: { Sid: string }) => st.Sid === "Bucket");
+    expect(bucketStatement.Resource).toEqual(["arn:aws:s3:::team-data/faasade/*"]);
+    const created = lambda.commandCalls(L.CreateFunctionCommand)[0]?.args[0].input;
+    expect(created?.Environment?.Variables).toMatchObject({ FAASADE_AWS_BUCKET: "team-data" });
+  });
+
+  it("with an existing bucket, destroy removes the app's objects there and keeps the bucket", async () => {
+    s3.on(S3.GetObjectCommand).resolves(body(JSON.stringify(manifest)));
+    s3.on(S3.ListObjectsV2Command)
+      .resolvesOnce({ Contents: [{ Key: "faasade/main/aws-app/manifest.json" }] })
+      .resolves({ Contents: [] });
+    await destroyAws("aws-app", "main", { bucket: "team-data" });
+    expect(s3).toHaveReceivedCommandWith(S3.ListObjectsV2Command, { Bucket: "team-data", Prefix: "faasade/main/aws-app/" });
+    expect(s3).toHaveReceivedCommandTimes(S3.DeleteBucketCommand, 0);
+  });
+
   it("destroy removes event source mappings, functions, queues, the role and the emptied bucket", async () => {
     s3.on(S3.GetObjectCommand).resolves(body(JSON.stringify(manifest)));
     s3.on(S3.ListObjectsV2Command)

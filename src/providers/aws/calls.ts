@@ -9,7 +9,7 @@ import { ExecutionError, NotFoundError } from "../../core/errors.js";
 import type { CallState, CallStore, FunctionSpec } from "../../core/provider.js";
 import { type Clients, isMissing, providerError } from "./clients.js";
 import { type StoredResult, fromWire, toEnvelope, toWire } from "./envelope.js";
-import { type AppRef, bucketName, keys } from "./names.js";
+import { type AppRef, type Keys, bucketName } from "./names.js";
 import { QUEUE_INLINE_BYTES, offloadArgs } from "./payloads.js";
 
 /** What `calls/<callId>.json` records, so that a call id alone finds its bucket's contents. */
@@ -25,6 +25,11 @@ interface CallRecordJson {
 export interface CallStoreOptions {
   clients: Clients;
   prefix: string;
+  /** Keys in the apps' buckets, and their prefix ("" or "faasade/", names.ts). */
+  keys: Keys;
+  keyPrefix: string;
+  /** The shared bucket, when the provider was given one. */
+  bucket: string | undefined;
   /** How long results are kept. */
   retentionMs: number;
   /** The bucket a call id belongs to: call ids carry no app, so each provider knows its apps. */
@@ -60,7 +65,7 @@ export function awsCalls(o: CallStoreOptions): CallStore {
   const known = new Map<string, { fn: string; isGenerator: boolean }>();
   const stateNow = async (callId: string): Promise<CallState> => {
     const bucket = await bucketFor(callId);
-    const result = await readJson<StoredResult>(bucket, keys.result(callId));
+    const result = await readJson<StoredResult>(bucket, o.keys.result(callId));
     if (result !== undefined) {
       known.delete(callId);
       if (result.expiresAt <= Date.now()) return { state: "expired", fn: result.fn, isGenerator: result.isGenerator };
@@ -68,7 +73,7 @@ export function awsCalls(o: CallStoreOptions): CallStore {
     }
     let record = known.get(callId);
     if (record === undefined) {
-      const read = await readJson<CallRecordJson>(bucket, keys.call(callId));
+      const read = await readJson<CallRecordJson>(bucket, o.keys.call(callId));
       if (read === undefined) throw new NotFoundError(`no call ${callId} in this app's bucket ${bucket}`);
       record = { fn: read.fn, isGenerator: read.isGenerator };
       known.set(callId, record);
@@ -143,7 +148,7 @@ export function awsCalls(o: CallStoreOptions): CallStore {
 
   return {
     async spawn(fn: FunctionSpec, input) {
-      const ref: AppRef = { prefix: o.prefix, app: fn.app, environment: fn.environment };
+      const ref: AppRef = { prefix: o.prefix, app: fn.app, environment: fn.environment, bucket: o.bucket };
       const bucket = bucketName(ref);
       const { client, cmd } = await s3();
       const queueUrl = await o.queueUrl(ref, fn.name);
@@ -156,15 +161,15 @@ export function awsCalls(o: CallStoreOptions): CallStore {
         createdAt: Date.now(),
       };
       const putRecord = client
-        .send(new cmd.PutObjectCommand({ Bucket: bucket, Key: keys.call(input.callId), Body: JSON.stringify(record) }))
+        .send(new cmd.PutObjectCommand({ Bucket: bucket, Key: o.keys.call(input.callId), Body: JSON.stringify(record) }))
         .catch((err: unknown) => {
-          throw providerError(`PutObject ${keys.call(input.callId)} (bucket ${bucket})`, err);
+          throw providerError(`PutObject ${o.keys.call(input.callId)} (bucket ${bucket})`, err);
         });
       o.remember(input.callId, bucket);
       known.set(input.callId, { fn: fn.name, isGenerator: fn.isGenerator });
       const envelope = await offloadArgs(
         o.clients,
-        { ...toEnvelope(fn, input, bucket), spawn: { bucket, queueUrl, retentionMs: o.retentionMs } },
+        { ...toEnvelope(fn, input, bucket, o.keyPrefix), spawn: { bucket, queueUrl, retentionMs: o.retentionMs } },
         bucket,
         QUEUE_INLINE_BYTES,
       );
@@ -183,7 +188,7 @@ export function awsCalls(o: CallStoreOptions): CallStore {
       const bucket = await bucketFor(callId);
       const read = async () => {
         const { client, cmd } = await s3();
-        const listed = await client.send(new cmd.ListObjectsV2Command({ Bucket: bucket, Prefix: keys.chunks(callId) }));
+        const listed = await client.send(new cmd.ListObjectsV2Command({ Bucket: bucket, Prefix: o.keys.chunks(callId) }));
         const names = (listed.Contents ?? [])
           .map((c) => c.Key as string)
           .sort()
@@ -207,8 +212,8 @@ export function awsCalls(o: CallStoreOptions): CallStore {
       const now = await stateNow(callId);
       if (now.state !== "pending") return;
       const { client, cmd } = await s3();
-      await client.send(new cmd.PutObjectCommand({ Bucket: bucket, Key: keys.cancel(callId), Body: "" }));
-      const record = await readJson<CallRecordJson>(bucket, keys.call(callId));
+      await client.send(new cmd.PutObjectCommand({ Bucket: bucket, Key: o.keys.cancel(callId), Body: "" }));
+      const record = await readJson<CallRecordJson>(bucket, o.keys.call(callId));
       const stored: StoredResult = {
         outcome: toWire({ inputId: record?.inputId ?? "", attempt: 0, status: "TERMINATED" }),
         fn: now.fn,
@@ -219,7 +224,12 @@ export function awsCalls(o: CallStoreOptions): CallStore {
       // Only if nothing settled it meanwhile: a finished call stays finished.
       await client
         .send(
-          new cmd.PutObjectCommand({ Bucket: bucket, Key: keys.result(callId), Body: JSON.stringify(stored), IfNoneMatch: "*" }),
+          new cmd.PutObjectCommand({
+            Bucket: bucket,
+            Key: o.keys.result(callId),
+            Body: JSON.stringify(stored),
+            IfNoneMatch: "*",
+          }),
         )
         .catch((err: unknown) => {
           if ((err as { name?: string }).name !== "PreconditionFailed") throw providerError("PutObject (cancel)", err);
@@ -229,9 +239,9 @@ export function awsCalls(o: CallStoreOptions): CallStore {
       const bucket = await bucketFor(callId);
       // A call's records, then those of the calls spawned from inside it (each kept with its own call).
       // The call's own record and result first: the tree has its root even before its runtime wrote any.
-      const record = await readJson<CallRecordJson>(bucket, keys.call(callId));
+      const record = await readJson<CallRecordJson>(bucket, o.keys.call(callId));
       if (record === undefined) throw new NotFoundError(`no call ${callId} in this app's bucket ${bucket}`);
-      const result = await readJson<StoredResult>(bucket, keys.result(callId));
+      const result = await readJson<StoredResult>(bucket, o.keys.result(callId));
       applyGraphEvents([
         { call: callId, parent: record.parent, fn: record.fn, module: record.module },
         { call: callId, input: record.inputId, status: result?.outcome.status ?? "PENDING", task: result?.outcome.taskId ?? "" },
@@ -242,7 +252,7 @@ export function awsCalls(o: CallStoreOptions): CallStore {
         const id = queue.shift() as string;
         if (seen.has(id)) continue;
         seen.add(id);
-        const events = (await readJson<GraphEvent[]>(bucket, keys.graph(id))) ?? [];
+        const events = (await readJson<GraphEvent[]>(bucket, o.keys.graph(id))) ?? [];
         applyGraphEvents(events);
         for (const e of events) if ("fn" in e && !seen.has(e.call)) queue.push(e.call);
       }

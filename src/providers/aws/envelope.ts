@@ -16,6 +16,8 @@ export interface Envelope {
   parent?: string | undefined;
   /** The app's bucket: where payloads too large to travel inline go. */
   bucket?: string | undefined;
+  /** Where faasade's objects are in that bucket: "" (the app's own) or "faasade/" (a shared one). */
+  keyPrefix?: string | undefined;
   /** Codec bytes of the argument list, base64; "" when they are too large and wait in S3 (`argsAt`). */
   args: string;
   /** Where arguments too large to travel inline wait (payloads.ts). */
@@ -56,10 +58,16 @@ export interface WireOutcome {
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
 const bytes = (text: string) => new Uint8Array(Buffer.from(text, "base64"));
 
-export function toEnvelope(ref: { app: string; environment: string; name: string }, input: Input, bucket?: string): Envelope {
+export function toEnvelope(
+  ref: { app: string; environment: string; name: string },
+  input: Input,
+  bucket?: string,
+  keyPrefix = "",
+): Envelope {
   return {
     v: 1,
     ...(bucket === undefined ? {} : { bucket }),
+    ...(keyPrefix === "" ? {} : { keyPrefix }),
     app: ref.app,
     env: ref.environment,
     fn: ref.name,

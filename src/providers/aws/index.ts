@@ -24,7 +24,7 @@ import { type ClientOptions, clients, isMissing, providerError } from "./clients
 import { toEnvelope } from "./envelope.js";
 import { invokeOnce, invokeStream } from "./invoke.js";
 import { INVOKE_INLINE_BYTES, offloadArgs } from "./payloads.js";
-import { ALIAS, type AppRef, bucketName, functionName, keys } from "./names.js";
+import { ALIAS, type AppRef, bucketName, functionName, keyPrefixOf, keysIn } from "./names.js";
 
 export interface AwsOptions extends ClientOptions, Omit<AwsDeployOptions, keyof ClientOptions | "log" | "prefix"> {
   /** Prefix of every resource name. @default FAASADE_AWS_PREFIX, else "faasade" */
@@ -66,21 +66,31 @@ export function aws(options: AwsOptions = {}): AwsProvider {
     running--;
     waiting.shift()?.();
   };
-  const refOf = (fn: { app: string; environment: string }): AppRef => ({ prefix, app: fn.app, environment: fn.environment });
+  // An existing bucket, if given, holds every app's objects under "faasade/".
+  const sharedBucket = options.bucket ?? process.env.FAASADE_AWS_BUCKET;
+  const keyPrefix = keyPrefixOf({ bucket: sharedBucket });
+  const k = keysIn(keyPrefix);
+  const refOf = (fn: { app: string; environment: string }): AppRef => ({
+    prefix,
+    app: fn.app,
+    environment: fn.environment,
+    bucket: sharedBucket,
+  });
 
   const readManifest = (ref: AppRef) => {
-    const id = bucketName(ref);
+    const bucket = bucketName(ref);
+    const id = `${bucket}/${k.manifest(ref)}`;
     let found = manifests.get(id);
     if (found === undefined) {
       found = (async () => {
         const s3 = await sdk.s3();
         const { GetObjectCommand } = await import("@aws-sdk/client-s3");
         try {
-          const got = await s3.send(new GetObjectCommand({ Bucket: id, Key: keys.manifest }));
+          const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: k.manifest(ref) }));
           return JSON.parse((await got.Body?.transformToString()) ?? "null") as AppManifest;
         } catch (err) {
           if (isMissing(err) || (err as { name?: string }).name === "NoSuchBucket") return undefined;
-          throw providerError(`GetObject ${keys.manifest} (bucket ${id})`, err);
+          throw providerError(`GetObject ${id}`, err);
         }
       })();
       manifests.set(id, found);
@@ -113,31 +123,36 @@ export function aws(options: AwsOptions = {}): AwsProvider {
   const calls = awsCalls({
     clients: sdk,
     prefix,
+    keys: k,
+    keyPrefix,
+    bucket: sharedBucket,
     retentionMs: options.retentionMs ?? SEVEN_DAYS,
     queueUrl,
     remember: (callId, bucket) => callBuckets.set(callId, bucket),
     async bucketOf(callId) {
       const known = callBuckets.get(callId);
       if (known !== undefined) return known;
-      // A call made by another process: look for its record in this prefix's app buckets.
+      // A call made by another process: look for its record in the shared bucket, or in this
+      // prefix's app buckets.
       const s3 = await sdk.s3();
       const { ListBucketsCommand, HeadObjectCommand } = await import("@aws-sdk/client-s3");
-      const buckets = (await s3.send(new ListBucketsCommand({}))).Buckets ?? [];
+      const buckets =
+        sharedBucket !== undefined ? [{ Name: sharedBucket }] : ((await s3.send(new ListBucketsCommand({}))).Buckets ?? []);
       for (const { Name } of buckets) {
-        if (Name === undefined || !Name.startsWith(`${prefix}-`)) continue;
+        if (Name === undefined || (sharedBucket === undefined && !Name.startsWith(`${prefix}-`))) continue;
         try {
-          await s3.send(new HeadObjectCommand({ Bucket: Name, Key: keys.call(callId) }));
+          await s3.send(new HeadObjectCommand({ Bucket: Name, Key: k.call(callId) }));
           callBuckets.set(callId, Name);
           return Name;
         } catch (err) {
-          if (!isMissing(err)) throw providerError(`HeadObject ${keys.call(callId)}`, err);
+          if (!isMissing(err)) throw providerError(`HeadObject ${k.call(callId)}`, err);
         }
       }
       return undefined;
     },
   });
 
-  const settingsKey = (fn: FunctionSpec) => `settings/${fn.name}.json`;
+  const settingsKey = (fn: FunctionSpec) => k.settings(fn, fn.name);
 
   return {
     name: "aws",
@@ -145,7 +160,7 @@ export function aws(options: AwsOptions = {}): AwsProvider {
     deployOptions: { ...options, prefix },
     calls,
     async lookup(app, environment, name) {
-      const manifest = await readManifest({ prefix, app, environment });
+      const manifest = await readManifest(refOf({ app, environment }));
       if (manifest === undefined) {
         throw new NotFoundError(
           `app ${JSON.stringify(app)} (environment ${JSON.stringify(environment)}) is not deployed on aws (prefix ${JSON.stringify(prefix)})`,
@@ -166,7 +181,7 @@ export function aws(options: AwsOptions = {}): AwsProvider {
             if (controller.signal.aborted) return;
             const lambda = await sdk.lambda();
             const bucket = bucketName(refOf(fn));
-            const envelope = await offloadArgs(sdk, toEnvelope(fn, input, bucket), bucket, INVOKE_INLINE_BYTES);
+            const envelope = await offloadArgs(sdk, toEnvelope(fn, input, bucket, keyPrefix), bucket, INVOKE_INLINE_BYTES);
             const outcome = fn.isGenerator
               ? await invokeStream(lambda, name, fn.name, input, envelope, controller.signal, (v) =>
                   sink.chunk(input, input.attempt, v),

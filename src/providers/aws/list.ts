@@ -1,22 +1,45 @@
-/** `faasade ls --provider aws`: the apps deployed under the prefix, from their buckets' manifests. */
+/** `faasade ls --provider aws`: the apps deployed under the prefix, from their manifests. */
 import type { AppManifest } from "../local/deploy/manifest.js";
 import { clients, providerError } from "./clients.js";
 import { keys } from "./names.js";
 
+type Listed = AppManifest & { deployedAt: number };
+
 export async function listAws(
   prefix = process.env.FAASADE_AWS_PREFIX ?? "faasade",
-): Promise<(AppManifest & { deployedAt: number })[]> {
+  sharedBucket = process.env.FAASADE_AWS_BUCKET,
+): Promise<Listed[]> {
   const s3 = await clients().s3();
   const S = await import("@aws-sdk/client-s3");
+  const read = async (bucket: string, key: string): Promise<Listed | undefined> => {
+    const got = await s3.send(new S.GetObjectCommand({ Bucket: bucket, Key: key })).catch(() => undefined);
+    const text = await got?.Body?.transformToString();
+    return text === undefined
+      ? undefined
+      : { ...(JSON.parse(text) as AppManifest), deployedAt: got?.LastModified?.getTime() ?? 0 };
+  };
+  const out: Listed[] = [];
+  if (sharedBucket !== undefined) {
+    // One bucket for every app: their manifests are under faasade/<env>/<app>/.
+    const listed = await s3
+      .send(new S.ListObjectsV2Command({ Bucket: sharedBucket, Prefix: "faasade/" }))
+      .catch((err: unknown) => {
+        throw providerError("ListObjectsV2", err);
+      });
+    for (const o of listed.Contents ?? []) {
+      if (!o.Key?.endsWith("/manifest.json")) continue;
+      const m = await read(sharedBucket, o.Key);
+      if (m !== undefined) out.push(m);
+    }
+    return out;
+  }
   const buckets = await s3.send(new S.ListBucketsCommand({})).catch((err: unknown) => {
     throw providerError("ListBuckets", err);
   });
-  const out: (AppManifest & { deployedAt: number })[] = [];
   for (const b of buckets.Buckets ?? []) {
     if (b.Name === undefined || !b.Name.startsWith(`${prefix}-`)) continue;
-    const got = await s3.send(new S.GetObjectCommand({ Bucket: b.Name, Key: keys.manifest })).catch(() => undefined);
-    const text = await got?.Body?.transformToString();
-    if (text !== undefined) out.push({ ...(JSON.parse(text) as AppManifest), deployedAt: got?.LastModified?.getTime() ?? 0 });
+    const m = await read(b.Name, keys.manifest({ environment: "", app: "" }));
+    if (m !== undefined) out.push(m);
   }
   return out;
 }

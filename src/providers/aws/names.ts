@@ -7,10 +7,15 @@ export interface AppRef {
   prefix: string;
   app: string;
   environment: string;
+  /** An existing bucket to use (shared by the provider's apps) instead of one per app. */
+  bucket?: string | undefined;
 }
 
 /** S3 bucket of an app and environment: results, call records, cancel markers, large payloads. */
-export const bucketName = (r: AppRef) => `${r.prefix}-${r.environment}-${r.app}`.toLowerCase().slice(0, 63);
+export const bucketName = (r: AppRef) => r.bucket ?? `${r.prefix}-${r.environment}-${r.app}`.toLowerCase().slice(0, 63);
+
+/** Where faasade's objects go in a bucket: its root in a bucket of the app's own, "faasade/" in a shared one. */
+export const keyPrefixOf = (r: { bucket?: string | undefined }) => (r.bucket === undefined ? "" : "faasade/");
 
 /** Lambda function (and SQS queue) of one function of an app. */
 export const functionName = (r: AppRef, fn: string) => `${r.prefix}-${r.environment}-${r.app}-${fn}`.slice(0, 64);
@@ -18,13 +23,25 @@ export const functionName = (r: AppRef, fn: string) => `${r.prefix}-${r.environm
 /** The alias every invoke targets: provisioned concurrency hangs on it. */
 export const ALIAS = "live";
 
-export const keys = {
-  manifest: "manifest.json",
-  call: (callId: string) => `calls/${callId}.json`,
-  result: (callId: string) => `results/${callId}.json`,
-  chunk: (callId: string, n: number) => `chunks/${callId}/${String(n).padStart(8, "0")}`,
-  chunks: (callId: string) => `chunks/${callId}/`,
-  cancel: (callId: string) => `cancel/${callId}`,
-  graph: (callId: string) => `graph/${callId}.json`,
-  payload: (id: string) => `payloads/${id}`,
-} as const;
+/**
+ * Keys under `prefix` (keyPrefixOf). Call ids are unique, so the calls of every app can share a
+ * prefix; an app's manifest and settings are kept apart by app in a shared bucket.
+ */
+export function keysIn(prefix: string) {
+  const own = (r: { environment: string; app: string }) => (prefix === "" ? "" : `${prefix}${r.environment}/${r.app}/`);
+  return {
+    manifest: (r: { environment: string; app: string }) => `${own(r)}manifest.json`,
+    settings: (r: { environment: string; app: string }, fn: string) => `${own(r)}settings/${fn}.json`,
+    call: (callId: string) => `${prefix}calls/${callId}.json`,
+    result: (callId: string) => `${prefix}results/${callId}.json`,
+    chunk: (callId: string, n: number) => `${prefix}chunks/${callId}/${String(n).padStart(8, "0")}`,
+    chunks: (callId: string) => `${prefix}chunks/${callId}/`,
+    cancel: (callId: string) => `${prefix}cancel/${callId}`,
+    graph: (callId: string) => `${prefix}graph/${callId}.json`,
+    payload: (id: string) => `${prefix}payloads/${id}`,
+  } as const;
+}
+export type Keys = ReturnType<typeof keysIn>;
+
+/** Keys in a bucket of the app's own. */
+export const keys = keysIn("");

@@ -5,7 +5,7 @@
  */
 import { type Clients, providerError } from "./clients.js";
 import type { Envelope, S3Ref, WireOutcome } from "./envelope.js";
-import { keys } from "./names.js";
+import { keysIn } from "./names.js";
 
 /** A synchronous invoke's request and answer are capped at 6 MB: stay well inside. */
 export const INVOKE_INLINE_BYTES = 5 * 1024 * 1024;
@@ -53,7 +53,7 @@ async function get(sdk: Clients, ref: S3Ref): Promise<string> {
 export async function offloadArgs(sdk: Clients, envelope: Envelope, bucket: string, limit: number): Promise<Envelope> {
   // The arguments are nearly all of an envelope: skip measuring the rest when they are far below.
   if (envelope.args.length + 4096 <= limit || Buffer.byteLength(JSON.stringify(envelope)) <= limit) return envelope;
-  const ref = { bucket, key: keys.payload(`${envelope.inputId}-${envelope.attempt}-args`) };
+  const ref = { bucket, key: keysIn(envelope.keyPrefix ?? "").payload(`${envelope.inputId}-${envelope.attempt}-args`) };
   await put(sdk, ref, envelope.args);
   return { ...envelope, args: "", argsAt: ref };
 }
@@ -69,9 +69,10 @@ export async function offloadOutcome(
   w: WireOutcome,
   bucket: string | undefined,
   limit: number,
+  keyPrefix = "",
 ): Promise<WireOutcome> {
   if (bucket === undefined || Buffer.byteLength(JSON.stringify(w)) <= limit) return w;
-  const ref = { bucket, key: keys.payload(`${w.inputId}-${w.attempt}-outcome`) };
+  const ref = { bucket, key: keysIn(keyPrefix).payload(`${w.inputId}-${w.attempt}-outcome`) };
   await put(sdk, ref, JSON.stringify({ value: w.value, error: w.error }));
   return { ...w, value: undefined, error: undefined, valueAt: ref };
 }

@@ -23,7 +23,7 @@ import { newCallId, newInputId } from "../../core/ids.js";
 import { clients, isMissing } from "./clients.js";
 import { type Envelope, type StoredResult, type WireOutcome, fromBase64, isEnvelope, toWire } from "./envelope.js";
 import { INVOKE_INLINE_BYTES, argsText, offloadOutcome } from "./payloads.js";
-import { keys } from "./names.js";
+import { type Keys, keysIn } from "./names.js";
 
 export interface LambdaContext {
   awsRequestId?: string;
@@ -55,7 +55,7 @@ export async function handler(
   if (isHttpEvent(event)) return handleHttp(event, context);
   if (!isEnvelope(event)) throw new TypeError("faasade: this handler takes a faasade envelope or an SQS batch");
   const { outcome, graph } = await runInput(event, taskOf(context), () => {});
-  const answer = await offloadOutcome(aws, toWire(outcome), event.bucket, INVOKE_INLINE_BYTES);
+  const answer = await offloadOutcome(aws, toWire(outcome), event.bucket, INVOKE_INLINE_BYTES, event.keyPrefix);
   return { ...answer, ...(graph.length > 0 ? { graph } : {}) };
 }
 
@@ -145,6 +145,7 @@ async function handleBatch(event: SqsEvent, context: LambdaContext): Promise<Sqs
 async function runSpawned(e: Envelope, taskId: string): Promise<void> {
   if (e.spawn === undefined) throw new TypeError("faasade: an SQS message without its spawn target");
   const { bucket, queueUrl, retentionMs } = e.spawn;
+  const keys: Keys = keysIn(e.keyPrefix ?? "");
   const s3 = await aws.s3();
   const { GetObjectCommand, HeadObjectCommand, PutObjectCommand } = await import("@aws-sdk/client-s3");
   const exists = async (key: string) => {
@@ -169,7 +170,10 @@ async function runSpawned(e: Envelope, taskId: string): Promise<void> {
       expiresAt: now + retentionMs,
     };
     if (graph.length > 0)
-      await put(keys.graph(e.callId), JSON.stringify(await mergeGraph(s3, GetObjectCommand, bucket, e.callId, graph)));
+      await put(
+        keys.graph(e.callId),
+        JSON.stringify(await mergeGraph(s3, GetObjectCommand, bucket, keys.graph(e.callId), graph)),
+      );
     await put(keys.result(e.callId), JSON.stringify(stored));
   };
 
@@ -248,11 +252,11 @@ async function mergeGraph(
   s3: Awaited<ReturnType<typeof aws.s3>>,
   GetObjectCommand: typeof import("@aws-sdk/client-s3").GetObjectCommand,
   bucket: string,
-  callId: string,
+  key: string,
   graph: GraphEvent[],
 ): Promise<GraphEvent[]> {
   try {
-    const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: keys.graph(callId) }));
+    const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     return [...(JSON.parse((await got.Body?.transformToString()) ?? "[]") as GraphEvent[]), ...graph];
   } catch (err) {
     if (isMissing(err)) return graph;

@@ -58,7 +58,7 @@ export async function startAwsBackend(module: string | URL): Promise<TestBackend
   for (const m of manifests) {
     const ref = { prefix: PREFIX, app: m.app, environment: m.environment };
     await s3.send(new CreateBucketCommand({ Bucket: bucketName(ref) }));
-    await s3.send(new PutObjectCommand({ Bucket: bucketName(ref), Key: keys.manifest, Body: JSON.stringify(m) }));
+    await s3.send(new PutObjectCommand({ Bucket: bucketName(ref), Key: keys.manifest(m), Body: JSON.stringify(m) }));
     for (const fn of m.functions) {
       const name = functionName(ref, fn.name);
       // As deploy sets it: a little above timeoutMs, so the runtime's own timeout answers first.

@@ -7,6 +7,8 @@ export interface PolicyScope {
   region: string;
   account: string;
   bucket: string;
+  /** Where faasade's objects are in the bucket: "" (the app's own bucket) or "faasade/" (a shared one). */
+  keyPrefix: string;
   /** Name prefix shared by the app's functions and queues. */
   namePrefix: string;
 }
@@ -34,7 +36,7 @@ export function rolePolicy(s: PolicyScope): object {
         Sid: "Bucket",
         Effect: "Allow",
         Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-        Resource: [`arn:aws:s3:::${s.bucket}/*`],
+        Resource: [`arn:aws:s3:::${s.bucket}/${s.keyPrefix}*`],
       },
       { Sid: "BucketList", Effect: "Allow", Action: ["s3:ListBucket"], Resource: [`arn:aws:s3:::${s.bucket}`] },
       {

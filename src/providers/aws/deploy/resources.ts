@@ -7,7 +7,7 @@
 import { ExecutionError } from "../../../core/errors.js";
 import type { AppManifest, FunctionManifest } from "../../local/deploy/manifest.js";
 import { type ClientOptions, clients, isMissing, providerError } from "../clients.js";
-import { ALIAS, type AppRef, bucketName, functionName, keys } from "../names.js";
+import { ALIAS, type AppRef, bucketName, functionName, keyPrefixOf, keysIn } from "../names.js";
 import { bundle } from "./bundle.js";
 import { TRUST_POLICY, rolePolicy } from "./policy.js";
 
@@ -22,6 +22,12 @@ export interface AwsDeployOptions extends ClientOptions {
   memoryMb?: number;
   /** An existing execution role to use instead of the one faasade makes. */
   roleArn?: string;
+  /**
+   * An existing bucket to use for every app instead of one bucket per app: faasade keeps its
+   * objects under `faasade/` there and leaves the bucket's settings (lifecycle included) alone.
+   * @default FAASADE_AWS_BUCKET, else a bucket per app
+   */
+  bucket?: string;
   /** Packages to install for Lambda instead of bundling. */
   external?: string[];
   /** Days results are kept (the bucket's lifecycle). @default 7 */
@@ -67,13 +73,17 @@ export async function deployAws(
   };
 
   for (const app of apps) {
-    const ref: AppRef = { prefix, app: app.app, environment: app.environment };
+    const shared = options.bucket ?? process.env.FAASADE_AWS_BUCKET;
+    const ref: AppRef = { prefix, app: app.app, environment: app.environment, bucket: shared };
     const bucket = bucketName(ref);
+    const keyPrefix = keyPrefixOf(ref);
+    const manifestKey = keysIn(keyPrefix).manifest(ref);
     const tags = { "faasade:app": app.app, "faasade:env": app.environment };
     const namePrefix = `${prefix}-${app.environment}-${app.app}-`;
 
     log(`bucket ${bucket}`);
     const s3 = await sdk.s3();
+    // A shared bucket is the user's: it must exist, and its settings are theirs.
     const haveBucket = await s3.send(new S.HeadBucketCommand({ Bucket: bucket })).then(
       () => true,
       (err: unknown) => {
@@ -81,6 +91,9 @@ export async function deployAws(
         throw providerError(`HeadBucket ${bucket}`, err);
       },
     );
+    if (!haveBucket && shared !== undefined) {
+      throw new ExecutionError(`the bucket ${JSON.stringify(shared)} given to use does not exist (or is not this account's)`);
+    }
     if (!haveBucket) {
       await call(`CreateBucket ${bucket}`, () =>
         s3.send(
@@ -116,13 +129,13 @@ export async function deployAws(
       );
     }
     const manifestBody = JSON.stringify(app);
-    const current = await s3.send(new S.GetObjectCommand({ Bucket: bucket, Key: keys.manifest })).then(
+    const current = await s3.send(new S.GetObjectCommand({ Bucket: bucket, Key: manifestKey })).then(
       async (r) => r.Body?.transformToString(),
       () => undefined,
     );
     if (current !== manifestBody) {
       await call("PutObject manifest.json", () =>
-        s3.send(new S.PutObjectCommand({ Bucket: bucket, Key: keys.manifest, Body: manifestBody })),
+        s3.send(new S.PutObjectCommand({ Bucket: bucket, Key: manifestKey, Body: manifestBody })),
       );
     }
 
@@ -131,7 +144,7 @@ export async function deployAws(
       (await ensureRole(
         sdk,
         `${prefix}-${app.environment}-${app.app}`,
-        (account) => rolePolicy({ region, account, bucket, namePrefix }),
+        (account) => rolePolicy({ region, account, bucket, keyPrefix, namePrefix }),
         tags,
         log,
       ));
@@ -186,6 +199,7 @@ export async function deployAws(
         FAASADE_FUNCTION: fn.name,
         FAASADE_PROVIDER: "aws",
         FAASADE_AWS_PREFIX: prefix,
+        ...(shared === undefined ? {} : { FAASADE_AWS_BUCKET: shared }),
       };
       const config = {
         FunctionName: name,
@@ -366,19 +380,21 @@ export async function destroyAws(app: string, environment: string, options: AwsD
   const log = options.log ?? (() => {});
   const prefix = options.prefix ?? process.env.FAASADE_AWS_PREFIX ?? "faasade";
   const sdk = clients(options);
-  const ref: AppRef = { prefix, app, environment };
+  const shared = options.bucket ?? process.env.FAASADE_AWS_BUCKET;
+  const ref: AppRef = { prefix, app, environment, bucket: shared };
   const bucket = bucketName(ref);
+  const manifestKey = keysIn(keyPrefixOf(ref)).manifest(ref);
   const S = await import("@aws-sdk/client-s3");
   const L = await import("@aws-sdk/client-lambda");
   const Q = await import("@aws-sdk/client-sqs");
   const s3 = await sdk.s3();
-  const manifest = await s3.send(new S.GetObjectCommand({ Bucket: bucket, Key: keys.manifest })).then(
+  const manifest = await s3.send(new S.GetObjectCommand({ Bucket: bucket, Key: manifestKey })).then(
     async (r) => JSON.parse((await r.Body?.transformToString()) ?? "null") as AppManifest,
     () => undefined,
   );
   if (manifest === undefined)
     throw new ExecutionError(
-      `app ${JSON.stringify(app)} (environment ${JSON.stringify(environment)}) is not deployed on aws (no ${bucket}/${keys.manifest})`,
+      `app ${JSON.stringify(app)} (environment ${JSON.stringify(environment)}) is not deployed on aws (no ${bucket}/${manifestKey})`,
     );
   const lambda = await sdk.lambda();
   const sqs = await sdk.sqs();
@@ -416,14 +432,19 @@ export async function destroyAws(app: string, environment: string, options: AwsD
     await iam.send(new I.DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: "faasade" })).catch(ignoreMissing);
     await iam.send(new I.DeleteRoleCommand({ RoleName: roleName })).catch(ignoreMissing);
   }
-  log(`emptying and removing ${bucket}`);
+  // A bucket of the app's own goes whole; in a shared one, the app's manifest and settings go
+  // (its calls' objects expire by the bucket's lifecycle: call ids do not say which app made them).
+  const scope = shared === undefined ? undefined : manifestKey.slice(0, -"manifest.json".length);
+  log(shared === undefined ? `emptying and removing ${bucket}` : `removing ${bucket}/${scope}`);
   for (;;) {
-    const listed = await s3.send(new S.ListObjectsV2Command({ Bucket: bucket }));
+    const listed = await s3.send(
+      new S.ListObjectsV2Command({ Bucket: bucket, ...(scope === undefined ? {} : { Prefix: scope }) }),
+    );
     const objects = (listed.Contents ?? []).map((o) => ({ Key: o.Key as string }));
     if (objects.length === 0) break;
     await s3.send(new S.DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects } }));
   }
-  await s3.send(new S.DeleteBucketCommand({ Bucket: bucket }));
+  if (shared === undefined) await s3.send(new S.DeleteBucketCommand({ Bucket: bucket }));
 }
 
 /** The app's execution role, and its inline policy scoped to the account the role lives in. */
