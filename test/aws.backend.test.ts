@@ -89,4 +89,45 @@ describe("aws provider on the offline backend", { timeout: 60_000 }, () => {
     expect(keys.every((k) => k?.startsWith("faasade/"))).toBe(true);
     await provider.close();
   });
+
+  it("with fanOutFrom, a large map goes through SQS (batched sends, outcomes through S3); a small one is invokes", async () => {
+    const provider = aws({
+      prefix: "faasade-test",
+      fanOutFrom: 200,
+      region: "us-east-1",
+      credentials: { accessKeyId: "test", secretAccessKey: "test" },
+      endpoints: {
+        lambda: backend.env.AWS_ENDPOINT_URL_LAMBDA,
+        sqs: backend.env.AWS_ENDPOINT_URL_SQS,
+        s3: backend.env.AWS_ENDPOINT_URL_S3,
+      },
+    });
+    const square = Function_.fromName<(x: number) => number>("aws-app", "square", { provider });
+    backend.takeRequestCounts();
+    const small: number[] = [];
+    for await (const v of square.map([1, 2, 3])) small.push(v as number);
+    expect(small).toEqual([1, 4, 9]);
+    expect(backend.takeRequestCounts()["sqs:SendMessageBatch"] ?? 0).toBe(0);
+
+    const inputs = Array.from({ length: 600 }, (_, i) => i);
+    const out: number[] = [];
+    for await (const v of square.map(inputs)) out.push(v as number);
+    expect(out).toEqual(inputs.map((x) => x * x));
+    const counts = backend.takeRequestCounts();
+    expect(counts["sqs:SendMessageBatch"] ?? 0).toBeGreaterThanOrEqual(60);
+    expect(counts["sqs:SendMessageBatch"] ?? 0).toBeLessThanOrEqual(70);
+    // Left early: the rest never runs, and the map's results do not linger.
+    let taken = 0;
+    for await (const _ of square.map(Array.from({ length: 1000 }, (_, i) => i))) if (++taken === 5) break;
+    await new Promise((r) => setTimeout(r, 1000)); // the sends already under way finish
+    await provider.close();
+  });
+
+  it("by default a large map is invokes", async () => {
+    backend.takeRequestCounts();
+    let n = 0;
+    for await (const _ of fn<(x: number) => number>("square").map(Array.from({ length: 300 }, (_, i) => i))) n++;
+    expect(n).toBe(300);
+    expect(backend.takeRequestCounts()["sqs:SendMessageBatch"] ?? 0).toBe(0);
+  });
 });

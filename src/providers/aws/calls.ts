@@ -24,6 +24,8 @@ interface CallRecordJson {
 
 export interface CallStoreOptions {
   clients: Clients;
+  /** Sends a message, batched with others sent at the same time (sqs-batch.ts). */
+  send(queueUrl: string, body: string): Promise<void>;
   prefix: string;
   /** Keys in the apps' buckets, and their prefix ("" or "faasade/", names.ts). */
   keys: Keys;
@@ -41,8 +43,6 @@ export interface CallStoreOptions {
 const POLL_MIN_MS = 50;
 /** A call that runs 30 s costs ~25 reads of its result: the interval grows to this and stays. */
 const POLL_MAX_MS = 1500;
-/** SendMessageBatch takes at most 10 entries. */
-const SQS_BATCH = 10;
 
 export function awsCalls(o: CallStoreOptions): CallStore {
   const s3 = async () => ({ client: await o.clients.s3(), cmd: await import("@aws-sdk/client-s3") });
@@ -98,54 +98,6 @@ export function awsCalls(o: CallStoreOptions): CallStore {
     }
   };
 
-  /** Spawns made together share SendMessageBatch requests (10 entries each), per queue. */
-  const batches = new Map<string, { body: string; done: (err?: unknown) => void }[]>();
-  const send = (queueUrl: string, body: string) =>
-    new Promise<void>((resolve, reject) => {
-      let batch = batches.get(queueUrl);
-      if (batch === undefined) {
-        batch = [];
-        batches.set(queueUrl, batch);
-        setImmediate(() => void flush(queueUrl));
-      }
-      batch.push({ body, done: (err) => (err === undefined ? resolve() : reject(err)) });
-    });
-  const flush = async (queueUrl: string) => {
-    const entries = batches.get(queueUrl) ?? [];
-    batches.delete(queueUrl);
-    let SendMessageBatchCommand: typeof import("@aws-sdk/client-sqs").SendMessageBatchCommand;
-    let sqs: Awaited<ReturnType<Clients["sqs"]>>;
-    try {
-      ({ SendMessageBatchCommand } = await import("@aws-sdk/client-sqs"));
-      sqs = await o.clients.sqs();
-    } catch (err) {
-      for (const e of entries) e.done(err); // every spawn waiting on this flush learns why
-      return;
-    }
-    for (let i = 0; i < entries.length; i += SQS_BATCH) {
-      const group = entries.slice(i, i + SQS_BATCH);
-      try {
-        const answer = await sqs.send(
-          new SendMessageBatchCommand({
-            QueueUrl: queueUrl,
-            Entries: group.map((e, n) => ({ Id: String(n), MessageBody: e.body })),
-          }),
-        );
-        const failed = new Map((answer.Failed ?? []).map((f) => [f.Id, f]));
-        group.forEach((e, n) => {
-          const f = failed.get(String(n));
-          e.done(
-            f === undefined
-              ? undefined
-              : providerError("SendMessageBatch", Object.assign(new Error(f.Message ?? f.Code), { name: f.Code })),
-          );
-        });
-      } catch (err) {
-        for (const e of group) e.done(providerError("SendMessageBatch", err));
-      }
-    }
-  };
-
   return {
     async spawn(fn: FunctionSpec, input) {
       const ref: AppRef = { prefix: o.prefix, app: fn.app, environment: fn.environment, bucket: o.bucket };
@@ -174,7 +126,7 @@ export function awsCalls(o: CallStoreOptions): CallStore {
         QUEUE_INLINE_BYTES,
       );
       // Both before the spawn resolves: the record (what get reads) and the message (the work).
-      await Promise.all([putRecord, send(queueUrl, JSON.stringify(envelope))]);
+      await Promise.all([putRecord, o.send(queueUrl, JSON.stringify(envelope))]);
     },
     async state(callId, waitMs) {
       return poll(

@@ -23,7 +23,15 @@ export interface Envelope {
   /** Where arguments too large to travel inline wait (payloads.ts). */
   argsAt?: S3Ref | undefined;
   /** A spawned input (SQS): where its outcome goes, and where a retry is queued. */
-  spawn?: { bucket: string; queueUrl: string; retentionMs: number } | undefined;
+  spawn?:
+    | {
+        bucket: string;
+        queueUrl: string;
+        retentionMs: number;
+        /** An input of a map sent through SQS: its outcome goes to `map-results/`, and its caller retries it. */
+        map?: boolean | undefined;
+      }
+    | undefined;
 }
 
 /** What S3 holds for a finished spawned call (`results/<callId>.json`). */

@@ -39,6 +39,9 @@ export function keysIn(prefix: string) {
     cancel: (callId: string) => `${prefix}cancel/${callId}`,
     graph: (callId: string) => `${prefix}graph/${callId}.json`,
     payload: (id: string) => `${prefix}payloads/${id}`,
+    /** An outcome of a map input that went through SQS, per attempt (the caller retries map inputs). */
+    mapResult: (callId: string, inputId: string, attempt: number) => `${prefix}map-results/${callId}/${inputId}.${attempt}.json`,
+    mapResults: (callId: string) => `${prefix}map-results/${callId}/`,
   } as const;
 }
 export type Keys = ReturnType<typeof keysIn>;

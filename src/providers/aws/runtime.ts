@@ -144,6 +144,7 @@ async function handleBatch(event: SqsEvent, context: LambdaContext): Promise<Sqs
 /** One spawned input: idempotent by call id, cancellable by marker, retried by faasade's policy. */
 async function runSpawned(e: Envelope, taskId: string): Promise<void> {
   if (e.spawn === undefined) throw new TypeError("faasade: an SQS message without its spawn target");
+  if (e.spawn.map === true) return runMapInput(e, taskId);
   const { bucket, queueUrl, retentionMs } = e.spawn;
   const keys: Keys = keysIn(e.keyPrefix ?? "");
   const s3 = await aws.s3();
@@ -232,6 +233,45 @@ async function runSpawned(e: Envelope, taskId: string): Promise<void> {
     return;
   }
   await finish(outcome);
+}
+
+/**
+ * One input of a map sent through SQS: its outcome goes to `map-results/`, once per attempt, and
+ * failures are not retried here (the caller's map retries its inputs, as it does for invokes).
+ */
+async function runMapInput(e: Envelope, taskId: string): Promise<void> {
+  const { bucket } = e.spawn as NonNullable<Envelope["spawn"]>;
+  const keys = keysIn(e.keyPrefix ?? "");
+  const s3 = await aws.s3();
+  const { HeadObjectCommand, PutObjectCommand } = await import("@aws-sdk/client-s3");
+  const exists = async (key: string) =>
+    s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })).then(
+      () => true,
+      (err: unknown) => {
+        if (isMissing(err)) return false;
+        throw err;
+      },
+    );
+  const resultKey = keys.mapResult(e.callId, e.inputId, e.attempt);
+  const store = (outcome: Outcome) =>
+    s3.send(new PutObjectCommand({ Bucket: bucket, Key: resultKey, Body: JSON.stringify({ outcome: toWire(outcome) }) }));
+  if (await exists(resultKey)) return; // a redelivery
+  if (await exists(keys.cancel(e.callId))) return; // the map was left: nobody reads this input
+  let watch: NodeJS.Timeout | undefined;
+  const { outcome } = await runInput(
+    e,
+    taskId,
+    () => {},
+    (ctx) => {
+      watch = setInterval(() => {
+        exists(keys.cancel(e.callId)).then(
+          (cancelled) => cancelled && ctx.abort(new InputCancelledError("the map was left")),
+          () => {},
+        );
+      }, CANCEL_POLL_MS);
+    },
+  ).finally(() => clearInterval(watch));
+  await store(outcome);
 }
 
 /** The call-graph records `record` makes. */
