@@ -24,7 +24,7 @@ for (const [label, from] of [
   b.takeRequestCounts();
   const t = performance.now();
   let n = 0;
-  for await (const v of sq.map(xs)) n++;
+  for await (const _ of sq.map(xs)) n++;
   const ms = performance.now() - t;
   const c = b.takeRequestCounts();
   const total = Object.values(c).reduce((a, x) => a + x, 0);
