@@ -13,6 +13,20 @@ afterAll(() => backend.close());
 const fn = <T extends (...args: never[]) => unknown>(name: string) =>
   Function_.fromName<T>("aws-app", name, { provider: backend.provider });
 
+/** Another aws provider on the same backend, with options of its own. */
+const providerWith = (options: Parameters<typeof aws>[0]) =>
+  aws({
+    prefix: "faasade-test",
+    region: "us-east-1",
+    credentials: { accessKeyId: "test", secretAccessKey: "test" },
+    endpoints: {
+      lambda: backend.env.AWS_ENDPOINT_URL_LAMBDA,
+      sqs: backend.env.AWS_ENDPOINT_URL_SQS,
+      s3: backend.env.AWS_ENDPOINT_URL_S3,
+    },
+    ...options,
+  });
+
 describe("aws provider on the offline backend", { timeout: 60_000 }, () => {
   it("a 20 MB argument and a 20 MB result round-trip (over Lambda's 6 MB invoke limit, through S3)", async () => {
     const big = "x".repeat(20 * 1024 * 1024);
@@ -68,17 +82,7 @@ describe("aws provider on the offline backend", { timeout: 60_000 }, () => {
       await s3.send(new GetObjectCommand({ Bucket: "faasade-test-main-aws-app", Key: "manifest.json" }))
     ).Body?.transformToString();
     await s3.send(new PutObjectCommand({ Bucket: "team-data", Key: "faasade/main/aws-app/manifest.json", Body: body ?? "" }));
-    const provider = aws({
-      prefix: "faasade-test",
-      bucket: "team-data",
-      region: "us-east-1",
-      credentials: { accessKeyId: "test", secretAccessKey: "test" },
-      endpoints: {
-        lambda: backend.env.AWS_ENDPOINT_URL_LAMBDA,
-        sqs: backend.env.AWS_ENDPOINT_URL_SQS,
-        s3: backend.env.AWS_ENDPOINT_URL_S3,
-      },
-    });
+    const provider = providerWith({ bucket: "team-data" });
     const square = Function_.fromName<(x: number) => number>("aws-app", "square", { provider });
     expect(await square.remote(6)).toBe(36);
     const call = await square.spawn(7);
@@ -91,17 +95,7 @@ describe("aws provider on the offline backend", { timeout: 60_000 }, () => {
   });
 
   it("with fanOutFrom, a large map goes through SQS (batched sends, outcomes through S3); a small one is invokes", async () => {
-    const provider = aws({
-      prefix: "faasade-test",
-      fanOutFrom: 200,
-      region: "us-east-1",
-      credentials: { accessKeyId: "test", secretAccessKey: "test" },
-      endpoints: {
-        lambda: backend.env.AWS_ENDPOINT_URL_LAMBDA,
-        sqs: backend.env.AWS_ENDPOINT_URL_SQS,
-        s3: backend.env.AWS_ENDPOINT_URL_S3,
-      },
-    });
+    const provider = providerWith({ fanOutFrom: 200 });
     const square = Function_.fromName<(x: number) => number>("aws-app", "square", { provider });
     backend.takeRequestCounts();
     const small: number[] = [];

@@ -62,6 +62,19 @@ function freshAccount() {
   lambda.on(L.CreateFunctionUrlConfigCommand).resolves({ FunctionUrl: "https://abc.lambda-url.eu-west-1.on.aws/" });
 }
 
+/** An account where the app's bucket, role and queues exist (what a first deploy left). */
+function deployedAccount() {
+  s3.on(S3.HeadBucketCommand).resolves({});
+  s3.on(S3.GetObjectCommand).resolves(body(JSON.stringify(manifest)));
+  iam.on(IAM.GetRoleCommand).resolves({ Role: { Arn: ROLE_ARN } as never });
+  sqs
+    .on(SQS.GetQueueUrlCommand)
+    .callsFake(async (input: { QueueName: string }) => ({ QueueUrl: `https://sqs/${input.QueueName}` }));
+  sqs.on(SQS.GetQueueAttributesCommand).callsFake(async (input: { QueueUrl: string }) => ({
+    Attributes: { QueueArn: `arn:aws:sqs:eu-west-1:${ACCOUNT}:${input.QueueUrl.split("/").pop()}` },
+  }));
+}
+
 /** Every mock answers {} unless a test says otherwise (an unmocked command would answer nothing). */
 function resetAll() {
   lambda.reset().onAnyCommand().resolves({});
@@ -155,16 +168,8 @@ describe("aws deploy contract", { timeout: 60_000 }, () => {
     const policy = iam.commandCalls(IAM.PutRolePolicyCommand)[0]?.args[0].input.PolicyDocument;
     expect(writesSent().length).toBeGreaterThan(20); // the first deploy did write
     resetAll();
-    s3.on(S3.HeadBucketCommand).resolves({});
-    s3.on(S3.GetObjectCommand).resolves(body(JSON.stringify(manifest)));
-    iam.on(IAM.GetRoleCommand).resolves({ Role: { Arn: ROLE_ARN } as never });
+    deployedAccount();
     iam.on(IAM.GetRolePolicyCommand).resolves({ PolicyDocument: encodeURIComponent(policy ?? "") } as never);
-    sqs
-      .on(SQS.GetQueueUrlCommand)
-      .callsFake(async (input: { QueueName: string }) => ({ QueueUrl: `https://sqs/${input.QueueName}` }));
-    sqs.on(SQS.GetQueueAttributesCommand).callsFake(async (input: { QueueUrl: string }) => ({
-      Attributes: { QueueArn: `arn:aws:sqs:eu-west-1:${ACCOUNT}:${input.QueueUrl.split("/").pop()}` },
-    }));
     lambda.on(L.GetFunctionCommand).callsFake(async (input: { FunctionName: string }) => {
       const c = creates.find((x) => x.FunctionName === input.FunctionName);
       return {
@@ -188,15 +193,7 @@ describe("aws deploy contract", { timeout: 60_000 }, () => {
     await deployAws(MODULE, [manifest]);
     const creates = lambda.commandCalls(L.CreateFunctionCommand).map((c) => c.args[0].input);
     resetAll();
-    s3.on(S3.HeadBucketCommand).resolves({});
-    s3.on(S3.GetObjectCommand).resolves(body(JSON.stringify(manifest)));
-    iam.on(IAM.GetRoleCommand).resolves({ Role: { Arn: ROLE_ARN } as never });
-    sqs
-      .on(SQS.GetQueueUrlCommand)
-      .callsFake(async (input: { QueueName: string }) => ({ QueueUrl: `https://sqs/${input.QueueName}` }));
-    sqs.on(SQS.GetQueueAttributesCommand).callsFake(async (input: { QueueUrl: string }) => ({
-      Attributes: { QueueArn: `arn:aws:sqs:eu-west-1:${ACCOUNT}:${input.QueueUrl.split("/").pop()}` },
-    }));
+    deployedAccount();
     lambda.on(L.GetFunctionCommand).callsFake(async (input: { FunctionName: string }) => {
       const c = creates.find((x) => x.FunctionName === input.FunctionName);
       return {
