@@ -3,7 +3,14 @@ import { Writable } from "node:stream";
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { decode, encode } from "faasade";
-import { type InvokeResponse, type SqsBatchResponse, handler, streamHandler } from "faasade/aws/runtime";
+import {
+  type InvokeResponse,
+  type SqsBatchResponse,
+  handler,
+  invokeHandler,
+  sqsHandler,
+  streamHandler,
+} from "faasade/aws/runtime";
 import { buildApp } from "fauxqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import "./fixtures/aws-app.mjs";
@@ -132,6 +139,17 @@ describe("aws runtime: function URLs and the stream handler", () => {
     await streamHandler(batch(e), stream);
     expect(JSON.parse(written)).toEqual({ batchItemFailures: [] });
     expect((await readJson(`results/${e.callId}.json`)).outcome.status).toBe("SUCCESS");
+  });
+});
+
+describe("aws runtime: one handler per event kind, for custom infrastructure", () => {
+  it("invokeHandler takes envelopes only, sqsHandler SQS batches only", async () => {
+    expect(((await invokeHandler(envelope("square", [4]))) as InvokeResponse).status).toBe("SUCCESS");
+    await expect(invokeHandler(batch(envelope("square", [4])))).rejects.toThrow(/takes a faasade envelope/);
+    const e = envelope("square", [8], { spawn: target() });
+    expect((await sqsHandler(batch(e))).batchItemFailures).toEqual([]);
+    expect((await readJson(`results/${e.callId}.json`)).outcome.status).toBe("SUCCESS");
+    await expect(sqsHandler(envelope("square", [4]))).rejects.toThrow(/takes an SQS batch/);
   });
 });
 

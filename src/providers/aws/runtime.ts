@@ -4,7 +4,9 @@
  * first, so that its functions are defined) and point Lambda at:
  * - `handler`: direct invokes (`remote`, map inputs), one envelope in, one outcome out; and SQS
  *   batches (spawned inputs): results to S3, retries by the function's policy as delayed SQS
- *   messages (Lambda's own retries stay off), partial batch failures reported;
+ *   messages (Lambda's own retries stay off), partial batch failures reported. A Lambda function
+ *   has one handler, and both invokes and its queue reach it, so `handler` tells them apart by
+ *   the event; `invokeHandler` and `sqsHandler` take one kind each, for your own infrastructure;
  * - `streamHandler` (wrap it in `awslambda.streamifyResponse`): generators, one JSON line per
  *   yielded value, then the outcome.
  * The same executor as every other runtime runs the input, so `currentInput()` and nested calls
@@ -57,6 +59,18 @@ export async function handler(
   const { outcome, graph } = await runInput(event, taskOf(context), () => {});
   const answer = await offloadOutcome(aws, toWire(outcome), event.bucket, INVOKE_INLINE_BYTES, event.keyPrefix);
   return { ...answer, ...(graph.length > 0 ? { graph } : {}) };
+}
+
+/** Synchronous invokes only (an envelope in, its outcome out), for infrastructure that routes them apart. */
+export async function invokeHandler(event: unknown, context: LambdaContext = {}): Promise<InvokeResponse> {
+  if (!isEnvelope(event)) throw new TypeError("faasade: invokeHandler takes a faasade envelope");
+  return (await handler(event, context)) as InvokeResponse;
+}
+
+/** SQS batches only (spawned inputs), for infrastructure that routes them apart. */
+export async function sqsHandler(event: unknown, context: LambdaContext = {}): Promise<SqsBatchResponse> {
+  if (!isSqsEvent(event)) throw new TypeError("faasade: sqsHandler takes an SQS batch");
+  return handleBatch(event, context);
 }
 
 /**
