@@ -7,7 +7,7 @@
 import { type GraphEvent, type InputInfo, applyGraphEvents, callGraph } from "../../core/call-graph.js";
 import { ExecutionError, NotFoundError } from "../../core/errors.js";
 import type { CallState, CallStore, FunctionSpec } from "../../core/provider.js";
-import { type Clients, isMissing, providerError } from "./clients.js";
+import { type Clients, awsCall, isMissing, providerError } from "./clients.js";
 import { type StoredResult, fromWire, toEnvelope, toWire } from "./envelope.js";
 import { type AppRef, type Keys, bucketName } from "./names.js";
 import { QUEUE_INLINE_BYTES, offloadArgs } from "./payloads.js";
@@ -112,11 +112,10 @@ export function awsCalls(o: CallStoreOptions): CallStore {
         parent: input.parentInputId,
         createdAt: Date.now(),
       };
-      const putRecord = client
-        .send(new cmd.PutObjectCommand({ Bucket: bucket, Key: o.keys.call(input.callId), Body: JSON.stringify(record) }))
-        .catch((err: unknown) => {
-          throw providerError(`PutObject ${o.keys.call(input.callId)} (bucket ${bucket})`, err);
-        });
+      const key = o.keys.call(input.callId);
+      const putRecord = awsCall(`PutObject ${key} (bucket ${bucket})`, () =>
+        client.send(new cmd.PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(record) })),
+      );
       o.remember(input.callId, bucket);
       known.set(input.callId, { fn: fn.name, isGenerator: fn.isGenerator });
       const envelope = await offloadArgs(

@@ -83,6 +83,15 @@ export function providerError(operation: string, cause: unknown): ProviderError 
   return new ProviderError(`aws ${operation} failed: ${e?.name ?? "Error"}: ${e?.message ?? String(cause)}`, { cause });
 }
 
+/** Runs one AWS request; a refusal becomes a `ProviderError` naming `operation`. */
+export async function awsCall<T>(operation: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    throw providerError(operation, err);
+  }
+}
+
 /** Whether an S3 error means "no such object" (GetObject and HeadObject say it differently). */
 export function isMissing(err: unknown): boolean {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };

@@ -20,7 +20,7 @@ import type {
 import { type AppManifest, specOf } from "../local/deploy/manifest.js";
 import type { AwsDeployOptions } from "./deploy/resources.js";
 import { awsCalls } from "./calls.js";
-import { type ClientOptions, clients, isMissing, providerError } from "./clients.js";
+import { type ClientOptions, awsCall, clients, isMissing, providerError } from "./clients.js";
 import { toEnvelope } from "./envelope.js";
 import { invokeOnce, invokeStream } from "./invoke.js";
 import { fanOut } from "./fanout.js";
@@ -120,11 +120,9 @@ export function aws(options: AwsOptions = {}): AwsProvider {
     if (url === undefined) {
       url = (async () => {
         const { GetQueueUrlCommand } = await import("@aws-sdk/client-sqs");
-        try {
-          return (await (await sdk.sqs()).send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl as string;
-        } catch (err) {
-          throw providerError(`GetQueueUrl ${name}`, err);
-        }
+        const sqs = await sdk.sqs();
+        return (await awsCall(`GetQueueUrl ${name}`, () => sqs.send(new GetQueueUrlCommand({ QueueName: name }))))
+          .QueueUrl as string;
       })();
       queues.set(name, url);
       url.catch(() => queues.delete(name));
@@ -340,16 +338,14 @@ export function aws(options: AwsOptions = {}): AwsProvider {
       const { GetQueueAttributesCommand } = await import("@aws-sdk/client-sqs");
       const cmd = await import("@aws-sdk/client-lambda");
       const [attributes, provisioned] = await Promise.all([
-        (await sdk.sqs())
-          .send(
+        awsCall("GetQueueAttributes", async () =>
+          (await sdk.sqs()).send(
             new GetQueueAttributesCommand({
               QueueUrl: await queueUrl(ref, fn.name),
               AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
             }),
-          )
-          .catch((err: unknown) => {
-            throw providerError("GetQueueAttributes", err);
-          }),
+          ),
+        ),
         (await sdk.lambda())
           .send(new cmd.GetProvisionedConcurrencyConfigCommand({ FunctionName, Qualifier: ALIAS }))
           .then((r) => r.AllocatedProvisionedConcurrentExecutions ?? 0)

@@ -1,6 +1,6 @@
 /** `faasade ls --provider aws`: the apps deployed under the prefix, from their manifests. */
 import type { AppManifest } from "../local/deploy/manifest.js";
-import { clients, providerError } from "./clients.js";
+import { awsCall, clients } from "./clients.js";
 import { keys } from "./names.js";
 
 type Listed = AppManifest & { deployedAt: number };
@@ -21,11 +21,9 @@ export async function listAws(
   const out: Listed[] = [];
   if (sharedBucket !== undefined) {
     // One bucket for every app: their manifests are under faasade/<env>/<app>/.
-    const listed = await s3
-      .send(new S.ListObjectsV2Command({ Bucket: sharedBucket, Prefix: "faasade/" }))
-      .catch((err: unknown) => {
-        throw providerError("ListObjectsV2", err);
-      });
+    const listed = await awsCall("ListObjectsV2", () =>
+      s3.send(new S.ListObjectsV2Command({ Bucket: sharedBucket, Prefix: "faasade/" })),
+    );
     for (const o of listed.Contents ?? []) {
       if (!o.Key?.endsWith("/manifest.json")) continue;
       const m = await read(sharedBucket, o.Key);
@@ -33,9 +31,7 @@ export async function listAws(
     }
     return out;
   }
-  const buckets = await s3.send(new S.ListBucketsCommand({})).catch((err: unknown) => {
-    throw providerError("ListBuckets", err);
-  });
+  const buckets = await awsCall("ListBuckets", () => s3.send(new S.ListBucketsCommand({})));
   for (const b of buckets.Buckets ?? []) {
     if (b.Name === undefined || !b.Name.startsWith(`${prefix}-`)) continue;
     const m = await read(b.Name, keys.manifest({ environment: "", app: "" }));

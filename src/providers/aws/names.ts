@@ -20,6 +20,9 @@ export const keyPrefixOf = (r: { bucket?: string | undefined }) => (r.bucket ===
 /** Lambda function (and SQS queue) of one function of an app. */
 export const functionName = (r: AppRef, fn: string) => `${r.prefix}-${r.environment}-${r.app}-${fn}`.slice(0, 64);
 
+/** The execution role faasade makes for an app (when none is given). */
+export const roleName = (r: AppRef) => `${r.prefix}-${r.environment}-${r.app}`;
+
 /** The alias every invoke targets: provisioned concurrency hangs on it. */
 export const ALIAS = "live";
 

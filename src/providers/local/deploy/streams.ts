@@ -1,0 +1,72 @@
+/**
+ * The inputs of `remote` and `map` calls to a local deployment: run once each (the caller applies
+ * its retries), their outcomes streamed back as frames on the request's response as they come.
+ * An aborted input gets no outcome, so it is dropped from its stream, which ends when nothing is
+ * left to wait for; a caller that goes away takes its inputs with it.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { FunctionSpec, Input, OutcomeSink, Provider } from "../../../core/provider.js";
+import { frame } from "./wire.js";
+
+export interface WireInput {
+  inputId: string;
+  callId: string;
+  attempt: number;
+  args: Uint8Array;
+  parentInputId?: string;
+}
+
+export class Streams {
+  /** Inputs of open streams by id: how to stop waiting for one. */
+  private readonly open = new Map<string, () => void>();
+
+  constructor(private readonly provider: Provider) {}
+
+  run(spec: FunctionSpec, inputs: WireInput[], req: IncomingMessage, res: ServerResponse): void {
+    res.writeHead(200, { "content-type": "application/x-faasade-frames" });
+    let left = inputs.length;
+    const index = new Map<Input, number>();
+    const items: Input[] = inputs.map((w, i) => {
+      const input: Input = {
+        inputId: w.inputId,
+        callId: w.callId,
+        attempt: w.attempt,
+        args: w.args,
+        parentInputId: w.parentInputId,
+      };
+      index.set(input, i);
+      return input;
+    });
+    const settled = (input: Input) => {
+      index.delete(input);
+      this.open.delete(input.inputId);
+      if (--left === 0) res.end();
+    };
+    for (const input of items) this.open.set(input.inputId, () => index.has(input) && settled(input));
+    const sink: OutcomeSink = {
+      outcome(input, outcome) {
+        if (!index.has(input)) return;
+        res.write(frame({ t: "o", i: index.get(input), o: outcome }));
+        settled(input);
+      },
+      chunk(input, attempt, value) {
+        const i = index.get(input);
+        if (i !== undefined) res.write(frame({ t: "c", i, a: attempt, v: value }));
+      },
+    };
+    res.on("close", () => {
+      if (left === 0) return;
+      const ids = [...index.keys()].map((input) => input.inputId);
+      for (const id of ids) this.open.delete(id);
+      this.provider.abort(spec, ids);
+    });
+    req.resume();
+    this.provider.submit(spec, items, sink);
+  }
+
+  /** Aborts inputs: no outcome follows for them, and the streams waiting on them end without them. */
+  abort(spec: FunctionSpec, inputIds: readonly string[], terminateContainers: boolean): void {
+    this.provider.abort(spec, inputIds, { terminateContainers });
+    for (const id of inputIds) this.open.get(id)?.();
+  }
+}
