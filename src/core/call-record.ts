@@ -9,6 +9,8 @@ export class CallRecord {
   readonly chunks: Uint8Array[] = [];
   /** Cancels what is still live and settles the call TERMINATED; set by whoever drives the call. */
   cancel: ((options: AbortOptions) => void) | undefined;
+  /** Whether the provider running the call can stop its containers on cancel. */
+  canTerminateContainers = false;
   private waiters: (() => void)[] = [];
 
   constructor(

@@ -2,7 +2,7 @@
 import { type InputInfo, callGraph } from "./call-graph.js";
 import { type CallRecord, callRecords } from "./call-record.js";
 import { decode } from "./codec.js";
-import { InvalidError, NotFoundError, TimeoutError, describe } from "./errors.js";
+import { ExecutionError, InvalidError, NotFoundError, TimeoutError, describe } from "./errors.js";
 import { outcomeError, unwrap } from "./outcome.js";
 import { defaultDeployment } from "./default-provider.js";
 import type { AbortOptions, CallState, CallStore, Provider } from "./provider.js";
@@ -92,8 +92,16 @@ export class FunctionCall<R = unknown> {
       throw new InvalidError(`cancel: terminateContainers must be a boolean, got ${describe(terminateContainers)}`);
     }
     const store = this.#durable();
+    const record = store === undefined ? this.record() : undefined;
+    if (record !== undefined && record.cancel === undefined) return; // finished: nothing to cancel
+    // One check for every provider: where containers cannot be stopped one by one, say so rather than pretend.
+    if (terminateContainers === true && (store ?? record)?.canTerminateContainers !== true) {
+      throw new ExecutionError(
+        `cancel: where call ${this.objectId} runs, containers cannot be terminated; cancel without terminateContainers`,
+      );
+    }
     if (store !== undefined) await store.cancel(this.objectId, { terminateContainers: terminateContainers === true });
-    else this.record().cancel?.({ terminateContainers: terminateContainers === true });
+    else record?.cancel?.({ terminateContainers: terminateContainers === true });
   }
 
   /** The tree of this call and of every call made from inside it, transitively. */

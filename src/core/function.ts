@@ -174,15 +174,9 @@ export class Function_<F extends AnyFunction = AnyFunction> {
       callId,
       true,
     );
-    const { provider } = target;
-    record.cancel = ({ terminateContainers }) => {
-      if (terminateContainers && provider.canTerminateContainers !== true) {
-        throw new ExecutionError(
-          `cancel: the ${provider.name} provider cannot terminate containers; cancel without terminateContainers`,
-        );
-      }
+    record.canTerminateContainers = target.provider.canTerminateContainers === true;
+    record.cancel = ({ terminateContainers }) =>
       attempts.abortAll({ terminateContainers: terminateContainers === true, settle: true });
-    };
     return new FunctionCall(callId);
   }
 

@@ -108,6 +108,8 @@ export interface CallState {
  * call by id. Unknown ids reject with `NotFoundError`.
  */
 export interface CallStore {
+  /** Whether `cancel` honours `terminateContainers` (the core refuses it otherwise). @default false */
+  readonly canTerminateContainers?: boolean;
   spawn(fn: FunctionSpec, input: Input): Promise<void>;
   /** The call now, or once it changes within `waitMs`. */
   state(callId: string, waitMs: number): Promise<CallState>;

@@ -5,7 +5,7 @@
  * runs) and settles the call TERMINATED if nothing settled it first.
  */
 import { type GraphEvent, type InputInfo, applyGraphEvents, callGraph } from "../../core/call-graph.js";
-import { ExecutionError, NotFoundError } from "../../core/errors.js";
+import { NotFoundError } from "../../core/errors.js";
 import type { CallState, CallStore, FunctionSpec } from "../../core/provider.js";
 import { type Clients, awsCall, isMissing, providerError } from "./clients.js";
 import { type StoredResult, fromWire, toEnvelope, toWire } from "./envelope.js";
@@ -153,12 +153,7 @@ export function awsCalls(o: CallStoreOptions): CallStore {
       };
       return poll(callId, waitMs, read, (s) => s.chunks.length > 0 || s.state !== "pending");
     },
-    async cancel(callId, options) {
-      if (options.terminateContainers) {
-        throw new ExecutionError(
-          "cancel: Lambda execution environments cannot be stopped one by one; cancel without terminateContainers",
-        );
-      }
+    async cancel(callId) {
       const bucket = await bucketFor(callId);
       const now = await stateNow(callId);
       if (now.state !== "pending") return;

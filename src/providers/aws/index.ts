@@ -6,9 +6,8 @@
  * app's S3 bucket, `keepWarm` provisioned concurrency on the alias and `maxContainers` reserved
  * concurrency. Names follow names.ts, so any process finds an app from its name.
  */
-import { ExecutionError, InvalidError, NotFoundError, describe } from "../../core/errors.js";
+import { InvalidError, NotFoundError, describe } from "../../core/errors.js";
 import type {
-  AbortOptions,
   AutoscalerSettings,
   EffectiveAutoscaler,
   FunctionSpec,
@@ -269,8 +268,7 @@ export function aws(options: AwsOptions = {}): AwsProvider {
         })();
       }
     },
-    abort(_fn: FunctionSpec, inputIds: readonly string[], abortOptions?: AbortOptions): void {
-      if (abortOptions?.terminateContainers) throw new ExecutionError("aws cannot terminate Lambda execution environments");
+    abort(_fn: FunctionSpec, inputIds: readonly string[]): void {
       // The invoke's connection closes: a streamed generator stops at its next value; a plain
       // invoke runs to its end in Lambda, but nobody waits for it.
       for (const id of inputIds) inFlight.get(id)?.abort();

@@ -114,6 +114,7 @@ export function deployment(options: DeploymentOptions = {}): DeploymentProvider 
     `/v1/fn/${encodeURIComponent(fn.environment)}/${encodeURIComponent(fn.app)}/${encodeURIComponent(fn.name)}${action ? `/${action}` : ""}`;
 
   const calls: CallStore = {
+    canTerminateContainers: true,
     async spawn(fn, input) {
       await call("POST", fnPath(fn, "spawn"), { input: wireInput(input) });
     },
