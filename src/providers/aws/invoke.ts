@@ -66,6 +66,17 @@ async function withThrottleRetries<T>(op: string, signal: AbortSignal, run: () =
   }
 }
 
+/** The Lambda SDK module, imported once (not per invoke). */
+let lambdaSdk: Promise<typeof import("@aws-sdk/client-lambda")> | undefined;
+const sdkModule = () => (lambdaSdk ??= import("@aws-sdk/client-lambda"));
+
+/** What both kinds of invoke send: the function's alias, the envelope as payload (made once, whatever the retries). */
+const invokeInput = (functionName: string, envelope: Envelope) => ({
+  FunctionName: functionName,
+  Qualifier: ALIAS,
+  Payload: Buffer.from(JSON.stringify(envelope)),
+});
+
 /** One synchronous invoke of the function's alias. */
 export async function invokeOnce(
   sdk: Clients,
@@ -76,12 +87,10 @@ export async function invokeOnce(
   envelope: Envelope,
   signal: AbortSignal,
 ): Promise<Outcome> {
-  const { InvokeCommand } = await import("@aws-sdk/client-lambda");
+  const { InvokeCommand } = await sdkModule();
+  const request = invokeInput(functionName, envelope);
   const answer = await withThrottleRetries("Invoke", signal, () =>
-    lambda.send(
-      new InvokeCommand({ FunctionName: functionName, Qualifier: ALIAS, Payload: Buffer.from(JSON.stringify(envelope)) }),
-      { abortSignal: signal },
-    ),
+    lambda.send(new InvokeCommand(request), { abortSignal: signal }),
   );
   if (answer.FunctionError !== undefined) return functionError(input, name, answer.Payload);
   const wire = JSON.parse(Buffer.from(answer.Payload ?? new Uint8Array()).toString("utf8")) as InvokeAnswer;
@@ -99,16 +108,10 @@ export async function invokeStream(
   signal: AbortSignal,
   onChunk: (value: Uint8Array) => void,
 ): Promise<Outcome> {
-  const { InvokeWithResponseStreamCommand } = await import("@aws-sdk/client-lambda");
+  const { InvokeWithResponseStreamCommand } = await sdkModule();
+  const request = invokeInput(functionName, envelope);
   const answer = await withThrottleRetries("InvokeWithResponseStream", signal, () =>
-    lambda.send(
-      new InvokeWithResponseStreamCommand({
-        FunctionName: functionName,
-        Qualifier: ALIAS,
-        Payload: Buffer.from(JSON.stringify(envelope)),
-      }),
-      { abortSignal: signal },
-    ),
+    lambda.send(new InvokeWithResponseStreamCommand(request), { abortSignal: signal }),
   );
   let pending = "";
   let outcome: Outcome | undefined;
