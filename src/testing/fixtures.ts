@@ -30,23 +30,22 @@ export const flaky = app.function(
   },
   { retries: new Retries({ maxRetries: 2, initialDelayMs: 10 }) },
 );
-export const sleep = app.function(
-  async function sleep(ms: number) {
-    await sleepMs(ms);
-    return ms;
-  },
-  { maxContainers: 4 },
-);
-export const spin = app.function(
-  function spin(ms: number) {
-    const end = Date.now() + ms;
-    while (Date.now() < end) {
-      // burn CPU: sync code that only a kill can stop
-    }
-    return ms;
-  },
-  { timeoutMs: 1000, maxContainers: 1 },
-);
+/** Waits `ms` and returns it; registered under several names, each with its own container limits. */
+async function nap(ms: number) {
+  await sleepMs(ms);
+  return ms;
+}
+/** Burns CPU for `ms` and returns it: sync code that ignores its signal, so only a kill stops it early. */
+function burn(ms: number) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    // busy on purpose
+  }
+  return ms;
+}
+
+export const sleep = app.function(nap, { name: "sleep", maxContainers: 4 });
+export const spin = app.function(burn, { name: "spin", timeoutMs: 1000, maxContainers: 1 });
 export const hang = app.function(
   function hang() {
     return new Promise(() => {});
@@ -129,44 +128,16 @@ export const slot = app.function(
   },
   { maxContainers: 1, timeoutMs: 60_000 },
 );
-/** Sync code that ignores its signal: only stopping its container ends it early. */
-export const busy = app.function(
-  function busy(ms: number) {
-    const end = Date.now() + ms;
-    while (Date.now() < end) {
-      // burn CPU
-    }
-    return ms;
-  },
-  { maxContainers: 1, timeoutMs: 60_000 },
-);
+export const busy = app.function(burn, { name: "busy", maxContainers: 1, timeoutMs: 60_000 });
 export const warm = app.function(
   function warm() {
     return process.pid;
   },
   { maxContainers: 2, scaledownWindowMs: 1000 },
 );
-export const burst = app.function(
-  async function burst(ms: number) {
-    await sleepMs(ms);
-    return ms;
-  },
-  { maxContainers: 1 },
-);
-export const buffered = app.function(
-  async function buffered(ms: number) {
-    await sleepMs(ms);
-    return ms;
-  },
-  { maxContainers: 3, bufferContainers: 1, scaledownWindowMs: 1000 },
-);
-export const drain = app.function(
-  async function drain(ms: number) {
-    await sleepMs(ms);
-    return ms;
-  },
-  { maxContainers: 2, scaledownWindowMs: 1000 },
-);
+export const burst = app.function(nap, { name: "burst", maxContainers: 1 });
+export const buffered = app.function(nap, { name: "buffered", maxContainers: 3, bufferContainers: 1, scaledownWindowMs: 1000 });
+export const drain = app.function(nap, { name: "drain", maxContainers: 2, scaledownWindowMs: 1000 });
 /** Two `remote` calls and one `spawn` from inside: a call graph with three children. */
 export const fanOut = app.function(async function fanOut(x: number) {
   const a = await square.remote(x);
