@@ -95,6 +95,7 @@ export async function streamHandler(event: unknown, stream: Writable, context: L
     (ctx) => {
       // The caller left (remoteGen exited early): the generator stops at its next yield.
       stream.on("close", () => ctx.abort(new InputCancelledError("the caller stopped reading")));
+      return undefined;
     },
   );
   if (!closed) stream.end(`${JSON.stringify({ o: toWire(outcome), ...(graph.length > 0 ? { graph } : {}) })}\n`);
@@ -105,7 +106,8 @@ async function runInput(
   e: Envelope,
   taskId: string,
   onChunk: (value: Uint8Array) => void,
-  onStart: (ctx: InputContext) => void = () => {},
+  /** Told the input's context as it starts; what it returns runs when the input ends. */
+  onStart: (ctx: InputContext) => (() => void) | undefined = () => undefined,
 ): Promise<{ outcome: Outcome; graph: GraphEvent[] }> {
   const base = { inputId: e.inputId, attempt: e.attempt, taskId };
   const handle = findApp(e.app, e.env)?.functionByName(e.fn);
@@ -118,7 +120,7 @@ async function runInput(
   const events: GraphEvent[] = [];
   forwardGraphEvents((batch) => events.push(...batch));
   const ctx = new InputContext(e.inputId, e.callId, e.attempt);
-  onStart(ctx);
+  const stopWatching = onStart(ctx);
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<"timeout">((resolve) => {
     timer = setTimeout(() => {
@@ -137,6 +139,7 @@ async function runInput(
     return { outcome, graph: events };
   } finally {
     clearTimeout(timer);
+    stopWatching?.();
     forwardGraphEvents(() => {});
   }
 }
@@ -161,18 +164,8 @@ async function runSpawned(e: Envelope, taskId: string): Promise<void> {
   if (e.spawn.map === true) return runMapInput(e, taskId);
   const { bucket, queueUrl, retentionMs } = e.spawn;
   const keys: Keys = keysIn(e.keyPrefix ?? "");
-  const s3 = await aws.s3();
-  const { GetObjectCommand, HeadObjectCommand, PutObjectCommand } = await import("@aws-sdk/client-s3");
-  const exists = async (key: string) => {
-    try {
-      await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-      return true;
-    } catch (err) {
-      if (isMissing(err)) return false;
-      throw err;
-    }
-  };
-  const put = (key: string, body: string | Uint8Array) => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+  const { s3, exists, put } = await objectsIn(bucket);
+  const { GetObjectCommand } = await import("@aws-sdk/client-s3");
   const handle = findApp(e.app, e.env)?.functionByName(e.fn);
   const spec = handle?.definition().spec;
   const store = async (outcome: Outcome, graph: GraphEvent[]) => {
@@ -206,21 +199,13 @@ async function runSpawned(e: Envelope, taskId: string): Promise<void> {
   let chunk = 0;
   const writes: Promise<unknown>[] = [];
   let writeFailed: { error: unknown } | undefined;
-  let watch: NodeJS.Timeout | undefined;
   const { outcome, graph } = await runInput(
     e,
     taskId,
     // Handled at once: a failed write must not surface as an unhandled rejection mid-input.
     (value) => writes.push(put(keys.chunk(e.callId, chunk++), value).catch((error: unknown) => (writeFailed ??= { error }))),
-    (ctx) => {
-      watch = setInterval(() => {
-        exists(keys.cancel(e.callId)).then(
-          (cancelled) => cancelled && ctx.abort(new InputCancelledError("the call was cancelled")),
-          () => {},
-        );
-      }, CANCEL_POLL_MS);
-    },
-  ).finally(() => clearInterval(watch));
+    cancelledBy(() => exists(keys.cancel(e.callId)), "the call was cancelled"),
+  );
   await Promise.all(writes);
   if (writeFailed !== undefined) throw writeFailed.error; // the message comes back; the call runs again
   const finish = async (final: Outcome) => {
@@ -256,36 +241,46 @@ async function runSpawned(e: Envelope, taskId: string): Promise<void> {
 async function runMapInput(e: Envelope, taskId: string): Promise<void> {
   const { bucket } = e.spawn as NonNullable<Envelope["spawn"]>;
   const keys = keysIn(e.keyPrefix ?? "");
-  const s3 = await aws.s3();
-  const { HeadObjectCommand, PutObjectCommand } = await import("@aws-sdk/client-s3");
-  const exists = async (key: string) =>
-    s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })).then(
-      () => true,
-      (err: unknown) => {
-        if (isMissing(err)) return false;
-        throw err;
-      },
-    );
+  const { exists, put } = await objectsIn(bucket);
   const resultKey = keys.mapResult(e.callId, e.inputId, e.attempt);
-  const store = (outcome: Outcome) =>
-    s3.send(new PutObjectCommand({ Bucket: bucket, Key: resultKey, Body: JSON.stringify({ outcome: toWire(outcome) }) }));
   if (await exists(resultKey)) return; // a redelivery
   if (await exists(keys.cancel(e.callId))) return; // the map was left: nobody reads this input
-  let watch: NodeJS.Timeout | undefined;
   const { outcome } = await runInput(
     e,
     taskId,
     () => {},
-    (ctx) => {
-      watch = setInterval(() => {
-        exists(keys.cancel(e.callId)).then(
-          (cancelled) => cancelled && ctx.abort(new InputCancelledError("the map was left")),
-          () => {},
-        );
-      }, CANCEL_POLL_MS);
-    },
-  ).finally(() => clearInterval(watch));
-  await store(outcome);
+    cancelledBy(() => exists(keys.cancel(e.callId)), "the map was left"),
+  );
+  await put(resultKey, JSON.stringify({ outcome: toWire(outcome) }));
+}
+
+/** Aborts a queued input once its cancel marker exists: polled, since S3 tells nobody when one appears. */
+const cancelledBy = (marked: () => Promise<boolean>, reason: string) => (ctx: InputContext) => {
+  const watch = setInterval(() => {
+    marked().then(
+      (yes) => yes && ctx.abort(new InputCancelledError(reason)),
+      () => {},
+    );
+  }, CANCEL_POLL_MS);
+  return () => clearInterval(watch);
+};
+
+/** What a queued input does with its bucket: ask whether a key exists, and put one. */
+async function objectsIn(bucket: string) {
+  const s3 = await aws.s3();
+  const { HeadObjectCommand, PutObjectCommand } = await import("@aws-sdk/client-s3");
+  return {
+    s3,
+    exists: (key: string): Promise<boolean> =>
+      s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })).then(
+        () => true,
+        (err: unknown) => {
+          if (isMissing(err)) return false;
+          throw err;
+        },
+      ),
+    put: (key: string, body: string | Uint8Array) => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body })),
+  };
 }
 
 /** The call-graph records `record` makes. */

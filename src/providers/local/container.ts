@@ -118,12 +118,9 @@ export class Container {
     return out;
   }
 
+  /** For stats, not the hot path: a container still starting runs nothing yet. */
   runningCount(): number {
-    if (!this.ready) return 0;
-    if (!this.precise) return Math.min(this.held.size, this.spec.options.maxInputs);
-    let n = 0;
-    for (const seq of this.running.keys()) if (this.held.has(seq)) n++;
-    return n;
+    return this.ready ? this.runningSeqs().length : 0;
   }
 
   /** Sends `inputs[from .. from + n)`; those in `announce` must have their start announced (rescheduled after a lost container). */
