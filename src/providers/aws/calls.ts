@@ -4,6 +4,7 @@
  * with growing intervals; `cancel` leaves a marker (the runtime checks it before and while it
  * runs) and settles the call TERMINATED if nothing settled it first.
  */
+import { LRUCache } from "lru-cache";
 import { type GraphEvent, type InputInfo, applyGraphEvents, callGraph } from "../../core/call-graph.js";
 import { NotFoundError } from "../../core/errors.js";
 import type { CallState, CallStore, FunctionSpec } from "../../core/provider.js";
@@ -43,6 +44,8 @@ export interface CallStoreOptions {
 const POLL_MIN_MS = 50;
 /** A call that runs 30 s costs ~25 reads of its result: the interval grows to this and stays. */
 const POLL_MAX_MS = 1500;
+/** How many calls a process remembers facts about (bucket, record, poll interval); older ones are read again. */
+export const REMEMBERED_CALLS = 10_000;
 
 export function awsCalls(o: CallStoreOptions): CallStore {
   const s3 = async () => ({ client: await o.clients.s3(), cmd: await import("@aws-sdk/client-s3") });
@@ -62,7 +65,7 @@ export function awsCalls(o: CallStoreOptions): CallStore {
     return bucket;
   };
   /** Calls known to exist, with what their record says: a pending call is then one read per poll. */
-  const known = new Map<string, { fn: string; isGenerator: boolean }>();
+  const known = new LRUCache<string, { fn: string; isGenerator: boolean }>({ max: REMEMBERED_CALLS });
   const stateNow = async (callId: string): Promise<CallState> => {
     const bucket = await bucketFor(callId);
     const result = await readJson<StoredResult>(bucket, o.keys.result(callId));
@@ -81,7 +84,7 @@ export function awsCalls(o: CallStoreOptions): CallStore {
     return { state: "pending", fn: record.fn, isGenerator: record.isGenerator };
   };
   /** Each call's polling interval, kept across `state` calls: a long `get` asks often at first, then rarely. */
-  const intervals = new Map<string, number>();
+  const intervals = new LRUCache<string, number>({ max: REMEMBERED_CALLS });
   /** Polls until the call changes or `waitMs` passes. */
   const poll = async <T>(callId: string, waitMs: number, read: () => Promise<T>, changed: (t: T) => boolean): Promise<T> => {
     const deadline = Date.now() + waitMs;

@@ -6,6 +6,7 @@
  * app's S3 bucket, `keepWarm` provisioned concurrency on the alias and `maxContainers` reserved
  * concurrency. Names follow names.ts, so any process finds an app from its name.
  */
+import { LRUCache } from "lru-cache";
 import { InvalidError, NotFoundError, describe } from "../../core/errors.js";
 import type {
   AutoscalerSettings,
@@ -18,7 +19,7 @@ import type {
 } from "../../core/provider.js";
 import { type AppManifest, specOf } from "../local/deploy/manifest.js";
 import type { AwsDeployOptions } from "./deploy/resources.js";
-import { awsCalls } from "./calls.js";
+import { REMEMBERED_CALLS, awsCalls } from "./calls.js";
 import { type ClientOptions, awsCall, clients, isMissing, providerError } from "./clients.js";
 import { toEnvelope } from "./envelope.js";
 import { invokeOnce, invokeStream } from "./invoke.js";
@@ -65,7 +66,7 @@ export function aws(options: AwsOptions = {}): AwsProvider {
   const sdk = clients(options);
   const manifests = new Map<string, Promise<AppManifest | undefined>>();
   const queues = new Map<string, Promise<string>>();
-  const callBuckets = new Map<string, string>();
+  const callBuckets = new LRUCache<string, string>({ max: REMEMBERED_CALLS });
   const inFlight = new Map<string, AbortController>();
   let running = 0;
   const waiting: (() => void)[] = [];
@@ -132,8 +133,8 @@ export function aws(options: AwsOptions = {}): AwsProvider {
   const fanOutFrom = options.fanOutFrom ?? FANOUT_MIN_INPUTS;
   const send = sqsBatcher(sdk);
   const fan = fanOut(sdk, k, send);
-  /** The path each map takes, by call id, decided on its first batch (a bounded record). */
-  const paths = new Map<string, "invoke" | "queue">();
+  /** The path each map takes, by call id, decided on its first batch. */
+  const paths = new LRUCache<string, "invoke" | "queue">({ max: REMEMBERED_CALLS });
   const pathOf = (fn: FunctionSpec, inputs: readonly Input[]): "invoke" | "queue" => {
     const callId = inputs[0]?.callId ?? "";
     let path = paths.get(callId);
@@ -141,10 +142,7 @@ export function aws(options: AwsOptions = {}): AwsProvider {
       // A large map of a plain function may go through the queue (fanOutFrom); a generator
       // streams, and calls and small maps are invokes.
       path = !fn.isGenerator && fn.options.web === undefined && inputs.length >= fanOutFrom ? "queue" : "invoke";
-      if (inputs.length > 1) {
-        paths.set(callId, path);
-        if (paths.size > 10_000) paths.delete(paths.keys().next().value as string);
-      }
+      if (inputs.length > 1) paths.set(callId, path);
     }
     return path;
   };
