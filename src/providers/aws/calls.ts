@@ -4,7 +4,7 @@
  * with growing intervals; `cancel` leaves a marker (the runtime checks it before and while it
  * runs) and settles the call TERMINATED if nothing settled it first.
  */
-import { LRUCache } from "lru-cache";
+import QuickLRU from "quick-lru";
 import { type GraphEvent, type InputInfo, applyGraphEvents, callGraph } from "../../core/call-graph.js";
 import { NotFoundError } from "../../core/errors.js";
 import type { CallState, CallStore, FunctionSpec } from "../../core/provider.js";
@@ -65,7 +65,7 @@ export function awsCalls(o: CallStoreOptions): CallStore {
     return bucket;
   };
   /** Calls known to exist, with what their record says: a pending call is then one read per poll. */
-  const known = new LRUCache<string, { fn: string; isGenerator: boolean }>({ max: REMEMBERED_CALLS });
+  const known = new QuickLRU<string, { fn: string; isGenerator: boolean }>({ maxSize: REMEMBERED_CALLS });
   const stateNow = async (callId: string): Promise<CallState> => {
     const bucket = await bucketFor(callId);
     const result = await readJson<StoredResult>(bucket, o.keys.result(callId));
@@ -84,7 +84,7 @@ export function awsCalls(o: CallStoreOptions): CallStore {
     return { state: "pending", fn: record.fn, isGenerator: record.isGenerator };
   };
   /** Each call's polling interval, kept across `state` calls: a long `get` asks often at first, then rarely. */
-  const intervals = new LRUCache<string, number>({ max: REMEMBERED_CALLS });
+  const intervals = new QuickLRU<string, number>({ maxSize: REMEMBERED_CALLS });
   /** Polls until the call changes or `waitMs` passes. */
   const poll = async <T>(callId: string, waitMs: number, read: () => Promise<T>, changed: (t: T) => boolean): Promise<T> => {
     const deadline = Date.now() + waitMs;

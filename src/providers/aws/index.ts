@@ -6,7 +6,7 @@
  * app's S3 bucket, `keepWarm` provisioned concurrency on the alias and `maxContainers` reserved
  * concurrency. Names follow names.ts, so any process finds an app from its name.
  */
-import { LRUCache } from "lru-cache";
+import QuickLRU from "quick-lru";
 import { InvalidError, NotFoundError, describe } from "../../core/errors.js";
 import type {
   AutoscalerSettings,
@@ -66,7 +66,7 @@ export function aws(options: AwsOptions = {}): AwsProvider {
   const sdk = clients(options);
   const manifests = new Map<string, Promise<AppManifest | undefined>>();
   const queues = new Map<string, Promise<string>>();
-  const callBuckets = new LRUCache<string, string>({ max: REMEMBERED_CALLS });
+  const callBuckets = new QuickLRU<string, string>({ maxSize: REMEMBERED_CALLS });
   const inFlight = new Map<string, AbortController>();
   let running = 0;
   const waiting: (() => void)[] = [];
@@ -134,7 +134,7 @@ export function aws(options: AwsOptions = {}): AwsProvider {
   const send = sqsBatcher(sdk);
   const fan = fanOut(sdk, k, send);
   /** The path each map takes, by call id, decided on its first batch. */
-  const paths = new LRUCache<string, "invoke" | "queue">({ max: REMEMBERED_CALLS });
+  const paths = new QuickLRU<string, "invoke" | "queue">({ maxSize: REMEMBERED_CALLS });
   const pathOf = (fn: FunctionSpec, inputs: readonly Input[]): "invoke" | "queue" => {
     const callId = inputs[0]?.callId ?? "";
     let path = paths.get(callId);
