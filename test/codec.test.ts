@@ -46,6 +46,30 @@ describe("encode/decode: primitives", () => {
     expect(() => decode(new Uint8Array([0x1a, 0, 0]))).toThrow(DeserializationError);
   });
 
+  it("writes scalars and argument lists of them as standard CBOR in their shortest integer form", () => {
+    const widths: [number, number][] = [
+      [0, 1],
+      [23, 1],
+      [24, 2],
+      [-25, 2],
+      [255, 2],
+      [256, 3],
+      [65535, 3],
+      [-65537, 5],
+      [2 ** 32 - 1, 5],
+      [2 ** 32, 9],
+      [0.5, 9],
+    ];
+    for (const [value, bytes] of widths) {
+      const encoded = encode(value);
+      expect(encoded.byteLength, `${value}`).toBe(bytes);
+      expect(raw.decode(encoded), `${value}`).toBe(value); // any CBOR reader agrees
+    }
+    const args = [1, -300, 2 ** 40, 0.25, true, null, undefined];
+    expect(raw.decode(encode(args))).toEqual([1, ...args]); // [Tag.Array, ...items]
+    expect(roundTrip(args)).toEqual(args);
+  });
+
   it("keeps undefined, null and booleans", () => {
     expect(roundTrip(undefined)).toBeUndefined();
     expect(roundTrip(null)).toBeNull();

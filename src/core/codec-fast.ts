@@ -1,6 +1,6 @@
 /**
  * The codec's fast paths: payloads that are a lone scalar or a short list of scalars (most
- * results and arguments) skip the tree and, when decoding, cbor-x. codec.ts decides when.
+ * results and arguments) skip the tree and cbor-x. codec.ts decides when.
  */
 
 export const NOT_SCALAR = Symbol("not a scalar");
@@ -93,6 +93,82 @@ function readU32(b: Uint8Array, at: number): number {
   return (
     (((b[at] as number) << 24) >>> 0) + (((b[at + 1] as number) << 16) | ((b[at + 2] as number) << 8) | (b[at + 3] as number))
   );
+}
+
+/**
+ * Writes a lone number, boolean, null or undefined, or an argument list of up to 16 of them,
+ * as CBOR into bytes of the exact size, without cbor-x (whose set-up and Buffer view cost
+ * more than the value). Integers in ±2^32 take their shortest form, other numbers a float64.
+ * Anything else (a string, -0, an object): undefined, and the general path encodes it.
+ */
+export function encodeScalars(value: unknown, arrayTag: number): Uint8Array | undefined {
+  if (!Array.isArray(value)) {
+    const size = scalarSize(value);
+    if (size < 0) return undefined;
+    const out = new Uint8Array(size);
+    writeScalar(out, 0, value);
+    return out;
+  }
+  if (value.length > 16) return undefined;
+  let size = 2; // the array's head and the tag
+  for (let i = 0; i < value.length; i++) {
+    const item = scalarSize(value[i]);
+    if (item < 0) return undefined;
+    size += item;
+  }
+  const out = new Uint8Array(size);
+  out[0] = 0x81 + value.length;
+  out[1] = arrayTag;
+  let at = 2;
+  for (let i = 0; i < value.length; i++) at = writeScalar(out, at, value[i]);
+  return out;
+}
+
+/** Bytes `writeScalar` needs for a value, or -1 when it is not such a scalar. */
+function scalarSize(v: unknown): number {
+  if (typeof v === "number") {
+    if (!Number.isInteger(v)) return 9;
+    if (v === 0) return 1 / v > 0 ? 1 : -1; // -0 travels as a tag
+    const n = v < 0 ? -1 - v : v;
+    return n < 0x18 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : n <= 0xffff_ffff ? 5 : 9;
+  }
+  return v === true || v === false || v === null || v === undefined ? 1 : -1;
+}
+
+function writeScalar(out: Uint8Array, at: number, v: unknown): number {
+  if (typeof v !== "number") {
+    out[at] = v === false ? 0xf4 : v === true ? 0xf5 : v === null ? 0xf6 : 0xf7;
+    return at + 1;
+  }
+  const major = v < 0 ? 0x20 : 0;
+  const n = v < 0 ? -1 - v : v;
+  if (!Number.isInteger(v) || n > 0xffff_ffff) {
+    out[at] = 0xfb;
+    float.setFloat64(0, v);
+    for (let i = 0; i < 8; i++) out[at + 1 + i] = float.getUint8(i);
+    return at + 9;
+  }
+  if (n < 0x18) {
+    out[at] = major | n;
+    return at + 1;
+  }
+  if (n < 0x100) {
+    out[at] = major | 0x18;
+    out[at + 1] = n;
+    return at + 2;
+  }
+  if (n < 0x10000) {
+    out[at] = major | 0x19;
+    out[at + 1] = n >>> 8;
+    out[at + 2] = n & 0xff;
+    return at + 3;
+  }
+  out[at] = major | 0x1a;
+  out[at + 1] = n >>> 24;
+  out[at + 2] = (n >>> 16) & 0xff;
+  out[at + 3] = (n >>> 8) & 0xff;
+  out[at + 4] = n & 0xff;
+  return at + 5;
 }
 
 /** A value that is its own tree: not -0, not a string CBOR cannot carry, not bytes or objects. */

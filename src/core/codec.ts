@@ -12,7 +12,7 @@
 import { Encoder } from "cbor-x";
 import { DeserializationError, SerializationError } from "./errors.js";
 import { errorConstructor } from "./error-classes.js";
-import { NOT_SCALAR, decodeScalar, isPlainScalar } from "./codec-fast.js";
+import { NOT_SCALAR, decodeScalar, encodeScalars, isPlainScalar } from "./codec-fast.js";
 
 enum Tag {
   Ref = 0,
@@ -54,6 +54,8 @@ const cbor = new Encoder({ useRecords: false, mapsAsObjects: false, tagUint8Arra
 export function encode(value: unknown, root = "value"): Uint8Array {
   // Fast paths for the commonest payloads (a scalar result, an argument list of scalars):
   // their tree is the value itself, so no writer, no reference table.
+  const scalars = encodeScalars(value, Tag.Array);
+  if (scalars !== undefined) return scalars;
   if (isPlainScalar(value)) return cbor.encode(value);
   if (Array.isArray(value) && value.length <= 16 && value.every(isPlainScalar)) return cbor.encode([Tag.Array, ...value]);
   const tree = new TreeWriter(root).write(value);
