@@ -33,6 +33,8 @@ interface Job {
   args: Uint8Array;
   announce: boolean;
   ctx?: InputContext;
+  /** When it started, in `performance.now()` time. */
+  t0: number;
 }
 
 const send = (message: FromContainer) => process.send?.(message);
@@ -42,13 +44,16 @@ const env = (key: string) => process.env[key] ?? "";
 const PRECISE_MS = 5;
 const queue: Job[] = [];
 let head = 0;
-const running = new Map<number, { job: Job; at: number; t0: number }>();
+/** Inputs that returned a promise and have not settled. */
+const running = new Map<number, Job>();
+/** The input running synchronously now: it joins `running` only if it returns a promise. */
+let current: Job | undefined;
 // Results not yet reported.
 let outSeqs: number[] = [];
 let outSt: Status[] = [];
 let outData: Uint8Array[] = [];
 let busyMs = 0;
-let lastSend = Date.now();
+let lastSend = performance.now();
 let ewmaMs = 1;
 let sticky = false;
 let pumping = false;
@@ -81,7 +86,7 @@ async function main(): Promise<void> {
   // Reports inputs that run long while the event loop is free (async code): the parent then
   // knows exactly what runs, and the container announces every start until its queue drains.
   setInterval(() => {
-    if (running.size > 0 && Date.now() - lastSend >= REPORT_WINDOW_MS) {
+    if (running.size > 0 && performance.now() - lastSend >= REPORT_WINDOW_MS) {
       sticky = true;
       report();
     }
@@ -102,6 +107,7 @@ function enqueue(m: RunMessage): void {
       attempt: meta[at + Meta.Attempt] as number,
       args: data.subarray(offset, offset + len),
       announce: meta[at + Meta.Announce] === 1,
+      t0: 0,
     });
     offset += len;
   }
@@ -111,23 +117,28 @@ function enqueue(m: RunMessage): void {
 function pump(): void {
   if (pumping) return;
   pumping = true;
-  const sliceEnd = performance.now() + 15;
+  // One clock reading per input: the end of one is the start of the next.
+  let now = performance.now();
+  const sliceEnd = now + 15;
   while (head < queue.length && running.size < maxInputs) {
     const job = queue[head++] as Job;
     const precise = isPrecise() || job.announce;
-    const at = Date.now();
-    const t0 = performance.now();
-    running.set(job.seq, { job, at, t0 });
-    if (precise || at - lastSend >= REPORT_WINDOW_MS) report(precise);
+    job.t0 = now;
+    current = job;
+    if (precise || now - lastSend >= REPORT_WINDOW_MS) report(precise);
     job.ctx = new InputContext(job.id, job.call, job.attempt);
     const result = execute(fn, job.ctx, job.args, isGenerator, (data) => send({ t: "chunk", seq: job.seq, data }));
+    current = undefined;
+    const end = performance.now();
     if (result instanceof Promise) {
+      running.set(job.seq, job);
       result.then((r) => finish(job, r));
     } else {
-      finish(job, result);
+      record(job, result, end - now);
     }
+    now = end;
     // Node hands over one IPC message per tick: yield so that refills arrive while we work.
-    if (performance.now() > sliceEnd) {
+    if (now > sliceEnd) {
       pumping = false;
       setImmediate(pump);
       return;
@@ -144,11 +155,15 @@ function pump(): void {
   }
 }
 
+/** An input that returned a promise settled. */
 function finish(job: Job, result: Result): void {
-  const entry = running.get(job.seq);
-  if (entry === undefined || entry.job !== job) return; // aborted meanwhile
+  if (running.get(job.seq) !== job) return; // aborted meanwhile
   running.delete(job.seq);
-  const took = performance.now() - entry.t0;
+  record(job, result, performance.now() - job.t0);
+  if (!pumping) pump();
+}
+
+function record(job: Job, result: Result, took: number): void {
   busyMs += took;
   ewmaMs = ewmaMs * 0.9 + took * 0.1;
   outSeqs.push(job.seq);
@@ -159,7 +174,6 @@ function finish(job: Job, result: Result): void {
     outSt.push(result.userError === false ? Status.FaasadeError : Status.UserError);
     outData.push(result.error as Uint8Array);
   }
-  if (!pumping) pump();
 }
 
 function abort(seqs: number[]): void {
@@ -169,7 +183,7 @@ function abort(seqs: number[]): void {
     if (drop.has(job.seq)) job.seq = -1;
   }
   for (const seq of seqs) {
-    running.get(seq)?.job.ctx?.abort(new InputCancelledError("the input was cancelled or timed out"));
+    running.get(seq)?.ctx?.abort(new InputCancelledError("the input was cancelled or timed out"));
   }
   const kept = queue.slice(head).filter((j) => j.seq !== -1);
   queue.length = 0;
@@ -193,8 +207,10 @@ function takeResults(): { n: number; frame: Uint8Array; busyMs: number } {
   return taken;
 }
 
+/** [seq, start in ms since the epoch] of every input running now. */
 function runningList(): [number, number][] {
-  return [...running.values()].map((r) => [r.job.seq, r.at]);
+  const jobs = current === undefined ? [...running.values()] : [...running.values(), current];
+  return jobs.map((job) => [job.seq, Math.round(performance.timeOrigin + job.t0)]);
 }
 
 /**
@@ -206,7 +222,7 @@ function isPrecise(): boolean {
 }
 
 function report(precise = isPrecise()): void {
-  lastSend = Date.now();
+  lastSend = performance.now();
   flushGraphEvents(); // before the results: a parent's call graph is complete when its result arrives
   send({ t: "out", ...takeResults(), running: runningList(), precise });
 }
