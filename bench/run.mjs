@@ -761,7 +761,7 @@ Notes:
   implementation's burn throughput, raw baselines included (see "CPU available" above). Compare
   with the raw fork / worker_threads burn rows.
 - The seq ratio compares faasade's full \`remote\` path (argument encoding, attempt bookkeeping,
-  batch protocol, result decoding; IPC with \`serialization: "advanced"\`) with a bare
+  batch protocol, result decoding; IPC in JSON mode, bytes as base64) with a bare
   \`process.send\` round trip (JSON serialization) to a forked child: the per-call overhead
   faasade adds on top of a forked process. A single IPC round trip on this VM varied between ~15 and
   ~90 µs p50 from one run to the next for the same code while this benchmark was written, so

@@ -11,6 +11,7 @@ import { Held } from "./held.js";
 import type { FunctionSpec, Input, Outcome, OutcomeSink } from "../../core/provider.js";
 import {
   ENV,
+  fromWire,
   type FromContainer,
   Interner,
   Meta,
@@ -72,7 +73,6 @@ export class Container {
   ) {
     this.child = fork(RUNTIME, [], {
       execArgv,
-      serialization: "advanced",
       stdio: ["ignore", "inherit", "pipe", "ipc"],
       env: {
         ...process.env,
@@ -219,7 +219,7 @@ export class Container {
         return;
       case "chunk": {
         const input = this.held.input(m.seq);
-        if (input !== undefined) this.held.sink(m.seq).chunk(input, input.attempt, m.data);
+        if (input !== undefined) this.held.sink(m.seq).chunk(input, input.attempt, fromWire(m.data));
         return;
       }
       case "graph":
@@ -227,7 +227,7 @@ export class Container {
         return;
       case "init-failed":
         // Nothing is sent before "ready", so no input is held here: the pool fails its queue.
-        this.initFailure = { status: "INIT_FAILURE", message: m.message, error: m.error };
+        this.initFailure = { status: "INIT_FAILURE", message: m.message, error: fromWire(m.error) };
         return;
       case "exit":
         this.deliver(m);

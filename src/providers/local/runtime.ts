@@ -21,7 +21,9 @@ import {
   type RunMessage,
   Status,
   type ToContainer,
+  toWire,
   unpackFrame,
+  type Wire,
 } from "./protocol.js";
 
 interface Job {
@@ -73,7 +75,7 @@ async function main(): Promise<void> {
     isGenerator = handle.isGenerator;
     maxInputs = Number(process.env.FAASADE_MAX_INPUTS ?? "1") || 1;
   } catch (err) {
-    send({ t: "init-failed", message: String((err as Error)?.message ?? err), error: encodeSafe(err) });
+    send({ t: "init-failed", message: String((err as Error)?.message ?? err), error: toWire(encodeSafe(err)) });
     process.disconnect?.();
     return;
   }
@@ -127,7 +129,7 @@ function pump(): void {
     current = job;
     if (precise || now - lastSend >= REPORT_WINDOW_MS) report(precise);
     job.ctx = new InputContext(job.id, job.call, job.attempt);
-    const result = execute(fn, job.ctx, job.args, isGenerator, (data) => send({ t: "chunk", seq: job.seq, data }));
+    const result = execute(fn, job.ctx, job.args, isGenerator, (data) => send({ t: "chunk", seq: job.seq, data: toWire(data) }));
     current = undefined;
     const end = performance.now();
     if (result instanceof Promise) {
@@ -191,7 +193,7 @@ function abort(seqs: number[]): void {
   queue.push(...kept);
 }
 
-function takeResults(): { n: number; frame: Uint8Array; busyMs: number } {
+function takeResults(): { n: number; frame: Wire; busyMs: number } {
   const n = outSeqs.length;
   const numbers = new Uint32Array(n * OUT_FIELDS);
   for (let i = 0; i < n; i++) {
