@@ -163,6 +163,32 @@ describe("local deployments through the CLI", () => {
     expect(statSync(join(d.home, "state.db")).mode & 0o777).toBe(0o600);
   });
 
+  it("the control API refuses malformed inputs with 400 naming the field", async () => {
+    const { Encoder } = await import("cbor-x");
+    const cbor = new Encoder({ useRecords: false, mapsAsObjects: true });
+    const post = async (action: string, body: unknown) => {
+      const res = await fetch(`http://127.0.0.1:${d.server().port}/v1/fn/main/deploy-app/square/${action}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${d.token()}`, "content-type": "application/cbor" },
+        body: cbor.encode(body),
+      });
+      return { status: res.status, error: (cbor.decode(new Uint8Array(await res.arrayBuffer())) as { error: string }).error };
+    };
+    const good = { inputId: "in-x-1", callId: "fc-x", attempt: 1, args: new Uint8Array([0x82, 0x01, 0x02]) };
+    const batch = await post("run", { inputs: [good, { ...good, inputId: "in-x-2\nin-x-3" }] });
+    expect(batch.status).toBe(400);
+    expect(batch.error).toMatch(/^inputs\[1\]: inputId must match .*, got "in-x-2\\nin-x-3"$/);
+    expect(await post("run", { inputs: "nope" })).toEqual({
+      status: 400,
+      error: 'inputs: expected an array of inputs, got "nope"',
+    });
+    expect(await post("spawn", { input: { ...good, attempt: 0 } })).toEqual({
+      status: 400,
+      error: "input: attempt must be an integer ≥ 1, got 0",
+    });
+    expect((await post("spawn", {})).error).toBe("input: expected an input object, got undefined");
+  });
+
   it("a spawn made through fromName in one process is read with fromId in another after the first exited", async () => {
     const spawned = await d.script(
       'import { Function } from "faasade"; const call = await Function.fromName("deploy-app", "slow").spawn(300); console.log(call.objectId);',

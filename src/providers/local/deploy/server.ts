@@ -14,7 +14,7 @@ import { type HomePaths, clearServerInfo, ensureHome, ensureToken, lastPort, rem
 import { type AppManifest, specOf } from "./manifest.js";
 import { Spawns, callState } from "./spawns.js";
 import { Store } from "./store.js";
-import { Streams, type WireInput } from "./streams.js";
+import { checkWireInput, checkWireInputs, Streams } from "./streams.js";
 import { CBOR, pack, readBody, unpack } from "./wire.js";
 import { handleWeb } from "./web.js";
 
@@ -124,14 +124,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       const spec = specFor(a, b, c);
       const fnManifest = apps.get(key(a, b))?.functions.find((f) => f.name === c);
       if (d === undefined && method === "GET") return send({ app: apps.get(key(a, b)), fn: fnManifest, port });
-      if (d === "run" && method === "POST") return streams.run(spec, (await body<{ inputs: WireInput[] }>()).inputs, req, res);
+      if (d === "run" && method === "POST") {
+        const inputs = checkWireInputs((await body<{ inputs?: unknown }>())?.inputs, "inputs");
+        return streams.run(spec, inputs, req, res);
+      }
       if (d === "abort" && method === "POST") {
         const { inputIds, terminateContainers } = await body<{ inputIds: string[]; terminateContainers?: boolean }>();
         streams.abort(spec, inputIds, terminateContainers === true);
         return send({ ok: true });
       }
       if (d === "spawn" && method === "POST") {
-        const { input } = await body<{ input: WireInput }>();
+        const input = checkWireInput((await body<{ input?: unknown }>())?.input, "input");
         spawns.accept({
           call_id: input.callId,
           app: b,

@@ -5,6 +5,7 @@
  * left to wait for; a caller that goes away takes its inputs with it.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { describe } from "../../../core/errors.js";
 import type { FunctionSpec, Input, OutcomeSink, Provider } from "../../../core/provider.js";
 import { frame } from "./wire.js";
 
@@ -14,6 +15,32 @@ export interface WireInput {
   attempt: number;
   args: Uint8Array;
   parentInputId?: string;
+}
+
+/** Ids as faasade makes them (`in-…`, `fc-…`); containers receive a batch's ids joined by "\n". */
+const ID = /^[A-Za-z0-9_.:-]{1,200}$/;
+
+/** A client's input, checked before anything runs: a bad one is refused with 400 naming the field. */
+export function checkWireInput(value: unknown, where: string): WireInput {
+  const input = value as Partial<WireInput> | null;
+  const refuse = (what: string, got: unknown) =>
+    Object.assign(new Error(`${where}: ${what}, got ${describe(got)}`), { status: 400 });
+  if (typeof input !== "object" || input === null) throw refuse("expected an input object", input);
+  if (typeof input.inputId !== "string" || !ID.test(input.inputId)) throw refuse(`inputId must match ${ID}`, input.inputId);
+  if (typeof input.callId !== "string" || !ID.test(input.callId)) throw refuse(`callId must match ${ID}`, input.callId);
+  if (!Number.isInteger(input.attempt) || (input.attempt as number) < 1)
+    throw refuse("attempt must be an integer ≥ 1", input.attempt);
+  if (!(input.args instanceof Uint8Array)) throw refuse("args must be bytes", input.args);
+  const parent = input.parentInputId;
+  if (parent !== undefined && (typeof parent !== "string" || !ID.test(parent)))
+    throw refuse(`parentInputId must match ${ID}`, parent);
+  return input as WireInput;
+}
+
+export function checkWireInputs(value: unknown, where: string): WireInput[] {
+  if (!Array.isArray(value))
+    throw Object.assign(new Error(`${where}: expected an array of inputs, got ${describe(value)}`), { status: 400 });
+  return value.map((input, i) => checkWireInput(input, `${where}[${i}]`));
 }
 
 export class Streams {
