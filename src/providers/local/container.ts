@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { applyGraphEvents } from "../../core/call-graph.js";
 import { newTaskId } from "../../core/ids.js";
 import { Held } from "./held.js";
+import { WIRE_DIR_ENV, wireDir } from "./spill.js";
 import type { FunctionSpec, Input, Outcome, OutcomeSink } from "../../core/provider.js";
 import {
   ENV,
@@ -60,6 +61,8 @@ export class Container {
   /** The timed-out input whose container goes unless it settles within ABORT_GRACE_MS. */
   private killing: number | undefined;
   private stderrTail = "";
+  /** Set when the container sent a malformed message: what it held fails (retried by policy), never runs again here. */
+  private unreadable: string | undefined;
   private gone = false;
   /** Stopped on purpose (app closed, call cancelled with terminateContainers): every input it held runs again elsewhere. */
   private rescheduleAll = false;
@@ -78,6 +81,7 @@ export class Container {
         ...process.env,
         ...spec.options.env,
         [ENV.taskId]: this.taskId,
+        [WIRE_DIR_ENV]: wireDir(),
         [ENV.module]: spec.module,
         [ENV.app]: spec.app,
         [ENV.environment]: spec.environment,
@@ -89,7 +93,16 @@ export class Container {
       process.stderr.write(chunk);
       this.stderrTail = (this.stderrTail + chunk.toString()).slice(-4000);
     });
-    this.child.on("message", (m: FromContainer) => this.onMessage(m));
+    this.child.on("message", (m: FromContainer) => {
+      if (this.unreadable !== undefined) return; // being killed: nothing it says counts any more
+      try {
+        this.onMessage(m);
+      } catch (err) {
+        // Only user code sends anything else (it can reach process.send): stop the container, not this process.
+        this.unreadable = `container sent a message faasade cannot read (${(err as Error)?.message ?? err})`;
+        this.kill();
+      }
+    });
     // "close" comes after the last message, so results sent from the container's exit handler count.
     this.child.on("close", (code, signal) => this.onExit(code, signal));
     this.child.on("error", () => {}); // reported through "close"
@@ -343,13 +356,14 @@ export class Container {
     this.gone = true;
     if (this.watchdog) clearTimeout(this.watchdog);
     const oom = /heap out of memory|Allocation failed/i.test(this.stderrTail);
-    const why = oom ? "container ran out of memory" : `container exited (${signal ?? `code ${code}`})`;
+    const why = this.unreadable ?? (oom ? "container ran out of memory" : `container exited (${signal ?? `code ${code}`})`);
     const reschedule: Reschedule = { inputs: [], sinks: [] };
     for (const seq of this.held.seqs()) {
       const input = this.held.input(seq) as Input;
       const sink = this.held.sink(seq);
       // Known to be running: that attempt fails. Not started, or unknown: it runs again, announced.
-      if (this.precise && this.running.has(seq) && this.killing === undefined && !this.rescheduleAll) {
+      const known = this.precise && this.running.has(seq) && this.killing === undefined && !this.rescheduleAll;
+      if (known || this.unreadable !== undefined) {
         const { inputId, attempt } = input;
         sink.outcome(input, { inputId, attempt, status: "FAILURE", message: why, taskId: this.taskId });
       } else {

@@ -11,6 +11,7 @@
  */
 
 import type { GraphEvent } from "../../core/call-graph.js";
+import { SPILL_BYTES, spill, unspill } from "./spill.js";
 
 /**
  * Parent → container: inputs to run, in order. The parent numbers every input it sends to a
@@ -94,11 +95,13 @@ export type FromContainer = OutMessage | ChunkMessage | GraphMessage | ReadyMess
 
 export const OUT_FIELDS = 3;
 
-/** Bytes as the IPC channel carries them: base64 text. */
-export type Wire = string;
-export const toWire = (bytes: Uint8Array): Wire =>
-  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
-export const fromWire = (text: Wire): Uint8Array => Buffer.from(text, "base64");
+/** Bytes as the IPC channel carries them: base64 text, or above SPILL_BYTES the name of a file (spill.ts). */
+export type Wire = string | { file: string };
+export function toWire(bytes: Uint8Array): Wire {
+  if (bytes.byteLength > SPILL_BYTES) return { file: spill(bytes) };
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
+}
+export const fromWire = (wire: Wire): Uint8Array => (typeof wire === "string" ? Buffer.from(wire, "base64") : unspill(wire.file));
 
 /**
  * One frame per message: numbers first, then bytes, as one `Wire` text. One field for all the
@@ -116,7 +119,7 @@ export function packFrame(numbers: ArrayLike<number>, chunks: readonly Uint8Arra
     frame.set(chunk, at);
     at += chunk.byteLength;
   }
-  return frame.toString("base64");
+  return toWire(frame);
 }
 
 /**

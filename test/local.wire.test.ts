@@ -1,0 +1,36 @@
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { RemoteError } from "faasade";
+import { SPILL_BYTES } from "../src/providers/local/spill.js";
+import { app, echo, forge } from "./fixtures/wire-app.mjs";
+
+/** The wire directories this process made, and the files left in them. */
+const leftovers = () =>
+  readdirSync(tmpdir())
+    .filter((name) => name.startsWith(`faasade-wire-${process.pid}-`))
+    .flatMap((name) => readdirSync(join(tmpdir(), name)));
+
+describe("local provider: the container wire", () => {
+  afterAll(() => app.close());
+
+  it("carries bytes above the spill size both ways through files it removes", async () => {
+    const bytes = new Uint8Array(SPILL_BYTES * 3 + 5).map((_, i) => i % 251);
+    const back = await echo.remote(bytes);
+    expect(back).toBeInstanceOf(Uint8Array);
+    expect(Buffer.compare(back, bytes)).toBe(0);
+    expect(await echo.remote(new Uint8Array([1, 2, 3]))).toEqual(new Uint8Array([1, 2, 3]));
+    expect(leftovers()).toEqual([]);
+  });
+
+  it("a container that forges a message naming a file elsewhere fails its input; the file stays", async () => {
+    const outside = join(mkdtempSync(join(tmpdir(), "faasade-outside-")), "keep");
+    writeFileSync(outside, "x");
+    const err = await forge.remote(outside).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RemoteError);
+    expect((err as Error).message).toMatch(/container sent a message faasade cannot read \(not a wire file/);
+    expect(existsSync(outside)).toBe(true);
+    expect(await echo.remote(new Uint8Array([9]))).toEqual(new Uint8Array([9])); // a new container serves
+  });
+});
