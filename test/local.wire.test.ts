@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -6,21 +6,27 @@ import { RemoteError } from "faasade";
 import { SPILL_BYTES } from "../src/providers/local/spill.js";
 import { app, echo, forge } from "./fixtures/wire-app.mjs";
 
-/** The wire directories this process made, and the files left in them. */
-const leftovers = () =>
-  readdirSync(tmpdir())
-    .filter((name) => name.startsWith(`faasade-wire-${process.pid}-`))
-    .flatMap((name) => readdirSync(join(tmpdir(), name)));
+/** The wire directories this process made. */
+const wireDirs = () => readdirSync(tmpdir()).filter((name) => name.startsWith(`faasade-wire-${process.pid}-`));
+/** The files left in them. */
+const leftovers = () => wireDirs().flatMap((name) => readdirSync(join(tmpdir(), name)));
 
 describe("local provider: the container wire", () => {
-  afterAll(() => app.close());
+  afterAll(async () => {
+    await app.close();
+    // The process removes its directory when it exits; vitest may end this worker with a signal.
+    for (const name of wireDirs()) rmSync(join(tmpdir(), name), { recursive: true, force: true });
+  });
 
   it("carries bytes above the spill size both ways through files it removes", async () => {
+    expect(await echo.remote(new Uint8Array([1, 2, 3]))).toEqual(new Uint8Array([1, 2, 3]));
+    expect(wireDirs()).toEqual([]); // no large payload yet: nothing on disk
     const bytes = new Uint8Array(SPILL_BYTES * 3 + 5).map((_, i) => i % 251);
     const back = await echo.remote(bytes);
     expect(back).toBeInstanceOf(Uint8Array);
     expect(Buffer.compare(back, bytes)).toBe(0);
-    expect(await echo.remote(new Uint8Array([1, 2, 3]))).toEqual(new Uint8Array([1, 2, 3]));
+    expect(wireDirs()).toHaveLength(1);
+    expect(statSync(join(tmpdir(), wireDirs()[0] as string)).mode & 0o777).toBe(0o700);
     expect(leftovers()).toEqual([]);
   });
 
