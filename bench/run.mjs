@@ -656,7 +656,7 @@ the Lambda test host running the real runtime handlers in child processes, the S
 | ... client SQS requests (SendMessageBatch, SendMessage, GetQueueUrl) | ${fmtInt(awsRun.spawnSqsRequests)} |
 | \`get()\` on a call that finishes after 30 s: wall time | ${fmtInt(awsRun.longGetMs)} ms |
 | ... client S3 reads of its result and record | ${fmtInt(awsRun.longGetS3Requests)} |
-| sequential \`remote\` p50 (median of 3 interleaved rounds of 400) | ${fmtInt(awsRun.remoteP50Us)} µs |
+| sequential \`remote\` p50 (median of 5 interleaved rounds of 400) | ${fmtInt(awsRun.remoteP50Us)} µs |
 | raw \`InvokeCommand\` of the same envelope to the same host, p50 | ${fmtInt(awsRun.rawInvokeP50Us)} µs |
 | runtime bundle (esbuild, minified; no user code, no AWS SDK) | ${fmt(awsRun.runtimeBundleBytes / 1024, 1)} KB |
 
