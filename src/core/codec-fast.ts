@@ -95,51 +95,41 @@ function readU32(b: Uint8Array, at: number): number {
   );
 }
 
+/** Room for the largest such payload: an array head, the tag, and 16 float64s. */
+const scratch = new Uint8Array(2 + 16 * 9);
+
 /**
  * Writes a lone number, boolean, null or undefined, or an argument list of up to 16 of them,
- * as CBOR into bytes of the exact size, without cbor-x (whose set-up and Buffer view cost
- * more than the value). Integers in ±2^32 take their shortest form, other numbers a float64.
- * Anything else (a string, -0, an object): undefined, and the general path encodes it.
+ * as CBOR without cbor-x (whose set-up and Buffer view cost more than the value), in one pass
+ * over a scratch buffer, then copies out exactly the bytes written. Integers in ±2^32 take their
+ * shortest form, other numbers a float64. Anything else (a string, -0, an object): undefined,
+ * and the general path encodes it.
  */
 export function encodeScalars(value: unknown, arrayTag: number): Uint8Array | undefined {
+  let at: number;
   if (!Array.isArray(value)) {
-    const size = scalarSize(value);
-    if (size < 0) return undefined;
-    const out = new Uint8Array(size);
-    writeScalar(out, 0, value);
-    return out;
+    at = writeScalar(scratch, 0, value);
+  } else {
+    if (value.length > 16) return undefined;
+    scratch[0] = 0x81 + value.length;
+    scratch[1] = arrayTag;
+    at = 2;
+    for (let i = 0; i < value.length && at >= 0; i++) at = writeScalar(scratch, at, value[i]);
   }
-  if (value.length > 16) return undefined;
-  let size = 2; // the array's head and the tag
-  for (let i = 0; i < value.length; i++) {
-    const item = scalarSize(value[i]);
-    if (item < 0) return undefined;
-    size += item;
-  }
-  const out = new Uint8Array(size);
-  out[0] = 0x81 + value.length;
-  out[1] = arrayTag;
-  let at = 2;
-  for (let i = 0; i < value.length; i++) at = writeScalar(out, at, value[i]);
-  return out;
+  return at < 0 ? undefined : scratch.slice(0, at);
 }
 
-/** Bytes `writeScalar` needs for a value, or -1 when it is not such a scalar. */
-function scalarSize(v: unknown): number {
-  if (typeof v === "number") {
-    if (!Number.isInteger(v)) return 9;
-    if (v === 0) return 1 / v > 0 ? 1 : -1; // -0 travels as a tag
-    const n = v < 0 ? -1 - v : v;
-    return n < 0x18 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : n <= 0xffff_ffff ? 5 : 9;
-  }
-  return v === true || v === false || v === null || v === undefined ? 1 : -1;
-}
-
+/** Writes one scalar at `at`; returns the offset after it, or -1 when `v` is not such a scalar. */
 function writeScalar(out: Uint8Array, at: number, v: unknown): number {
   if (typeof v !== "number") {
-    out[at] = v === false ? 0xf4 : v === true ? 0xf5 : v === null ? 0xf6 : 0xf7;
+    if (v === false) out[at] = 0xf4;
+    else if (v === true) out[at] = 0xf5;
+    else if (v === null) out[at] = 0xf6;
+    else if (v === undefined) out[at] = 0xf7;
+    else return -1;
     return at + 1;
   }
+  if (v === 0 && 1 / v < 0) return -1; // -0 travels as a tag
   const major = v < 0 ? 0x20 : 0;
   const n = v < 0 ? -1 - v : v;
   if (!Number.isInteger(v) || n > 0xffff_ffff) {

@@ -99,7 +99,8 @@ export const OUT_FIELDS = 3;
 export type Wire = string | { file: string };
 export function toWire(bytes: Uint8Array): Wire {
   if (bytes.byteLength > SPILL_BYTES) return { file: spill(bytes) };
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
+  const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return buffer.toString("base64");
 }
 export const fromWire = (wire: Wire): Uint8Array => (typeof wire === "string" ? Buffer.from(wire, "base64") : unspill(wire.file));
 

@@ -15,7 +15,7 @@ import { type AppManifest, specOf } from "./manifest.js";
 import { Spawns, callState } from "./spawns.js";
 import { Store } from "./store.js";
 import { checkWireInput, checkWireInputs, Streams } from "./streams.js";
-import { CBOR, pack, readBody, unpack } from "./wire.js";
+import { CBOR, HttpError, pack, readBody, unpack } from "./wire.js";
 import { handleWeb } from "./web.js";
 
 export interface ServerOptions {
@@ -39,15 +39,6 @@ const SEVEN_DAYS = 7 * 24 * 3600 * 1000;
 /** Control API bodies (a batch of a map's inputs, a manifest) are bounded separately from web ones. */
 const CONTROL_BODY_BYTES = 256 * 1024 * 1024;
 const key = (env: string, app: string, fn?: string) => (fn === undefined ? `${env}/${app}` : `${env}/${app}/${fn}`);
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { paths } = options;
@@ -200,7 +191,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       return;
     }
     route(req, res, parts.slice(1), url.searchParams).catch((err: unknown) => {
-      const status = err instanceof HttpError ? err.status : ((err as { status?: number }).status ?? 500);
+      const status = err instanceof HttpError ? err.status : 500;
       if (!res.headersSent) res.writeHead(status, { "content-type": CBOR });
       res.end(pack({ error: (err as Error)?.message ?? String(err), name: (err as Error)?.name }));
     });

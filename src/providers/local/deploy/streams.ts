@@ -7,7 +7,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { describe } from "../../../core/errors.js";
 import type { FunctionSpec, Input, OutcomeSink, Provider } from "../../../core/provider.js";
-import { frame } from "./wire.js";
+import { frame, HttpError } from "./wire.js";
 
 export interface WireInput {
   inputId: string;
@@ -23,8 +23,7 @@ const ID = /^[A-Za-z0-9_.:-]{1,200}$/;
 /** A client's input, checked before anything runs: a bad one is refused with 400 naming the field. */
 export function checkWireInput(value: unknown, where: string): WireInput {
   const input = value as Partial<WireInput> | null;
-  const refuse = (what: string, got: unknown) =>
-    Object.assign(new Error(`${where}: ${what}, got ${describe(got)}`), { status: 400 });
+  const refuse = (what: string, got: unknown) => new HttpError(400, `${where}: ${what}, got ${describe(got)}`);
   if (typeof input !== "object" || input === null) throw refuse("expected an input object", input);
   if (typeof input.inputId !== "string" || !ID.test(input.inputId)) throw refuse(`inputId must match ${ID}`, input.inputId);
   if (typeof input.callId !== "string" || !ID.test(input.callId)) throw refuse(`callId must match ${ID}`, input.callId);
@@ -38,8 +37,7 @@ export function checkWireInput(value: unknown, where: string): WireInput {
 }
 
 export function checkWireInputs(value: unknown, where: string): WireInput[] {
-  if (!Array.isArray(value))
-    throw Object.assign(new Error(`${where}: expected an array of inputs, got ${describe(value)}`), { status: 400 });
+  if (!Array.isArray(value)) throw new HttpError(400, `${where}: expected an array of inputs, got ${describe(value)}`);
   return value.map((input, i) => checkWireInput(input, `${where}[${i}]`));
 }
 

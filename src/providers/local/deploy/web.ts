@@ -10,7 +10,7 @@ import { newCallId, newInputId } from "../../../core/ids.js";
 import { outcomeError } from "../../../core/outcome.js";
 import type { FunctionSpec, Input, Outcome, Provider } from "../../../core/provider.js";
 import type { WireRequest, WireResponse } from "../../../core/web.js";
-import { readBody } from "./wire.js";
+import { HttpError, readBody } from "./wire.js";
 
 export interface WebContext {
   specFor(env: string, app: string, fn: string): FunctionSpec | undefined;
@@ -33,7 +33,7 @@ export async function handleWeb(req: IncomingMessage, res: ServerResponse, parts
   try {
     body = await readBody(req, ctx.maxBodyBytes);
   } catch (err) {
-    const status = (err as { status?: number }).status ?? 400;
+    const status = err instanceof HttpError ? err.status : 400;
     res
       .writeHead(status, { "content-type": "text/plain", connection: "close" })
       .end(status === 413 ? "request body too large" : "bad request");

@@ -10,6 +10,16 @@ const decoder = new Decoder({ useRecords: false, mapsAsObjects: true });
 
 export const CBOR = "application/cbor";
 
+/** A refusal the control API answers with its own status (any other error is a 500). */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 export function pack(value: unknown): Buffer {
   return encoder.encode(value) as Buffer;
 }
@@ -53,7 +63,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
         // Refused, but the rest is read and dropped so that the 413 reaches the client.
         over = true;
         chunks.length = 0;
-        reject(Object.assign(new Error(`request body over ${limit} bytes`), { status: 413 }));
+        reject(new HttpError(413, `request body over ${limit} bytes`));
       }
       if (!over) chunks.push(chunk);
     });
