@@ -10,7 +10,7 @@ import "aws-sdk-client-mock-vitest/extend";
 import { beforeEach, describe, expect, it } from "vitest";
 import { deployAws, destroyAws } from "../src/providers/aws/deploy/resources.js";
 import { aws } from "../src/providers/aws/index.js";
-import { type AppManifest, manifestOf } from "../src/providers/local/deploy/manifest.js";
+import { type AppManifest, manifestOf } from "../src/core/manifest.js";
 import * as fixture from "./fixtures/aws-app.mjs";
 
 process.env.AWS_REGION = "eu-west-1";

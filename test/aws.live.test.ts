@@ -5,7 +5,7 @@ import { Function_ } from "faasade";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deployAws, destroyAws } from "../src/providers/aws/deploy/resources.js";
 import { aws } from "../src/providers/aws/index.js";
-import { manifestOf } from "../src/providers/local/deploy/manifest.js";
+import { manifestOf } from "../src/core/manifest.js";
 import * as fixture from "./fixtures/aws-app.mjs";
 
 const hasCredentials = Boolean(

@@ -10,7 +10,7 @@ import { type AwsProvider, aws } from "../providers/aws/index.js";
 import { listAws } from "../providers/aws/list.js";
 import { deployment } from "../providers/local/deploy/client.js";
 import { homePaths, readServerInfo } from "../providers/local/deploy/home.js";
-import { type AppManifest, manifestOf } from "../providers/local/deploy/manifest.js";
+import { type AppManifest, manifestOf } from "../core/manifest.js";
 import { type Progress, progress } from "./progress.js";
 import { ensureServer, runServer, serverAnswers } from "./server-process.js";
 

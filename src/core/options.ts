@@ -5,6 +5,11 @@ import { Retries } from "./retries.js";
 export interface WebOptions {
   /** HTTP method the endpoint accepts. @default "GET" */
   method?: string;
+  /**
+   * Require the provider's own credentials (SigV4 on AWS, an ID token on Google Cloud, a
+   * function key on Azure, the deployment token locally). @default false: public, as on Modal
+   */
+  auth?: boolean;
 }
 
 export interface FunctionOptions {
@@ -96,6 +101,9 @@ export function resolveOptions(fn: unknown, options: FunctionOptions | undefined
   if (web !== undefined && (typeof web !== "object" || web === null)) {
     throw new InvalidError(`${where}: web must be an object like { method: "POST" }, got ${describe(web)}`);
   }
+  if (web?.auth !== undefined && typeof web.auth !== "boolean") {
+    throw new InvalidError(`${where}: web.auth must be a boolean, got ${describe(web.auth)}`);
+  }
   const retries = Retries.from(opts.retries);
   if (retries.maxRetries > 0 && isGenerator) throw new InvalidError(`${where}: generator functions cannot have retries`);
   if (retries.maxRetries > 0 && web) throw new InvalidError(`${where}: web functions cannot have retries`);
@@ -111,7 +119,7 @@ export function resolveOptions(fn: unknown, options: FunctionOptions | undefined
     maxInputs: int("maxInputs", 1, 1000, 1),
     memoryMb: opts.memoryMb === undefined ? undefined : int("memoryMb", 64, 65_536, 0),
     env: Object.freeze({ ...env }),
-    web: web ? Object.freeze({ method: (web.method ?? "GET").toUpperCase() }) : undefined,
+    web: web ? Object.freeze({ method: (web.method ?? "GET").toUpperCase(), auth: web.auth === true }) : undefined,
     providerOptions: opts.providerOptions,
     ...checkAutoscaler(where, {
       minContainers: opts.minContainers ?? 0,

@@ -17,7 +17,7 @@ import type {
   OutcomeSink,
   Provider,
 } from "../../core/provider.js";
-import { type AppManifest, specOf } from "../local/deploy/manifest.js";
+import { type AppManifest, specOf } from "../../core/manifest.js";
 import type { AwsDeployOptions } from "./deploy/resources.js";
 import { REMEMBERED_CALLS, awsCalls } from "./calls.js";
 import { type ClientOptions, awsCall, clients, isMissing, providerError } from "./clients.js";

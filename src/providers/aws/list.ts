@@ -1,5 +1,5 @@
 /** `faasade ls --provider aws`: the apps deployed under the prefix, from their manifests. */
-import type { AppManifest } from "../local/deploy/manifest.js";
+import type { AppManifest } from "../../core/manifest.js";
 import { awsCall, clients } from "./clients.js";
 import { keys } from "./names.js";
 

@@ -46,6 +46,24 @@ export interface InvokeResponse extends WireOutcome {
 }
 
 const aws = clients();
+/** The app's module, when it is loaded through `appModule`: its import failure, if it failed. */
+let loading: Promise<void> | undefined;
+let initError: Error | undefined;
+
+/**
+ * Imports the app's module through `load` (before the first event is handled): an import that
+ * fails then answers every input with INIT_FAILURE (a `RemoteError` for the caller) instead of
+ * leaving the environment unable to start, where spawned inputs would be redelivered forever.
+ */
+export function appModule(load: () => Promise<unknown>): void {
+  loading = load().then(
+    () => undefined,
+    (err: unknown) => {
+      initError = err instanceof Error ? err : new Error(String(err));
+      console.error("faasade: the app's module failed to import:", err);
+    },
+  );
+}
 /** How often a spawned input running here looks for its cancel marker. */
 const CANCEL_POLL_MS = 1000;
 
@@ -110,6 +128,10 @@ async function runInput(
   onStart: (ctx: InputContext) => (() => void) | undefined = () => undefined,
 ): Promise<{ outcome: Outcome; graph: GraphEvent[] }> {
   const base = { inputId: e.inputId, attempt: e.attempt, taskId };
+  await loading;
+  if (initError !== undefined) {
+    return { outcome: { ...base, status: "INIT_FAILURE", message: `the app's module failed to import: ${initError.message}` }, graph: [] };
+  }
   const handle = findApp(e.app, e.env)?.functionByName(e.fn);
   if (handle === undefined) {
     const message = `this bundle defines no function ${JSON.stringify(e.fn)} of app ${JSON.stringify(e.app)} (environment ${JSON.stringify(e.env)})`;

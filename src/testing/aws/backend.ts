@@ -9,7 +9,7 @@ import { InvalidError } from "../../core/errors.js";
 import { findApp } from "../../core/registry.js";
 import { type AwsProvider, aws } from "../../providers/aws/index.js";
 import { bucketName, functionName, keys } from "../../providers/aws/names.js";
-import { type AppManifest, manifestOf } from "../../providers/local/deploy/manifest.js";
+import { type AppManifest, manifestOf } from "../../core/manifest.js";
 import { type HostedFunction, startLambdaHost } from "./lambda-host.js";
 import { type PollerTarget, startSqsPoller } from "./sqs-poller.js";
 

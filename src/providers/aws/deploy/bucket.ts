@@ -1,6 +1,6 @@
 /** The app's bucket (made and set up unless a shared one is given) and its manifest in it. */
 import { ExecutionError } from "../../../core/errors.js";
-import type { AppManifest } from "../../local/deploy/manifest.js";
+import type { AppManifest } from "../../../core/manifest.js";
 import { awsCall, isMissing, providerError } from "../clients.js";
 import type { AppScope, DeployContext } from "./context.js";
 

@@ -5,7 +5,7 @@
  */
 import type { LambdaClient } from "@aws-sdk/client-lambda";
 import { ExecutionError } from "../../../core/errors.js";
-import type { AppManifest, FunctionManifest } from "../../local/deploy/manifest.js";
+import type { AppManifest, FunctionManifest } from "../../../core/manifest.js";
 import { awsCall, providerError } from "../clients.js";
 import { ALIAS, functionName } from "../names.js";
 import type { Bundle } from "./bundle.js";

@@ -4,7 +4,7 @@
  * first and writes only what differs, so a second deploy of the same code changes nothing.
  * The steps: bucket.ts, role.ts, function.ts (each function), destroy.ts. See docs/aws.md.
  */
-import type { AppManifest } from "../../local/deploy/manifest.js";
+import type { AppManifest } from "../../../core/manifest.js";
 import { roleName } from "../names.js";
 import { ensureBucket, putManifest } from "./bucket.js";
 import { bundle } from "./bundle.js";

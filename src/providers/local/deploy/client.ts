@@ -20,7 +20,7 @@ import type {
   Provider,
 } from "../../../core/provider.js";
 import { type HomePaths, homePaths, readServerInfo, readToken } from "./home.js";
-import { type AppManifest, type FunctionManifest, specOf } from "./manifest.js";
+import { type AppManifest, type FunctionManifest, specOf } from "../../../core/manifest.js";
 import { CBOR, FrameReader, pack, unpack } from "./wire.js";
 
 export interface DeploymentOptions {

@@ -11,7 +11,7 @@ import { checkAutoscaler } from "../../../core/options.js";
 import type { AutoscalerSettings, FunctionSpec } from "../../../core/provider.js";
 import { type LocalProvider, local } from "../index.js";
 import { type HomePaths, clearServerInfo, ensureHome, ensureToken, lastPort, rememberPort, writeServerInfo } from "./home.js";
-import { type AppManifest, specOf } from "./manifest.js";
+import { type AppManifest, specOf } from "../../../core/manifest.js";
 import { Spawns, callState } from "./spawns.js";
 import { Store } from "./store.js";
 import { checkWireInput, checkWireInputs, Streams } from "./streams.js";

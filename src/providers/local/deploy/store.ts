@@ -9,7 +9,7 @@ import type BetterSqlite3 from "better-sqlite3";
 import type { GraphEvent } from "../../../core/call-graph.js";
 import { ExecutionError } from "../../../core/errors.js";
 import type { AutoscalerSettings, Outcome } from "../../../core/provider.js";
-import type { AppManifest } from "./manifest.js";
+import type { AppManifest } from "../../../core/manifest.js";
 
 export interface CallRow {
   call_id: string;
