@@ -1,7 +1,7 @@
 // The AWS runtime's handlers, called as Lambda calls them, against fauxqs (SQS and S3 on 127.0.0.1).
 import { Writable } from "node:stream";
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { decode, encode } from "faasade";
 import {
   type InvokeResponse,
@@ -56,7 +56,8 @@ const envelope = (fn: string, args: unknown[], extra: Record<string, unknown> = 
 const resultOf = (r: InvokeResponse) => decode(Buffer.from(r.value ?? "", "base64"));
 const readJson = async (key: string) =>
   JSON.parse((await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body?.transformToString()) ?? "null");
-const target = () => ({ bucket, queueUrl, retentionMs: 60_000 });
+/** What a spawned input's envelope carries: its app's store, its queue, its retention. */
+const spawned = (store = bucket) => ({ store: { name: store, prefix: "" }, spawn: { queue: queueUrl, retentionMs: 60_000 } });
 const batch = (...bodies: unknown[]) => ({
   Records: bodies.map((b, i) => ({ messageId: `m-${n}-${i}`, body: JSON.stringify(b) })),
 });
@@ -135,7 +136,7 @@ describe("aws runtime: function URLs and the stream handler", () => {
         done();
       },
     });
-    const e = envelope("count", [2], { spawn: target() });
+    const e = envelope("count", [2], spawned());
     await streamHandler(batch(e), stream);
     expect(JSON.parse(written)).toEqual({ batchItemFailures: [] });
     expect((await readJson(`results/${e.callId}.json`)).outcome.status).toBe("SUCCESS");
@@ -146,7 +147,7 @@ describe("aws runtime: one handler per event kind, for custom infrastructure", (
   it("invokeHandler takes envelopes only, sqsHandler SQS batches only", async () => {
     expect(((await invokeHandler(envelope("square", [4]))) as InvokeResponse).status).toBe("SUCCESS");
     await expect(invokeHandler(batch(envelope("square", [4])))).rejects.toThrow(/takes a faasade envelope/);
-    const e = envelope("square", [8], { spawn: target() });
+    const e = envelope("square", [8], spawned());
     expect((await sqsHandler(batch(e))).batchItemFailures).toEqual([]);
     expect((await readJson(`results/${e.callId}.json`)).outcome.status).toBe("SUCCESS");
     await expect(sqsHandler(envelope("square", [4]))).rejects.toThrow(/takes an SQS batch/);
@@ -155,7 +156,7 @@ describe("aws runtime: one handler per event kind, for custom infrastructure", (
 
 describe("aws runtime: spawned inputs from SQS", () => {
   it("stores the outcome in S3 and runs a redelivered message only once", async () => {
-    const e = envelope("square", [5], { spawn: target() });
+    const e = envelope("square", [5], spawned());
     expect(((await handler(batch(e))) as SqsBatchResponse).batchItemFailures).toEqual([]);
     const first = await readJson(`results/${e.callId}.json`);
     expect(first.outcome.status).toBe("SUCCESS");
@@ -167,7 +168,7 @@ describe("aws runtime: spawned inputs from SQS", () => {
   });
 
   it("retries a failure by the function's policy as a new SQS message, then stores the success", async () => {
-    const e = envelope("flaky", [1], { spawn: target() });
+    const e = envelope("flaky", [1], spawned());
     expect(((await handler(batch(e))) as SqsBatchResponse).batchItemFailures).toEqual([]);
     await expect(readJson(`results/${e.callId}.json`)).rejects.toThrow();
     const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 2 }));
@@ -180,17 +181,45 @@ describe("aws runtime: spawned inputs from SQS", () => {
   });
 
   it("a cancel marker ends the call TERMINATED without running it", async () => {
-    const e = envelope("square", [9], { spawn: target() });
+    const e = envelope("square", [9], spawned());
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `cancel/${e.callId}`, Body: "" }));
     await handler(batch(e));
     expect((await readJson(`results/${e.callId}.json`)).outcome.status).toBe("TERMINATED");
   });
 
   it("reports a message it could not store as a batch item failure, and the others as done", async () => {
-    const good = envelope("square", [2], { spawn: target() });
-    const bad = envelope("square", [3], { spawn: { ...target(), bucket: "no-such-bucket" } });
+    const good = envelope("square", [2], spawned());
+    const bad = envelope("square", [3], spawned("no-such-bucket"));
     const r = (await handler(batch(good, bad))) as SqsBatchResponse;
     expect(r.batchItemFailures).toEqual([{ itemIdentifier: `m-${n}-1` }]);
     expect((await readJson(`results/${good.callId}.json`)).outcome.status).toBe("SUCCESS");
+  });
+});
+
+describe("aws runtime: retries past what one SQS message can delay", () => {
+  it("a retry not due yet is sent on for the rest of its delay, without running", async () => {
+    const e = envelope("square", [6], spawned());
+    const later = { ...e, spawn: { queue: queueUrl, retentionMs: 60_000, notBefore: Date.now() + 3600_000 } };
+    expect(((await handler(batch(later))) as SqsBatchResponse).batchItemFailures).toEqual([]);
+    await expect(readJson(`results/${e.callId}.json`)).rejects.toThrow();
+    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 1 }));
+    // Sent on, delayed by SQS's 15 minutes at most: waiting in the queue, not receivable yet.
+    expect(Messages).toHaveLength(0);
+    const { Attributes } = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["ApproximateNumberOfMessagesDelayed"] }),
+    );
+    expect(Number(Attributes?.ApproximateNumberOfMessagesDelayed)).toBe(1);
+  });
+
+  it("a redelivery of an attempt that was already retried does nothing", async () => {
+    const e = envelope("flaky", [1], spawned());
+    await handler(batch(e));
+    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 2 }));
+    expect(Messages).toHaveLength(1);
+    await handler(batch(e)); // SQS delivered attempt 1 again
+    const again = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 1 }));
+    expect(again.Messages ?? []).toHaveLength(0);
+    await handler(batch(JSON.parse(Messages[0]?.Body ?? "{}")));
+    expect((await readJson(`results/${e.callId}.json`)).outcome).toMatchObject({ status: "SUCCESS", attempt: 2 });
   });
 });

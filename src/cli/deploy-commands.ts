@@ -1,23 +1,24 @@
-/** The commands that talk to a local deployment: deploy, serve, call, spawn, get, cancel, stats, warm, graph, ls, destroy. */
+/**
+ * The commands that talk to deployments: deploy, serve, call, spawn, get, cancel, stats, warm,
+ * graph, ls, destroy. Every provider is reached by name (`--provider`, FAASADE_PROVIDER) and
+ * through what it implements: its deployment capability (`deployer`), its calls, its lookup.
+ */
 import type { App } from "../core/app.js";
+import type { InputInfo } from "../core/call-graph.js";
 import { InvalidError, NotFoundError } from "../core/errors.js";
 import { FunctionCall } from "../core/function-call.js";
 import { Function_ } from "../core/function.js";
-import type { InputInfo } from "../core/call-graph.js";
-import type { Provider } from "../core/provider.js";
-import { deployAws, destroyAws } from "../providers/aws/deploy/resources.js";
-import { type AwsProvider, aws } from "../providers/aws/index.js";
-import { listAws } from "../providers/aws/list.js";
-import { deployment } from "../providers/local/deploy/client.js";
+import { manifestOf } from "../core/manifest.js";
+import type { Deployer, Provider } from "../core/provider.js";
+import { loadProvider } from "../core/providers.js";
 import { homePaths, readServerInfo } from "../providers/local/deploy/home.js";
-import { type AppManifest, manifestOf } from "../core/manifest.js";
+import { runServer, serverAnswers } from "../providers/local/deploy/process.js";
 import { type Progress, progress } from "./progress.js";
-import { ensureServer, runServer, serverAnswers } from "./server-process.js";
 
 export interface Io {
   json: boolean;
-  /** Where deployments live: the local server, or AWS. */
-  provider: "local" | "aws";
+  /** The provider whose deployments the command reaches, by name. */
+  provider: string;
   flags: Map<string, string | true>;
   out(text: string): void;
   load(file: string): Promise<Record<string, unknown>>;
@@ -32,23 +33,36 @@ const parseJsonArgs = (raw: string[]) =>
     }
   });
 
-/** `<app>/<fn>`, with the environment from --env. */
-function fnRef(ref: string | undefined, io: Io, command: string): Function_ {
-  const match = ref === undefined ? null : /^([^/]+)\/([^/]+)$/.exec(ref);
-  if (match === null) throw new InvalidError(`${command}: expected <app>/<function>, got ${JSON.stringify(ref ?? "")}`);
-  return Function_.fromName(match[1] as string, match[2] as string, { environment: env(io), provider: target(io) });
-}
-
 const env = (io: Io) => {
   const value = io.flags.get("--env");
   return typeof value === "string" ? value : "main";
 };
 
-let shared: ReturnType<typeof deployment> | undefined;
-const client = () => (shared ??= deployment());
-let cloud: ReturnType<typeof aws> | undefined;
-/** The provider that reaches deployed apps: the local server, or AWS. */
-const target = (io: Io): Provider => (io.provider === "aws" ? (cloud ??= aws()) : client());
+const targets = new Map<string, Promise<Provider>>();
+/** The provider that reaches apps deployed on `io.provider`. */
+const target = (io: Io): Promise<Provider> => {
+  let found = targets.get(io.provider);
+  if (found === undefined) {
+    found = loadProvider(io.provider).then((m) => (m.defaultDeployment ?? m.defaultProvider)());
+    targets.set(io.provider, found);
+  }
+  return found;
+};
+
+/** `<app>/<fn>`, with the environment from --env. */
+async function fnRef(ref: string | undefined, io: Io, command: string): Promise<Function_> {
+  const match = ref === undefined ? null : /^([^/]+)\/([^/]+)$/.exec(ref);
+  if (match === null) throw new InvalidError(`${command}: expected <app>/<function>, got ${JSON.stringify(ref ?? "")}`);
+  return Function_.fromName(match[1] as string, match[2] as string, { environment: env(io), provider: await target(io) });
+}
+
+/** The deployment capability of `io.provider`: an app's own configured provider of that name first (its options). */
+async function deployerFor(io: Io, apps: App[] = []): Promise<Deployer> {
+  const configured = apps.map((a) => a.provider).find((p) => p?.name === io.provider && p.deployer !== undefined);
+  const deployer = configured?.deployer ?? (await target(io)).deployer;
+  if (deployer === undefined) throw new InvalidError(`provider ${JSON.stringify(io.provider)} cannot deploy apps`);
+  return deployer;
+}
 
 async function appsOf(file: string, io: Io): Promise<App[]> {
   const exports = await io.load(file);
@@ -63,19 +77,15 @@ async function appsOf(file: string, io: Io): Promise<App[]> {
 async function deployFile(file: string, io: Io, shown: Progress): Promise<void> {
   shown.update(`importing ${file}`);
   const apps = await appsOf(file, io);
-  for (const app of apps) {
-    const manifest = manifestOf(app);
-    shown.update(`deploying ${manifest.app} (${manifest.functions.length} functions)`);
-    await client().call("POST", "/v1/apps", manifest);
-    const base = client().url();
-    const rows = manifest.functions.map((f) => ({
-      name: f.name,
-      webUrl: f.options.web ? `${base}/web/${manifest.environment}/${manifest.app}/${f.name}` : undefined,
-    }));
-    if (io.json) io.out(JSON.stringify({ app: manifest.app, environment: manifest.environment, functions: rows }));
+  const deployer = await deployerFor(io, apps);
+  const deployed = await deployer.deploy(file, apps.map(manifestOf), { log: (line) => shown.update(line) });
+  shown.done();
+  for (const { app, functions } of deployed) {
+    const rows = functions.map((f) => ({ name: f.name, webUrl: f.webUrl, ...(f.resource ? { resource: f.resource } : {}) }));
+    if (io.json) io.out(JSON.stringify({ app: app.app, environment: app.environment, provider: io.provider, functions: rows }));
     else {
-      io.out(`deployed ${manifest.app} (${manifest.environment})`);
-      for (const r of rows) io.out(`  ${r.name}${r.webUrl ? `  ${r.webUrl}` : ""}`);
+      io.out(`deployed ${app.app} (${app.environment}) on ${io.provider}`);
+      for (const r of rows) io.out(`  ${r.name}${r.resource ? `  ${r.resource}` : ""}${r.webUrl ? `  ${r.webUrl}` : ""}`);
     }
   }
 }
@@ -91,34 +101,12 @@ export const deployCommands: Record<string, (args: string[], io: Io) => Promise<
   async deploy([file], io) {
     if (file === undefined) throw new InvalidError("deploy: expected a file, as in faasade deploy app.ts");
     const shown = progress(process.stderr, !io.json);
-    if (io.provider === "aws") {
-      try {
-        const apps = await appsOf(file, io);
-        // An app made with `new App(name, { provider: aws({...}) })` deploys with those options.
-        const configured = apps.map((a) => a.provider).find((p): p is AwsProvider => p.name === "aws" && "deployOptions" in p);
-        const deployed = await deployAws(file, apps.map(manifestOf), {
-          ...configured?.deployOptions,
-          log: (line) => shown.update(line),
-        });
-        shown.done();
-        if (io.json) io.out(JSON.stringify({ provider: "aws", functions: deployed }));
-        else for (const f of deployed) io.out(`  ${f.name}  ${f.functionName}${f.webUrl ? `  ${f.webUrl}` : ""}`);
-      } finally {
-        shown.done();
-      }
-      return;
-    }
-    try {
-      shown.update("starting the deployment server");
-      await ensureServer(homePaths());
-      await deployFile(file, io, shown);
-    } finally {
-      shown.done();
-    }
+    await deployFile(file, io, shown).finally(() => shown.done());
   },
   async serve([file], io) {
     if (file === undefined) throw new InvalidError("serve: expected a file, as in faasade serve app.ts");
-    if (io.provider !== "local") throw new InvalidError("serve runs a local deployment: drop --provider aws, or use deploy");
+    if (io.provider !== "local")
+      throw new InvalidError(`serve runs a local deployment: drop --provider ${io.provider}, or use deploy`);
     const paths = homePaths();
     if (await serverAnswers(paths)) {
       throw new InvalidError(
@@ -132,7 +120,7 @@ export const deployCommands: Record<string, (args: string[], io: Io) => Promise<
     await new Promise(() => {}); // until a signal stops the process
   },
   async call([ref, ...raw], io) {
-    const fn = fnRef(ref, io, "call");
+    const fn = await fnRef(ref, io, "call");
     const args = parseJsonArgs(raw);
     const shown = progress(process.stderr, !io.json);
     shown.update(`calling ${ref}`);
@@ -140,7 +128,7 @@ export const deployCommands: Record<string, (args: string[], io: Io) => Promise<
     io.out(JSON.stringify(result, null, io.json ? 0 : 2));
   },
   async spawn([ref, ...raw], io) {
-    const fn = fnRef(ref, io, "spawn");
+    const fn = await fnRef(ref, io, "spawn");
     const call = await fn.spawn(...parseJsonArgs(raw));
     io.out(io.json ? JSON.stringify({ functionCallId: call.functionCallId }) : call.functionCallId);
   },
@@ -150,7 +138,7 @@ export const deployCommands: Record<string, (args: string[], io: Io) => Promise<
     const timeoutMs = raw === undefined ? undefined : Number(raw);
     if (timeoutMs !== undefined && !(timeoutMs >= 0))
       throw new InvalidError(`get: --timeout-ms must be a number ≥ 0, got ${String(raw)}`);
-    const call = FunctionCall.fromId(id, { provider: target(io) });
+    const call = FunctionCall.fromId(id, { provider: await target(io) });
     const shown = progress(process.stderr, !io.json);
     shown.update(`waiting for ${id}`);
     const result = await call.get(timeoutMs === undefined ? {} : { timeoutMs }).finally(() => shown.done());
@@ -158,13 +146,13 @@ export const deployCommands: Record<string, (args: string[], io: Io) => Promise<
   },
   async cancel([id], io) {
     if (id === undefined) throw new InvalidError("cancel: expected a call id");
-    await FunctionCall.fromId(id, { provider: target(io) }).cancel({
+    await FunctionCall.fromId(id, { provider: await target(io) }).cancel({
       terminateContainers: io.flags.has("--terminate-containers"),
     });
     io.out(io.json ? JSON.stringify({ cancelled: id }) : `cancelled ${id}`);
   },
   async stats([ref], io) {
-    const stats = await fnRef(ref, io, "stats").getCurrentStats();
+    const stats = await (await fnRef(ref, io, "stats")).getCurrentStats();
     io.out(
       io.json
         ? JSON.stringify(stats)
@@ -175,20 +163,19 @@ export const deployCommands: Record<string, (args: string[], io: Io) => Promise<
     const count = Number(n);
     if (n === undefined || !Number.isInteger(count) || count < 0)
       throw new InvalidError(`warm: expected a container count ≥ 0, got ${JSON.stringify(n ?? "")}`);
-    const settings = await fnRef(ref, io, "warm").keepWarm(count);
+    const settings = await (await fnRef(ref, io, "warm")).keepWarm(count);
     io.out(
       io.json ? JSON.stringify(settings) : `minContainers ${settings.minContainers} (maxContainers ${settings.maxContainers})`,
     );
   },
   async graph([id], io) {
     if (id === undefined) throw new InvalidError("graph: expected a call id");
-    const graph = await FunctionCall.fromId(id, { provider: target(io) }).getCallGraph();
+    const graph = await FunctionCall.fromId(id, { provider: await target(io) }).getCallGraph();
     if (io.json) io.out(JSON.stringify(graph));
     else printGraph(graph, io);
   },
   async ls(_args, io) {
-    const apps =
-      io.provider === "aws" ? await listAws() : await client().call<(AppManifest & { deployedAt: number })[]>("GET", "/v1/apps");
+    const apps = await (await deployerFor(io)).list();
     if (io.json) {
       io.out(
         JSON.stringify(
@@ -207,13 +194,8 @@ export const deployCommands: Record<string, (args: string[], io: Io) => Promise<
   },
   async destroy([app], io) {
     if (app === undefined) throw new InvalidError("destroy: expected an app name");
-    if (io.provider === "aws") {
-      const shown = progress(process.stderr, !io.json);
-      await destroyAws(app, env(io), { log: (line) => shown.update(line) }).finally(() => shown.done());
-      io.out(io.json ? JSON.stringify({ destroyed: app }) : `destroyed ${app}`);
-      return;
-    }
-    await client().call("DELETE", `/v1/apps/${encodeURIComponent(env(io))}/${encodeURIComponent(app)}`);
+    const shown = progress(process.stderr, !io.json);
+    await (await deployerFor(io)).destroy(app, env(io), { log: (line) => shown.update(line) }).finally(() => shown.done());
     io.out(io.json ? JSON.stringify({ destroyed: app }) : `destroyed ${app}`);
   },
 };

@@ -4,7 +4,7 @@ import { InvalidError, describe } from "./errors.js";
 import { type AnyFunction, Function_ } from "./function.js";
 import { type FunctionOptions, resolveOptions } from "./options.js";
 import type { FunctionSpec, Provider } from "./provider.js";
-import { defaultProvider } from "./default-provider.js";
+import { loadProvider, providerName } from "./providers.js";
 import { inContainer, registerApp, unregisterApp } from "./registry.js";
 
 export interface AppOptions {
@@ -21,6 +21,7 @@ export class App {
   readonly environment: string;
   readonly #functions = new Map<string, Function_>();
   #provider: Provider | undefined;
+  #loading: Promise<Provider> | undefined;
   #closed = false;
 
   constructor(name: string, options: AppOptions = {}) {
@@ -40,10 +41,19 @@ export class App {
     registerApp(this);
   }
 
-  /** The provider that runs this app's functions, made on first use. */
-  get provider(): Provider {
-    this.#provider ??= defaultProvider();
+  /** The provider that runs this app's functions, once known (given, or loaded by `loadProvider`). */
+  get provider(): Provider | undefined {
     return this.#provider;
+  }
+
+  /** The provider, loading `faasade/<FAASADE_PROVIDER>` (default local) on first use. */
+  loadProvider(): Promise<Provider> {
+    if (this.#provider !== undefined) return Promise.resolve(this.#provider);
+    this.#loading ??= loadProvider(providerName()).then((m) => {
+      this.#provider ??= m.defaultProvider();
+      return this.#provider;
+    });
+    return this.#loading;
   }
 
   /** Defines a function of this app. Its containers import the module that made this call. */
@@ -108,7 +118,9 @@ export class App {
     if (this.#closed) return;
     this.#closed = true;
     unregisterApp(this);
-    await this.#provider?.close();
+    // A provider still loading is closed once it has loaded: nothing it starts outlives the app.
+    const provider = this.#provider ?? (await this.#loading?.catch(() => undefined));
+    await provider?.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

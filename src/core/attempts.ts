@@ -5,7 +5,7 @@
  */
 import { recordInput } from "./call-graph.js";
 import type { AbortOptions, FunctionSpec, Input, Outcome, OutcomeSink, Provider } from "./provider.js";
-import type { Retries } from "./retries.js";
+import { type Retries, retryDelay } from "./retries.js";
 
 export interface Pending extends Input {
   attempt: number;
@@ -73,17 +73,15 @@ export class Attempts<P extends Pending = Pending> implements OutcomeSink {
   outcome(submitted: Input, outcome: Outcome): void {
     const input = submitted as P;
     if (!input.live || input.attempt !== outcome.attempt) return; // stale or aborted
-    if (outcome.status !== "SUCCESS" && outcome.status !== "TERMINATED") {
-      const delay = this.retries.delayBeforeRetry(input.attempt);
-      if (delay !== undefined) {
-        input.attempt++;
-        const timer = setTimeout(() => {
-          this.timers.delete(timer);
-          if (input.live) this.provider.submit(this.fn, [input], this);
-        }, delay);
-        this.timers.add(timer);
-        return;
-      }
+    const delay = retryDelay(this.retries, outcome);
+    if (delay !== undefined) {
+      input.attempt++;
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        if (input.live) this.provider.submit(this.fn, [input], this);
+      }, delay);
+      this.timers.add(timer);
+      return;
     }
     this.unlink(input);
     if (this.graphed) recordInput(input.callId, input.inputId, outcome.status, outcome.taskId);

@@ -2,9 +2,9 @@
 import { type InputInfo, callGraph } from "./call-graph.js";
 import { type CallRecord, callRecords } from "./call-record.js";
 import { decode } from "./codec.js";
-import { ExecutionError, InvalidError, NotFoundError, TimeoutError, describe } from "./errors.js";
+import { ExecutionError, InvalidError, NotFoundError, OutputExpiredError, TimeoutError, describe } from "./errors.js";
 import { outcomeError, unwrap } from "./outcome.js";
-import { defaultDeployment } from "./default-provider.js";
+import { defaultDeployment } from "./providers.js";
 import type { AbortOptions, CallState, CallStore, Provider } from "./provider.js";
 
 export interface FromIdOptions {
@@ -44,7 +44,7 @@ export class FunctionCall<R = unknown> {
   /** Resolves with the result; rejects with the call's error, or `TimeoutError` at the deadline. */
   async get(options: GetOptions = {}): Promise<R> {
     const timeoutMs = checkTimeout(options);
-    const store = this.#durable();
+    const store = await this.#durable();
     if (store !== undefined) return this.#getDurable(store, timeoutMs);
     const record = this.record();
     if (record.isGenerator) throw new InvalidError(`call ${this.objectId} is a generator call: read it with getGen()`);
@@ -59,7 +59,7 @@ export class FunctionCall<R = unknown> {
 
   /** For a spawned generator call: every value it yields, from the first, as produced. */
   async *getGen(): AsyncGenerator<R, void, undefined> {
-    const store = this.#durable();
+    const store = await this.#durable();
     if (store !== undefined) {
       yield* this.#genDurable(store);
       return;
@@ -91,7 +91,7 @@ export class FunctionCall<R = unknown> {
     if (terminateContainers !== undefined && typeof terminateContainers !== "boolean") {
       throw new InvalidError(`cancel: terminateContainers must be a boolean, got ${describe(terminateContainers)}`);
     }
-    const store = this.#durable();
+    const store = await this.#durable();
     const record = store === undefined ? this.record() : undefined;
     if (record !== undefined && record.cancel === undefined) return; // finished: nothing to cancel
     // One check for every provider: where containers cannot be stopped one by one, say so rather than pretend.
@@ -106,17 +106,17 @@ export class FunctionCall<R = unknown> {
 
   /** The tree of this call and of every call made from inside it, transitively. */
   async getCallGraph(): Promise<InputInfo[]> {
-    const store = this.#durable();
+    const store = await this.#durable();
     if (store !== undefined) return store.callGraph(this.objectId);
     this.record();
     return callGraph(this.objectId);
   }
 
   /** The store of a durable call: given, or the local deployment's when this process never saw the call. */
-  #durable(): CallStore | undefined {
+  async #durable(): Promise<CallStore | undefined> {
     if (this.#store !== undefined) return this.#store;
     if (callRecords.has(this.objectId)) return undefined;
-    return defaultDeployment()?.calls;
+    return (await defaultDeployment()).calls;
   }
 
   async #getDurable(store: CallStore, timeoutMs: number | undefined): Promise<R> {
@@ -125,6 +125,7 @@ export class FunctionCall<R = unknown> {
       const left = deadline - Date.now();
       const state: CallState = await store.state(this.objectId, Math.max(0, Math.min(left, 25_000)));
       if (state.isGenerator) throw new InvalidError(`call ${this.objectId} is a generator call: read it with getGen()`);
+      if (state.state === "expired") throw expired(this.objectId);
       if (state.state === "done" && state.outcome !== undefined) return unwrap(state.fn, state.outcome) as R;
       if (deadline - Date.now() <= 0) throw new TimeoutError(`call ${this.objectId} is still running after ${timeoutMs} ms`);
     }
@@ -135,6 +136,7 @@ export class FunctionCall<R = unknown> {
     for (;;) {
       const got = await store.chunks(this.objectId, next, 25_000);
       if (!got.isGenerator) throw new InvalidError(`call ${this.objectId} is not a generator call: read it with get()`);
+      if (got.state === "expired") throw expired(this.objectId);
       for (const chunk of got.chunks) {
         next++;
         yield decode(chunk) as R;
@@ -155,6 +157,13 @@ export class FunctionCall<R = unknown> {
     }
     return record;
   }
+}
+
+/** Every durable store says "expired" the same way; the error is the core's, for every provider. */
+function expired(callId: string): OutputExpiredError {
+  return new OutputExpiredError(
+    `the result of call ${callId} has expired (it is kept for the retention period after the call finishes)`,
+  );
 }
 
 function checkTimeout(options: GetOptions): number | undefined {

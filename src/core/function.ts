@@ -13,7 +13,7 @@ import { type MapOptions, type MapSetup, type Target, splitMapArgs, zip } from "
 import { type AutoscalerSettings, NAME_PATTERN } from "./options.js";
 import { outcomeError, unwrap } from "./outcome.js";
 import type { EffectiveAutoscaler, FunctionSpec, FunctionStats, Outcome, Provider } from "./provider.js";
-import { defaultDeployment } from "./default-provider.js";
+import { defaultDeployment } from "./providers.js";
 import { findApp } from "./registry.js";
 import { MapRun } from "./map-run.js";
 import { markStarted, trackUnconsumed } from "./unconsumed.js";
@@ -99,8 +99,8 @@ export class Function_<F extends AnyFunction = AnyFunction> {
 
   /** Runs one input remotely and resolves with its result. */
   async remote(...args: Parameters<F>): Promise<ResultOf<F>> {
-    // A function defined here resolves without a promise: a lone call's latency counts.
-    const target = this.#definition !== undefined ? this.#target() : await this.#resolve();
+    // A function defined here resolves without a promise once its provider is known: a lone call's latency counts.
+    const target = this.#targetNow() ?? (await this.#resolve());
     this.#check(target.spec, "remote");
     const outcome = await runOne(target, args, undefined);
     return unwrap(this.name, outcome) as ResultOf<F>;
@@ -306,9 +306,18 @@ export class Function_<F extends AnyFunction = AnyFunction> {
     return this.#definition;
   }
 
-  #target(): Target {
+  /** The target of a definition in this process whose provider is known, without waiting. */
+  #targetNow(): Target | undefined {
+    const def = this.#definition;
+    const provider = this.#provider ?? def?.app.provider;
+    if (def === undefined || provider === undefined) return undefined;
+    return { spec: def.spec, provider, parentInputId: currentInput()?.inputId };
+  }
+
+  async #target(): Promise<Target> {
     const def = this.#bind();
-    return { spec: def.spec, provider: this.#provider ?? def.app.provider, parentInputId: currentInput()?.inputId };
+    const provider = this.#provider ?? (await def.app.loadProvider());
+    return { spec: def.spec, provider, parentInputId: currentInput()?.inputId };
   }
 
   /**
@@ -323,7 +332,7 @@ export class Function_<F extends AnyFunction = AnyFunction> {
       if (deployment === undefined && (explicit !== undefined || findApp(this.appName, this.#environment) !== undefined)) {
         return this.#target();
       }
-      const from = deployment ?? defaultDeployment();
+      const from = deployment ?? (await defaultDeployment());
       if (from?.lookup === undefined) return this.#target(); // NotFoundError: not defined here, nowhere else to look
       this.#deployed = { spec: await from.lookup(this.appName, this.#environment, this.name), provider: from };
     }

@@ -4,6 +4,7 @@
  * docs/providers.md explains each member for provider authors.
  */
 import type { InputInfo } from "./call-graph.js";
+import type { AppManifest } from "./manifest.js";
 import type { AutoscalerSettings, ResolvedOptions } from "./options.js";
 
 /** Frozen object whose values are the names: `InputStatus.SUCCESS === "SUCCESS"`. */
@@ -154,6 +155,43 @@ export interface Provider {
   lookup?(app: string, environment: string, name: string): Promise<FunctionSpec>;
   /** Durable spawns readable from any process. */
   readonly calls?: CallStore;
-  /** The URL of a deployed web function. */
+  /** The URL of a deployed web function; `undefined`: not deployed there. */
   webUrl?(fn: FunctionSpec): string | undefined | Promise<string | undefined>;
+  /** Deployments on this provider: what `faasade deploy`, `destroy` and `ls` ask for. */
+  readonly deployer?: Deployer;
+}
+
+/** One deployed function, as `faasade deploy` prints it. */
+export interface DeployedFunction {
+  name: string;
+  /** The web function's URL. */
+  webUrl?: string | undefined;
+  /** The platform's name for it (a Lambda function, say), where it has one. */
+  resource?: string | undefined;
+}
+
+/** A deployed app, as `faasade ls` lists it. */
+export interface DeployedApp extends AppManifest {
+  /** Milliseconds since the epoch. */
+  deployedAt: number;
+}
+
+export interface DeployOptions {
+  /** Progress lines, for a TTY. */
+  log?: (line: string) => void;
+}
+
+/**
+ * The deployment capability of a provider: the CLI reaches every provider through it. Each
+ * operation is idempotent; `destroy` removes exactly what `deploy` made with the same options.
+ */
+export interface Deployer {
+  /** Deploys the apps that `module` (a file path) defines, described by their manifests. */
+  deploy(
+    module: string,
+    apps: AppManifest[],
+    options?: DeployOptions,
+  ): Promise<{ app: AppManifest; functions: DeployedFunction[] }[]>;
+  destroy(app: string, environment: string, options?: DeployOptions): Promise<void>;
+  list(): Promise<DeployedApp[]>;
 }

@@ -1,3 +1,4 @@
+import type { Outcome } from "./provider.js";
 import { InvalidError, describe } from "./errors.js";
 
 export interface RetriesOptions {
@@ -48,6 +49,17 @@ export class Retries {
 }
 
 const NO_RETRIES = new Retries({ maxRetries: 0 });
+
+/**
+ * The one retry decision, made wherever the side that is alive retries (the caller, a
+ * deployment, a cloud queue consumer): the delay before the next attempt, or `undefined` when
+ * the attempt's end is final. Successes and cancellations are final; everything else uses up
+ * the policy.
+ */
+export function retryDelay(retries: Retries, ended: Pick<Outcome, "status" | "attempt">): number | undefined {
+  if (ended.status === "SUCCESS" || ended.status === "TERMINATED") return undefined;
+  return retries.delayBeforeRetry(ended.attempt);
+}
 
 function check(name: string, value: unknown, min: number, max: number, integer: boolean): number {
   if (

@@ -2,6 +2,7 @@
  * @module
  * The local provider: containers are OS processes on this machine, one pool per function.
  */
+import { deployment } from "./deploy/client.js";
 import { availableParallelism } from "node:os";
 import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -130,3 +131,8 @@ function tsxLoader(moduleUrl: string): string {
 }
 
 export { deployment, type DeploymentOptions, type DeploymentProvider } from "./deploy/client.js";
+
+/** `FAASADE_PROVIDER=local` (the default): containers on this machine. */
+export const defaultProvider = (): LocalProvider => local();
+/** Handles by name and call ids without a provider: the local deployment under FAASADE_HOME. */
+export { deployment as defaultDeployment };

@@ -5,7 +5,7 @@
  */
 import { Agent, request } from "node:http";
 import type { InputInfo } from "../../../core/call-graph.js";
-import { ExecutionError, FaasadeError, InternalFailure, NotFoundError, OutputExpiredError } from "../../../core/errors.js";
+import { ExecutionError, FaasadeError, InternalFailure, NotFoundError } from "../../../core/errors.js";
 import type {
   AbortOptions,
   AutoscalerSettings,
@@ -18,8 +18,10 @@ import type {
   Outcome,
   OutcomeSink,
   Provider,
+  Deployer,
 } from "../../../core/provider.js";
 import { type HomePaths, homePaths, readServerInfo, readToken } from "./home.js";
+import { localDeployer } from "./deployer.js";
 import { type AppManifest, type FunctionManifest, specOf } from "../../../core/manifest.js";
 import { CBOR, FrameReader, pack, unpack } from "./wire.js";
 
@@ -31,6 +33,7 @@ export interface DeploymentOptions {
 export interface DeploymentProvider extends Provider {
   readonly calls: CallStore;
   lookup(app: string, environment: string, name: string): Promise<FunctionSpec>;
+  readonly deployer: Deployer;
   /** The server's base URL, or undefined when none runs. */
   url(): string | undefined;
   /** A request to the control API (the CLI's way in). */
@@ -119,14 +122,13 @@ export function deployment(options: DeploymentOptions = {}): DeploymentProvider 
       await call("POST", fnPath(fn, "spawn"), { input: wireInput(input) });
     },
     async state(callId, waitMs) {
-      return expired(callId, await call<CallState>("GET", `/v1/calls/${encodeURIComponent(callId)}?waitMs=${waitMs}`));
+      return call<CallState>("GET", `/v1/calls/${encodeURIComponent(callId)}?waitMs=${waitMs}`);
     },
     async chunks(callId, from, waitMs) {
-      const got = await call<CallState & { chunks: Uint8Array[] }>(
+      return call<CallState & { chunks: Uint8Array[] }>(
         "GET",
         `/v1/calls/${encodeURIComponent(callId)}/chunks?from=${from}&waitMs=${waitMs}`,
       );
-      return expired(callId, got);
     },
     async cancel(callId, options) {
       await call("POST", `/v1/calls/${encodeURIComponent(callId)}/cancel`, {
@@ -138,14 +140,16 @@ export function deployment(options: DeploymentOptions = {}): DeploymentProvider 
     },
   };
 
+  const url = () => {
+    const info = readServerInfo(paths);
+    return info && `http://127.0.0.1:${info.port}`;
+  };
   return {
     name: "local-deployment",
     canTerminateContainers: true,
     calls,
-    url() {
-      const info = readServerInfo(paths);
-      return info && `http://127.0.0.1:${info.port}`;
-    },
+    deployer: localDeployer(paths, { url, call }),
+    url,
     call,
     async lookup(app, environment, name) {
       const found = await call<{ app: AppManifest; fn: FunctionManifest; port: number }>(
@@ -236,9 +240,4 @@ export function deployment(options: DeploymentOptions = {}): DeploymentProvider 
 function wireInput(input: Input) {
   const { inputId, callId, attempt, args, parentInputId } = input;
   return parentInputId === undefined ? { inputId, callId, attempt, args } : { inputId, callId, attempt, args, parentInputId };
-}
-
-function expired<T extends CallState>(callId: string, state: T): T {
-  if (state.state === "expired") throw new OutputExpiredError(`the result of call ${callId} has expired (past its retention)`);
-  return state;
 }

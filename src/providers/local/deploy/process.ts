@@ -5,12 +5,13 @@
 import { spawn } from "node:child_process";
 import { openSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { ExecutionError } from "../core/errors.js";
-import { deployment } from "../providers/local/deploy/client.js";
-import { type HomePaths, ensureHome, readServerInfo } from "../providers/local/deploy/home.js";
-import { startServer } from "../providers/local/deploy/server.js";
+import { ExecutionError } from "../../../core/errors.js";
+import { deployment } from "./client.js";
+import { type HomePaths, ensureHome, readServerInfo } from "./home.js";
+import { startServer } from "./server.js";
 
-const MAIN = fileURLToPath(new URL("./main.js", import.meta.url));
+/** The server runs as the CLI's hidden `__server` command, detached, so that it outlives the command that started it. */
+const MAIN = fileURLToPath(new URL("../../../cli/main.js", import.meta.url));
 
 /** Whether a server answers for `paths` (a recorded pid may be dead, or a zombie nobody reaped). */
 export async function serverAnswers(paths: HomePaths): Promise<boolean> {

@@ -1,0 +1,204 @@
+/**
+ * Durable calls over an object store and a queue, for every cloud: `spawn` writes the call's
+ * record and queues its envelope (acknowledged once both are stored); `state` reads the result,
+ * polling with growing intervals; a generator's values are listed page by page, each poll
+ * asking only for keys after the last one read; `cancel` leaves a marker that the consumer
+ * checks, and settles the call TERMINATED if nothing settled it first.
+ */
+import QuickLRU from "quick-lru";
+import { type GraphEvent, type InputInfo, applyGraphEvents, callGraph } from "../core/call-graph.js";
+import { NotFoundError } from "../core/errors.js";
+import type { CallState, CallStore, FunctionSpec, Input } from "../core/provider.js";
+import type { Send } from "./batching.js";
+import { type Keys, keysIn } from "./keys.js";
+import { offloadArgs } from "./offload.js";
+import type { ObjectStore, Queue } from "./primitives.js";
+import { type CallRecordJson, type StoreRef, type StoredResult, fromWire, toEnvelope, toWire } from "./wire.js";
+
+/** An app's object store, with the reference that runtimes receive in envelopes. */
+export interface AppStore {
+  store: ObjectStore;
+  ref: StoreRef;
+}
+
+export interface CloudCallsOptions {
+  /** The store of an app. */
+  storeOf(fn: { app: string; environment: string }): AppStore;
+  /** The store holding a call made by another process, found by its record's key; undefined: nowhere. */
+  locate(callKey: (prefix: string) => string): Promise<AppStore | undefined>;
+  /** A function's queue, and the name its runtime knows it by. */
+  queueOf(fn: FunctionSpec): Promise<{ queue: Queue; name: string }>;
+  send: Send;
+  retentionMs: number;
+}
+
+const POLL_MIN_MS = 50;
+/** A call that runs 30 s costs ~25 reads of its result: the interval grows to this and stays. */
+const POLL_MAX_MS = 1500;
+/** How many calls a process remembers facts about (store, record, poll interval, chunk cursor). */
+export const REMEMBERED_CALLS = 10_000;
+/** Chunk reads in flight at once. */
+const CHUNK_READS = 16;
+
+const json = <T>(bytes: Uint8Array | undefined): T | undefined =>
+  bytes === undefined ? undefined : (JSON.parse(Buffer.from(bytes).toString("utf8")) as T);
+
+export function cloudCalls(o: CloudCallsOptions): CallStore {
+  const where = new QuickLRU<string, AppStore>({ maxSize: REMEMBERED_CALLS });
+  const known = new QuickLRU<string, { fn: string; isGenerator: boolean }>({ maxSize: REMEMBERED_CALLS });
+  const intervals = new QuickLRU<string, number>({ maxSize: REMEMBERED_CALLS });
+  /** Per generator call: how many values were handed out, and the key of the last. */
+  const cursors = new QuickLRU<string, { from: number; after: string }>({ maxSize: REMEMBERED_CALLS });
+
+  const storeFor = async (callId: string): Promise<AppStore & { keys: Keys }> => {
+    let found = where.get(callId);
+    if (found === undefined) {
+      found = await o.locate((prefix) => keysIn(prefix).call(callId));
+      if (found === undefined) throw new NotFoundError(`no call ${callId} in the apps this provider can see`);
+      where.set(callId, found);
+    }
+    return { ...found, keys: keysIn(found.ref.prefix) };
+  };
+
+  const stateNow = async (callId: string): Promise<CallState> => {
+    const { store, keys } = await storeFor(callId);
+    const result = json<StoredResult>(await store.get(keys.result(callId)));
+    if (result !== undefined) {
+      known.delete(callId);
+      if (result.expiresAt <= Date.now()) return { state: "expired", fn: result.fn, isGenerator: result.isGenerator };
+      return { state: "done", fn: result.fn, isGenerator: result.isGenerator, outcome: fromWire(result.outcome) };
+    }
+    let record = known.get(callId);
+    if (record === undefined) {
+      const read = json<CallRecordJson>(await store.get(keys.call(callId)));
+      if (read === undefined) throw new NotFoundError(`no call ${callId} in its app's store`);
+      record = { fn: read.fn, isGenerator: read.isGenerator };
+      known.set(callId, record);
+    }
+    return { state: "pending", fn: record.fn, isGenerator: record.isGenerator };
+  };
+
+  /** Polls until the call changes or `waitMs` passes; a long wait asks often at first, then rarely. */
+  const poll = async <T>(callId: string, waitMs: number, read: () => Promise<T>, changed: (t: T) => boolean): Promise<T> => {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const now = await read();
+      if (changed(now)) {
+        intervals.delete(callId);
+        return now;
+      }
+      if (Date.now() >= deadline) return now;
+      const interval = intervals.get(callId) ?? POLL_MIN_MS;
+      await new Promise((r) => setTimeout(r, Math.min(interval, Math.max(0, deadline - Date.now()))));
+      intervals.set(callId, Math.min(POLL_MAX_MS, interval * 1.5));
+    }
+  };
+
+  /** Values from `from` on: only keys after the last one read are listed, and only a gapless run is handed out. */
+  const newChunks = async (callId: string, from: number): Promise<Uint8Array[]> => {
+    const { store, keys } = await storeFor(callId);
+    const cursor = cursors.get(callId);
+    const resume = cursor?.from === from ? cursor.after : from > 0 ? keys.chunk(callId, from - 1) : undefined;
+    const names: string[] = [];
+    for await (const key of store.list(keys.chunks(callId), resume === undefined ? {} : { after: resume })) {
+      // Values are written side by side: one listed before an earlier one exists waits for the next poll.
+      if (key !== keys.chunk(callId, from + names.length)) break;
+      names.push(key);
+    }
+    const chunks: Uint8Array[] = new Array(names.length);
+    for (let i = 0; i < names.length; i += CHUNK_READS) {
+      await Promise.all(
+        names.slice(i, i + CHUNK_READS).map(async (key, j) => {
+          const bytes = await store.get(key);
+          if (bytes === undefined) throw new NotFoundError(`value ${key} of call ${callId} is gone (past its retention)`);
+          chunks[i + j] = bytes;
+        }),
+      );
+    }
+    if (names.length > 0) cursors.set(callId, { from: from + names.length, after: names[names.length - 1] as string });
+    return chunks;
+  };
+
+  return {
+    async spawn(fn: FunctionSpec, input: Input) {
+      const app = o.storeOf(fn);
+      const keys = keysIn(app.ref.prefix);
+      const { queue, name } = await o.queueOf(fn);
+      const record: CallRecordJson = {
+        fn: fn.name,
+        module: fn.module,
+        isGenerator: fn.isGenerator,
+        inputId: input.inputId,
+        parent: input.parentInputId,
+        createdAt: Date.now(),
+      };
+      const putRecord = app.store.put(keys.call(input.callId), JSON.stringify(record));
+      where.set(input.callId, app);
+      known.set(input.callId, { fn: fn.name, isGenerator: fn.isGenerator });
+      const envelope = await offloadArgs(
+        app.store,
+        { ...toEnvelope(fn, input, app.ref), spawn: { queue: name, retentionMs: o.retentionMs } },
+        queue.maxMessageBytes,
+      );
+      // Both before the spawn resolves: the record (what get reads) and the message (the work).
+      await Promise.all([putRecord, o.send(queue, { body: JSON.stringify(envelope) })]);
+    },
+    state: (callId, waitMs) =>
+      poll(
+        callId,
+        waitMs,
+        () => stateNow(callId),
+        (s) => s.state !== "pending",
+      ),
+    chunks: (callId, from, waitMs) =>
+      poll(
+        callId,
+        waitMs,
+        // The state first: once it says done, every value was written before the listing that follows.
+        async () => {
+          const state = await stateNow(callId);
+          return { ...state, chunks: await newChunks(callId, from) };
+        },
+        (s) => s.chunks.length > 0 || s.state !== "pending",
+      ),
+    async cancel(callId) {
+      const { store, keys } = await storeFor(callId);
+      const now = await stateNow(callId);
+      if (now.state !== "pending") return;
+      await store.put(keys.cancel(callId), "");
+      const record = json<CallRecordJson>(await store.get(keys.call(callId)));
+      const stored: StoredResult = {
+        outcome: toWire({ inputId: record?.inputId ?? "", attempt: 0, status: "TERMINATED" }),
+        fn: now.fn,
+        isGenerator: now.isGenerator,
+        finishedAt: Date.now(),
+        expiresAt: Date.now() + o.retentionMs,
+      };
+      // Only if nothing settled it meanwhile: a finished call stays finished.
+      await store.put(keys.result(callId), JSON.stringify(stored), { ifAbsent: true });
+    },
+    async callGraph(callId): Promise<InputInfo[]> {
+      const { store, keys } = await storeFor(callId);
+      // The call's own record and result first: the tree has its root even before its runtime wrote any.
+      const record = json<CallRecordJson>(await store.get(keys.call(callId)));
+      if (record === undefined) throw new NotFoundError(`no call ${callId} in its app's store`);
+      const result = json<StoredResult>(await store.get(keys.result(callId)));
+      applyGraphEvents([
+        { call: callId, parent: record.parent, fn: record.fn, module: record.module },
+        { call: callId, input: record.inputId, status: result?.outcome.status ?? "PENDING", task: result?.outcome.taskId ?? "" },
+      ]);
+      // Then those of the calls spawned from inside it, each kept with its own call.
+      const seen = new Set<string>();
+      const queue = [callId];
+      while (queue.length > 0 && seen.size < 1000) {
+        const id = queue.shift() as string;
+        if (seen.has(id)) continue;
+        seen.add(id);
+        const events = json<GraphEvent[]>(await store.get(keys.graph(id))) ?? [];
+        applyGraphEvents(events);
+        for (const e of events) if ("fn" in e && !seen.has(e.call)) queue.push(e.call);
+      }
+      return callGraph(callId);
+    },
+  };
+}

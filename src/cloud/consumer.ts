@@ -1,0 +1,179 @@
+/**
+ * The queue-consumer side of every cloud runtime: one delivered message of a spawned call (or
+ * of a map sent through the queue), run at least once and settled once. Idempotent by call id
+ * and attempt (a redelivery of a finished or retried attempt does nothing), cancellable by
+ * marker, retried by the core's own retry decision as a delayed message, and a delay longer
+ * than the queue can hold is chained. A refused store or queue request throws: the platform
+ * delivers the message again, nothing is lost.
+ */
+import { type GraphEvent, recordCall, recordInput } from "../core/call-graph.js";
+import type { InputContext } from "../core/context.js";
+import { InputCancelledError } from "../core/errors.js";
+import type { Outcome } from "../core/provider.js";
+import { retryDelay } from "../core/retries.js";
+import { type Keys, keysIn } from "./keys.js";
+import { argsOf } from "./offload.js";
+import type { ObjectStore, Queue } from "./primitives.js";
+import { captureGraph, functionOf, runInput } from "./run-input.js";
+import { type Envelope, type SpawnTarget, type StoredResult, toWire } from "./wire.js";
+
+/** What a runtime adapter gives the consumer: its platform's store and queue by the names an envelope carries. */
+export interface ConsumerPlatform {
+  store(name: string): ObjectStore;
+  queue(name: string): Queue;
+}
+
+/** How often a queued input running here looks for its cancel marker. */
+const CANCEL_POLL_MS = 1000;
+
+/** Runs one delivered message; resolves once its outcome (or its retry) is stored. */
+export async function consume(e: Envelope, platform: ConsumerPlatform, taskId: string): Promise<void> {
+  if (e.spawn === undefined || e.store === undefined) throw new TypeError("faasade: a queued envelope without its spawn target");
+  const at: Delivery = {
+    e,
+    spawn: e.spawn,
+    store: platform.store(e.store.name),
+    queue: () => platform.queue((e.spawn as SpawnTarget).queue),
+    keys: keysIn(e.store.prefix),
+    taskId,
+  };
+  if (e.spawn.notBefore !== undefined && e.spawn.notBefore > Date.now()) return chainDelay(at);
+  if (e.spawn.map === true) return runMapInput(at);
+  return runSpawned(at);
+}
+
+interface Delivery {
+  e: Envelope;
+  spawn: SpawnTarget;
+  store: ObjectStore;
+  queue: () => Queue;
+  keys: Keys;
+  taskId: string;
+}
+
+/** A retry whose delay the queue cannot hold in one message: sent on, for the rest of the delay. */
+async function chainDelay({ e, spawn, queue }: Delivery): Promise<void> {
+  const q = queue();
+  const left = (spawn.notBefore ?? 0) - Date.now();
+  await sendOne(q, { body: JSON.stringify(e), delayMs: Math.min(left, q.maxDelayMs) });
+}
+
+async function runSpawned(at: Delivery): Promise<void> {
+  const { e, store, keys, taskId } = at;
+  if (await store.has(keys.result(e.callId))) return; // a redelivery of a finished call
+  if (await store.has(keys.retried(e.callId, e.attempt))) return; // this attempt ended and was retried
+  const handle = await functionOf(e);
+  const spec = typeof handle === "string" ? undefined : handle.definition().spec;
+  if (await store.has(keys.cancel(e.callId))) {
+    await storeResult(at, { inputId: e.inputId, attempt: e.attempt, status: "TERMINATED", taskId }, [], spec?.isGenerator);
+    return;
+  }
+  // The root's records come first, so that the tree can be rebuilt from them in order.
+  const before = captureGraph(() => {
+    if (spec === undefined) return;
+    recordCall(e.callId, e.parent, spec);
+    recordInput(e.callId, e.inputId, "PENDING");
+  });
+  const chunks = chunkWriter(store, keys, e.callId);
+  const { outcome, graph } = await runInput(
+    e,
+    taskId,
+    () => argsOf(store, e),
+    chunks.write,
+    cancelledBy(at, "the call was cancelled"),
+  );
+  await chunks.settled();
+  const cancelled = await store.has(keys.cancel(e.callId));
+  const final: Outcome = cancelled ? { ...outcome, status: "TERMINATED", value: undefined, error: undefined } : outcome;
+  const delay = spec === undefined ? undefined : retryDelay(spec.options.retries, final);
+  if (delay !== undefined) return queueRetry(at, delay);
+  const after = captureGraph(() => spec !== undefined && recordInput(e.callId, e.inputId, final.status, taskId));
+  await storeResult(at, final, [...before, ...graph, ...after], spec?.isGenerator);
+}
+
+/** The next attempt, after `delay`: marked first, so that a redelivery of this attempt knows it is stale. */
+async function queueRetry({ e, store, keys, queue }: Delivery, delay: number): Promise<void> {
+  const q = queue();
+  const next: Envelope = {
+    ...e,
+    attempt: e.attempt + 1,
+    spawn: { ...(e.spawn as SpawnTarget), notBefore: delay > q.maxDelayMs ? Date.now() + delay : undefined },
+  };
+  await store.put(keys.retried(e.callId, e.attempt), "");
+  await sendOne(q, { body: JSON.stringify(next), delayMs: Math.min(delay, q.maxDelayMs) });
+}
+
+async function storeResult(
+  { e, spawn, store, keys }: Delivery,
+  outcome: Outcome,
+  graph: GraphEvent[],
+  isGenerator = false,
+): Promise<void> {
+  if (graph.length > 0) {
+    const earlier = await store.get(keys.graph(e.callId));
+    const all = [...(earlier === undefined ? [] : (JSON.parse(Buffer.from(earlier).toString("utf8")) as GraphEvent[])), ...graph];
+    await store.put(keys.graph(e.callId), JSON.stringify(all));
+  }
+  const now = Date.now();
+  const stored: StoredResult = {
+    outcome: toWire(outcome),
+    fn: e.fn,
+    isGenerator,
+    finishedAt: now,
+    expiresAt: now + spawn.retentionMs,
+  };
+  await store.put(keys.result(e.callId), JSON.stringify(stored));
+}
+
+/**
+ * One input of a map sent through the queue: its outcome goes to `map-results/`, once per
+ * attempt; failures are not retried here (the caller's map retries its inputs, as for invokes).
+ */
+async function runMapInput(at: Delivery): Promise<void> {
+  const { e, store, keys, taskId } = at;
+  const resultKey = keys.mapResult(e.callId, e.inputId, e.attempt);
+  if (await store.has(resultKey)) return; // a redelivery
+  if (await store.has(keys.cancel(e.callId))) return; // the map was left: nobody reads this input
+  const { outcome } = await runInput(
+    e,
+    taskId,
+    () => argsOf(store, e),
+    () => {},
+    cancelledBy(at, "the map was left"),
+  );
+  await store.put(resultKey, JSON.stringify({ outcome: toWire(outcome) }));
+}
+
+/** A generator's values written in order as they come; a failed write fails the delivery, never the process. */
+function chunkWriter(store: ObjectStore, keys: Keys, callId: string) {
+  let n = 0;
+  const writes: Promise<unknown>[] = [];
+  let failed: { error: unknown } | undefined;
+  return {
+    write: (value: Uint8Array) => {
+      writes.push(store.put(keys.chunk(callId, n++), value).catch((error: unknown) => (failed ??= { error })));
+    },
+    async settled() {
+      await Promise.all(writes);
+      if (failed !== undefined) throw failed.error; // the message comes back; the call runs again
+    },
+  };
+}
+
+/** Aborts a queued input once its cancel marker exists: polled, since object stores tell nobody. */
+const cancelledBy =
+  ({ store, keys, e }: Delivery, reason: string) =>
+  (ctx: InputContext) => {
+    const watch = setInterval(() => {
+      store.has(keys.cancel(e.callId)).then(
+        (yes) => yes && ctx.abort(new InputCancelledError(reason)),
+        () => {},
+      );
+    }, CANCEL_POLL_MS);
+    return () => clearInterval(watch);
+  };
+
+async function sendOne(queue: Queue, message: { body: string; delayMs: number }): Promise<void> {
+  const [refused] = await queue.sendBatch([{ body: message.body, delayMs: Math.max(0, message.delayMs) }]);
+  if (refused !== undefined) throw refused;
+}

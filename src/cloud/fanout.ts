@@ -1,0 +1,137 @@
+/**
+ * Maps through the queue ("fan-out"): the inputs of a large map go to the function's queue in
+ * batched sends instead of one invoke each, and their outcomes come back through the object
+ * store, found by listing the map's prefix (one page lists many finished inputs). The process
+ * holds no connection per input, and the platform scales on the queue. Which maps take this
+ * path is the provider's choice (e.g. docs/aws.md, "Maps").
+ */
+import type { Input, OutcomeSink } from "../core/provider.js";
+import type { Send } from "./batching.js";
+import { keysIn } from "./keys.js";
+import type { Queue } from "./primitives.js";
+import type { AppStore } from "./calls.js";
+import { type Envelope, type WireOutcome, fromWire, lost } from "./wire.js";
+
+/** Polling the map's results: soon after sending, then less often while nothing arrives. */
+const POLL_MIN_MS = 50;
+const POLL_MAX_MS = 500;
+
+interface MapState {
+  app: AppStore;
+  waiting: Map<string, { input: Input; sink: OutcomeSink }>;
+  interval: number;
+  /** Set while the next round waits; `polling` while one runs: never two rounds at once. */
+  timer: NodeJS.Timeout | undefined;
+  polling: boolean;
+}
+
+export interface FanOut {
+  submit(envelopes: Envelope[], inputs: readonly Input[], sink: OutcomeSink, app: AppStore, queue: Queue): void;
+  /** Inputs no longer wanted: their outcomes are dropped, and queued ones never run (the map's cancel marker). */
+  abort(inputIds: readonly string[]): void;
+  close(): void;
+}
+
+export function fanOut(send: Send): FanOut {
+  const maps = new Map<string, MapState>();
+  const byInput = new Map<string, string>();
+
+  const failAll = (m: MapState, message: string) => {
+    for (const w of m.waiting.values()) {
+      byInput.delete(w.input.inputId);
+      w.sink.outcome(w.input, lost(w.input, message));
+    }
+    m.waiting.clear();
+  };
+
+  const round = async (callId: string, m: MapState): Promise<number> => {
+    const keys = keysIn(m.app.ref.prefix);
+    const prefix = keys.mapResults(callId);
+    const done: string[] = [];
+    let arrived = 0;
+    for await (const key of m.app.store.list(prefix)) {
+      done.push(key);
+      const [inputId, attempt] = key.slice(prefix.length).split(".");
+      const w = m.waiting.get(inputId ?? "");
+      if (w === undefined || String(w.input.attempt) !== attempt) continue; // aborted, or an older attempt
+      const bytes = await m.app.store.get(key);
+      if (bytes === undefined) continue;
+      const { outcome } = JSON.parse(Buffer.from(bytes).toString("utf8")) as { outcome: WireOutcome };
+      m.waiting.delete(w.input.inputId);
+      byInput.delete(w.input.inputId);
+      arrived++;
+      w.sink.outcome(w.input, fromWire(outcome));
+    }
+    // Read once, then gone: the prefix only ever lists what has not been delivered.
+    if (done.length > 0) await m.app.store.delete(done);
+    return arrived;
+  };
+
+  const poll = async (callId: string) => {
+    const m = maps.get(callId);
+    if (m === undefined) return;
+    m.timer = undefined;
+    m.polling = true;
+    let arrived = 0;
+    try {
+      arrived = await round(callId, m);
+    } catch (err) {
+      failAll(m, `reading the map's results failed: ${(err as Error).message}`);
+    }
+    m.polling = false;
+    if (m.waiting.size === 0) {
+      maps.delete(callId);
+      return;
+    }
+    m.interval = arrived > 0 ? POLL_MIN_MS : Math.min(POLL_MAX_MS, m.interval * 1.5);
+    m.timer = setTimeout(() => void poll(callId), m.interval);
+  };
+
+  return {
+    submit(envelopes, inputs, sink, app, queue) {
+      const callId = inputs[0]?.callId;
+      if (callId === undefined) return;
+      let m = maps.get(callId);
+      if (m === undefined) {
+        m = { app, waiting: new Map(), interval: POLL_MIN_MS, timer: undefined, polling: false };
+        maps.set(callId, m);
+      }
+      const map = m;
+      inputs.forEach((input, i) => {
+        map.waiting.set(input.inputId, { input, sink });
+        byInput.set(input.inputId, callId);
+        send(queue, { body: JSON.stringify(envelopes[i]) }).catch((err: unknown) => {
+          if (!map.waiting.delete(input.inputId)) return;
+          byInput.delete(input.inputId);
+          sink.outcome(input, lost(input, (err as Error).message));
+        });
+      });
+      if (map.timer === undefined && !map.polling) map.timer = setTimeout(() => void poll(callId), POLL_MIN_MS);
+    },
+    abort(inputIds) {
+      const left = new Set<string>();
+      for (const id of inputIds) {
+        const callId = byInput.get(id);
+        if (callId === undefined) continue;
+        byInput.delete(id);
+        maps.get(callId)?.waiting.delete(id);
+        left.add(callId);
+      }
+      for (const callId of left) {
+        const m = maps.get(callId);
+        if (m === undefined) continue;
+        // Inputs still queued must not run: the consumer checks the map's marker first.
+        void m.app.store.put(keysIn(m.app.ref.prefix).cancel(callId), "").catch(() => {});
+        if (m.waiting.size === 0) {
+          clearTimeout(m.timer);
+          maps.delete(callId);
+        }
+      }
+    },
+    close() {
+      for (const m of maps.values()) clearTimeout(m.timer);
+      maps.clear();
+      byInput.clear();
+    },
+  };
+}

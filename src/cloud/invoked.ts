@@ -1,0 +1,92 @@
+/**
+ * The runtime side of direct calls, for every cloud: an invoke answers with its outcome (its
+ * value in the store when too large to answer inline); a streamed invoke writes one JSON line
+ * per yielded value, then the outcome; a web request becomes one input whose Response is the
+ * answer. A runtime adapter only decodes its platform's event and writes its platform's answer.
+ */
+import { decode, encode } from "../core/codec.js";
+import { InputCancelledError } from "../core/errors.js";
+import { newCallId, newInputId } from "../core/ids.js";
+import type { WireRequest, WireResponse } from "../core/web.js";
+import { argsOf, offloadOutcome } from "./offload.js";
+import type { ObjectStore } from "./primitives.js";
+import { runInput } from "./run-input.js";
+import { type Envelope, type InvokeAnswer, type StreamLine, toBase64, toWire } from "./wire.js";
+
+/** The store an envelope names, by the platform's name for it. */
+export type StoreByName = (name: string) => ObjectStore;
+
+const storeOf = (e: Envelope, stores: StoreByName) => (e.store === undefined ? undefined : stores(e.store.name));
+
+/** One direct invoke: its outcome and graph records, offloaded above `limit` bytes. */
+export async function answerInvoke(e: Envelope, stores: StoreByName, taskId: string, limit: number): Promise<InvokeAnswer> {
+  const store = storeOf(e, stores);
+  const { outcome, graph } = await runInput(
+    e,
+    taskId,
+    () => argsOf(store, e),
+    () => {},
+  );
+  const answer = await offloadOutcome(store, toWire(outcome), limit, e.store?.prefix);
+  return graph.length > 0 ? { ...answer, graph } : answer;
+}
+
+/** Where a streamed answer goes. */
+export interface LineSink {
+  write(line: string): void;
+  end(line: string): void;
+  /** Whether the caller has gone. */
+  readonly closed: boolean;
+  /** Called once if the caller goes. */
+  onClose(listener: () => void): void;
+}
+
+/** A streamed invoke (generators): each value as a line as it is yielded, then the outcome. */
+export async function streamInvoke(e: Envelope, stores: StoreByName, taskId: string, out: LineSink): Promise<void> {
+  const store = storeOf(e, stores);
+  const line = (l: StreamLine) => `${JSON.stringify(l)}\n`;
+  const { outcome, graph } = await runInput(
+    e,
+    taskId,
+    () => argsOf(store, e),
+    (value) => {
+      if (!out.closed) out.write(line({ c: toBase64(value) }));
+    },
+    (ctx) => {
+      // The caller left (remoteGen exited early): the generator stops at its next yield.
+      out.onClose(() => ctx.abort(new InputCancelledError("the caller stopped reading")));
+      return undefined;
+    },
+  );
+  if (!out.closed) out.end(line({ o: graph.length > 0 ? { ...toWire(outcome), graph } : toWire(outcome) }));
+}
+
+/** What a web request answers: the function's Response, or a status for a failure (details only when exposed). */
+export async function answerWeb(
+  request: WireRequest,
+  fn: { app: string; env: string; fn: string },
+  taskId: string,
+  exposeErrors: boolean,
+): Promise<WireResponse> {
+  const envelope: Envelope = {
+    v: 1,
+    ...fn,
+    inputId: newInputId(),
+    callId: newCallId(),
+    attempt: 1,
+    args: toBase64(encode([request], "args")),
+  };
+  const { outcome } = await runInput(
+    envelope,
+    taskId,
+    () => argsOf(undefined, envelope),
+    () => {},
+  );
+  if (outcome.status === "SUCCESS") return decode(outcome.value as Uint8Array) as WireResponse;
+  const text = exposeErrors ? (outcome.message ?? "error") : "internal error";
+  return {
+    status: outcome.status === "TIMEOUT" ? 504 : 500,
+    headers: [["content-type", "text/plain"]],
+    body: new TextEncoder().encode(text),
+  };
+}

@@ -1,0 +1,26 @@
+/**
+ * Where faasade keeps things in an app's object store. Call ids are unique, so the calls of
+ * every app can share a prefix; an app's manifest and settings are kept apart by app in a
+ * shared store.
+ */
+export function keysIn(prefix: string) {
+  const own = (r: { environment: string; app: string }) => (prefix === "" ? "" : `${prefix}${r.environment}/${r.app}/`);
+  return {
+    manifest: (r: { environment: string; app: string }) => `${own(r)}manifest.json`,
+    settings: (r: { environment: string; app: string }, fn: string) => `${own(r)}settings/${fn}.json`,
+    call: (callId: string) => `${prefix}calls/${callId}.json`,
+    result: (callId: string) => `${prefix}results/${callId}.json`,
+    /** Zero-padded, so that listing returns a generator's values in order. */
+    chunk: (callId: string, n: number) => `${prefix}chunks/${callId}/${String(n).padStart(8, "0")}`,
+    chunks: (callId: string) => `${prefix}chunks/${callId}/`,
+    cancel: (callId: string) => `${prefix}cancel/${callId}`,
+    graph: (callId: string) => `${prefix}graph/${callId}.json`,
+    payload: (id: string) => `${prefix}payloads/${id}`,
+    /** Attempt `n` of a queued call ended and its retry was queued: a redelivery of attempt `n` is stale. */
+    retried: (callId: string, n: number) => `${prefix}retried/${callId}/${n}`,
+    /** An outcome of a map input that went through the queue, per attempt (the caller retries map inputs). */
+    mapResult: (callId: string, inputId: string, attempt: number) => `${prefix}map-results/${callId}/${inputId}.${attempt}.json`,
+    mapResults: (callId: string) => `${prefix}map-results/${callId}/`,
+  } as const;
+}
+export type Keys = ReturnType<typeof keysIn>;

@@ -1,0 +1,66 @@
+/**
+ * The few primitives a cloud translates to its platform; everything else of a cloud provider
+ * (the wire, payload offload, durable calls, the queue consumer, fan-out, send batching) is
+ * written once in src/cloud/ on top of them. docs/providers.md explains each for provider authors.
+ */
+import type { FunctionSpec } from "../core/provider.js";
+
+/** An object store scoped to one bucket or container (S3, Cloud Storage, Blob Storage). */
+export interface ObjectStore {
+  /** The object's bytes; `undefined` when it does not exist. */
+  get(key: string): Promise<Uint8Array | undefined>;
+  /** Whether the object exists (cheaper than `get` where the platform has a HEAD). */
+  has(key: string): Promise<boolean>;
+  /** Writes the object. With `ifAbsent`, only if no object has the key: resolves false when one had. */
+  put(key: string, body: Uint8Array | string, options?: { ifAbsent?: boolean }): Promise<boolean>;
+  /** Keys under `prefix` in lexicographic order, after `after` if given; pages are fetched as the loop needs them. */
+  list(prefix: string, options?: { after?: string }): AsyncIterable<string>;
+  /** Removes the objects; missing ones are no error. */
+  delete(keys: readonly string[]): Promise<void>;
+}
+
+/** One message to queue. */
+export interface QueueMessage {
+  body: string;
+  /** Delivery no sooner than this; at most the queue's `maxDelayMs` (longer delays are chained by the consumer). */
+  delayMs?: number;
+}
+
+/** A function's queue of spawned inputs (SQS, Cloud Tasks, Storage Queues). */
+export interface Queue {
+  /**
+   * Sends one platform request holding all of `messages` (within `maxBatch` and
+   * `maxBatchBytes`; batching.ts keeps to them). Resolves with one entry per message: `undefined`
+   * when queued, else the error that refused it.
+   */
+  sendBatch(messages: readonly QueueMessage[]): Promise<(Error | undefined)[]>;
+  /** Messages one request may carry. */
+  readonly maxBatch: number;
+  /** Bytes of message bodies one request may carry. */
+  readonly maxBatchBytes: number;
+  /** Bytes one message may carry; larger arguments go through the object store. */
+  readonly maxMessageBytes: number;
+  /** The longest delay the platform honours on one message. */
+  readonly maxDelayMs: number;
+}
+
+/** What a platform reports when a function did not answer with an outcome (a timeout, a lost environment). */
+export interface PlatformFailure {
+  status: "FAILURE" | "TIMEOUT";
+  message: string;
+}
+
+/** Synchronous calls of a deployed function (Lambda Invoke, HTTPS to a function). */
+export interface Invoker {
+  /** One call: the function's answer text, or the platform's failure. Transient refusals are retried inside. */
+  call(fn: FunctionSpec, body: string, signal: AbortSignal): Promise<{ text: string } | { failure: PlatformFailure }>;
+  /** A streamed call: each line of the answer as it arrives; resolves with the platform's failure, if any. */
+  stream(
+    fn: FunctionSpec,
+    body: string,
+    signal: AbortSignal,
+    onLine: (line: string) => void,
+  ): Promise<PlatformFailure | undefined>;
+  /** Bytes a request or an answer may carry; larger payloads go through the object store. */
+  readonly callLimit: number;
+}

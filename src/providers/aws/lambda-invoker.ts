@@ -1,0 +1,109 @@
+/**
+ * The invoker primitive on Lambda: Invoke and InvokeWithResponseStream of the function's `live`
+ * alias; throttling retried with jittered backoff; Lambda's own errors (timeouts, crashes, out
+ * of memory) turned into the platform failures the cloud layer understands.
+ */
+import type { Invoker, PlatformFailure } from "../../cloud/primitives.js";
+import type { FunctionSpec } from "../../core/provider.js";
+import { type Clients, providerError } from "./clients.js";
+import { ALIAS } from "./names.js";
+
+/** A synchronous invoke's request and answer are capped at 6 MB: stay well inside. */
+export const INVOKE_INLINE_BYTES = 5 * 1024 * 1024;
+const THROTTLE_LIMIT_MS = 60_000;
+
+let sdk: Promise<typeof import("@aws-sdk/client-lambda")> | undefined;
+const L = () => (sdk ??= import("@aws-sdk/client-lambda"));
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+
+/** Lambda's own error (the function did not answer): a timeout, or a lost execution environment. */
+export function functionError(name: string, payload: Uint8Array | undefined): PlatformFailure {
+  let detail: { errorType?: string; errorMessage?: string } = {};
+  try {
+    detail = JSON.parse(Buffer.from(payload ?? new Uint8Array()).toString("utf8"));
+  } catch {
+    // not JSON: keep the generic message
+  }
+  const message = detail.errorMessage ?? "the Lambda function failed without a message";
+  if (detail.errorType === "Sandbox.Timedout" || /Task timed out/.test(message)) {
+    return { status: "TIMEOUT", message: `function ${JSON.stringify(name)} timed out in Lambda: ${message}` };
+  }
+  if (detail.errorType === "Runtime.OutOfMemory" || /out of memory|heap/i.test(message)) {
+    return { status: "FAILURE", message: "container ran out of memory (Lambda execution environment)" };
+  }
+  const exit = /exit status (\d+)/.exec(message);
+  return {
+    status: "FAILURE",
+    message: exit
+      ? `container exited with code ${exit[1]} (Lambda execution environment)`
+      : `Lambda ${detail.errorType ?? "error"}: ${message}`,
+  };
+}
+
+async function withThrottleRetries<T>(op: string, signal: AbortSignal, run: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await run();
+    } catch (err) {
+      const name = (err as { name?: string }).name;
+      const throttled = name === "TooManyRequestsException" || name === "ThrottlingException";
+      if (!throttled || signal.aborted || Date.now() - started > THROTTLE_LIMIT_MS) throw providerError(op, err);
+      // Full jitter, capped: many callers throttled together spread out instead of retrying in step.
+      await sleep(Math.random() * Math.min(2000, 25 * 2 ** attempt), signal);
+    }
+  }
+}
+
+export function lambdaInvoker(clients: Clients, lambdaName: (fn: FunctionSpec) => string): Invoker {
+  const request = (fn: FunctionSpec, body: string) => ({
+    FunctionName: lambdaName(fn),
+    Qualifier: ALIAS,
+    Payload: Buffer.from(body),
+  });
+  return {
+    callLimit: INVOKE_INLINE_BYTES,
+    async call(fn, body, signal) {
+      const [lambda, { InvokeCommand }] = await Promise.all([clients.lambda(), L()]);
+      const input = request(fn, body);
+      const answer = await withThrottleRetries("Invoke", signal, () =>
+        lambda.send(new InvokeCommand(input), { abortSignal: signal }),
+      );
+      if (answer.FunctionError !== undefined) return { failure: functionError(fn.name, answer.Payload) };
+      return { text: Buffer.from(answer.Payload ?? new Uint8Array()).toString("utf8") };
+    },
+    async stream(fn, body, signal, onLine) {
+      const [lambda, { InvokeWithResponseStreamCommand }] = await Promise.all([clients.lambda(), L()]);
+      const input = request(fn, body);
+      const answer = await withThrottleRetries("InvokeWithResponseStream", signal, () =>
+        lambda.send(new InvokeWithResponseStreamCommand(input), { abortSignal: signal }),
+      );
+      let pending = "";
+      for await (const event of answer.EventStream ?? []) {
+        if (event.PayloadChunk?.Payload !== undefined) {
+          pending += Buffer.from(event.PayloadChunk.Payload).toString("utf8");
+          const lines = pending.split("\n");
+          pending = lines.pop() ?? "";
+          for (const l of lines) onLine(l);
+        }
+        if (event.InvokeComplete !== undefined) {
+          onLine(pending);
+          pending = "";
+          const { ErrorCode, ErrorDetails } = event.InvokeComplete;
+          if (ErrorCode !== undefined) {
+            return functionError(fn.name, Buffer.from(JSON.stringify({ errorType: ErrorCode, errorMessage: ErrorDetails })));
+          }
+        }
+      }
+      return undefined;
+    },
+  };
+}
