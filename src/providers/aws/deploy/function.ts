@@ -8,7 +8,7 @@ import { ExecutionError } from "../../../core/errors.js";
 import type { AppManifest, FunctionManifest } from "../../../core/manifest.js";
 import { awsCall, providerError } from "../clients.js";
 import { ALIAS, functionName } from "../names.js";
-import type { Bundle } from "./bundle.js";
+import type { Bundle } from "../../../cloud/bundle.js";
 import type { AppScope, DeployContext } from "./context.js";
 
 export interface DeployedFunction {

@@ -7,8 +7,9 @@
 import type { AppManifest } from "../../../core/manifest.js";
 import { roleName } from "../names.js";
 import { ensureBucket, putManifest } from "./bucket.js";
-import { bundle } from "./bundle.js";
+import { bundle } from "../../../cloud/bundle.js";
 import { type AwsDeployOptions, appScope, deployContext } from "./context.js";
+import { lambdaBundle } from "./entry.js";
 import { type DeployedFunction, deployFunction } from "./function.js";
 import { rolePolicy } from "./policy.js";
 import { ensureRole } from "./role.js";
@@ -26,7 +27,7 @@ export async function deployAws(
   const region = await (await ctx.sdk.lambda()).config.region();
   ctx.log("bundling");
   const architecture = options.architecture ?? "arm64";
-  const code = await bundle({ module, architecture, ...(options.external ? { external: options.external } : {}) });
+  const code = await bundle(lambdaBundle(module, architecture, options.external));
   const out: DeployedFunction[] = [];
   for (const app of apps) {
     const scope = appScope(ctx, app.app, app.environment);
