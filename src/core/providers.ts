@@ -15,8 +15,8 @@ export interface ProviderModule {
   defaultDeployment?(): Provider;
 }
 
-/** The providers this package ships, by the subpath that exports each. */
-export const PROVIDER_NAMES = ["local", "aws", "gcp", "azure"] as const;
+/** The providers this version ships, each exported as `faasade/<name>`. */
+export const PROVIDER_NAMES = ["local", "aws"] as const;
 const NAME = /^[a-z][a-z0-9-]{0,39}$/;
 
 const modules = new Map<string, Promise<ProviderModule>>();
@@ -38,7 +38,7 @@ export function loadProvider(name: string): Promise<ProviderModule> {
 }
 
 async function importProvider(name: string): Promise<ProviderModule> {
-  const available = `available: ${PROVIDER_NAMES.join(", ")}`;
+  const available = `this version of faasade has: ${PROVIDER_NAMES.join(", ")}`;
   if (!NAME.test(name)) throw new InvalidError(`provider ${JSON.stringify(name)} is not a provider name (${available})`);
   let loaded: Partial<ProviderModule>;
   try {
@@ -50,8 +50,10 @@ async function importProvider(name: string): Promise<ProviderModule> {
       code === "ERR_PACKAGE_PATH_NOT_EXPORTED" || (code === "ERR_MODULE_NOT_FOUND" && message?.includes(`faasade/${name}`));
     if (!absent) throw cause;
     throw new InvalidError(
-      `provider ${JSON.stringify(name)} is not available in this version of faasade (${available}); ` +
-        "set FAASADE_PROVIDER to one of them, or pass { provider } to new App",
+      `provider ${JSON.stringify(name)} is not available (${available}); set FAASADE_PROVIDER to one of them, ` +
+        "install a faasade version whose exports include faasade/" +
+        name +
+        ", or pass { provider } to new App",
       { cause },
     );
   }
