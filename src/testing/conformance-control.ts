@@ -113,10 +113,11 @@ export function controlRows({ vt, f }: RowContext): void {
 
   it("lowering maxContainers drains: running inputs finish, extra containers stop after", async () => {
     const d = f("drain");
-    const calls = await Promise.all([600, 600].map((ms) => d.spawn(ms)));
-    await waitFor("two running inputs", async () => (await statsOf(d)).numRunningInputs === 2);
+    // Long enough that both run at once even when the second container starts cold on a loaded machine.
+    const calls = await Promise.all([1500, 1500].map((ms) => d.spawn(ms)));
+    await waitFor("two running inputs", async () => (await statsOf(d)).numRunningInputs === 2, 5000);
     expect((await d.updateAutoscaler({ maxContainers: 1 })).maxContainers).toBe(1);
-    expect(await gather(...calls)).toEqual([600, 600]);
+    expect(await gather(...calls)).toEqual([1500, 1500]);
     await waitFor("at most one container", async () => (await statsOf(d)).numTotalRunners <= 1);
     await d.updateAutoscaler({ maxContainers: 2 });
   });
