@@ -3,9 +3,14 @@
 import { startTestBackend, testProvider } from "faasade/testing";
 import { afterAll } from "vitest";
 
-const backend = await startTestBackend("aws", { module: new URL("../dist/src/testing/fixtures.js", import.meta.url) });
+// Results kept 3 s, so that the expiry row runs in seconds. (Built apart from the call: a
+// backend without the retentionMs option still type-checks.)
+const RETENTION_MS = 3000;
+const backendOptions = { module: new URL("../dist/src/testing/fixtures.js", import.meta.url), retentionMs: RETENTION_MS };
+const backend = await startTestBackend("aws", backendOptions);
 // Handles without a provider (FunctionCall.fromId, Function.lookup) reach the same backend.
 Object.assign(process.env, backend.env);
 afterAll(() => backend.close());
 
-testProvider({ name: "aws (offline backend)", provider: () => backend.provider });
+// webEndpoints stays unset: the offline backend serves no function URLs.
+testProvider({ name: "aws (offline backend)", provider: () => backend.provider, retentionMs: RETENTION_MS });

@@ -10,12 +10,14 @@ import { testProvider } from "faasade/testing";
 import { afterAll, beforeAll } from "vitest";
 
 const home = mkdtempSync(join(tmpdir(), "faasade-conformance-home-"));
+// The server keeps results this long (FAASADE_RESULT_RETENTION_MS), so that the expiry row runs in seconds.
+const RETENTION_MS = 4000;
 // Handles without a provider (FunctionCall.fromId, Function.lookup) look here too.
 process.env.FAASADE_HOME = home;
 
 beforeAll(async () => {
   await promisify(execFile)(process.execPath, ["dist/src/cli/main.js", "deploy", "dist/src/testing/fixtures.js"], {
-    env: { ...process.env, FAASADE_HOME: home },
+    env: { ...process.env, FAASADE_HOME: home, FAASADE_RESULT_RETENTION_MS: String(RETENTION_MS) },
   });
 }, 30_000);
 
@@ -24,4 +26,9 @@ afterAll(() => {
   process.kill(pid, "SIGTERM");
 });
 
-testProvider({ name: "local deployment", provider: () => deployment({ home }) });
+testProvider({
+  name: "local deployment",
+  provider: () => deployment({ home }),
+  retentionMs: RETENTION_MS,
+  webEndpoints: true,
+});

@@ -2,10 +2,12 @@
  * The functions the conformance suite calls. A provider under test runs this module in its
  * containers, so everything here is defined at top level and nothing runs on import.
  */
+import { createHash } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { setTimeout as sleepMs } from "node:timers/promises";
 import { App } from "../core/app.js";
 import { currentInput } from "../core/context.js";
+import type { Function_ } from "../core/function.js";
 import { Retries } from "../core/retries.js";
 
 export const app = new App("conformance");
@@ -45,6 +47,8 @@ function burn(ms: number) {
 }
 
 export const sleep = app.function(nap, { name: "sleep", maxContainers: 4 });
+/** For completion order: a pool of its own, not busy with what other rows left running. */
+export const race = app.function(nap, { name: "race", maxContainers: 4 });
 export const spin = app.function(burn, { name: "spin", timeoutMs: 1000, maxContainers: 1 });
 export const hang = app.function(
   function hang() {
@@ -138,6 +142,24 @@ export const warm = app.function(
 export const burst = app.function(nap, { name: "burst", maxContainers: 1 });
 export const buffered = app.function(nap, { name: "buffered", maxContainers: 3, bufferContainers: 1, scaledownWindowMs: 1000 });
 export const drain = app.function(nap, { name: "drain", maxContainers: 2, scaledownWindowMs: 1000 });
+/** Stats per function: `loaded` runs inputs while `bystander`, never called, must read all zeros. */
+export const loaded = app.function(nap, { name: "loaded", maxContainers: 2 });
+export const bystander = app.function(nap, { name: "bystander", maxContainers: 1 });
+/** Large arguments: their length and SHA-256, so the caller checks every byte arrived. */
+export const digest = app.function(function digest(bytes: Uint8Array) {
+  return `${bytes.byteLength}:${createHash("sha256").update(bytes).digest("hex")}`;
+});
+/** A web endpoint: answers 201 with the method and body it got, and echoes one request header. */
+export const webEcho: Function_<(request: Request) => Promise<Response>> = app.function(
+  async function webEcho(request: Request) {
+    const body = await request.text();
+    return new Response(`${request.method} ${body}`, {
+      status: 201,
+      headers: { "x-echo": request.headers.get("x-conformance") ?? "" },
+    });
+  },
+  { web: { method: "POST" } },
+);
 /** Two `remote` calls and one `spawn` from inside: a call graph with three children. */
 export const fanOut = app.function(async function fanOut(x: number) {
   const a = await square.remote(x);

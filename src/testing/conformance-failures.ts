@@ -1,0 +1,56 @@
+/**
+ * Conformance rows for inputs that go wrong: timeouts (never settling, cooperative, busy sync
+ * code), containers that exit or run out of memory. The rows that need a container to be
+ * killed are skipped by name where containers are not separate processes.
+ */
+import { FunctionTimeoutError, RemoteError } from "../core/errors.js";
+import { NOT_ISOLATED, type RowContext } from "./conformance-context.js";
+
+export function failureRows({ vt, f, isolated }: RowContext): void {
+  const { expect, it } = vt;
+
+  it("a function that never settles times out", async () => {
+    await expect(f("hang").remote()).rejects.toBeInstanceOf(FunctionTimeoutError);
+  });
+
+  it("a timed-out input sees its signal abort", async () => {
+    await expect(f("cooperative").remote(10_000)).rejects.toBeInstanceOf(FunctionTimeoutError);
+    expect(await f("cooperative").remote(10)).toBe("finished");
+  });
+
+  it("busy sync code is stopped at its timeout and the function works afterwards", async ({ skip }) => {
+    skip(!isolated, NOT_ISOLATED);
+    const started = Date.now();
+    await expect(f("spin").remote(20_000)).rejects.toBeInstanceOf(FunctionTimeoutError);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(await f("spin").remote(1)).toBe(1);
+  });
+
+  it("a container that calls process.exit fails its input with RemoteError", async ({ skip }) => {
+    skip(!isolated, NOT_ISOLATED);
+    const err = await f("exit")
+      .remote(3)
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RemoteError);
+    expect((err as Error).message).toMatch(/exited with code 3/);
+    expect(await f("square").remote(3)).toBe(9);
+  });
+
+  it("a lost container uses up an attempt and the retry runs in a new one", async ({ skip }) => {
+    skip(!isolated, NOT_ISOLATED);
+    expect(await f("exitOnce").remote()).toBe(2);
+  });
+}
+
+/** Last in the suite: its heaviest row (a container filling its heap until it dies). */
+export function outOfMemoryRow({ vt, f, isolated }: RowContext): void {
+  const { expect, it } = vt;
+  it("a container that runs out of memory fails its input with RemoteError", async ({ skip }) => {
+    skip(!isolated, NOT_ISOLATED);
+    const err = await f("oom")
+      .remote()
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RemoteError);
+    expect((err as Error).message).toMatch(/memory|exited/);
+  });
+}
