@@ -8,6 +8,7 @@
  */
 import QuickLRU from "quick-lru";
 import type { AppStore } from "../../cloud/calls.js";
+import { atLeastOne, envMs } from "../../cloud/options.js";
 import type { Queue } from "../../cloud/primitives.js";
 import { type CloudPlatform, type CloudProvider, cloudProvider } from "../../cloud/provider.js";
 import { InvalidError, describe } from "../../core/errors.js";
@@ -16,6 +17,7 @@ import { type ClientOptions, awsCall, clients, isMissing, providerError } from "
 import { awsDeployer } from "./deployer.js";
 import type { AwsDeployOptions } from "./deploy/resources.js";
 import { lambdaInvoker } from "./lambda-invoker.js";
+import { appBuckets } from "./list.js";
 import { ALIAS, type AppRef, bucketName, functionName, keyPrefixOf } from "./names.js";
 import { s3Store } from "./s3-store.js";
 import { sqsQueue } from "./sqs-queue.js";
@@ -45,9 +47,14 @@ export function aws(options: AwsOptions = {}): AwsProvider {
   if (options === null || typeof options !== "object")
     throw new InvalidError(`aws: options must be an object, got ${describe(options)}`);
   const prefix = options.prefix ?? process.env.FAASADE_AWS_PREFIX ?? "faasade";
-  const maxInFlight = positive("maxInFlight", options.maxInFlight ?? 64, true);
-  const retentionMs = positive("retentionMs", options.retentionMs ?? envNumber("FAASADE_AWS_RETENTION_MS") ?? SEVEN_DAYS, true);
-  const fanOutFrom = positive("fanOutFrom", options.fanOutFrom ?? FANOUT_MIN_INPUTS, false);
+  const maxInFlight = atLeastOne("aws", "maxInFlight", options.maxInFlight ?? 64, true);
+  const retentionMs = atLeastOne(
+    "aws",
+    "retentionMs",
+    options.retentionMs ?? envMs("FAASADE_AWS_RETENTION_MS") ?? SEVEN_DAYS,
+    true,
+  );
+  const fanOutFrom = atLeastOne("aws", "fanOutFrom", options.fanOutFrom ?? FANOUT_MIN_INPUTS, false);
   const sdk = clients(options);
   // An existing bucket, if given, holds every app's objects under "faasade/".
   const shared = options.bucket ?? process.env.FAASADE_AWS_BUCKET;
@@ -93,7 +100,7 @@ export function aws(options: AwsOptions = {}): AwsProvider {
     deployer: awsDeployer({ ...options, prefix }),
     async locate(callKey) {
       // A call made by another process: its record is in the shared bucket, or in one of this prefix's app buckets.
-      for (const bucket of shared !== undefined ? [shared] : await appBuckets()) {
+      for (const bucket of shared !== undefined ? [shared] : await appBuckets(sdk, prefix)) {
         const at = storeByName(bucket);
         if (await at.store.has(callKey(at.ref.prefix))) return at;
       }
@@ -164,19 +171,6 @@ export function aws(options: AwsOptions = {}): AwsProvider {
     },
   };
 
-  /** The buckets of this prefix's apps (every page of ListBuckets). */
-  async function appBuckets(): Promise<string[]> {
-    const [s3, { ListBucketsCommand }] = await Promise.all([sdk.s3(), import("@aws-sdk/client-s3")]);
-    const out: string[] = [];
-    let token: string | undefined;
-    do {
-      const page = await awsCall("ListBuckets", () => s3.send(new ListBucketsCommand(token ? { ContinuationToken: token } : {})));
-      for (const b of page.Buckets ?? []) if (b.Name?.startsWith(`${prefix}-`)) out.push(b.Name);
-      token = page.ContinuationToken;
-    } while (token);
-    return out;
-  }
-
   return cloudProvider(platform);
 }
 
@@ -189,21 +183,6 @@ function unlessMissing(err: unknown): undefined {
   if (name === "ResourceNotFoundException" || name === "ProvisionedConcurrencyConfigNotFoundException" || isMissing(err))
     return undefined;
   throw err;
-}
-
-function positive(name: string, value: number, integer: boolean): number {
-  if (typeof value !== "number" || !(value >= 1) || (integer && !Number.isInteger(value))) {
-    throw new InvalidError(`aws: ${name} must be ${integer ? "an integer" : "a number"} ≥ 1, got ${describe(value)}`);
-  }
-  return value;
-}
-
-function envNumber(name: string): number | undefined {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return undefined;
-  const value = Number(raw);
-  if (!Number.isFinite(value)) throw new InvalidError(`${name} must be a number of milliseconds, got ${JSON.stringify(raw)}`);
-  return value;
 }
 
 export { awsDeployer } from "./deployer.js";

@@ -1,0 +1,32 @@
+/** `faasade ls` on a cloud: the apps whose manifests the given stores hold (every page listed). */
+import type { AppManifest } from "../core/manifest.js";
+import type { DeployedApp } from "../core/provider.js";
+import type { AppStore } from "./calls.js";
+import { keysIn } from "./keys.js";
+
+/** Stores of the app's own hold one manifest at their root; a shared one holds `<prefix><env>/<app>/manifest.json`. */
+export async function listApps(stores: readonly AppStore[]): Promise<DeployedApp[]> {
+  const out: DeployedApp[] = [];
+  for (const { store, ref } of stores) {
+    const keys =
+      ref.prefix === ""
+        ? [keysIn("").manifest({ app: "", environment: "" })]
+        : await manifestsUnder(store.list(ref.prefix), ref.prefix);
+    for (const key of keys) {
+      const bytes = await store.get(key);
+      if (bytes === undefined) continue;
+      const manifest = JSON.parse(Buffer.from(bytes).toString("utf8")) as AppManifest & { deployedAt?: number };
+      out.push({ ...manifest, deployedAt: manifest.deployedAt ?? 0 });
+    }
+  }
+  return out;
+}
+
+async function manifestsUnder(listed: AsyncIterable<string>, prefix: string): Promise<string[]> {
+  const found: string[] = [];
+  for await (const key of listed) {
+    const [env, app, file, ...rest] = key.slice(prefix.length).split("/");
+    if (env && app && file === "manifest.json" && rest.length === 0) found.push(key);
+  }
+  return found;
+}
