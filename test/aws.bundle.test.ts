@@ -85,6 +85,25 @@ describe("aws deploy: bundle", { timeout: 60_000 }, () => {
     expect(Buffer.from(answer.value, "base64")).toEqual(Buffer.from(encode(144, "result")));
   });
 
+  it("a call made inside a bundled function reaches aws through the bundle's own client side", async () => {
+    const { zip } = await bundle(lambdaBundle(APP, "arm64"));
+    // No faasade package beside the bundle: the nested call must not need to import faasade/aws.
+    // Lambda's endpoint is a closed port, so the nested invoke itself is refused by the network.
+    const out = runUnzipped(zip, `${callHandler(envelope("aws-app", "nested", [2]))}`, {
+      FAASADE_PROVIDER: "aws",
+      AWS_REGION: "us-east-1",
+      AWS_ACCESS_KEY_ID: "test",
+      AWS_SECRET_ACCESS_KEY: "test",
+      AWS_ENDPOINT_URL_LAMBDA: "http://127.0.0.1:9",
+      AWS_MAX_ATTEMPTS: "1",
+    });
+    const answer = JSON.parse(out) as { status: string; error?: string };
+    expect(answer.status).toBe("FAILURE");
+    const text = Buffer.from(answer.error ?? "", "base64").toString("latin1");
+    expect(text).not.toMatch(/is not available/);
+    expect(text).toMatch(/Invoke/);
+  });
+
   it("imports the app's module as the bundle loads, before any event, through one index.mjs", async () => {
     const { zip } = await bundle(lambdaBundle("test/fixtures/init-app.mjs", "arm64"));
     // esbuild inlines the entry's dynamic import of the app: no second chunk, no import of its path.

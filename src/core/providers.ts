@@ -26,6 +26,15 @@ export function providerName(): string {
   return process.env.FAASADE_PROVIDER || "local";
 }
 
+/**
+ * Makes `faasade/<name>` known without importing it: a cloud runtime bundled into one file
+ * (where no `faasade` package is there to import) provides its own client side this way, so
+ * that calls made inside a function reach the same cloud.
+ */
+export function provideModule(name: string, module: ProviderModule): void {
+  modules.set(name, Promise.resolve(module));
+}
+
 /** Imports `faasade/<name>` once; an unknown or uninstalled provider is an `InvalidError` that says what to do. */
 export function loadProvider(name: string): Promise<ProviderModule> {
   let found = modules.get(name);

@@ -16,8 +16,10 @@ import { type ConsumerPlatform, consume } from "../../cloud/consumer.js";
 import { answerInvoke, answerWeb, streamInvoke } from "../../cloud/invoked.js";
 import type { ObjectStore, Queue } from "../../cloud/primitives.js";
 import { type Envelope, type InvokeAnswer, isEnvelope } from "../../cloud/wire.js";
+import { provideModule } from "../../core/providers.js";
 import type { WireRequest } from "../../core/web.js";
 import { clients } from "./clients.js";
+import { defaultProvider } from "./index.js";
 import { INVOKE_INLINE_BYTES } from "./lambda-invoker.js";
 import { s3Store } from "./s3-store.js";
 import { sqsQueue } from "./sqs-queue.js";
@@ -55,6 +57,9 @@ export interface HttpResponse {
   body: string;
   isBase64Encoded: boolean;
 }
+
+// Calls made inside a function go to this cloud (FAASADE_PROVIDER=aws there), also from a bundle.
+provideModule("aws", { defaultProvider });
 
 const sdk = clients();
 const stores = new Map<string, ObjectStore>();
