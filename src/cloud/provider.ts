@@ -181,3 +181,12 @@ export function cloudProvider(platform: CloudPlatform): CloudProvider {
     },
   };
 }
+
+/** A deployer whose code (bundling, control-plane calls) loads at first use: runtimes never carry it. */
+export function lazyDeployer(load: () => Promise<Deployer>): Deployer {
+  return {
+    deploy: async (...args) => (await load()).deploy(...args),
+    destroy: async (...args) => (await load()).destroy(...args),
+    list: async () => (await load()).list(),
+  };
+}

@@ -1,189 +1,25 @@
 /**
  * @module
  * The AWS provider (`faasade/aws`): functions run in Lambda. The cloud layer (src/cloud/) does
- * the work; this module only names AWS's parts: S3 buckets as object stores, SQS queues as
- * queues, Lambda invokes of the `live` alias as the invoker, provisioned concurrency for
- * `minContainers` and reserved concurrency for `maxContainers`. Names follow names.ts, so any
- * process finds an app from its name.
+ * the work; platform.ts names AWS's parts for it. Names follow names.ts, so any process finds an
+ * app from its name. docs/aws.md.
  */
-import QuickLRU from "quick-lru";
-import type { AppStore } from "../../cloud/calls.js";
-import { atLeastOne, envMs } from "../../cloud/options.js";
-import type { Queue } from "../../cloud/primitives.js";
-import { type CloudPlatform, type CloudProvider, cloudProvider } from "../../cloud/provider.js";
-import { InvalidError, describe } from "../../core/errors.js";
-import type { FunctionSpec } from "../../core/provider.js";
-import { type ClientOptions, awsCall, clients, isMissing, providerError } from "./clients.js";
-import { awsDeployer } from "./deployer.js";
-import type { AwsDeployOptions } from "./deploy/resources.js";
-import { lambdaInvoker } from "./lambda-invoker.js";
-import { appBuckets } from "./list.js";
-import { ALIAS, type AppRef, bucketName, functionName, keyPrefixOf } from "./names.js";
-import { s3Store } from "./s3-store.js";
-import { sqsQueue } from "./sqs-queue.js";
+import { lazyDeployer } from "../../cloud/provider.js";
+import { type AwsOptions, type AwsProvider, awsProvider } from "./platform.js";
 
-export interface AwsOptions extends ClientOptions, Omit<AwsDeployOptions, keyof ClientOptions | "log" | "prefix"> {
-  /** Prefix of every resource name. @default FAASADE_AWS_PREFIX, else "faasade" */
-  prefix?: string;
-  /** Lambda invokes in flight at once from this process (map inputs beyond wait). @default 64 */
-  maxInFlight?: number;
-  /**
-   * A map whose first batch has at least this many inputs goes through SQS (fan-out) instead of
-   * one invoke per input; 1 000 is a map's first batch at most. @default never (docs/aws.md, "Maps")
-   */
-  fanOutFrom?: number;
-  /** How long spawned results are kept. @default FAASADE_AWS_RETENTION_MS, else 7 days */
-  retentionMs?: number;
-}
-
-export type AwsProvider = CloudProvider;
-
-const SEVEN_DAYS = 7 * 24 * 3600 * 1000;
-/** Maps take invokes unless told otherwise: on the offline backend invokes measured 3–8× faster than SQS fan-out. */
-export const FANOUT_MIN_INPUTS = Number.POSITIVE_INFINITY;
-const REMEMBERED_QUEUES = 1000;
+export type { AwsOptions, AwsProvider } from "./platform.js";
+export type { AwsDeployOptions } from "./deploy/resources.js";
 
 export function aws(options: AwsOptions = {}): AwsProvider {
-  if (options === null || typeof options !== "object")
-    throw new InvalidError(`aws: options must be an object, got ${describe(options)}`);
-  const prefix = options.prefix ?? process.env.FAASADE_AWS_PREFIX ?? "faasade";
-  const maxInFlight = atLeastOne("aws", "maxInFlight", options.maxInFlight ?? 64, true);
-  const retentionMs = atLeastOne(
-    "aws",
-    "retentionMs",
-    options.retentionMs ?? envMs("FAASADE_AWS_RETENTION_MS") ?? SEVEN_DAYS,
-    true,
+  // Deploying (bundling, the control plane) loads only when asked for.
+  const deployer = lazyDeployer(async () =>
+    (await import("./deployer.js")).awsDeployer({
+      ...options,
+      prefix: options.prefix ?? process.env.FAASADE_AWS_PREFIX ?? "faasade",
+    }),
   );
-  const fanOutFrom = atLeastOne("aws", "fanOutFrom", options.fanOutFrom ?? FANOUT_MIN_INPUTS, false);
-  const sdk = clients(options);
-  // An existing bucket, if given, holds every app's objects under "faasade/".
-  const shared = options.bucket ?? process.env.FAASADE_AWS_BUCKET;
-  const refOf = (fn: { app: string; environment: string }): AppRef => ({ prefix, ...fn, bucket: shared });
-  const lambdaName = (fn: FunctionSpec) => functionName(refOf(fn), fn.name);
-
-  const stores = new Map<string, AppStore>();
-  const storeByName = (bucket: string): AppStore => {
-    let found = stores.get(bucket);
-    if (found === undefined) {
-      found = { store: s3Store(sdk, bucket), ref: { name: bucket, prefix: keyPrefixOf({ bucket: shared }) } };
-      stores.set(bucket, found);
-    }
-    return found;
-  };
-  const storeOf = (fn: { app: string; environment: string }) => storeByName(bucketName(refOf(fn)));
-
-  /** Queues by function, kept whole: sends coalesce per queue object. */
-  const queues = new QuickLRU<string, Promise<{ queue: Queue; name: string }>>({ maxSize: REMEMBERED_QUEUES });
-  const queueOf = (fn: FunctionSpec) => {
-    const name = lambdaName(fn);
-    let found = queues.get(name);
-    if (found === undefined) {
-      found = (async () => {
-        const [sqs, { GetQueueUrlCommand }] = await Promise.all([sdk.sqs(), import("@aws-sdk/client-sqs")]);
-        const { QueueUrl } = await awsCall(`GetQueueUrl ${name}`, () => sqs.send(new GetQueueUrlCommand({ QueueName: name })));
-        return { queue: sqsQueue(sdk, QueueUrl as string), name: QueueUrl as string };
-      })();
-      queues.set(name, found);
-      found.catch(() => queues.delete(name));
-    }
-    return found;
-  };
-
-  const platform: CloudPlatform = {
-    name: "aws",
-    storeOf,
-    queueOf,
-    invoker: lambdaInvoker(sdk, lambdaName),
-    retentionMs,
-    maxInFlight,
-    fanOutFrom,
-    deployer: awsDeployer({ ...options, prefix }),
-    async locate(callKey) {
-      // A call made by another process: its record is in the shared bucket, or in one of this prefix's app buckets.
-      for (const bucket of shared !== undefined ? [shared] : await appBuckets(sdk, prefix)) {
-        const at = storeByName(bucket);
-        if (await at.store.has(callKey(at.ref.prefix))) return at;
-      }
-      return undefined;
-    },
-    async applyAutoscaler(fn, settings) {
-      const [lambda, L] = await Promise.all([sdk.lambda(), import("@aws-sdk/client-lambda")]);
-      const FunctionName = lambdaName(fn);
-      await awsCall(`autoscaler of ${FunctionName}`, async () => {
-        if (settings.minContainers > 0) {
-          const ProvisionedConcurrentExecutions = settings.minContainers;
-          await lambda.send(
-            new L.PutProvisionedConcurrencyConfigCommand({ FunctionName, Qualifier: ALIAS, ProvisionedConcurrentExecutions }),
-          );
-        } else {
-          await lambda
-            .send(new L.DeleteProvisionedConcurrencyConfigCommand({ FunctionName, Qualifier: ALIAS }))
-            .catch(unlessMissing);
-        }
-        if (settings.maxContainers !== undefined) {
-          const ReservedConcurrentExecutions = settings.maxContainers;
-          await lambda.send(new L.PutFunctionConcurrencyCommand({ FunctionName, ReservedConcurrentExecutions }));
-        } else {
-          await lambda.send(new L.DeleteFunctionConcurrencyCommand({ FunctionName })).catch(unlessMissing);
-        }
-      });
-      // Lambda keeps no idle buffer beside busy environments, and scales idle ones down on its own clock.
-      return { maxContainers: 1000, unsupported: ["bufferContainers", "scaledownWindowMs"] };
-    },
-    async platformStats(fn) {
-      const [sqs, lambda, Q, L] = await Promise.all([
-        sdk.sqs(),
-        sdk.lambda(),
-        import("@aws-sdk/client-sqs"),
-        import("@aws-sdk/client-lambda"),
-      ]);
-      const { name: QueueUrl } = await queueOf(fn);
-      const FunctionName = lambdaName(fn);
-      const [attributes, warm] = await Promise.all([
-        awsCall(`GetQueueAttributes ${QueueUrl}`, () =>
-          sqs.send(
-            new Q.GetQueueAttributesCommand({
-              QueueUrl,
-              AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-            }),
-          ),
-        ),
-        lambda.send(new L.GetProvisionedConcurrencyConfigCommand({ FunctionName, Qualifier: ALIAS })).then(
-          (r) => r.AllocatedProvisionedConcurrentExecutions ?? 0,
-          (err: unknown) => unlessMissing(err) ?? 0,
-        ),
-      ]);
-      return {
-        queued: Number(attributes.Attributes?.ApproximateNumberOfMessages ?? 0),
-        processing: Number(attributes.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0),
-        warm,
-      };
-    },
-    async webUrl(fn) {
-      const [lambda, { GetFunctionUrlConfigCommand }] = await Promise.all([sdk.lambda(), import("@aws-sdk/client-lambda")]);
-      const FunctionName = lambdaName(fn);
-      try {
-        return (await lambda.send(new GetFunctionUrlConfigCommand({ FunctionName, Qualifier: ALIAS }))).FunctionUrl;
-      } catch (err) {
-        if ((err as { name?: string }).name === "ResourceNotFoundException") return undefined;
-        throw providerError(`GetFunctionUrlConfig ${FunctionName}`, err);
-      }
-    },
-  };
-
-  return cloudProvider(platform);
+  return awsProvider(options, deployer);
 }
 
 /** `FAASADE_PROVIDER=aws`: the provider with its defaults from the environment. */
 export const defaultProvider = (): AwsProvider => aws();
-
-/** A "not found" answer is what a delete or read of something absent expects; anything else is thrown. */
-function unlessMissing(err: unknown): undefined {
-  const name = (err as { name?: string }).name;
-  if (name === "ResourceNotFoundException" || name === "ProvisionedConcurrencyConfigNotFoundException" || isMissing(err))
-    return undefined;
-  throw err;
-}
-
-export { awsDeployer } from "./deployer.js";
-export type { AwsDeployOptions } from "./deploy/resources.js";

@@ -19,7 +19,7 @@ import { type Envelope, type InvokeAnswer, isEnvelope } from "../../cloud/wire.j
 import { provideModule } from "../../core/providers.js";
 import type { WireRequest } from "../../core/web.js";
 import { clients } from "./clients.js";
-import { defaultProvider } from "./index.js";
+import { awsProvider } from "./platform.js";
 import { INVOKE_INLINE_BYTES } from "./lambda-invoker.js";
 import { s3Store } from "./s3-store.js";
 import { sqsQueue } from "./sqs-queue.js";
@@ -59,7 +59,7 @@ export interface HttpResponse {
 }
 
 // Calls made inside a function go to this cloud (FAASADE_PROVIDER=aws there), also from a bundle.
-provideModule("aws", { defaultProvider });
+provideModule("aws", { defaultProvider: () => awsProvider({}) });
 
 const sdk = clients();
 const stores = new Map<string, ObjectStore>();
