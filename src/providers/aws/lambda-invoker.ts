@@ -4,25 +4,15 @@
  * of memory) turned into the platform failures the cloud layer understands.
  */
 import type { Invoker, PlatformFailure } from "../../cloud/primitives.js";
+import { retryTransient } from "../../cloud/transient.js";
 import type { FunctionSpec } from "../../core/provider.js";
 import { type Clients, providerError } from "./clients.js";
 import { ALIAS } from "./names.js";
 
 /** A synchronous invoke's request and answer are capped at 6 MB: stay well inside. */
 export const INVOKE_INLINE_BYTES = 5 * 1024 * 1024;
-const THROTTLE_LIMIT_MS = 60_000;
-
 let sdk: Promise<typeof import("@aws-sdk/client-lambda")> | undefined;
 const L = () => (sdk ??= import("@aws-sdk/client-lambda"));
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => {
-      clearTimeout(t);
-      resolve();
-    });
-  });
 
 /** Lambda's own error (the function did not answer): a timeout, or a lost execution environment. */
 export function functionError(name: string, payload: Uint8Array | undefined): PlatformFailure {
@@ -48,20 +38,11 @@ export function functionError(name: string, payload: Uint8Array | undefined): Pl
   };
 }
 
-async function withThrottleRetries<T>(op: string, signal: AbortSignal, run: () => Promise<T>): Promise<T> {
-  const started = Date.now();
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await run();
-    } catch (err) {
-      const name = (err as { name?: string }).name;
-      const throttled = name === "TooManyRequestsException" || name === "ThrottlingException";
-      if (!throttled || signal.aborted || Date.now() - started > THROTTLE_LIMIT_MS) throw providerError(op, err);
-      // Full jitter, capped: many callers throttled together spread out instead of retrying in step.
-      await sleep(Math.random() * Math.min(2000, 25 * 2 ** attempt), signal);
-    }
-  }
-}
+/** Lambda's throttling answers: retried through `retryTransient`; every other refusal is final. */
+const throttled = (err: unknown) =>
+  ["TooManyRequestsException", "ThrottlingException"].includes((err as { name?: string }).name ?? "");
+const withThrottleRetries = <T>(op: string, signal: AbortSignal, run: () => Promise<T>) =>
+  retryTransient(run, { signal, isTransient: throttled, fail: (err) => providerError(op, err) });
 
 export function lambdaInvoker(clients: Clients, lambdaName: (fn: FunctionSpec) => string): Invoker {
   const request = (fn: FunctionSpec, body: string) => ({

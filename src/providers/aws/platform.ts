@@ -115,13 +115,13 @@ export function awsProvider(options: AwsOptions, deployer?: Deployer): AwsProvid
         } else {
           await lambda
             .send(new L.DeleteProvisionedConcurrencyConfigCommand({ FunctionName, Qualifier: ALIAS }))
-            .catch(unlessMissing);
+            .catch(unlessNotFound);
         }
         if (settings.maxContainers !== undefined) {
           const ReservedConcurrentExecutions = settings.maxContainers;
           await lambda.send(new L.PutFunctionConcurrencyCommand({ FunctionName, ReservedConcurrentExecutions }));
         } else {
-          await lambda.send(new L.DeleteFunctionConcurrencyCommand({ FunctionName })).catch(unlessMissing);
+          await lambda.send(new L.DeleteFunctionConcurrencyCommand({ FunctionName })).catch(unlessNotFound);
         }
       });
       // Lambda keeps no idle buffer beside busy environments, and scales idle ones down on its own clock.
@@ -147,7 +147,10 @@ export function awsProvider(options: AwsOptions, deployer?: Deployer): AwsProvid
         ),
         lambda.send(new L.GetProvisionedConcurrencyConfigCommand({ FunctionName, Qualifier: ALIAS })).then(
           (r) => r.AllocatedProvisionedConcurrentExecutions ?? 0,
-          (err: unknown) => unlessMissing(err) ?? 0,
+          (err: unknown) => {
+            if (isNotFound(err)) return 0;
+            throw providerError(`GetProvisionedConcurrencyConfig ${FunctionName}`, err);
+          },
         ),
       ]);
       return {
@@ -171,10 +174,13 @@ export function awsProvider(options: AwsOptions, deployer?: Deployer): AwsProvid
   return cloudProvider(platform);
 }
 
-/** A "not found" answer is what a delete or read of something absent expects; anything else is thrown. */
-function unlessMissing(err: unknown): undefined {
+/** Lambda's "nothing configured" answers: what a read or delete of an absent setting expects. */
+function isNotFound(err: unknown): boolean {
   const name = (err as { name?: string }).name;
-  if (name === "ResourceNotFoundException" || name === "ProvisionedConcurrencyConfigNotFoundException" || isMissing(err))
-    return undefined;
+  return name === "ResourceNotFoundException" || name === "ProvisionedConcurrencyConfigNotFoundException" || isMissing(err);
+}
+
+function unlessNotFound(err: unknown): undefined {
+  if (isNotFound(err)) return undefined;
   throw err;
 }
