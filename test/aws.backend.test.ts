@@ -10,13 +10,15 @@ import { afterAll, describe, expect, it } from "vitest";
 
 const backend = await startTestBackend("aws", { module: new URL("./fixtures/aws-app.mjs", import.meta.url) });
 afterAll(() => backend.close());
+const prefix = backend.env.FAASADE_AWS_PREFIX as string;
+const bucket = `${prefix}-main-aws-app`;
 const fn = <T extends (...args: never[]) => unknown>(name: string) =>
   Function_.fromName<T>("aws-app", name, { provider: backend.provider });
 
 /** Another aws provider on the same backend, with options of its own. */
 const providerWith = (options: Parameters<typeof aws>[0]) =>
   aws({
-    prefix: "faasade-test",
+    prefix,
     region: "us-east-1",
     credentials: { accessKeyId: "test", secretAccessKey: "test" },
     endpoints: {
@@ -46,7 +48,7 @@ describe("aws provider on the offline backend", { timeout: 60_000 }, () => {
       forcePathStyle: true,
       credentials: { accessKeyId: "test", secretAccessKey: "test" },
     });
-    const listed = await s3.send(new ListObjectsV2Command({ Bucket: "faasade-test-main-aws-app", Prefix: "payloads/" }));
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: "payloads/" }));
     expect((listed.Contents ?? []).some((o) => o.Key?.endsWith("-1-args"))).toBe(true);
   });
 
@@ -74,12 +76,12 @@ describe("aws provider on the offline backend", { timeout: 60_000 }, () => {
     });
     await s3.send(new CreateBucketCommand({ Bucket: "team-data" }));
     const manifest = await (
-      await s3.send(new ListObjectsV2Command({ Bucket: "faasade-test-main-aws-app", Prefix: "manifest.json" }))
+      await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: "manifest.json" }))
     ).Contents;
     expect(manifest).toHaveLength(1);
     const { GetObjectCommand } = await import("@aws-sdk/client-s3");
     const body = await (
-      await s3.send(new GetObjectCommand({ Bucket: "faasade-test-main-aws-app", Key: "manifest.json" }))
+      await s3.send(new GetObjectCommand({ Bucket: bucket, Key: "manifest.json" }))
     ).Body?.transformToString();
     await s3.send(new PutObjectCommand({ Bucket: "team-data", Key: "faasade/main/aws-app/manifest.json", Body: body ?? "" }));
     const provider = providerWith({ bucket: "team-data" });
