@@ -48,7 +48,9 @@ describe("startTestBackend options", () => {
     await expect(startTestBackend("nimbus", { module: awsApp })).rejects.toThrow(/no offline backend for provider "nimbus"/);
   });
 
-  it("retentionMs reaches env and the provider: a spawned result is stored to expire that long after it finished", { timeout: 60_000 }, async () => {
+  it("retentionMs reaches env and the provider: a spawned result is stored to expire that long after it finished", {
+    timeout: 60_000,
+  }, async () => {
     await withBackends([{ module: awsApp, retentionMs: 60_000 }, { module: awsApp }], async ([short, byDefault]) => {
       if (short === undefined || byDefault === undefined) throw new Error("backends did not start");
       expect(short.env.FAASADE_AWS_RETENTION_MS).toBe("60000");
@@ -106,7 +108,9 @@ describe("TypeScript app modules", { timeout: 90_000 }, () => {
       const greet = Function_.fromName<(name: string) => unknown>("aws-ts-app", "greet", { provider: backend.provider });
       expect(await greet.remote("ts")).toEqual({ text: "hello ts", runtime: "index.handler" });
       const values: unknown[] = [];
-      const countTo = Function_.fromName<(n: number) => Generator<number>>("aws-ts-app", "countTo", { provider: backend.provider });
+      const countTo = Function_.fromName<(n: number) => Generator<number>>("aws-ts-app", "countTo", {
+        provider: backend.provider,
+      });
       for await (const v of countTo.remoteGen(3)) values.push(v);
       expect(values).toEqual([1, 2, 3]);
     });
@@ -129,7 +133,9 @@ describe("TypeScript app modules", { timeout: 90_000 }, () => {
 
 describe("optional packages", () => {
   const optional = async () =>
-    (await import(new URL("../dist/src/testing/aws/optional.js", import.meta.url).href)) as typeof import("../src/testing/aws/optional.js");
+    (await import(
+      new URL("../dist/src/testing/aws/optional.js", import.meta.url).href
+    )) as typeof import("../src/testing/aws/optional.js");
 
   it("a package that is not installed is ExecutionError naming what to install", async () => {
     const { need } = await optional();

@@ -75,14 +75,10 @@ describe("aws provider on the offline backend", { timeout: 60_000 }, () => {
       credentials: { accessKeyId: "test", secretAccessKey: "test" },
     });
     await s3.send(new CreateBucketCommand({ Bucket: "team-data" }));
-    const manifest = await (
-      await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: "manifest.json" }))
-    ).Contents;
+    const manifest = await (await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: "manifest.json" }))).Contents;
     expect(manifest).toHaveLength(1);
     const { GetObjectCommand } = await import("@aws-sdk/client-s3");
-    const body = await (
-      await s3.send(new GetObjectCommand({ Bucket: bucket, Key: "manifest.json" }))
-    ).Body?.transformToString();
+    const body = await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: "manifest.json" }))).Body?.transformToString();
     await s3.send(new PutObjectCommand({ Bucket: "team-data", Key: "faasade/main/aws-app/manifest.json", Body: body ?? "" }));
     const provider = providerWith({ bucket: "team-data" });
     const square = Function_.fromName<(x: number) => number>("aws-app", "square", { provider });

@@ -59,7 +59,11 @@ describe("the offline Lambda runs events under aws-lambda-ric", { timeout: 60_00
 
   it("a function error is AWS's error document, made by the runtime interface client", async () => {
     const answer = await lambda.send(
-      new InvokeCommand({ FunctionName: functionName("lambdaContext"), Qualifier: "live", Payload: Buffer.from('{"not":"an envelope"}') }),
+      new InvokeCommand({
+        FunctionName: functionName("lambdaContext"),
+        Qualifier: "live",
+        Payload: Buffer.from('{"not":"an envelope"}'),
+      }),
     );
     expect(answer.FunctionError).toBe("Unhandled");
     expect(answer.$metadata.requestId).toMatch(/^[0-9a-f-]{36}$/);
@@ -72,7 +76,11 @@ describe("the offline Lambda runs events under aws-lambda-ric", { timeout: 60_00
 
   it("a streamed function error arrives in the stream's trailers and ends it with InvokeComplete", async () => {
     const answer = await lambda.send(
-      new InvokeWithResponseStreamCommand({ FunctionName: functionName("slowCount"), Qualifier: "live", Payload: Buffer.from("{}") }),
+      new InvokeWithResponseStreamCommand({
+        FunctionName: functionName("slowCount"),
+        Qualifier: "live",
+        Payload: Buffer.from("{}"),
+      }),
     );
     const events = [];
     for await (const event of answer.EventStream ?? []) events.push(event);
@@ -109,7 +117,9 @@ describe("function URLs on the offline Lambda", { timeout: 30_000 }, () => {
 
   it("GetFunctionUrlConfig answers the URL and its auth type; a function without a URL has none", async () => {
     const { GetFunctionUrlConfigCommand } = await import("@aws-sdk/client-lambda");
-    const config = await lambda.send(new GetFunctionUrlConfigCommand({ FunctionName: functionName("privateEcho"), Qualifier: "live" }));
+    const config = await lambda.send(
+      new GetFunctionUrlConfigCommand({ FunctionName: functionName("privateEcho"), Qualifier: "live" }),
+    );
     expect(config.AuthType).toBe("AWS_IAM");
     expect(config.FunctionUrl).toBe(await fn("privateEcho").getWebUrl());
     await expect(
@@ -124,7 +134,9 @@ describe("function URLs on the offline Lambda", { timeout: 30_000 }, () => {
     const signed = await fetch(url, {
       method: "POST",
       body: "x",
-      headers: { authorization: "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=0" },
+      headers: {
+        authorization: "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=0",
+      },
     });
     expect(signed.status).toBe(200);
     expect(await signed.text()).toBe("private x");

@@ -47,7 +47,9 @@ function checked(options: TestBackendOptions): { module: string | URL; retention
     throw new InvalidError(`startTestBackend: module must be a path or URL, got ${describe(module)}`);
   }
   if (typeof retentionMs !== "number" || !Number.isSafeInteger(retentionMs) || retentionMs <= 0) {
-    throw new InvalidError(`startTestBackend: retentionMs must be a whole number of milliseconds > 0, got ${describe(retentionMs)}`);
+    throw new InvalidError(
+      `startTestBackend: retentionMs must be a whole number of milliseconds > 0, got ${describe(retentionMs)}`,
+    );
   }
   return { module, retentionMs };
 }

@@ -49,7 +49,10 @@ export async function startAwsBackend(options: AwsBackendOptions): Promise<TestB
   const prefix = `faasade-test-${++started}`;
   const taskRoot = await makeTaskRoot(moduleUrl);
   const { buildApp } = await need("fauxqs", () => import("fauxqs"));
-  const { S3Client, CreateBucketCommand, PutObjectCommand } = await need("@aws-sdk/client-s3", () => import("@aws-sdk/client-s3"));
+  const { S3Client, CreateBucketCommand, PutObjectCommand } = await need(
+    "@aws-sdk/client-s3",
+    () => import("@aws-sdk/client-s3"),
+  );
   const { SQSClient, CreateQueueCommand } = await need("@aws-sdk/client-sqs", () => import("@aws-sdk/client-sqs"));
   await need("@aws-sdk/client-lambda", () => import("@aws-sdk/client-lambda"));
 

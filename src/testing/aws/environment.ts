@@ -163,31 +163,34 @@ export class Environment {
 
   private route(req: IncomingMessage, res: ServerResponse): void {
     const path = (req.url ?? "").split("?")[0] ?? "";
-    if (req.method === "GET" && path === `${RUNTIME}/invocation/next`) return this.next(res);
-    if (req.method === "POST" && path === `${RUNTIME}/init/error`) {
-      return readJson(req, (doc) => {
-        this.settle({ ok: false, error: errorDocument(doc, "Runtime.Unknown") });
-        accepted(res);
-      });
-    }
-    const m = /^\/2018-06-01\/runtime\/invocation\/([^/]+)\/(response|error)$/.exec(path);
+    const invocation = /^\/2018-06-01\/runtime\/invocation\/([^/]+)\/(response|error)$/.exec(path);
+    if (req.method === "GET" && path === `${RUNTIME}/invocation/next`) this.next(res);
+    else if (req.method === "POST" && path === `${RUNTIME}/init/error`) this.failed(req, res);
+    else if (req.method === "POST" && invocation !== null) {
+      this.answered(decodeURIComponent(invocation[1] ?? ""), invocation[2] === "error", req, res);
+    } else apiError(res, 404, "UnknownRoute", `no route ${req.method} ${path}`);
+  }
+
+  /** POST .../invocation/<id>/response or /error. */
+  private answered(requestId: string, isError: boolean, req: IncomingMessage, res: ServerResponse): void {
     const p = this.pending;
-    if (req.method !== "POST" || m === null) return apiError(res, 404, "UnknownRoute", `no route ${req.method} ${path}`);
-    const requestId = decodeURIComponent(m[1] ?? "");
     if (requestId === this.draining) {
+      // The answer to an event whose caller left: nobody reads it.
       req.resume();
-      return m[2] === "response" ? cutOff(res) : accepted(res);
-    }
-    if (p === undefined || !p.delivered || requestId !== p.requestId) {
-      return apiError(res, 400, "InvalidRequestID", "that request id is not the running invocation's");
-    }
-    if (m[2] === "error") {
-      return readJson(req, (doc) => {
-        this.settle({ ok: false, error: errorDocument(doc, "Runtime.Unknown") });
-        accepted(res);
-      });
-    }
-    this.response(p, req, res);
+      if (isError) accepted(res);
+      else cutOff(res);
+    } else if (p === undefined || !p.delivered || requestId !== p.requestId) {
+      apiError(res, 400, "InvalidRequestID", "that request id is not the running invocation's");
+    } else if (isError) this.failed(req, res);
+    else this.response(p, req, res);
+  }
+
+  /** An error document: the event's (POST .../error), or init's (POST .../init/error, before the process exits). */
+  private failed(req: IncomingMessage, res: ServerResponse): void {
+    readJson(req, (doc) => {
+      this.settle({ ok: false, error: errorDocument(doc, "Runtime.Unknown") });
+      accepted(res);
+    });
   }
 
   /** The runtime asks for an event: it is ready (after init), or done with the last one. */
@@ -198,7 +201,10 @@ export class Environment {
     if (p?.delivered) {
       this.settle({
         ok: false,
-        error: { errorType: "Runtime.InvalidResponse", errorMessage: "the runtime asked for the next event without answering this one" },
+        error: {
+          errorType: "Runtime.InvalidResponse",
+          errorMessage: "the runtime asked for the next event without answering this one",
+        },
       });
     }
     this.state = "idle";
@@ -283,7 +289,10 @@ export class Environment {
     p.timer = setTimeout(() => {
       this.settle({
         ok: false,
-        error: { errorType: "Sandbox.Timedout", errorMessage: `Task timed out after ${(p.inv.timeoutMs / 1000).toFixed(2)} seconds` },
+        error: {
+          errorType: "Sandbox.Timedout",
+          errorMessage: `Task timed out after ${(p.inv.timeoutMs / 1000).toFixed(2)} seconds`,
+        },
       });
       this.kill();
     }, ms);
@@ -316,7 +325,8 @@ export class Environment {
 function inheritedEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (v === undefined || k.startsWith("AWS_") || k.startsWith("FAASADE_") || k.startsWith("LAMBDA_") || k === "_HANDLER") continue;
+    if (v === undefined || k.startsWith("AWS_") || k.startsWith("FAASADE_") || k.startsWith("LAMBDA_") || k === "_HANDLER")
+      continue;
     env[k] = v;
   }
   return env;

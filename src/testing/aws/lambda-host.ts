@@ -101,12 +101,7 @@ export async function startLambdaHost(options: {
     return { s, e };
   };
 
-  const run = (
-    name: string,
-    event: string,
-    onChunk?: (bytes: Buffer) => void,
-    signal?: AbortSignal,
-  ): Promise<InvokeResult> => {
+  const run = (name: string, event: string, onChunk?: (bytes: Buffer) => void, signal?: AbortSignal): Promise<InvokeResult> => {
     const { s, e } = acquire(name);
     return e.run({ event, timeoutMs: s.fn.timeoutMs, onChunk, signal });
   };
@@ -148,7 +143,8 @@ export async function startLambdaHost(options: {
       );
     }
     const event = eventText(payload);
-    if (event === undefined) return awsError(res, 400, "InvalidRequestContentException", "Could not parse request body into json");
+    if (event === undefined)
+      return awsError(res, 400, "InvalidRequestContentException", "Could not parse request body into json");
     let result: InvokeResult;
     try {
       result = await run(name, event);
@@ -170,7 +166,8 @@ export async function startLambdaHost(options: {
 
   const invokeStreaming = async (res: ServerResponse, name: string, payload: Buffer) => {
     const event = eventText(payload);
-    if (event === undefined) return awsError(res, 400, "InvalidRequestContentException", "Could not parse request body into json");
+    if (event === undefined)
+      return awsError(res, 400, "InvalidRequestContentException", "Could not parse request body into json");
     const aborted = new AbortController();
     res.on("close", () => aborted.abort());
     let started = false;
@@ -227,7 +224,9 @@ export async function startLambdaHost(options: {
 
   const reserved = (req: IncomingMessage, res: ServerResponse, s: FunctionState, payload: Buffer) => {
     if (req.method === "PUT") {
-      s.reserved = (JSON.parse(payload.toString("utf8")) as { ReservedConcurrentExecutions: number }).ReservedConcurrentExecutions;
+      s.reserved = (
+        JSON.parse(payload.toString("utf8")) as { ReservedConcurrentExecutions: number }
+      ).ReservedConcurrentExecutions;
       return json(res, 200, { ReservedConcurrentExecutions: s.reserved });
     }
     if (req.method === "DELETE") {
@@ -339,7 +338,9 @@ function body(req: IncomingMessage): Promise<Buffer> {
 }
 
 function json(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { "content-type": "application/json", ...headers }).end(value === undefined ? undefined : JSON.stringify(value));
+  res
+    .writeHead(status, { "content-type": "application/json", ...headers })
+    .end(value === undefined ? undefined : JSON.stringify(value));
 }
 
 function awsError(res: ServerResponse, status: number, type: string, message: string): void {
