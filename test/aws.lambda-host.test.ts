@@ -1,6 +1,10 @@
 // The offline Lambda of startTestBackend("aws"): events run under AWS's own runtime interface
 // client (aws-lambda-ric) against the host's Runtime API stand-in, so the `awslambda` global,
 // the context and the error documents are AWS's. Also its function URLs.
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { InvokeCommand, InvokeWithResponseStreamCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { Function_, FunctionTimeoutError } from "faasade";
 import { startTestBackend } from "faasade/testing";
@@ -140,5 +144,50 @@ describe("function URLs on the offline Lambda", { timeout: 30_000 }, () => {
     });
     expect(signed.status).toBe(200);
     expect(await signed.text()).toBe("private x");
+  });
+});
+
+describe("an execution environment's init", { timeout: 30_000 }, () => {
+  const environmentModule = async () =>
+    (await import(
+      new URL("../dist/src/testing/aws/environment.js", import.meta.url).href
+    )) as typeof import("../src/testing/aws/environment.js");
+
+  /** Runs one event in a fresh environment whose task root holds `index` as its index.mjs. */
+  async function firstEvent(index: string, handler: string) {
+    const { Environment } = await environmentModule();
+    const taskRoot = await mkdtemp(join(tmpdir(), "faasade-init-test-"));
+    try {
+      await writeFile(join(taskRoot, "index.mjs"), index);
+      const env = new Environment({
+        functionName: "init-test",
+        handler,
+        taskRoot,
+        ricEntry: createRequire(import.meta.url).resolve("aws-lambda-ric"),
+        execArgv: [],
+        env: {},
+        memoryMb: 128,
+        initType: "on-demand",
+        region: "us-east-1",
+      });
+      const exited = new Promise<void>((resolve) => env.onExit(resolve));
+      const result = await env.run({ event: "{}", timeoutMs: 5000 });
+      await exited;
+      return result;
+    } finally {
+      await rm(taskRoot, { recursive: true, force: true });
+    }
+  }
+
+  it("a task root that throws on import answers the init error document the runtime posts, and the environment ends", async () => {
+    const result = await firstEvent('throw new RangeError("init went wrong");\n', "index.handler");
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.error).toMatchObject({ errorType: "RangeError", errorMessage: "init went wrong" });
+  });
+
+  it("a handler the task root does not export is Runtime.HandlerNotFound", async () => {
+    const result = await firstEvent("export const handler = async () => 1;\n", "index.missing");
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.error.errorType).toBe("Runtime.HandlerNotFound");
   });
 });

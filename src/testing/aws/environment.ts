@@ -231,6 +231,7 @@ export class Environment {
     }
     res
       .writeHead(200, {
+        // Required: the native client reads it without checking, and crashes on a missing one.
         "content-type": "application/json",
         "lambda-runtime-aws-request-id": p.requestId,
         "lambda-runtime-deadline-ms": String(Date.now() + p.inv.timeoutMs),
@@ -355,8 +356,8 @@ function readJson(req: IncomingMessage, then: (value: unknown) => void): void {
 
 /**
  * Answers a streamed response early and closes its connection: the runtime's request (and so the
- * function's response stream) closes. A reset before any answer would instead crash the runtime
- * interface client (an unhandled rejection of its own), which is not how Lambda ends a stream.
+ * function's response stream) closes, and the runtime goes on to its next event. A reset before
+ * any answer would instead crash the runtime interface client (an unhandled rejection inside it).
  */
 function cutOff(res: ServerResponse): void {
   if (!res.headersSent) res.writeHead(200, { "content-type": "application/json", connection: "close" }).end('{"status":"OK"}');
