@@ -6,7 +6,7 @@ import { startTestBackend } from "faasade/testing";
 const b = await startTestBackend("aws", { module: new URL("./aws-app.mjs", import.meta.url) });
 const mk = (fanOutFrom) =>
   aws({
-    prefix: "faasade-test",
+    prefix: b.env.FAASADE_AWS_PREFIX,
     region: "us-east-1",
     credentials: { accessKeyId: "test", secretAccessKey: "test" },
     fanOutFrom,

@@ -66,7 +66,7 @@ const p50 = async (call, n = 400) => {
 const raw = (i) =>
   lambda.send(
     new InvokeCommand({
-      FunctionName: "faasade-test-main-bench-aws-square",
+      FunctionName: `${backend.env.FAASADE_AWS_PREFIX}-main-bench-aws-square`,
       Qualifier: "live",
       Payload: Buffer.from(JSON.stringify(envelope(i))),
     }),

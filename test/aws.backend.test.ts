@@ -10,13 +10,15 @@ import { afterAll, describe, expect, it } from "vitest";
 
 const backend = await startTestBackend("aws", { module: new URL("./fixtures/aws-app.mjs", import.meta.url) });
 afterAll(() => backend.close());
+const prefix = backend.env.FAASADE_AWS_PREFIX as string;
+const bucket = `${prefix}-main-aws-app`;
 const fn = <T extends (...args: never[]) => unknown>(name: string) =>
   Function_.fromName<T>("aws-app", name, { provider: backend.provider });
 
 /** Another aws provider on the same backend, with options of its own. */
 const providerWith = (options: Parameters<typeof aws>[0]) =>
   aws({
-    prefix: "faasade-test",
+    prefix,
     region: "us-east-1",
     credentials: { accessKeyId: "test", secretAccessKey: "test" },
     endpoints: {
@@ -46,7 +48,7 @@ describe("aws provider on the offline backend", { timeout: 60_000 }, () => {
       forcePathStyle: true,
       credentials: { accessKeyId: "test", secretAccessKey: "test" },
     });
-    const listed = await s3.send(new ListObjectsV2Command({ Bucket: "faasade-test-main-aws-app", Prefix: "payloads/" }));
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: "payloads/" }));
     expect((listed.Contents ?? []).some((o) => o.Key?.endsWith("-1-args"))).toBe(true);
   });
 
@@ -73,14 +75,10 @@ describe("aws provider on the offline backend", { timeout: 60_000 }, () => {
       credentials: { accessKeyId: "test", secretAccessKey: "test" },
     });
     await s3.send(new CreateBucketCommand({ Bucket: "team-data" }));
-    const manifest = await (
-      await s3.send(new ListObjectsV2Command({ Bucket: "faasade-test-main-aws-app", Prefix: "manifest.json" }))
-    ).Contents;
+    const manifest = await (await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: "manifest.json" }))).Contents;
     expect(manifest).toHaveLength(1);
     const { GetObjectCommand } = await import("@aws-sdk/client-s3");
-    const body = await (
-      await s3.send(new GetObjectCommand({ Bucket: "faasade-test-main-aws-app", Key: "manifest.json" }))
-    ).Body?.transformToString();
+    const body = await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: "manifest.json" }))).Body?.transformToString();
     await s3.send(new PutObjectCommand({ Bucket: "team-data", Key: "faasade/main/aws-app/manifest.json", Body: body ?? "" }));
     const provider = providerWith({ bucket: "team-data" });
     const square = Function_.fromName<(x: number) => number>("aws-app", "square", { provider });
@@ -113,8 +111,12 @@ describe("aws provider on the offline backend", { timeout: 60_000 }, () => {
     // Left early: the rest never runs, and the map's results do not linger.
     let taken = 0;
     for await (const _ of square.map(Array.from({ length: 1000 }, (_, i) => i))) if (++taken === 5) break;
-    await new Promise((r) => setTimeout(r, 1000)); // the sends already under way finish
     await provider.close();
+    // The sends already under way finish: wait for a second without any, so the next test counts only its own.
+    for (let quiet = 0; quiet < 5; ) {
+      await new Promise((r) => setTimeout(r, 200));
+      quiet = (backend.takeRequestCounts()["sqs:SendMessageBatch"] ?? 0) === 0 ? quiet + 1 : 0;
+    }
   });
 
   it("by default a large map is invokes", async () => {

@@ -1,21 +1,24 @@
 /**
  * `startTestBackend("aws", { module })`: the app defined in `module`, on offline stand-ins of
- * AWS. fauxqs serves SQS and S3 in this process; a Lambda test host runs the real runtime
- * handlers in child processes; a poller plays the SQS event source mappings. Resources are made
- * as `faasade deploy --provider aws` names them, so the provider returned is the real client.
+ * AWS. fauxqs serves SQS and S3 in this process; a Lambda test host runs the events under AWS's
+ * runtime interface client in child processes; a poller plays the SQS event source mappings.
+ * Resources are made as `faasade deploy --provider aws` names them, under a prefix of this
+ * backend's own (several backends can run in one process), so the provider returned is the real client.
  */
 import { pathToFileURL } from "node:url";
 import { InvalidError } from "../../core/errors.js";
-import { findApp } from "../../core/registry.js";
+import { type AppManifest, manifestOf } from "../../core/manifest.js";
+import type { App } from "../../core/app.js";
 import { type AwsProvider, aws } from "../../providers/aws/index.js";
 import { bucketName, functionName, keys } from "../../providers/aws/names.js";
-import { type AppManifest, manifestOf } from "../../core/manifest.js";
 import { type HostedFunction, startLambdaHost } from "./lambda-host.js";
+import { need } from "./optional.js";
 import { type PollerTarget, startSqsPoller } from "./sqs-poller.js";
+import { isTypeScript, makeTaskRoot } from "./task-root.js";
 
 export interface TestBackend {
   provider: AwsProvider;
-  /** The same backend for other processes: FAASADE_PROVIDER, endpoints, credentials. */
+  /** The same backend for other processes: FAASADE_PROVIDER, endpoints, credentials, prefix, retention. */
   env: Record<string, string>;
   /**
    * Requests SQS and S3 have served since the last call, by operation: `sqs:SendMessageBatch`,
@@ -25,16 +28,34 @@ export interface TestBackend {
   close(): Promise<void>;
 }
 
-const PREFIX = "faasade-test";
+export interface AwsBackendOptions {
+  module: string | URL;
+  /** How long results are kept (ms). */
+  retentionMs: number;
+}
+
 const credentials = { accessKeyId: "test", secretAccessKey: "test" };
+const region = "us-east-1";
+/** Backends started in this process: each gets its own resource prefix. */
+let started = 0;
+/** Lambda's default memory size, as deploy sets it. */
+const DEFAULT_MEMORY_MB = 1024;
 
-export async function startAwsBackend(module: string | URL): Promise<TestBackend> {
+export async function startAwsBackend(options: AwsBackendOptions): Promise<TestBackend> {
+  const { module, retentionMs } = options;
   const moduleUrl = module instanceof URL ? module.href : /^[a-z]+:/.test(module) ? module : pathToFileURL(module).href;
-  const exports = (await import(moduleUrl)) as Record<string, unknown>;
-  const manifests = appsOf(exports);
+  const manifests = appsOf(await importApp(moduleUrl));
   if (manifests.length === 0) throw new InvalidError(`startTestBackend: ${moduleUrl} defines no app functions (export them)`);
+  const prefix = `faasade-test-${++started}`;
+  const taskRoot = await makeTaskRoot(moduleUrl);
+  const { buildApp } = await need("fauxqs", () => import("fauxqs"));
+  const { S3Client, CreateBucketCommand, PutObjectCommand } = await need(
+    "@aws-sdk/client-s3",
+    () => import("@aws-sdk/client-s3"),
+  );
+  const { SQSClient, CreateQueueCommand } = await need("@aws-sdk/client-sqs", () => import("@aws-sdk/client-sqs"));
+  await need("@aws-sdk/client-lambda", () => import("@aws-sdk/client-lambda"));
 
-  const { buildApp } = await import("fauxqs");
   const fauxqs = buildApp({ logger: false });
   let counts: Record<string, number> = {};
   fauxqs.addHook("onRequest", (req, _reply, done) => {
@@ -46,70 +67,112 @@ export async function startAwsBackend(module: string | URL): Promise<TestBackend
     counts[op] = (counts[op] ?? 0) + 1;
     done();
   });
-  const storage = await fauxqs.listen({ port: 0, host: "127.0.0.1" });
-  const region = "us-east-1";
-  const { S3Client, CreateBucketCommand, PutObjectCommand } = await import("@aws-sdk/client-s3");
-  const { SQSClient, CreateQueueCommand } = await import("@aws-sdk/client-sqs");
-  const s3 = new S3Client({ region, endpoint: storage, forcePathStyle: true, credentials });
-  const sqs = new SQSClient({ region, endpoint: storage, credentials });
+  // Undone in reverse order on close, or when starting fails part way.
+  const closers: (() => Promise<unknown>)[] = [() => taskRoot.remove(), () => fauxqs.close()];
+  const closeAll = async () => {
+    for (const close of closers.splice(0).reverse()) await close().catch(() => {});
+  };
+  try {
+    const storage = await fauxqs.listen({ port: 0, host: "127.0.0.1" });
+    const s3 = new S3Client({ region, endpoint: storage, forcePathStyle: true, credentials });
+    const sqs = new SQSClient({ region, endpoint: storage, credentials });
+    closers.push(async () => {
+      s3.destroy();
+      sqs.destroy();
+    });
 
-  const functions = new Map<string, HostedFunction>();
-  const targets: PollerTarget[] = [];
-  for (const m of manifests) {
-    const ref = { prefix: PREFIX, app: m.app, environment: m.environment };
-    await s3.send(new CreateBucketCommand({ Bucket: bucketName(ref) }));
-    await s3.send(new PutObjectCommand({ Bucket: bucketName(ref), Key: keys.manifest(m), Body: JSON.stringify(m) }));
-    for (const fn of m.functions) {
-      const name = functionName(ref, fn.name);
-      // As deploy sets it: a little above timeoutMs, so the runtime's own timeout answers first.
-      const timeoutMs = fn.options.timeoutMs + 1000;
-      functions.set(name, { timeoutMs, memoryMb: fn.options.memoryMb, reserved: fn.options.maxContainers });
-      const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name }));
-      targets.push({ queueUrl: QueueUrl as string, functionName: name, visibilitySeconds: Math.ceil(timeoutMs / 1000) + 5 });
+    const functions = new Map<string, HostedFunction>();
+    const targets: PollerTarget[] = [];
+    for (const m of manifests) {
+      const ref = { prefix, app: m.app, environment: m.environment };
+      await s3.send(new CreateBucketCommand({ Bucket: bucketName(ref) }));
+      await s3.send(new PutObjectCommand({ Bucket: bucketName(ref), Key: keys.manifest(m), Body: JSON.stringify(m) }));
+      for (const fn of m.functions) {
+        const name = functionName(ref, fn.name);
+        // As deploy sets it: a little above timeoutMs, so the runtime's own timeout answers first.
+        const timeoutMs = fn.options.timeoutMs + 1000;
+        functions.set(name, {
+          timeoutMs,
+          memoryMb: fn.options.memoryMb ?? DEFAULT_MEMORY_MB,
+          heapMb: fn.options.memoryMb,
+          handler: fn.isGenerator ? "index.stream" : "index.handler",
+          env: {
+            ...fn.options.env,
+            FAASADE_APP: m.app,
+            FAASADE_ENVIRONMENT: m.environment,
+            FAASADE_FUNCTION: fn.name,
+          },
+          reserved: fn.options.maxContainers,
+          web: fn.options.web === undefined ? undefined : { auth: fn.options.web.auth },
+        });
+        const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name }));
+        targets.push({ queueUrl: QueueUrl as string, functionName: name, visibilitySeconds: Math.ceil(timeoutMs / 1000) + 5 });
+      }
     }
+    const baseEnv = {
+      AWS_REGION: region,
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      AWS_ENDPOINT_URL_S3: storage,
+      AWS_ENDPOINT_URL_SQS: storage,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+      FAASADE_PROVIDER: "aws",
+      FAASADE_AWS_PREFIX: prefix,
+      FAASADE_AWS_RETENTION_MS: String(retentionMs),
+    };
+    const host = await startLambdaHost({ functions, taskRoot, env: baseEnv, region });
+    closers.push(() => host.close());
+    const env = { ...baseEnv, AWS_ENDPOINT_URL_LAMBDA: host.url };
+    const poller = startSqsPoller(sqs, host, targets);
+    closers.push(() => poller.stop());
+    const provider = aws({
+      prefix,
+      region,
+      credentials,
+      retentionMs,
+      endpoints: { lambda: host.url, sqs: storage, s3: storage },
+    });
+    closers.push(() => provider.close());
+    return {
+      provider,
+      env,
+      takeRequestCounts() {
+        const taken = counts;
+        counts = {};
+        return taken;
+      },
+      close: closeAll,
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
   }
-  const baseEnv = {
-    AWS_REGION: region,
-    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-    AWS_ENDPOINT_URL_S3: storage,
-    AWS_ENDPOINT_URL_SQS: storage,
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-    FAASADE_PROVIDER: "aws",
-    FAASADE_AWS_PREFIX: PREFIX,
-  };
-  const host = await startLambdaHost({ module: moduleUrl, functions, env: baseEnv });
-  const env = { ...baseEnv, AWS_ENDPOINT_URL_LAMBDA: host.url };
-  // The environments call back into the backend (nested calls): they need the host's address too.
-  Object.assign(baseEnv, { AWS_ENDPOINT_URL_LAMBDA: host.url });
-  const poller = startSqsPoller(sqs, host, targets);
-  const provider = aws({ prefix: PREFIX, region, credentials, endpoints: { lambda: host.url, sqs: storage, s3: storage } });
-  return {
-    provider,
-    env,
-    takeRequestCounts() {
-      const taken = counts;
-      counts = {};
-      return taken;
-    },
-    async close() {
-      await provider.close();
-      await poller.stop();
-      await host.close();
-      await fauxqs.close();
-    },
-  };
 }
 
+/**
+ * Imports the app's module in this process (to learn its functions). A TypeScript module that
+ * this process cannot import by itself (no tsx registered, not under vitest) goes through tsx.
+ */
+async function importApp(moduleUrl: string): Promise<Record<string, unknown>> {
+  try {
+    return (await import(moduleUrl)) as Record<string, unknown>;
+  } catch (err) {
+    if ((err as { code?: string }).code !== "ERR_UNKNOWN_FILE_EXTENSION" || !isTypeScript(moduleUrl)) throw err;
+    const { tsImport } = await need("tsx", () => import("tsx/esm/api"));
+    return (await tsImport(moduleUrl, import.meta.url)) as Record<string, unknown>;
+  }
+}
+
+/** The apps the module's exported functions belong to (their own App objects, whichever copy of faasade made them). */
 function appsOf(exports: Record<string, unknown>): AppManifest[] {
   const seen = new Map<string, AppManifest>();
   for (const value of Object.values(exports)) {
-    const handle = value as { appName?: string; definition?: () => { app: { name: string; environment: string } } };
+    const handle = value as { appName?: string; definition?: () => { app: App } };
     if (typeof handle?.definition !== "function" || typeof handle.appName !== "string") continue;
     const { app } = handle.definition();
-    const defined = findApp(app.name, app.environment);
-    if (defined !== undefined && !seen.has(`${app.environment}/${app.name}`))
-      seen.set(`${app.environment}/${app.name}`, manifestOf(defined));
+    const id = `${app.environment}/${app.name}`;
+    if (!seen.has(id)) seen.set(id, manifestOf(app));
   }
   return [...seen.values()];
 }
+export { startAwsBackend as startBackend };

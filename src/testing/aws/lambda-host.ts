@@ -1,30 +1,35 @@
 /**
  * A Lambda test host (a test double, not an emulator): it serves Lambda's Invoke and
- * InvokeWithResponseStream REST APIs, and the few concurrency settings faasade uses
- * (provisioned and reserved concurrency), on 127.0.0.1, by running the real runtime handlers
- * in child processes, one per execution environment, as Lambda does: one event at a time per
- * environment, a timeout that ends the environment, a crash that answers a function error.
+ * InvokeWithResponseStream REST APIs, the few concurrency settings faasade uses (provisioned
+ * and reserved concurrency), GetFunctionUrlConfig, and the function URLs themselves, on
+ * 127.0.0.1. Events run in execution environments (environment.ts: AWS's runtime interface
+ * client, one process each) as Lambda runs them: one event at a time per environment, a
+ * timeout that ends the environment, a crash that answers a function error.
  */
-import { type ChildProcess, fork } from "node:child_process";
 import { type IncomingMessage, type ServerResponse, createServer } from "node:http";
-import { fileURLToPath } from "node:url";
-import { EventStreamCodec } from "@smithy/eventstream-codec";
-import { fromUtf8, toUtf8 } from "@smithy/util-utf8";
+import { Environment, type EnvironmentSpec, type InvokeResult } from "./environment.js";
+import { URL_PAYLOAD_LIMIT, signedWithSigV4, urlEvent, writeUrlResponse } from "./function-url.js";
+import { need } from "./optional.js";
+import type { TaskRoot } from "./task-root.js";
+
+export type { InvokeResult } from "./environment.js";
 
 export interface HostedFunction {
   /** Lambda function timeout (ms): past it, the environment is stopped. */
   timeoutMs: number;
-  memoryMb?: number | undefined;
+  /** Lambda's memory size (MB), as the environment is told it. */
+  memoryMb: number;
+  /** A heap limit for the environment's process: the function's own `memoryMb`, when it sets one. */
+  heapMb?: number | undefined;
+  /** `index.handler`, or `index.stream` (generators). */
+  handler: string;
+  /** The function's own environment variables (deploy's FAASADE_* and the function's env). */
+  env: Record<string, string>;
   /** Reserved concurrency, as deploy sets it from `maxContainers`. */
   reserved?: number | undefined;
+  /** A web function: its function URL, IAM-authenticated when `auth`. */
+  web?: { auth: boolean } | undefined;
 }
-
-export interface FunctionError {
-  errorType: string;
-  errorMessage: string;
-}
-
-export type InvokeResult = { ok: true; result: unknown } | { ok: false; error: FunctionError };
 
 export interface LambdaHost {
   readonly url: string;
@@ -37,284 +42,234 @@ export interface LambdaHost {
 
 export class Throttled extends Error {}
 
-const CHILD = fileURLToPath(new URL("./lambda-child.js", import.meta.url));
 /** Lambda's limit on a synchronous invoke's request and response payloads (6 MB). */
 const SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024;
-const codec = new EventStreamCodec(toUtf8, fromUtf8);
-
-class Environment {
-  readonly child: ChildProcess;
-  readonly ready: Promise<void>;
-  busy = false;
-  lastUsed = Date.now();
-  private next = 0;
-  private readonly pending = new Map<number, (m: { t: string; [k: string]: unknown }) => void>();
-  exited: { code: number | null; signal: string | null } | undefined;
-
-  constructor(
-    module: string,
-    fn: HostedFunction,
-    env: Record<string, string>,
-    readonly name: string,
-    n: number,
-  ) {
-    this.child = fork(CHILD, [], {
-      env: {
-        ...process.env,
-        ...env,
-        FAASADE_LAMBDA_MODULE: module,
-        AWS_LAMBDA_LOG_STREAM_NAME: `2026/01/01/[$LATEST]${name}-${n}`,
-      },
-      execArgv: fn.memoryMb === undefined ? [] : [`--max-old-space-size=${fn.memoryMb}`],
-      stdio: ["ignore", "inherit", "inherit", "ipc"],
-    });
-    this.ready = new Promise((resolve, reject) => {
-      this.child.once("message", (m: { t: string; errorMessage?: string }) =>
-        m.t === "ready" ? resolve() : reject(new Error(m.errorMessage)),
-      );
-      this.child.once("exit", () => reject(new Error("the environment exited during init")));
-    });
-    this.ready.catch(() => {});
-    this.child.on("message", (m: { id?: number; t: string }) => {
-      if (m.id !== undefined) this.pending.get(m.id)?.(m);
-    });
-    this.child.on("exit", (code, signal) => {
-      this.exited = { code, signal };
-      for (const done of this.pending.values()) done({ t: "exit", code, signal });
-      this.pending.clear();
-    });
-  }
-
-  /** Sends one request; `onMessage` sees every answer until it returns true (done). */
-  request(t: "invoke" | "stream", event: unknown, onMessage: (m: { t: string; [k: string]: unknown }) => boolean): number {
-    const id = this.next++;
-    this.pending.set(id, (m) => {
-      if (onMessage(m)) this.pending.delete(id);
-    });
-    this.child.send({ id, t, event });
-    return id;
-  }
-
-  abort(id: number): void {
-    if (this.exited === undefined) this.child.send({ id, t: "abort" });
-  }
-
-  kill(): void {
-    this.child.kill("SIGKILL");
-  }
-}
+/** Concurrency of a function without reserved concurrency (Lambda's is the account's; 10 keeps tests small). */
+const UNRESERVED = 10;
+/** Environments that are not provisioned leave after this long idle, as Lambda's do. */
+const IDLE_MS = 30_000;
 
 interface FunctionState {
   fn: HostedFunction;
   envs: Set<Environment>;
   reserved: number | undefined;
   provisioned: number;
-  count: number;
 }
 
 export async function startLambdaHost(options: {
-  module: string;
   functions: Map<string, HostedFunction>;
+  taskRoot: TaskRoot;
+  /** What every environment gets (endpoints, credentials); the host adds its own URL. */
   env: Record<string, string>;
+  region: string;
 }): Promise<LambdaHost> {
+  const { EventStreamCodec } = await need("@smithy/eventstream-codec", () => import("@smithy/eventstream-codec"));
+  const { fromUtf8, toUtf8 } = await need("@smithy/util-utf8", () => import("@smithy/util-utf8"));
+  const codec = new EventStreamCodec(toUtf8, fromUtf8);
   const states = new Map<string, FunctionState>();
-  for (const [name, fn] of options.functions)
-    states.set(name, { fn, envs: new Set(), reserved: fn.reserved, provisioned: 0, count: 0 });
+  for (const [name, fn] of options.functions) states.set(name, { fn, envs: new Set(), reserved: fn.reserved, provisioned: 0 });
+  let url = "";
 
-  const spawnEnv = (name: string, s: FunctionState) => {
-    const e = new Environment(options.module, s.fn, options.env, name, s.count++);
+  const spawnEnv = (name: string, s: FunctionState, initType: EnvironmentSpec["initType"]) => {
+    const e = new Environment({
+      functionName: name,
+      handler: s.fn.handler,
+      taskRoot: options.taskRoot.dir,
+      ricEntry: options.taskRoot.ricEntry,
+      execArgv: [...options.taskRoot.execArgv, ...(s.fn.heapMb === undefined ? [] : [`--max-old-space-size=${s.fn.heapMb}`])],
+      env: { ...s.fn.env, ...options.env, AWS_ENDPOINT_URL_LAMBDA: url },
+      memoryMb: s.fn.memoryMb,
+      initType,
+      region: options.region,
+    });
     s.envs.add(e);
-    e.child.once("exit", () => s.envs.delete(e));
+    e.onExit(() => s.envs.delete(e));
     return e;
   };
   const busyCount = (s: FunctionState) => [...s.envs].filter((e) => e.busy).length;
-  const acquire = (name: string): { s: FunctionState; e: Environment } => {
+  const stateOf = (name: string) => {
     const s = states.get(name);
     if (s === undefined) throw Object.assign(new Error(`Function not found: ${name}`), { notFound: true });
+    return s;
+  };
+  /** An environment for one event: a warm one, one starting, or a new one (a cold start). */
+  const acquire = (name: string): { s: FunctionState; e: Environment } => {
+    const s = stateOf(name);
     if (s.reserved !== undefined && busyCount(s) >= s.reserved) throw new Throttled("Rate Exceeded.");
-    const idle = [...s.envs].find((e) => !e.busy && e.exited === undefined);
-    const e = idle ?? spawnEnv(name, s);
-    e.busy = true;
+    const free = [...s.envs].filter((e) => e.accepts);
+    const e = free.find((x) => x.warm) ?? free[0] ?? spawnEnv(name, s, "on-demand");
     return { s, e };
   };
-  const releaseEnv = (e: Environment) => {
-    e.busy = false;
-    e.lastUsed = Date.now();
-  };
 
-  /** Runs one event in an environment, with the function's timeout; streams chunks to `onChunk`. */
-  const run = async (
-    name: string,
-    kind: "invoke" | "stream",
-    event: unknown,
-    onChunk: (text: string) => void = () => {},
-    signal?: AbortSignal,
-  ): Promise<InvokeResult> => {
+  const run = (name: string, event: string, onChunk?: (bytes: Buffer) => void, signal?: AbortSignal): Promise<InvokeResult> => {
     const { s, e } = acquire(name);
-    try {
-      await e.ready;
-    } catch (err) {
-      releaseEnv(e);
-      e.kill();
-      return { ok: false, error: { errorType: "Runtime.ImportModuleError", errorMessage: (err as Error).message } };
-    }
-    return new Promise<InvokeResult>((resolve) => {
-      const timer = setTimeout(() => {
-        e.kill();
-        resolve({
-          ok: false,
-          error: {
-            errorType: "Sandbox.Timedout",
-            errorMessage: `Task timed out after ${(s.fn.timeoutMs / 1000).toFixed(2)} seconds`,
-          },
-        });
-      }, s.fn.timeoutMs);
-      const id = e.request(kind, event, (m) => {
-        if (m.t === "chunk") {
-          onChunk(m.data as string);
-          return false;
-        }
-        clearTimeout(timer);
-        releaseEnv(e);
-        if (m.t === "done") resolve({ ok: true, result: m.result });
-        else if (m.t === "error")
-          resolve({ ok: false, error: { errorType: m.errorType as string, errorMessage: m.errorMessage as string } });
-        else {
-          const how = m.signal ? `signal: ${m.signal}` : `exit status ${m.code}`;
-          resolve({ ok: false, error: { errorType: "Runtime.ExitError", errorMessage: `Runtime exited with error: ${how}` } });
-        }
-        return true;
-      });
-      signal?.addEventListener("abort", () => e.abort(id));
-    });
+    return e.run({ event, timeoutMs: s.fn.timeoutMs, onChunk, signal });
   };
 
-  const body = (req: IncomingMessage) =>
-    new Promise<Buffer>((resolve) => {
-      const chunks: Buffer[] = [];
-      req.on("data", (c: Buffer) => chunks.push(c));
-      req.on("end", () => resolve(Buffer.concat(chunks)));
+  const frameOf = (type: string, bytes: Uint8Array) =>
+    codec.encode({
+      headers: {
+        ":event-type": { type: "string", value: type },
+        ":message-type": { type: "string", value: "event" },
+        ":content-type": { type: "string", value: type === "PayloadChunk" ? "application/octet-stream" : "application/json" },
+      },
+      body: bytes,
     });
-  const json = (res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}) => {
-    res
-      .writeHead(status, { "content-type": "application/json", ...headers })
-      .end(value === undefined ? undefined : JSON.stringify(value));
-  };
-  const awsError = (res: ServerResponse, status: number, type: string, message: string) =>
-    json(res, status, { Type: "User", message }, { "x-amzn-errortype": type });
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
+    if (parts[0] === "url") return functionUrl(req, res, parts[1] ?? "", url);
     const [version, area, name, action] = parts;
     const s = name === undefined ? undefined : states.get(name);
     if (area !== "functions" || name === undefined) return awsError(res, 404, "ResourceNotFoundException", "no such route");
     if (s === undefined) return awsError(res, 404, "ResourceNotFoundException", `Function not found: ${name}`);
     const payload = await body(req);
-    if (version === "2015-03-31" && action === "invocations") {
-      if (payload.byteLength > SYNC_PAYLOAD_LIMIT) {
-        return awsError(
-          res,
-          413,
-          "RequestTooLargeException",
-          `Request must be smaller than ${SYNC_PAYLOAD_LIMIT} bytes for the InvokeFunction operation`,
-        );
-      }
-      let result: InvokeResult;
-      try {
-        result = await run(name, "invoke", JSON.parse(payload.toString("utf8") || "null"));
-      } catch (err) {
-        if (err instanceof Throttled) return awsError(res, 429, "TooManyRequestsException", err.message);
-        throw err;
-      }
-      if (result.ok && Buffer.byteLength(JSON.stringify(result.result)) > SYNC_PAYLOAD_LIMIT) {
-        const error = {
-          errorType: "Function.ResponseSizeTooLarge",
-          errorMessage: `Response payload size exceeded maximum allowed payload size (${SYNC_PAYLOAD_LIMIT} bytes).`,
-        };
-        return json(res, 200, error, { "x-amz-function-error": "Unhandled", "x-amz-executed-version": "1" });
-      }
-      if (result.ok) return json(res, 200, result.result, { "x-amz-executed-version": "1" });
-      return json(res, 200, result.error, { "x-amz-function-error": "Unhandled", "x-amz-executed-version": "1" });
+    if (version === "2015-03-31" && action === "invocations") return invoke(res, name, payload);
+    if (version === "2021-11-15" && action === "response-streaming-invocations") return invokeStreaming(res, name, payload);
+    if (version === "2019-09-30" && action === "provisioned-concurrency") return provisioned(req, res, name, s, payload);
+    if (version === "2017-10-31" && action === "concurrency") return reserved(req, res, s, payload);
+    if (version === "2021-10-31" && action === "url" && req.method === "GET") return urlConfig(res, name, s);
+    return awsError(res, 404, "ResourceNotFoundException", `no such route: ${req.method} ${url.pathname}`);
+  };
+
+  const invoke = async (res: ServerResponse, name: string, payload: Buffer) => {
+    if (payload.byteLength > SYNC_PAYLOAD_LIMIT) {
+      return awsError(
+        res,
+        413,
+        "RequestTooLargeException",
+        `Request must be smaller than ${SYNC_PAYLOAD_LIMIT} bytes for the InvokeFunction operation`,
+      );
     }
-    if (version === "2021-11-15" && action === "response-streaming-invocations") {
-      const frameOf = (type: string, bytes: Uint8Array) =>
-        codec.encode({
-          headers: {
-            ":event-type": { type: "string", value: type },
-            ":message-type": { type: "string", value: "event" },
-            ":content-type": { type: "string", value: type === "PayloadChunk" ? "application/octet-stream" : "application/json" },
-          },
-          body: bytes,
-        });
-      const aborted = new AbortController();
-      res.on("close", () => aborted.abort());
-      let started = false;
-      const start = () => {
-        if (started) return;
-        started = true;
-        res.writeHead(200, { "content-type": "application/vnd.amazon.eventstream", "x-amz-executed-version": "1" });
+    const event = eventText(payload);
+    if (event === undefined)
+      return awsError(res, 400, "InvalidRequestContentException", "Could not parse request body into json");
+    let result: InvokeResult;
+    try {
+      result = await run(name, event);
+    } catch (err) {
+      if (err instanceof Throttled) return awsError(res, 429, "TooManyRequestsException", err.message);
+      throw err;
+    }
+    const executed = { "x-amz-executed-version": "1", ...(result.requestId ? { "x-amzn-requestid": result.requestId } : {}) };
+    if (result.ok && result.payload.byteLength > SYNC_PAYLOAD_LIMIT) {
+      const error = {
+        errorType: "Function.ResponseSizeTooLarge",
+        errorMessage: `Response payload size exceeded maximum allowed payload size (${SYNC_PAYLOAD_LIMIT} bytes).`,
       };
-      let result: InvokeResult;
-      try {
-        result = await run(
-          name,
-          "stream",
-          JSON.parse(payload.toString("utf8") || "null"),
-          (text) => {
-            start();
-            if (!res.destroyed) res.write(frameOf("PayloadChunk", new Uint8Array(Buffer.from(text))));
-          },
-          aborted.signal,
-        );
-      } catch (err) {
-        if (err instanceof Throttled) return awsError(res, 429, "TooManyRequestsException", err.message);
-        throw err;
-      }
-      start();
-      const complete = result.ok ? {} : { ErrorCode: result.error.errorType, ErrorDetails: result.error.errorMessage };
-      if (!res.destroyed) res.end(frameOf("InvokeComplete", new Uint8Array(Buffer.from(JSON.stringify(complete)))));
-      return;
+      return json(res, 200, error, { "x-amz-function-error": "Unhandled", ...executed });
     }
-    if (version === "2019-09-30" && action === "provisioned-concurrency") {
-      if (req.method === "PUT") {
-        const n = (JSON.parse(payload.toString("utf8")) as { ProvisionedConcurrentExecutions: number })
-          .ProvisionedConcurrentExecutions;
-        s.provisioned = n;
-        while ([...s.envs].length < n) spawnEnv(name, s);
-        return json(res, 202, {
-          RequestedProvisionedConcurrentExecutions: n,
-          AllocatedProvisionedConcurrentExecutions: n,
-          Status: "READY",
-        });
-      }
-      if (req.method === "DELETE") {
-        s.provisioned = 0;
-        for (const e of s.envs) if (!e.busy) e.kill();
-        return json(res, 204, undefined);
-      }
-      if (s.provisioned === 0)
-        return awsError(res, 404, "ProvisionedConcurrencyConfigNotFoundException", "No Provisioned Concurrency Config found");
-      const allocated = Math.min(s.provisioned, s.envs.size);
-      return json(res, 200, {
-        RequestedProvisionedConcurrentExecutions: s.provisioned,
-        AllocatedProvisionedConcurrentExecutions: allocated,
+    if (result.ok) return res.writeHead(200, { "content-type": "application/json", ...executed }).end(result.payload);
+    return json(res, 200, result.error, { "x-amz-function-error": "Unhandled", ...executed });
+  };
+
+  const invokeStreaming = async (res: ServerResponse, name: string, payload: Buffer) => {
+    const event = eventText(payload);
+    if (event === undefined)
+      return awsError(res, 400, "InvalidRequestContentException", "Could not parse request body into json");
+    const aborted = new AbortController();
+    res.on("close", () => aborted.abort());
+    let started = false;
+    const start = () => {
+      if (started) return;
+      started = true;
+      res.writeHead(200, { "content-type": "application/vnd.amazon.eventstream", "x-amz-executed-version": "1" });
+    };
+    let result: InvokeResult;
+    try {
+      result = await run(
+        name,
+        event,
+        (bytes) => {
+          start();
+          if (!res.destroyed) res.write(frameOf("PayloadChunk", new Uint8Array(bytes)));
+        },
+        aborted.signal,
+      );
+    } catch (err) {
+      if (err instanceof Throttled) return awsError(res, 429, "TooManyRequestsException", err.message);
+      throw err;
+    }
+    start();
+    const complete = result.ok ? {} : { ErrorCode: result.error.errorType, ErrorDetails: result.error.errorMessage };
+    if (!res.destroyed) res.end(frameOf("InvokeComplete", new Uint8Array(Buffer.from(JSON.stringify(complete)))));
+  };
+
+  const provisioned = (req: IncomingMessage, res: ServerResponse, name: string, s: FunctionState, payload: Buffer) => {
+    if (req.method === "PUT") {
+      const n = (JSON.parse(payload.toString("utf8")) as { ProvisionedConcurrentExecutions: number })
+        .ProvisionedConcurrentExecutions;
+      s.provisioned = n;
+      while (s.envs.size < n) spawnEnv(name, s, "provisioned-concurrency");
+      return json(res, 202, {
+        RequestedProvisionedConcurrentExecutions: n,
+        AllocatedProvisionedConcurrentExecutions: n,
         Status: "READY",
       });
     }
-    if (version === "2017-10-31" && action === "concurrency") {
-      if (req.method === "PUT") {
-        s.reserved = (
-          JSON.parse(payload.toString("utf8")) as { ReservedConcurrentExecutions: number }
-        ).ReservedConcurrentExecutions;
-        return json(res, 200, { ReservedConcurrentExecutions: s.reserved });
-      }
-      if (req.method === "DELETE") {
-        s.reserved = undefined;
-        return json(res, 204, undefined);
-      }
+    if (req.method === "DELETE") {
+      s.provisioned = 0;
+      for (const e of s.envs) if (!e.busy) e.kill();
+      return json(res, 204, undefined);
     }
-    return awsError(res, 404, "ResourceNotFoundException", `no such route: ${req.method} ${url.pathname}`);
+    if (s.provisioned === 0)
+      return awsError(res, 404, "ProvisionedConcurrencyConfigNotFoundException", "No Provisioned Concurrency Config found");
+    return json(res, 200, {
+      RequestedProvisionedConcurrentExecutions: s.provisioned,
+      AllocatedProvisionedConcurrentExecutions: Math.min(s.provisioned, s.envs.size),
+      Status: "READY",
+    });
+  };
+
+  const reserved = (req: IncomingMessage, res: ServerResponse, s: FunctionState, payload: Buffer) => {
+    if (req.method === "PUT") {
+      s.reserved = (
+        JSON.parse(payload.toString("utf8")) as { ReservedConcurrentExecutions: number }
+      ).ReservedConcurrentExecutions;
+      return json(res, 200, { ReservedConcurrentExecutions: s.reserved });
+    }
+    if (req.method === "DELETE") {
+      s.reserved = undefined;
+      return json(res, 204, undefined);
+    }
+    return awsError(res, 404, "ResourceNotFoundException", `no such route: ${req.method} concurrency`);
+  };
+
+  const functionUrlOf = (name: string) => `${url}/url/${encodeURIComponent(name)}/`;
+
+  const urlConfig = (res: ServerResponse, name: string, s: FunctionState) => {
+    if (s.fn.web === undefined) {
+      return awsError(res, 404, "ResourceNotFoundException", "The resource you requested does not exist.");
+    }
+    return json(res, 200, {
+      FunctionUrl: functionUrlOf(name),
+      FunctionArn: `arn:aws:lambda:${options.region}:000000000000:function:${name}:live`,
+      AuthType: s.fn.web.auth ? "AWS_IAM" : "NONE",
+      InvokeMode: "BUFFERED",
+    });
+  };
+
+  /** A request to a function URL: `/url/<function>/<path...>`, any method and path under it. */
+  const functionUrl = async (req: IncomingMessage, res: ServerResponse, name: string, target: URL) => {
+    const s = states.get(name);
+    if (s?.fn.web === undefined) return res.writeHead(404, { "content-type": "application/json" }).end('{"Message":null}');
+    if (s.fn.web.auth && !signedWithSigV4(req)) {
+      return res.writeHead(403, { "content-type": "application/json" }).end('{"Message":"Forbidden"}');
+    }
+    const payload = await body(req);
+    if (payload.byteLength > URL_PAYLOAD_LIMIT) {
+      return res.writeHead(413, { "content-type": "application/json" }).end('{"Message":"Request Entity Too Large"}');
+    }
+    const prefix = `/url/${encodeURIComponent(name)}`;
+    const rawPath = target.pathname.slice(prefix.length) || "/";
+    const event = JSON.stringify(urlEvent(req, rawPath, target.search.slice(1), payload));
+    try {
+      writeUrlResponse(res, await run(name, event));
+    } catch (err) {
+      if (!(err instanceof Throttled)) throw err;
+      res.writeHead(429, { "content-type": "application/json" }).end('{"Message":"Too Many Requests"}');
+    }
   };
 
   const server = createServer((req, res) => {
@@ -324,32 +279,70 @@ export async function startLambdaHost(options: {
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  // Environments that are not provisioned leave after a while idle, as Lambda's do.
+  url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   const reaper = setInterval(() => {
     for (const s of states.values()) {
       let keep = s.provisioned;
       for (const e of s.envs) {
         if (e.busy) continue;
         if (keep > 0) keep--;
-        else if (Date.now() - e.lastUsed > 30_000) e.kill();
+        else if (Date.now() - e.lastUsed > IDLE_MS) e.kill();
       }
     }
   }, 5000);
   reaper.unref();
+  // Environments are processes of their own: none outlives this one.
+  const killAll = () => {
+    for (const s of states.values()) for (const e of s.envs) e.kill();
+  };
+  process.once("exit", killAll);
   return {
-    url: `http://127.0.0.1:${port}`,
-    invoke: (name, event) => run(name, "invoke", event),
+    url,
+    invoke: (name, event) => run(name, JSON.stringify(event)),
     free(name) {
       const s = states.get(name);
       if (s === undefined) return 0;
-      return (s.reserved ?? 10) - busyCount(s);
+      return (s.reserved ?? UNRESERVED) - busyCount(s);
     },
     async close() {
       clearInterval(reaper);
-      for (const s of states.values()) for (const e of s.envs) e.kill();
+      process.off("exit", killAll);
+      const exits = [...states.values()].flatMap((s) => [...s.envs].map((e) => new Promise<void>((r) => e.onExit(r))));
+      killAll();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
+      await Promise.all(exits);
     },
   };
+}
+
+/** The request body as the event's JSON text ("null" when empty), or undefined when it is not JSON. */
+function eventText(payload: Buffer): string | undefined {
+  const text = payload.toString("utf8");
+  if (text.trim() === "") return "null";
+  try {
+    JSON.parse(text);
+    return text;
+  } catch {
+    return undefined;
+  }
+}
+
+function body(req: IncomingMessage): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+function json(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
+  res
+    .writeHead(status, { "content-type": "application/json", ...headers })
+    .end(value === undefined ? undefined : JSON.stringify(value));
+}
+
+function awsError(res: ServerResponse, status: number, type: string, message: string): void {
+  json(res, status, { Type: "User", message }, { "x-amzn-errortype": type });
 }

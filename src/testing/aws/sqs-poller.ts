@@ -41,7 +41,7 @@ export function startSqsPoller(sqs: SQSClient, host: LambdaHost, targets: Poller
           try {
             const answer = await host.invoke(t.functionName, event);
             if (answer.ok) {
-              const report = answer.result as { batchItemFailures?: { itemIdentifier: string }[] } | undefined;
+              const report = parseReport(answer.payload);
               failed = new Set((report?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
             }
             break;
@@ -101,4 +101,13 @@ export function startSqsPoller(sqs: SQSClient, host: LambdaHost, targets: Poller
       await Promise.all(loops);
     },
   };
+}
+
+/** The handler's answer to a batch: which messages failed (ReportBatchItemFailures). */
+function parseReport(payload: Buffer): { batchItemFailures?: { itemIdentifier: string }[] } | undefined {
+  try {
+    return JSON.parse(payload.toString("utf8") || "null") as { batchItemFailures?: { itemIdentifier: string }[] } | undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,0 +1,372 @@
+/**
+ * One Lambda execution environment of the test host: a `node <aws-lambda-ric>` process, AWS's
+ * own runtime interface client, that loads the task root's index.mjs and asks its Runtime API
+ * for events. The Runtime API is a stand-in (a test double) served here on 127.0.0.1, one port
+ * per environment (the client takes a host:port only): GET .../invocation/next is answered with
+ * the next event, results come back as POST .../invocation/<id>/response (streamed when the
+ * response mode header says so, with errors in trailers) or .../<id>/error, and init failures as
+ * POST .../init/error. One event at a time, as Lambda runs them.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes, randomUUID } from "node:crypto";
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
+
+/** Lambda's error document: what the runtime posts, and what Invoke answers on a function error. */
+export interface ErrorDocument {
+  errorType: string;
+  errorMessage: string;
+  trace?: string[];
+}
+
+/** An event's answer, or its error; `requestId` is the one the runtime was given (Lambda's x-amzn-RequestId). */
+export type InvokeResult = ({ ok: true; payload: Buffer } | { ok: false; error: ErrorDocument }) & { requestId?: string };
+
+export interface Invocation {
+  /** The event, as JSON text. */
+  event: string;
+  timeoutMs: number;
+  /** Response bytes as they arrive (InvokeWithResponseStream); without it they are collected. */
+  onChunk?: ((bytes: Buffer) => void) | undefined;
+  /** The caller left: a streamed response is cut off, and the function's stream closes. */
+  signal?: AbortSignal | undefined;
+}
+
+export interface EnvironmentSpec {
+  functionName: string;
+  /** `index.handler`, or `index.stream` for generator functions, as deploy sets them. */
+  handler: string;
+  taskRoot: string;
+  ricEntry: string;
+  execArgv: string[];
+  /** The function's environment variables; the Lambda-defined ones are added here. */
+  env: Record<string, string>;
+  memoryMb: number;
+  initType: "on-demand" | "provisioned-concurrency";
+  region: string;
+}
+
+/** How long an environment may take to reach its first GET /next before its event times out. */
+const INIT_LIMIT_MS = 10_000;
+const RUNTIME = "/2018-06-01/runtime";
+const ACCOUNT = "000000000000";
+
+interface Pending {
+  inv: Invocation;
+  requestId: string;
+  resolve: (r: InvokeResult) => void;
+  delivered: boolean;
+  settled: boolean;
+  timer: NodeJS.Timeout | undefined;
+  onAbort?: () => void;
+}
+
+type State = "starting" | "idle" | "running" | "draining" | "done" | "exited";
+
+export class Environment {
+  readonly logStreamName: string;
+  lastUsed = Date.now();
+  private state: State = "starting";
+  /** Killed, its exit not seen yet: it takes no more events. */
+  private stopping = false;
+  private readonly server: Server;
+  private child: ChildProcess | undefined;
+  /** The runtime's GET /next, held until there is an event for it. */
+  private waiting: ServerResponse | undefined;
+  private pending: Pending | undefined;
+  /** The runtime's streamed POST .../response under way, if any. */
+  private streaming: ServerResponse | undefined;
+  /** An event whose caller left while it ran: its function winds down (past its deadline: killed). */
+  private draining: string | undefined;
+  private drainTimer: NodeJS.Timeout | undefined;
+  private readonly exitListeners: (() => void)[] = [];
+
+  constructor(private readonly spec: EnvironmentSpec) {
+    const day = new Date().toISOString().slice(0, 10).replaceAll("-", "/");
+    this.logStreamName = `${day}/[1]${randomBytes(16).toString("hex")}`;
+    this.server = createServer((req, res) => this.route(req, res));
+    this.server.listen(0, "127.0.0.1", () => this.spawnRuntime());
+  }
+
+  /** Can take an event now: waiting for one, about to ask (its last answer is in), or starting. */
+  get accepts(): boolean {
+    if (this.stopping || this.pending !== undefined) return false;
+    return this.state === "idle" || this.state === "done" || this.state === "starting";
+  }
+
+  /** Waiting for an event already (preferred over one still starting). */
+  get warm(): boolean {
+    return this.accepts && this.state !== "starting";
+  }
+
+  /** Counts against concurrency: an event assigned or running, or a function still winding down. */
+  get busy(): boolean {
+    return this.pending !== undefined || this.state === "draining";
+  }
+
+  get exited(): boolean {
+    return this.state === "exited";
+  }
+
+  onExit(listener: () => void): void {
+    if (this.state === "exited") listener();
+    else this.exitListeners.push(listener);
+  }
+
+  /** Runs one event: its answer, a function error, or Lambda's own error (timeout, crash). */
+  run(inv: Invocation): Promise<InvokeResult> {
+    if (this.pending !== undefined || this.state === "exited") throw new Error("environment is not free");
+    return new Promise<InvokeResult>((resolve) => {
+      const p: Pending = { inv, requestId: randomUUID(), resolve, delivered: false, settled: false, timer: undefined };
+      this.pending = p;
+      this.arm(p, inv.timeoutMs + (this.state === "starting" ? INIT_LIMIT_MS : 0));
+      if (this.waiting !== undefined) this.deliver();
+    });
+  }
+
+  kill(): void {
+    this.stopping = true;
+    this.child?.kill("SIGKILL");
+    if (this.child === undefined) this.exit("the environment was stopped before it started");
+  }
+
+  private spawnRuntime(): void {
+    if (this.state === "exited") return;
+    const { port } = this.server.address() as { port: number };
+    const s = this.spec;
+    const env: Record<string, string> = {
+      ...inheritedEnv(),
+      ...s.env,
+      _HANDLER: s.handler,
+      LAMBDA_TASK_ROOT: s.taskRoot,
+      AWS_LAMBDA_RUNTIME_API: `127.0.0.1:${port}`,
+      AWS_LAMBDA_FUNCTION_NAME: s.functionName,
+      AWS_LAMBDA_FUNCTION_VERSION: "1",
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(s.memoryMb),
+      AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${s.functionName}`,
+      AWS_LAMBDA_LOG_STREAM_NAME: this.logStreamName,
+      AWS_LAMBDA_INITIALIZATION_TYPE: s.initType,
+      AWS_EXECUTION_ENV: "AWS_Lambda_nodejs22.x",
+      AWS_REGION: s.region,
+      AWS_DEFAULT_REGION: s.region,
+    };
+    const child = spawn(process.execPath, [...s.execArgv, s.ricEntry], {
+      cwd: s.taskRoot,
+      env,
+      stdio: ["ignore", "inherit", "inherit"],
+    });
+    this.child = child;
+    child.on("error", (err) => this.exit(`the runtime could not start: ${err.message}`));
+    child.on("exit", (code, signal) =>
+      this.exit(`Runtime exited with error: ${signal ? `signal: ${signal}` : `exit status ${code}`}`),
+    );
+  }
+
+  private route(req: IncomingMessage, res: ServerResponse): void {
+    const path = (req.url ?? "").split("?")[0] ?? "";
+    const invocation = /^\/2018-06-01\/runtime\/invocation\/([^/]+)\/(response|error)$/.exec(path);
+    if (req.method === "GET" && path === `${RUNTIME}/invocation/next`) this.next(res);
+    else if (req.method === "POST" && path === `${RUNTIME}/init/error`) this.failed(req, res);
+    else if (req.method === "POST" && invocation !== null) {
+      this.answered(decodeURIComponent(invocation[1] ?? ""), invocation[2] === "error", req, res);
+    } else apiError(res, 404, "UnknownRoute", `no route ${req.method} ${path}`);
+  }
+
+  /** POST .../invocation/<id>/response or /error. */
+  private answered(requestId: string, isError: boolean, req: IncomingMessage, res: ServerResponse): void {
+    const p = this.pending;
+    if (requestId === this.draining) {
+      // The answer to an event whose caller left: nobody reads it.
+      req.resume();
+      if (isError) accepted(res);
+      else cutOff(res);
+    } else if (p === undefined || !p.delivered || requestId !== p.requestId) {
+      apiError(res, 400, "InvalidRequestID", "that request id is not the running invocation's");
+    } else if (isError) this.failed(req, res);
+    else this.response(p, req, res);
+  }
+
+  /** An error document: the event's (POST .../error), or init's (POST .../init/error, before the process exits). */
+  private failed(req: IncomingMessage, res: ServerResponse): void {
+    readJson(req, (doc) => {
+      this.settle({ ok: false, error: errorDocument(doc, "Runtime.Unknown") });
+      accepted(res);
+    });
+  }
+
+  /** The runtime asks for an event: it is ready (after init), or done with the last one. */
+  private next(res: ServerResponse): void {
+    clearTimeout(this.drainTimer);
+    this.draining = undefined;
+    const p = this.pending;
+    if (p?.delivered) {
+      this.settle({
+        ok: false,
+        error: {
+          errorType: "Runtime.InvalidResponse",
+          errorMessage: "the runtime asked for the next event without answering this one",
+        },
+      });
+    }
+    this.state = "idle";
+    this.lastUsed = Date.now();
+    this.waiting = res;
+    res.on("close", () => {
+      if (this.waiting === res) this.waiting = undefined;
+    });
+    if (this.pending !== undefined) this.deliver();
+  }
+
+  private deliver(): void {
+    const p = this.pending;
+    const res = this.waiting;
+    if (p === undefined || res === undefined) return;
+    this.waiting = undefined;
+    p.delivered = true;
+    this.state = "running";
+    this.arm(p, p.inv.timeoutMs);
+    if (p.inv.signal !== undefined) {
+      p.onAbort = () => this.abandon(p);
+      if (p.inv.signal.aborted) queueMicrotask(p.onAbort);
+      else p.inv.signal.addEventListener("abort", p.onAbort, { once: true });
+    }
+    res
+      .writeHead(200, {
+        // Required: the native client reads it without checking, and crashes on a missing one.
+        "content-type": "application/json",
+        "lambda-runtime-aws-request-id": p.requestId,
+        "lambda-runtime-deadline-ms": String(Date.now() + p.inv.timeoutMs),
+        "lambda-runtime-invoked-function-arn": `arn:aws:lambda:${this.spec.region}:${ACCOUNT}:function:${this.spec.functionName}:live`,
+        "lambda-runtime-trace-id": `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${randomBytes(12).toString("hex")};Sampled=0`,
+      })
+      .end(p.inv.event);
+  }
+
+  /** POST .../response: the whole answer, or (streaming mode) chunks, then trailers if it failed. */
+  private response(p: Pending, req: IncomingMessage, res: ServerResponse): void {
+    const chunks: Buffer[] = [];
+    this.streaming = res;
+    req.on("data", (chunk: Buffer) => {
+      if (p.settled) return;
+      if (p.inv.onChunk !== undefined) p.inv.onChunk(chunk);
+      else chunks.push(chunk);
+    });
+    req.on("end", () => {
+      if (this.streaming === res) this.streaming = undefined;
+      if (p.settled) return;
+      const failedType = req.trailers["lambda-runtime-function-error-type"];
+      if (failedType !== undefined) {
+        let doc: unknown;
+        try {
+          doc = JSON.parse(Buffer.from(req.trailers["lambda-runtime-function-error-body"] ?? "", "base64").toString("utf8"));
+        } catch {
+          doc = undefined;
+        }
+        this.settle({ ok: false, error: errorDocument(doc, failedType) });
+      } else {
+        this.settle({ ok: true, payload: Buffer.concat(chunks) });
+      }
+      accepted(res);
+    });
+  }
+
+  /**
+   * The caller left while the event ran: it is answered (nobody reads it), the function's
+   * response stream is closed, and the environment takes no event until the function asks for
+   * the next one (or, past the event's deadline, is stopped).
+   */
+  private abandon(p: Pending): void {
+    if (p.settled) return;
+    this.settle({ ok: true, payload: Buffer.alloc(0) });
+    this.state = "draining";
+    this.draining = p.requestId;
+    this.drainTimer = setTimeout(() => this.kill(), p.inv.timeoutMs);
+    if (this.streaming !== undefined) cutOff(this.streaming);
+    this.streaming = undefined;
+  }
+
+  /** (Re)starts the event's deadline: past it the environment is stopped, as Lambda stops it. */
+  private arm(p: Pending, ms: number): void {
+    clearTimeout(p.timer);
+    p.timer = setTimeout(() => {
+      this.settle({
+        ok: false,
+        error: {
+          errorType: "Sandbox.Timedout",
+          errorMessage: `Task timed out after ${(p.inv.timeoutMs / 1000).toFixed(2)} seconds`,
+        },
+      });
+      this.kill();
+    }, ms);
+  }
+
+  private settle(result: InvokeResult): void {
+    const p = this.pending;
+    if (p === undefined || p.settled) return;
+    p.settled = true;
+    clearTimeout(p.timer);
+    if (p.onAbort !== undefined) p.inv.signal?.removeEventListener("abort", p.onAbort);
+    this.pending = undefined;
+    if (this.state === "running") this.state = "done";
+    this.lastUsed = Date.now();
+    p.resolve({ ...result, requestId: p.requestId });
+  }
+
+  private exit(message: string): void {
+    if (this.state === "exited") return;
+    this.settle({ ok: false, error: { errorType: "Runtime.ExitError", errorMessage: message } });
+    this.state = "exited";
+    clearTimeout(this.drainTimer);
+    this.server.closeAllConnections();
+    this.server.close();
+    for (const listener of this.exitListeners.splice(0)) listener();
+  }
+}
+
+/** This process's environment without what is the function's own (its AWS and faasade settings). */
+function inheritedEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v === undefined || k.startsWith("AWS_") || k.startsWith("FAASADE_") || k.startsWith("LAMBDA_") || k === "_HANDLER")
+      continue;
+    env[k] = v;
+  }
+  return env;
+}
+
+function errorDocument(doc: unknown, fallbackType: string): ErrorDocument {
+  const d = (doc ?? {}) as Partial<ErrorDocument>;
+  return {
+    errorType: typeof d.errorType === "string" ? d.errorType : fallbackType,
+    errorMessage: typeof d.errorMessage === "string" ? d.errorMessage : "",
+    ...(Array.isArray(d.trace) ? { trace: d.trace } : {}),
+  };
+}
+
+function readJson(req: IncomingMessage, then: (value: unknown) => void): void {
+  const chunks: Buffer[] = [];
+  req.on("data", (c: Buffer) => chunks.push(c));
+  req.on("end", () => {
+    try {
+      then(JSON.parse(Buffer.concat(chunks).toString("utf8")));
+    } catch {
+      then(undefined);
+    }
+  });
+}
+
+/**
+ * Answers a streamed response early and closes its connection: the runtime's request (and so the
+ * function's response stream) closes, and the runtime goes on to its next event. A reset before
+ * any answer would instead crash the runtime interface client (an unhandled rejection inside it).
+ */
+function cutOff(res: ServerResponse): void {
+  if (!res.headersSent) res.writeHead(200, { "content-type": "application/json", connection: "close" }).end('{"status":"OK"}');
+}
+
+function accepted(res: ServerResponse): void {
+  res.writeHead(202, { "content-type": "application/json" }).end('{"status":"OK"}');
+}
+
+function apiError(res: ServerResponse, status: number, errorType: string, errorMessage: string): void {
+  res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify({ errorType, errorMessage }));
+}
