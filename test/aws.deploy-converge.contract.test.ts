@@ -62,7 +62,10 @@ describe("aws deploy contract: a redeploy converges", { timeout: 30_000 }, () =>
     await deployed(withFn("square", { minContainers: 2, maxContainers: 10 }));
     expect(account.fn(SQUARE)).toMatchObject({ provisioned: 2, reserved: 10 });
     await deployApps([manifest], {}, fakeBundler());
-    expect(lambda).toHaveReceivedCommandWith(L.DeleteProvisionedConcurrencyConfigCommand, { FunctionName: SQUARE, Qualifier: "live" });
+    expect(lambda).toHaveReceivedCommandWith(L.DeleteProvisionedConcurrencyConfigCommand, {
+      FunctionName: SQUARE,
+      Qualifier: "live",
+    });
     expect(lambda).toHaveReceivedCommandWith(L.DeleteFunctionConcurrencyCommand, { FunctionName: SQUARE });
     expect(lambda).toHaveReceivedCommandTimes(L.DeleteProvisionedConcurrencyConfigCommand, 1);
     expect(lambda).toHaveReceivedCommandTimes(L.DeleteFunctionConcurrencyCommand, 1);
@@ -150,7 +153,10 @@ describe("aws deploy contract: interrupted deploys finish on the next one", { ti
     await deployed();
     account.fn(SQUARE).recursion = undefined;
     await deployApps([manifest], {}, fakeBundler());
-    expect(lambda).toHaveReceivedCommandWith(L.PutFunctionRecursionConfigCommand, { FunctionName: SQUARE, RecursiveLoop: "Allow" });
+    expect(lambda).toHaveReceivedCommandWith(L.PutFunctionRecursionConfigCommand, {
+      FunctionName: SQUARE,
+      RecursiveLoop: "Allow",
+    });
     expect(lambda).toHaveReceivedCommandTimes(L.PutFunctionRecursionConfigCommand, 1);
   });
 
