@@ -40,6 +40,11 @@ function withFn(fn: string, options: Partial<FunctionManifest["options"]>, base:
   return { ...base, functions: base.functions.map((f) => (f.name === fn ? { ...f, options: { ...f.options, ...options } } : f)) };
 }
 
+const only = (...fns: string[]): AppManifest => ({
+  ...manifest,
+  functions: manifest.functions.filter((f) => fns.includes(f.name)),
+});
+
 let account: FakeAccount;
 beforeEach(() => {
   account = new FakeAccount().install();
@@ -158,6 +163,16 @@ describe("aws deploy contract: interrupted deploys finish on the next one", { ti
       RecursiveLoop: "Allow",
     });
     expect(lambda).toHaveReceivedCommandTimes(L.PutFunctionRecursionConfigCommand, 1);
+  });
+
+  it("an update still in progress (left by an interrupted deploy) is waited for before the next change", async () => {
+    await deployed(only("square"));
+    account.updateInProgress = 2; // deploy's read and the first poll see it
+    await deployApps([withFn("square", { memoryMb: 2048 }, only("square"))], {}, fakeBundler());
+    const calls = sent().filter((c) => c.input.FunctionName === SQUARE);
+    const update = calls.findIndex((c) => c.command === "UpdateFunctionConfiguration");
+    expect(names(calls.slice(0, update))).toEqual(["GetFunction", "GetFunction", "GetFunction"]); // then the wait's polls
+    expect(account.fn(SQUARE).config.MemorySize).toBe(2048);
   });
 
   it("a role IAM made moments ago that Lambda cannot assume yet is waited for", async () => {

@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import type { LambdaClient } from "@aws-sdk/client-lambda";
 import type { AppManifest, FunctionManifest } from "../../../core/manifest.js";
+import { providerError } from "../clients.js";
 import { ALIAS } from "../names.js";
 import type { Bundle } from "./bundle.js";
 import type { AppScope, DeployContext } from "./context.js";
@@ -50,6 +51,9 @@ export async function ensureCode(ctx: DeployContext, t: CodeTarget): Promise<str
     await waitFor(ctx, lambda, name, "active");
   } else {
     const c = existing.Configuration;
+    // An update an interrupted deploy started must end before Lambda takes another.
+    if (c?.State === "Pending") await waitFor(ctx, lambda, name, "active");
+    if (c?.LastUpdateStatus === "InProgress") await waitFor(ctx, lambda, name, "updated");
     if (existing.Tags?.["faasade:code-hash"] !== code.hash || c?.Architectures?.[0] !== settings.architecture) {
       await request(`UpdateFunctionCode ${name}`, () =>
         lambda.send(
@@ -172,9 +176,8 @@ async function roleRetried<T>(operation: string, run: () => Promise<T>): Promise
       return await run();
     } catch (err) {
       const e = err as { name?: string; message?: string };
-      if (e?.name !== "InvalidParameterValueException" || !/role.*assumed/i.test(e.message ?? "")) {
-        return request(operation, () => Promise.reject(err));
-      }
+      if (e?.name !== "InvalidParameterValueException" || !/role.*assumed/i.test(e.message ?? ""))
+        throw providerError(operation, err);
       await new Promise((r) => setTimeout(r, delay));
     }
   }
