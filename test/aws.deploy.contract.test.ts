@@ -1,104 +1,58 @@
 // Contract tests of the AWS control plane (no emulator exists for it): deploy, redeploy,
-// destroy and the autoscaler, against the SDK clients mocked by aws-sdk-client-mock. They
-// assert the exact commands faasade sends and their inputs.
+// destroy and the autoscaler, against the SDK clients mocked by aws-sdk-client-mock (the
+// control-plane test double of fixtures/aws-control-plane.ts where a deploy must read what an
+// earlier one made). They assert the exact commands faasade sends and their inputs. The first
+// deploy bundles the fixture for real; the others take a stand-in bundler (the bundle's own
+// determinism is test/aws.bundle.test.ts's).
 import * as IAM from "@aws-sdk/client-iam";
 import * as L from "@aws-sdk/client-lambda";
 import * as S3 from "@aws-sdk/client-s3";
 import * as SQS from "@aws-sdk/client-sqs";
-import { mockClient } from "aws-sdk-client-mock";
 import "aws-sdk-client-mock-vitest/extend";
 import { beforeEach, describe, expect, it } from "vitest";
-import { deployAws, destroyAws } from "../src/providers/aws/deploy/resources.js";
-import { aws } from "../src/providers/aws/index.js";
+import { NotFoundError, ProviderError } from "../src/core/errors.js";
 import { type AppManifest, manifestOf } from "../src/core/manifest.js";
+import { type AwsDeployOptions, deployApps, deployAws, destroyAws } from "../src/providers/aws/deploy/resources.js";
+import { aws } from "../src/providers/aws/index.js";
+import {
+  ACCOUNT,
+  FakeAccount,
+  accessDenied,
+  fakeBundler,
+  fnArn,
+  iam,
+  lambda,
+  names,
+  s3,
+  sent,
+  sqs,
+  writes,
+} from "./fixtures/aws-control-plane.js";
 import * as fixture from "./fixtures/aws-app.mjs";
 
 process.env.AWS_REGION = "eu-west-1";
 process.env.AWS_ACCESS_KEY_ID = "test";
 process.env.AWS_SECRET_ACCESS_KEY = "test";
 
-const lambda = mockClient(L.LambdaClient);
-const s3 = mockClient(S3.S3Client);
-const sqs = mockClient(SQS.SQSClient);
-const iam = mockClient(IAM.IAMClient);
-const ACCOUNT = "123456789012";
 const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/faasade-main-aws-app`;
 const manifest: AppManifest = manifestOf(fixture.app);
 const MODULE = "test/fixtures/aws-app.mjs";
+const forget = () => {
+  for (const m of [lambda, s3, sqs, iam]) m.resetHistory();
+};
 
-const error = (name: string) =>
-  Object.assign(new Error(name), { name, $metadata: { httpStatusCode: name === "NotFound" ? 404 : 400 } });
-const fnArn = (name: string) => `arn:aws:lambda:eu-west-1:${ACCOUNT}:function:${name}`;
-const body = (text: string) => ({ Body: { transformToString: async () => text } }) as never;
-
-function freshAccount() {
-  s3.on(S3.HeadBucketCommand).rejects(error("NotFound"));
-  s3.on(S3.GetObjectCommand).rejects(error("NoSuchKey"));
-  iam.on(IAM.GetRoleCommand).rejects(error("NoSuchEntity"));
-  iam.on(IAM.CreateRoleCommand).resolves({ Role: { Arn: ROLE_ARN } as never });
-  iam.on(IAM.GetRolePolicyCommand).rejects(error("NoSuchEntity"));
-  sqs.on(SQS.GetQueueUrlCommand).rejects(error("QueueDoesNotExist"));
-  sqs
-    .on(SQS.CreateQueueCommand)
-    .callsFake(async (input: { QueueName: string }) => ({ QueueUrl: `https://sqs/${input.QueueName}` }));
-  sqs.on(SQS.GetQueueAttributesCommand).callsFake(async (input: { QueueUrl: string }) => ({
-    Attributes: { QueueArn: `arn:aws:sqs:eu-west-1:${ACCOUNT}:${input.QueueUrl.split("/").pop()}` },
-  }));
-  const created = new Set<string>();
-  lambda.on(L.GetFunctionCommand).callsFake(async (input: { FunctionName: string }) => {
-    if (!created.has(input.FunctionName)) throw error("ResourceNotFoundException");
-    return { Configuration: { State: "Active", LastUpdateStatus: "Successful" } };
-  });
-  lambda.on(L.CreateFunctionCommand).callsFake(async (input: { FunctionName: string }) => {
-    created.add(input.FunctionName);
-    return { FunctionArn: fnArn(input.FunctionName) };
-  });
-  lambda.on(L.GetAliasCommand).rejects(error("ResourceNotFoundException"));
-  lambda.on(L.PublishVersionCommand).resolves({ Version: "1" });
-  lambda.on(L.ListEventSourceMappingsCommand).resolves({ EventSourceMappings: [] });
-  lambda.on(L.GetFunctionConcurrencyCommand).resolves({});
-  lambda.on(L.GetProvisionedConcurrencyConfigCommand).rejects(error("ProvisionedConcurrencyConfigNotFoundException"));
-  lambda.on(L.GetFunctionUrlConfigCommand).rejects(error("ResourceNotFoundException"));
-  lambda.on(L.CreateFunctionUrlConfigCommand).resolves({ FunctionUrl: "https://abc.lambda-url.eu-west-1.on.aws/" });
-}
-
-/** An account where the app's bucket, role and queues exist (what a first deploy left). */
-function deployedAccount() {
-  s3.on(S3.HeadBucketCommand).resolves({});
-  s3.on(S3.GetObjectCommand).resolves(body(JSON.stringify(manifest)));
-  iam.on(IAM.GetRoleCommand).resolves({ Role: { Arn: ROLE_ARN } as never });
-  sqs
-    .on(SQS.GetQueueUrlCommand)
-    .callsFake(async (input: { QueueName: string }) => ({ QueueUrl: `https://sqs/${input.QueueName}` }));
-  sqs.on(SQS.GetQueueAttributesCommand).callsFake(async (input: { QueueUrl: string }) => ({
-    Attributes: { QueueArn: `arn:aws:sqs:eu-west-1:${ACCOUNT}:${input.QueueUrl.split("/").pop()}` },
-  }));
-}
-
-/** Every mock answers {} unless a test says otherwise (an unmocked command would answer nothing). */
-function resetAll() {
-  lambda.reset().onAnyCommand().resolves({});
-  s3.reset().onAnyCommand().resolves({});
-  sqs.reset().onAnyCommand().resolves({});
-  iam.reset().onAnyCommand().resolves({});
-}
-beforeEach(resetAll);
-
-/** Names of the commands sent that change something. */
-const writesSent = () =>
-  [lambda, s3, sqs, iam].flatMap((m) =>
-    m
-      .calls()
-      .map((c) => (c.args[0] as { constructor: { name: string } }).constructor.name)
-      .filter((n) => /^(Create|Update|Put|Publish|Delete|Tag)/.test(n)),
-  );
+let account: FakeAccount;
+beforeEach(() => {
+  account = new FakeAccount().install();
+});
 
 describe("aws deploy contract", { timeout: 60_000 }, () => {
-  it("a first deploy makes the bucket, a least-privilege role, and per function a queue with its dead-letter queue, a tagged Lambda with version, alias, event source mapping and, for web functions, an IAM-authenticated URL", async () => {
-    freshAccount();
+  it("a first deploy makes the bucket, a least-privilege role, and per function a queue with its dead-letter queue, a tagged Lambda with version, alias, event source mapping and, for web functions, a public URL", async () => {
     const deployed = await deployAws(MODULE, [manifest]);
     expect(deployed.map((d) => d.name)).toEqual(manifest.functions.map((f) => f.name));
-    expect(deployed.find((d) => d.name === "hello")?.webUrl).toBe("https://abc.lambda-url.eu-west-1.on.aws/");
+    expect(deployed.find((d) => d.name === "hello")?.webUrl).toBe(
+      "https://faasade-main-aws-app-hello.lambda-url.eu-west-1.on.aws/",
+    );
 
     expect(s3).toHaveReceivedCommandWith(S3.CreateBucketCommand, {
       Bucket: "faasade-main-aws-app",
@@ -150,10 +104,17 @@ describe("aws deploy contract", { timeout: 60_000 }, () => {
     });
     expect(lambda).toHaveReceivedCommandWith(L.CreateFunctionUrlConfigCommand, {
       FunctionName: "faasade-main-aws-app-hello",
-      AuthType: "AWS_IAM",
+      AuthType: "NONE",
       Qualifier: "live",
     });
     expect(lambda).toHaveReceivedCommandTimes(L.CreateFunctionUrlConfigCommand, 1);
+    expect(lambda).toHaveReceivedCommandWith(L.AddPermissionCommand, {
+      FunctionName: "faasade-main-aws-app-hello",
+      Qualifier: "live",
+      Action: "lambda:InvokeFunctionUrl",
+      Principal: "*",
+      FunctionUrlAuthType: "NONE",
+    });
     const queues = sqs.commandCalls(SQS.CreateQueueCommand).map((c) => c.args[0].input);
     const main = queues.find((q) => q.QueueName === "faasade-main-aws-app-square");
     expect(JSON.parse(main?.Attributes?.RedrivePolicy ?? "{}")).toMatchObject({
@@ -162,57 +123,24 @@ describe("aws deploy contract", { timeout: 60_000 }, () => {
   });
 
   it("a second deploy of the same code changes nothing", async () => {
-    freshAccount();
-    await deployAws(MODULE, [manifest]);
-    const creates = lambda.commandCalls(L.CreateFunctionCommand).map((c) => c.args[0].input);
-    const policy = iam.commandCalls(IAM.PutRolePolicyCommand)[0]?.args[0].input.PolicyDocument;
-    expect(writesSent().length).toBeGreaterThan(20); // the first deploy did write
-    resetAll();
-    deployedAccount();
-    iam.on(IAM.GetRolePolicyCommand).resolves({ PolicyDocument: encodeURIComponent(policy ?? "") } as never);
-    lambda.on(L.GetFunctionCommand).callsFake(async (input: { FunctionName: string }) => {
-      const c = creates.find((x) => x.FunctionName === input.FunctionName);
-      return {
-        Configuration: { ...c, FunctionArn: fnArn(input.FunctionName), Environment: { Variables: c?.Environment?.Variables } },
-        Tags: c?.Tags,
-      };
-    });
-    lambda.on(L.GetAliasCommand).resolves({ FunctionVersion: "1" });
-    lambda
-      .on(L.ListEventSourceMappingsCommand)
-      .resolves({ EventSourceMappings: [{ UUID: "u", ScalingConfig: { MaximumConcurrency: 1000 } }] });
-    lambda.on(L.GetFunctionConcurrencyCommand).resolves({});
-    lambda.on(L.GetFunctionUrlConfigCommand).resolves({ FunctionUrl: "https://abc.lambda-url.eu-west-1.on.aws/" });
-
-    await deployAws(MODULE, [manifest]);
-    expect(writesSent()).toEqual([]);
+    await deployApps([manifest], {}, fakeBundler());
+    expect(writes().length).toBeGreaterThan(20); // the first deploy did write
+    forget();
+    await deployApps([manifest], {}, fakeBundler());
+    expect(names(writes())).toEqual([]);
   });
 
   it("new code updates the function's code, tags the new hash, publishes a version and moves the alias", async () => {
-    freshAccount();
-    await deployAws(MODULE, [manifest]);
-    const creates = lambda.commandCalls(L.CreateFunctionCommand).map((c) => c.args[0].input);
-    resetAll();
-    deployedAccount();
-    lambda.on(L.GetFunctionCommand).callsFake(async (input: { FunctionName: string }) => {
-      const c = creates.find((x) => x.FunctionName === input.FunctionName);
-      return {
-        Configuration: { ...c, FunctionArn: fnArn(input.FunctionName), State: "Active", LastUpdateStatus: "Successful" },
-        Tags: { ...c?.Tags, "faasade:code-hash": "0".repeat(64) }, // what an older deploy left
-      };
-    });
-    lambda.on(L.GetAliasCommand).resolves({ FunctionVersion: "1" });
-    lambda.on(L.PublishVersionCommand).resolves({ Version: "2" });
-    lambda
-      .on(L.ListEventSourceMappingsCommand)
-      .resolves({ EventSourceMappings: [{ UUID: "u", ScalingConfig: { MaximumConcurrency: 1000 } }] });
-    lambda.on(L.GetFunctionUrlConfigCommand).resolves({ FunctionUrl: "https://abc.lambda-url.eu-west-1.on.aws/" });
-    await deployAws(MODULE, [manifest]);
+    await deployApps([manifest], {}, fakeBundler("v1"));
+    forget();
+    const v2 = fakeBundler("v2");
+    await deployApps([manifest], {}, v2);
     const n = manifest.functions.length;
     expect(lambda).toHaveReceivedCommandTimes(L.CreateFunctionCommand, 0);
     expect(lambda).toHaveReceivedCommandTimes(L.UpdateFunctionCodeCommand, n);
     expect(lambda).toHaveReceivedCommandWith(L.TagResourceCommand, {
-      Tags: { "faasade:code-hash": creates[0]?.Tags?.["faasade:code-hash"] as string },
+      Resource: fnArn("faasade-main-aws-app-square"),
+      Tags: { "faasade:code-hash": (await v2("arm64")).hash },
     });
     expect(lambda).toHaveReceivedCommandWith(L.UpdateAliasCommand, {
       FunctionName: "faasade-main-aws-app-square",
@@ -222,11 +150,11 @@ describe("aws deploy contract", { timeout: 60_000 }, () => {
   });
 
   it("with an existing bucket, deploy creates no bucket, keeps its settings, writes under faasade/ and scopes the role there", async () => {
-    freshAccount();
-    s3.on(S3.HeadBucketCommand).resolves({});
-    await deployAws(MODULE, [manifest], { bucket: "team-data" });
+    account.buckets.set("team-data", { objects: new Map() });
+    await deployApps([manifest], { bucket: "team-data" }, fakeBundler());
     expect(s3).toHaveReceivedCommandTimes(S3.CreateBucketCommand, 0);
     expect(s3).toHaveReceivedCommandTimes(S3.PutBucketLifecycleConfigurationCommand, 0);
+    expect(s3).toHaveReceivedCommandTimes(S3.PutBucketTaggingCommand, 0);
     expect(s3).toHaveReceivedCommandWith(S3.PutObjectCommand, { Bucket: "team-data", Key: "faasade/main/aws-app/manifest.json" });
     const policy = JSON.parse(iam.commandCalls(IAM.PutRolePolicyCommand)[0]?.args[0].input.PolicyDocument ?? "{}");
     const bucketStatement = policy.Statement.find((st: { Sid: string }) => st.Sid === "Bucket");
@@ -234,38 +162,142 @@ describe("aws deploy contract", { timeout: 60_000 }, () => {
     const created = lambda.commandCalls(L.CreateFunctionCommand)[0]?.args[0].input;
     expect(created?.Environment?.Variables).toMatchObject({ FAASADE_AWS_BUCKET: "team-data" });
   });
+});
 
-  it("with an existing bucket, destroy removes the app's objects there and keeps the bucket", async () => {
-    s3.on(S3.GetObjectCommand).resolves(body(JSON.stringify(manifest)));
-    s3.on(S3.ListObjectsV2Command)
-      .resolvesOnce({ Contents: [{ Key: "faasade/main/aws-app/manifest.json" }] })
-      .resolves({ Contents: [] });
-    await destroyAws("aws-app", "main", { bucket: "team-data" });
-    expect(s3).toHaveReceivedCommandWith(S3.ListObjectsV2Command, { Bucket: "team-data", Prefix: "faasade/main/aws-app/" });
-    expect(s3).toHaveReceivedCommandTimes(S3.DeleteBucketCommand, 0);
-  });
-
-  it("destroy removes event source mappings, functions, queues, the role and the emptied bucket", async () => {
-    s3.on(S3.GetObjectCommand).resolves(body(JSON.stringify(manifest)));
-    s3.on(S3.ListObjectsV2Command)
-      .resolvesOnce({ Contents: [{ Key: "results/fc-1.json" }] })
-      .resolves({ Contents: [] });
-    lambda.on(L.ListEventSourceMappingsCommand).resolves({ EventSourceMappings: [{ UUID: "esm-1" }] });
-    sqs
-      .on(SQS.GetQueueUrlCommand)
-      .callsFake(async (input: { QueueName: string }) => ({ QueueUrl: `https://sqs/${input.QueueName}` }));
+describe("aws destroy contract", { timeout: 60_000 }, () => {
+  it("destroy removes event source mappings, functions, queues, the role and the emptied bucket: all deploy made", async () => {
+    await deployApps([manifest], {}, fakeBundler());
+    account.buckets.get("faasade-main-aws-app")?.objects.set("results/fc-1.json", "{}");
+    forget();
     await destroyAws("aws-app", "main");
     const n = manifest.functions.length;
     expect(lambda).toHaveReceivedCommandTimes(L.DeleteEventSourceMappingCommand, n);
     expect(lambda).toHaveReceivedCommandTimes(L.DeleteFunctionCommand, n);
     expect(sqs).toHaveReceivedCommandTimes(SQS.DeleteQueueCommand, 2 * n);
     expect(iam).toHaveReceivedCommandWith(IAM.DeleteRoleCommand, { RoleName: "faasade-main-aws-app" });
-    expect(s3).toHaveReceivedCommandWith(S3.DeleteObjectsCommand, { Delete: { Objects: [{ Key: "results/fc-1.json" }] } });
     expect(s3).toHaveReceivedCommandWith(S3.DeleteBucketCommand, { Bucket: "faasade-main-aws-app" });
+    const s3Writes = names(writes().filter((c) => c.service === "s3"));
+    expect(s3Writes.slice(-2)).toEqual(["DeleteObject", "DeleteBucket"]); // the manifest last, then the bucket
+    expect([
+      account.functions.size,
+      account.queues.size,
+      account.roles.size,
+      account.mappings.size,
+      account.buckets.size,
+    ]).toEqual([0, 0, 0, 0, 0]);
+  });
+
+  it("with the options deploy used (prefix, shared bucket, region, endpoints, credentials, roleArn) destroy finds and removes exactly what deploy made", async () => {
+    const options: AwsDeployOptions = {
+      prefix: "acme",
+      bucket: "team-data",
+      region: "us-west-2",
+      endpoints: {
+        lambda: "http://127.0.0.1:4010",
+        sqs: "http://127.0.0.1:4011",
+        s3: "http://127.0.0.1:4012",
+        iam: "http://127.0.0.1:4013",
+      },
+      credentials: { accessKeyId: "AKIDDEPLOY", secretAccessKey: "secret" },
+      roleArn: `arn:aws:iam::${ACCOUNT}:role/team-runner`,
+    };
+    const others = [
+      "faasade/main/other-app/manifest.json",
+      "faasade/main/aws-app2/manifest.json",
+      "faasade/calls/fc-1.json",
+      "notes.txt",
+    ];
+    account.buckets.set("team-data", { objects: new Map(others.map((k) => [k, "{}"])) });
+    await deployApps([manifest], options, fakeBundler());
+    account.buckets.get("team-data")?.objects.set("faasade/main/aws-app/settings/square.json", "{}");
+    forget();
+    await expect(destroyAws("aws-app", "main")).rejects.toThrow(NotFoundError); // not where the defaults look
+    forget();
+    await destroyAws("aws-app", "main", options);
+    expect(account.functions.size).toBe(0);
+    expect(account.queues.size).toBe(0);
+    expect(lambda).toHaveReceivedCommandWith(L.DeleteFunctionCommand, { FunctionName: "acme-main-aws-app-square" });
+    expect([...(account.buckets.get("team-data")?.objects.keys() ?? [])].sort()).toEqual([...others].sort());
+    expect(s3).toHaveReceivedCommandTimes(S3.DeleteBucketCommand, 0);
+    expect(iam).toHaveReceivedCommandTimes(IAM.DeleteRoleCommand, 0);
+    expect(iam).toHaveReceivedCommandTimes(IAM.DeleteRolePolicyCommand, 0);
+    for (const [m, endpoint] of [
+      [lambda, "127.0.0.1:4010"],
+      [sqs, "127.0.0.1:4011"],
+      [s3, "127.0.0.1:4012"],
+    ] as const) {
+      const client = m.calls()[0]?.thisValue as {
+        config: {
+          region(): Promise<string>;
+          credentials(): Promise<{ accessKeyId: string }>;
+          endpoint?(): Promise<{ hostname: string; port?: number }>;
+        };
+      };
+      expect(await client.config.region()).toBe("us-west-2");
+      expect((await client.config.credentials()).accessKeyId).toBe("AKIDDEPLOY");
+      const url = await client.config.endpoint?.();
+      expect(`${url?.hostname}:${url?.port}`).toBe(endpoint);
+    }
+  });
+
+  it("a function's own role (providerOptions.aws.role) is never removed", async () => {
+    const own = `arn:aws:iam::${ACCOUNT}:role/square-runner`;
+    const app = {
+      ...manifest,
+      functions: manifest.functions.map((f) =>
+        f.name === "square" ? { ...f, options: { ...f.options, providerOptions: { aws: { role: own } } } } : f,
+      ),
+    };
+    await deployApps([app], {}, fakeBundler());
+    forget();
+    await destroyAws("aws-app", "main");
+    expect(names(sent().filter((c) => c.service === "iam" && c.command.startsWith("Delete")))).toEqual([
+      "DeleteRolePolicy",
+      "DeleteRole",
+    ]);
+    expect(iam.commandCalls(IAM.DeleteRoleCommand).map((c) => c.args[0].input.RoleName)).toEqual(["faasade-main-aws-app"]);
+  });
+
+  it("an app not deployed is NotFoundError saying where destroy looked", async () => {
+    await expect(destroyAws("aws-app", "main", { prefix: "acme" })).rejects.toThrow(
+      /^app "aws-app" \(environment "main"\) is not deployed on aws with prefix "acme" \(no s3:\/\/acme-main-aws-app\/manifest.json\)$/,
+    );
+  });
+
+  it('AccessDenied reading the manifest is a ProviderError, never "not deployed"', async () => {
+    await deployApps([manifest], {}, fakeBundler());
+    s3.on(S3.GetObjectCommand).rejects(accessDenied());
+    await expect(destroyAws("aws-app", "main")).rejects.toThrow(
+      /^aws GetObject manifest\.json \(bucket faasade-main-aws-app\) failed: AccessDeniedException/,
+    );
+  });
+
+  it("objects DeleteObjects could not delete are a ProviderError naming one, and the manifest stays for the next destroy", async () => {
+    await deployApps([manifest], {}, fakeBundler());
+    account.buckets.get("faasade-main-aws-app")?.objects.set("results/fc-1.json", "{}");
+    s3.on(S3.DeleteObjectsCommand).resolves({
+      Errors: [{ Key: "results/fc-1.json", Code: "AccessDenied", Message: "Access Denied" }],
+    });
+    const error = await destroyAws("aws-app", "main").then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ProviderError);
+    expect((error as Error).message).toBe(
+      "aws DeleteObjects faasade-main-aws-app/results/fc-1.json failed: AccessDenied: Access Denied",
+    );
+    expect(account.buckets.get("faasade-main-aws-app")?.objects.has("manifest.json")).toBe(true);
+    account.install();
+    await destroyAws("aws-app", "main");
+    expect(account.buckets.size).toBe(0);
   });
 });
 
 describe("aws autoscaler contract", () => {
+  beforeEach(() => {
+    lambda.reset().onAnyCommand().resolves({});
+    s3.reset().onAnyCommand().resolves({});
+  });
   it("keepWarm(2) is provisioned concurrency 2 on the alias and keepWarm(0) removes it; maxContainers is reserved concurrency; the rest is reported unsupported", async () => {
     s3.on(S3.PutObjectCommand).resolves({});
     const provider = aws();

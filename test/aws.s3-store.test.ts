@@ -56,5 +56,6 @@ describe("aws object store on S3", { timeout: 60_000 }, () => {
     await store.put("faasade/main/zz-last/manifest.json", JSON.stringify(manifest));
     const apps = await listAws({ region: "us-east-1", credentials, endpoints: { s3: endpoint }, bucket: "team-data" });
     expect(apps.map((a) => a.app)).toEqual(["zz-last"]);
+    expect(apps[0]?.deployedAt).toBeGreaterThan(Date.now() - 60_000);
   });
 });

@@ -15,8 +15,8 @@ export async function listApps(stores: readonly AppStore[]): Promise<DeployedApp
     for (const key of keys) {
       const bytes = await store.get(key);
       if (bytes === undefined) continue;
-      const manifest = JSON.parse(Buffer.from(bytes).toString("utf8")) as AppManifest & { deployedAt?: number };
-      out.push({ ...manifest, deployedAt: manifest.deployedAt ?? 0 });
+      const manifest = JSON.parse(Buffer.from(bytes).toString("utf8")) as AppManifest;
+      out.push({ ...manifest, deployedAt: (await store.modifiedAt?.(key)) ?? 0 });
     }
   }
   return out;

@@ -17,6 +17,8 @@ export interface ObjectStore {
   list(prefix: string, options?: { after?: string }): AsyncIterable<string>;
   /** Removes the objects; missing ones are no error. */
   delete(keys: readonly string[]): Promise<void>;
+  /** When the object was last written (ms since the epoch), where the platform tells; undefined: missing. */
+  modifiedAt?(key: string): Promise<number | undefined>;
 }
 
 /** One message to queue. */

@@ -8,7 +8,7 @@ import { lazyDeployer } from "../../cloud/provider.js";
 import { type AwsOptions, type AwsProvider, awsProvider } from "./platform.js";
 
 export type { AwsOptions, AwsProvider } from "./platform.js";
-export type { AwsDeployOptions } from "./deploy/resources.js";
+export type { AwsDeployOptions, AwsFunctionOptions, DestroyAws } from "./deploy/resources.js";
 
 export function aws(options: AwsOptions = {}): AwsProvider {
   // Deploying (bundling, the control plane) loads only when asked for.

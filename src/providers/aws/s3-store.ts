@@ -13,6 +13,15 @@ const S = () => (sdk ??= import("@aws-sdk/client-s3"));
 
 export function s3Store(clients: Clients, bucket: string): ObjectStore {
   const client = () => clients.s3();
+  const head = async (key: string) => {
+    const [s3, { HeadObjectCommand }] = await Promise.all([client(), S()]);
+    try {
+      return await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    } catch (err) {
+      if (isMissing(err)) return undefined;
+      throw providerError(`HeadObject ${bucket}/${key}`, err);
+    }
+  };
   return {
     async get(key) {
       const [s3, { GetObjectCommand }] = await Promise.all([client(), S()]);
@@ -24,16 +33,8 @@ export function s3Store(clients: Clients, bucket: string): ObjectStore {
         throw providerError(`GetObject ${bucket}/${key}`, err);
       }
     },
-    async has(key) {
-      const [s3, { HeadObjectCommand }] = await Promise.all([client(), S()]);
-      try {
-        await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-        return true;
-      } catch (err) {
-        if (isMissing(err)) return false;
-        throw providerError(`HeadObject ${bucket}/${key}`, err);
-      }
-    },
+    has: async (key) => (await head(key)) !== undefined,
+    modifiedAt: async (key) => (await head(key))?.LastModified?.getTime() ?? undefined,
     async put(key, body, options = {}) {
       const bytes = typeof body === "string" ? Buffer.from(body) : body;
       if (bytes.byteLength > PART_BYTES && options.ifAbsent !== true) {

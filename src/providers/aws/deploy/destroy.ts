@@ -1,66 +1,44 @@
-/** `faasade destroy <app> --provider aws`: removes what deploy made for an app. */
-import { ExecutionError } from "../../../core/errors.js";
-import { ALIAS, functionName, roleName } from "../names.js";
-import { readManifest } from "./bucket.js";
+/**
+ * `faasade destroy <app> --provider aws`: removes what deploy made for an app, found with the
+ * same options deploy took (prefix, bucket, region, endpoints, credentials, roleArn).
+ */
+import { NotFoundError } from "../../../core/errors.js";
+import { roleName } from "../names.js";
+import { readManifest, removeObjects } from "./bucket.js";
 import { type AwsDeployOptions, appScope, deployContext } from "./context.js";
+import { removeFunction } from "./function.js";
+import { remove } from "./requests.js";
 import { removeRole } from "./role.js";
 
-/** What AWS says when the thing to remove is already gone. */
-const GONE = new Set([
-  "ResourceNotFoundException",
-  "QueueDoesNotExist",
-  "AWS.SimpleQueueService.NonExistentQueue",
-  "NoSuchEntity",
-]);
-const ignoreMissing = (err: unknown) => {
-  if (!GONE.has((err as { name?: string }).name ?? "")) throw err;
-};
-
-/** Removes event source mappings, functions (with versions, aliases and URLs), queues, the role and the bucket (or, in a shared bucket, the app's objects). */
+/**
+ * Removes, with the options `deployAws` was given: per function its event source mapping, Lambda
+ * (versions, alias, URL and concurrency with it) and queues; the role faasade made (never one
+ * given by `roleArn` or a function's own); the app's bucket, emptied. In a shared bucket only the
+ * app's objects go (`faasade/<env>/<app>/`: manifest and settings) and never the bucket; its
+ * calls' objects expire by the bucket's own lifecycle, since a call's objects do not say which
+ * app made them. An app that is not deployed there is `NotFoundError`.
+ */
 export async function destroyAws(app: string, environment: string, options: AwsDeployOptions = {}): Promise<void> {
   const ctx = await deployContext(options);
-  const { L, S, Q, log } = ctx;
   const scope = appScope(ctx, app, environment);
   const { bucket, shared, manifestKey, ref } = scope;
   const manifest = await readManifest(ctx, scope);
   if (manifest === undefined) {
-    throw new ExecutionError(
-      `app ${JSON.stringify(app)} (environment ${JSON.stringify(environment)}) is not deployed on aws (no ${bucket}/${manifestKey})`,
+    throw new NotFoundError(
+      `app ${JSON.stringify(app)} (environment ${JSON.stringify(environment)}) is not deployed on aws with prefix ${JSON.stringify(ctx.prefix)} (no s3://${bucket}/${manifestKey})`,
     );
   }
-  const lambda = await ctx.sdk.lambda();
-  const sqs = await ctx.sdk.sqs();
-  for (const fn of manifest.functions) {
-    const name = functionName(ref, fn.name);
-    log(`removing ${name}`);
-    const mappings = await lambda
-      .send(new L.ListEventSourceMappingsCommand({ FunctionName: `${name}:${ALIAS}` }))
-      .catch(() => ({ EventSourceMappings: [] }));
-    for (const m of mappings.EventSourceMappings ?? []) {
-      await lambda.send(new L.DeleteEventSourceMappingCommand({ UUID: m.UUID })).catch(ignoreMissing);
-    }
-    await lambda.send(new L.DeleteFunctionCommand({ FunctionName: name })).catch(ignoreMissing);
-    for (const queue of [name, `${name}-dlq`]) {
-      const url = await sqs.send(new Q.GetQueueUrlCommand({ QueueName: queue })).then(
-        (r) => r.QueueUrl,
-        () => undefined,
-      );
-      if (url !== undefined) await sqs.send(new Q.DeleteQueueCommand({ QueueUrl: url })).catch(ignoreMissing);
-    }
-  }
-  if (options.roleArn === undefined) await removeRole(ctx, roleName(ref), ignoreMissing);
-  // A bucket of the app's own goes whole; in a shared one, the app's manifest and settings go
-  // (its calls' objects expire by the bucket's lifecycle: call ids do not say which app made them).
-  const within = shared === undefined ? undefined : manifestKey.slice(0, -"manifest.json".length);
-  log(shared === undefined ? `emptying and removing ${bucket}` : `removing ${bucket}/${within}`);
+  for (const fn of manifest.functions) await removeFunction(ctx, scope, fn.name);
+  if (options.roleArn === undefined) await removeRole(ctx, roleName(ref));
+  // The manifest goes last: a destroy stopped half way finds the app again.
+  const within = shared === undefined ? "" : manifestKey.slice(0, -"manifest.json".length);
+  ctx.log(shared === undefined ? `emptying and removing ${bucket}` : `removing s3://${bucket}/${within}`);
+  await removeObjects(ctx, bucket, within, manifestKey);
   const s3 = await ctx.sdk.s3();
-  for (;;) {
-    const listed = await s3.send(
-      new S.ListObjectsV2Command({ Bucket: bucket, ...(within === undefined ? {} : { Prefix: within }) }),
-    );
-    const objects = (listed.Contents ?? []).map((o) => ({ Key: o.Key as string }));
-    if (objects.length === 0) break;
-    await s3.send(new S.DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects } }));
-  }
-  if (shared === undefined) await s3.send(new S.DeleteBucketCommand({ Bucket: bucket }));
+  await remove(`DeleteObject ${manifestKey}`, () => s3.send(new ctx.S.DeleteObjectCommand({ Bucket: bucket, Key: manifestKey })));
+  if (shared === undefined)
+    await remove(`DeleteBucket ${bucket}`, () => s3.send(new ctx.S.DeleteBucketCommand({ Bucket: bucket })));
 }
+
+/** What a provider capability hands destroy: the app, its environment, and the options its deploy used. */
+export type DestroyAws = typeof destroyAws;

@@ -1,7 +1,7 @@
 /** The execution role faasade makes for an app, and its inline policy (policy.ts), kept up to date. */
-import { awsCall, providerError } from "../clients.js";
 import type { DeployContext } from "./context.js";
 import { TRUST_POLICY } from "./policy.js";
+import { read, remove, request } from "./requests.js";
 
 const POLICY_NAME = "faasade";
 
@@ -12,19 +12,13 @@ export async function ensureRole(
   policyFor: (account: string) => object,
   tags: Record<string, string>,
 ): Promise<string> {
-  const I = await import("@aws-sdk/client-iam");
+  const { I } = ctx;
   const iam = await ctx.sdk.iam();
-  const existing = await iam.send(new I.GetRoleCommand({ RoleName: roleName })).then(
-    (r) => r.Role,
-    (err: unknown) => {
-      if ((err as { name?: string }).name === "NoSuchEntity") return undefined;
-      throw providerError(`GetRole ${roleName}`, err);
-    },
-  );
-  let arn = existing?.Arn;
+  const existing = await read(`GetRole ${roleName}`, () => iam.send(new I.GetRoleCommand({ RoleName: roleName })));
+  let arn = existing?.Role?.Arn;
   if (arn === undefined) {
     ctx.log(`role ${roleName}`);
-    const created = await awsCall(`CreateRole ${roleName}`, () =>
+    const created = await request(`CreateRole ${roleName}`, () =>
       iam.send(
         new I.CreateRoleCommand({
           RoleName: roleName,
@@ -36,12 +30,12 @@ export async function ensureRole(
     arn = created.Role?.Arn as string;
   }
   const document = JSON.stringify(policyFor(arn.split(":")[4] ?? ""));
-  const current = await iam.send(new I.GetRolePolicyCommand({ RoleName: roleName, PolicyName: POLICY_NAME })).then(
-    (r) => decodeURIComponent(r.PolicyDocument ?? ""),
-    () => undefined,
+  const current = await read(`GetRolePolicy ${roleName}`, () =>
+    iam.send(new I.GetRolePolicyCommand({ RoleName: roleName, PolicyName: POLICY_NAME })),
   );
-  if (current === undefined || normalizedJson(current) !== document) {
-    await awsCall("PutRolePolicy", () =>
+  const text = current?.PolicyDocument === undefined ? undefined : decodeURIComponent(current.PolicyDocument);
+  if (text === undefined || normalizedJson(text) !== document) {
+    await request(`PutRolePolicy ${roleName}`, () =>
       iam.send(new I.PutRolePolicyCommand({ RoleName: roleName, PolicyName: POLICY_NAME, PolicyDocument: document })),
     );
   }
@@ -49,11 +43,13 @@ export async function ensureRole(
 }
 
 /** Removes the role and its policy; missing ones are fine. */
-export async function removeRole(ctx: DeployContext, roleName: string, ignoreMissing: (err: unknown) => void): Promise<void> {
-  const I = await import("@aws-sdk/client-iam");
+export async function removeRole(ctx: DeployContext, roleName: string): Promise<void> {
+  const { I } = ctx;
   const iam = await ctx.sdk.iam();
-  await iam.send(new I.DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: POLICY_NAME })).catch(ignoreMissing);
-  await iam.send(new I.DeleteRoleCommand({ RoleName: roleName })).catch(ignoreMissing);
+  await remove(`DeleteRolePolicy ${roleName}`, () =>
+    iam.send(new I.DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: POLICY_NAME })),
+  );
+  await remove(`DeleteRole ${roleName}`, () => iam.send(new I.DeleteRoleCommand({ RoleName: roleName })));
 }
 
 /** A JSON document as faasade writes it, or undefined when it is not JSON. */
