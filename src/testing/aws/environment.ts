@@ -55,10 +55,19 @@ interface Pending {
   requestId: string;
   resolve: (r: InvokeResult) => void;
   delivered: boolean;
+  /** Its answer (response or error) is being received: a GET /next meanwhile is not a skipped answer. */
+  answering?: boolean;
+  /** While a GET /next that came before the answer waits for it. */
+  grace?: NodeJS.Timeout;
+  /** Handed over a second time after a lost delivery. */
+  redelivered?: boolean;
   settled: boolean;
   timer: NodeJS.Timeout | undefined;
   onAbort?: () => void;
 }
+
+/** How long an answer may trail the runtime's next GET /next (they travel on separate connections). */
+const ANSWER_GRACE_MS = 2000;
 
 type State = "starting" | "idle" | "running" | "draining" | "done" | "exited";
 
@@ -181,8 +190,12 @@ export class Environment {
       else cutOff(res);
     } else if (p === undefined || !p.delivered || requestId !== p.requestId) {
       apiError(res, 400, "InvalidRequestID", "that request id is not the running invocation's");
-    } else if (isError) this.failed(req, res);
-    else this.response(p, req, res);
+    } else {
+      // The runtime may ask for the next event on another connection before this body has been read.
+      p.answering = true;
+      if (isError) this.failed(req, res);
+      else this.response(p, req, res);
+    }
   }
 
   /** An error document: the event's (POST .../error), or init's (POST .../init/error, before the process exits). */
@@ -197,23 +210,43 @@ export class Environment {
   private next(res: ServerResponse): void {
     clearTimeout(this.drainTimer);
     this.draining = undefined;
-    const p = this.pending;
-    if (p?.delivered) {
-      this.settle({
-        ok: false,
-        error: {
-          errorType: "Runtime.InvalidResponse",
-          errorMessage: "the runtime asked for the next event without answering this one",
-        },
-      });
-    }
-    this.state = "idle";
-    this.lastUsed = Date.now();
     this.waiting = res;
     res.on("close", () => {
       if (this.waiting === res) this.waiting = undefined;
     });
-    if (this.pending !== undefined) this.deliver();
+    const p = this.pending;
+    if (p?.delivered && p.answering !== true) {
+      // The answer may still be on its way on another connection: wait for it a moment before
+      // calling this a runtime that skipped its answer.
+      clearTimeout(p.grace);
+      p.grace = setTimeout(() => {
+        if (p.answering === true || p.settled) return;
+        if (p.redelivered !== true) {
+          // AWS's client asks again only after answering: no answer means the event never reached
+          // it (its first ask went away with its connection). Hand it over again, once.
+          p.redelivered = true;
+          p.delivered = false;
+        } else {
+          this.settle({
+            ok: false,
+            error: {
+              errorType: "Runtime.InvalidResponse",
+              errorMessage: "the runtime asked for the next event without answering this one",
+            },
+          });
+        }
+        this.ready();
+      }, ANSWER_GRACE_MS);
+      return;
+    }
+    this.ready();
+  }
+
+  /** The runtime waits for an event: hand it the pending one, if any. */
+  private ready(): void {
+    this.state = "idle";
+    this.lastUsed = Date.now();
+    if (this.pending !== undefined && !this.pending.delivered) this.deliver();
   }
 
   private deliver(): void {
@@ -304,6 +337,7 @@ export class Environment {
     if (p === undefined || p.settled) return;
     p.settled = true;
     clearTimeout(p.timer);
+    clearTimeout(p.grace);
     if (p.onAbort !== undefined) p.inv.signal?.removeEventListener("abort", p.onAbort);
     this.pending = undefined;
     if (this.state === "running") this.state = "done";
