@@ -51,7 +51,7 @@ async function importProvider(name: string): Promise<ProviderModule> {
   if (!NAME.test(name)) throw new InvalidError(`provider ${JSON.stringify(name)} is not a provider name (${available})`);
   let loaded: Partial<ProviderModule>;
   try {
-    loaded = (await import(`faasade/${name}`)) as Partial<ProviderModule>;
+    loaded = (await import(/* @vite-ignore */ `faasade/${name}`)) as Partial<ProviderModule>;
   } catch (cause) {
     // Only "no such subpath" means no such provider; a provider that fails to load says why itself.
     const { code, message } = cause as { code?: string; message?: string };

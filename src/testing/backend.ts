@@ -37,7 +37,7 @@ export async function startTestBackend(providerName: string, options: TestBacken
     );
   }
   // Found by name, as the core finds providers: nothing of a backend loads until it is asked for.
-  const backend = (await import(`./${providerName}/backend.js`)) as BackendModule;
+  const backend = (await import(/* @vite-ignore */ `./${providerName}/backend.js`)) as BackendModule;
   return backend.startBackend({ module, retentionMs });
 }
 
