@@ -144,17 +144,41 @@ async function runMapInput(at: Delivery): Promise<void> {
   await store.put(resultKey, JSON.stringify({ outcome: toWire(outcome) }));
 }
 
-/** A generator's values written in order as they come; a failed write fails the delivery, never the process. */
+/** Writes of a generator's values in flight at once. */
+const CHUNK_WRITES = 16;
+
+/**
+ * A generator's values written as they come, at most `CHUNK_WRITES` at once and started in the
+ * order they were yielded: a reader hands out only a gapless run, and a burst of thousands of
+ * writes at once would only queue on the client's sockets. A failed write fails the delivery,
+ * never the process.
+ */
 function chunkWriter(store: ObjectStore, keys: Keys, callId: string) {
   let n = 0;
-  const writes: Promise<unknown>[] = [];
+  let running = 0;
+  const waiting: [string, Uint8Array][] = [];
   let failed: { error: unknown } | undefined;
+  let idle: (() => void) | undefined;
+  const start = (key: string, value: Uint8Array) => {
+    running++;
+    store
+      .put(key, value)
+      .catch((error: unknown) => (failed ??= { error }))
+      .finally(() => {
+        running--;
+        const next = waiting.shift();
+        if (next !== undefined) start(...next);
+        else if (running === 0) idle?.();
+      });
+  };
   return {
     write: (value: Uint8Array) => {
-      writes.push(store.put(keys.chunk(callId, n++), value).catch((error: unknown) => (failed ??= { error })));
+      const key = keys.chunk(callId, n++);
+      if (running < CHUNK_WRITES) start(key, value);
+      else waiting.push([key, value]);
     },
     async settled() {
-      await Promise.all(writes);
+      if (running > 0) await new Promise<void>((resolve) => (idle = resolve));
       if (failed !== undefined) throw failed.error; // the message comes back; the call runs again
     },
   };

@@ -68,6 +68,7 @@ interface Pending {
 
 /** How long an answer may trail the runtime's next GET /next (they travel on separate connections). */
 const ANSWER_GRACE_MS = 2000;
+const STREAM_HANDLER = "index.stream";
 
 type State = "starting" | "idle" | "running" | "draining" | "done" | "exited";
 
@@ -215,7 +216,11 @@ export class Environment {
       if (this.waiting === res) this.waiting = undefined;
     });
     const p = this.pending;
-    if (p?.delivered && p.answering !== true) {
+    if (p?.delivered && p.answering !== true && this.spec.handler === STREAM_HANDLER) {
+      // A streaming runtime asks again while its response is still open: as before, that event
+      // ends here (its outcome is the stored result, for queued inputs).
+      this.skipped();
+    } else if (p?.delivered && p.answering !== true) {
       // The answer may still be on its way on another connection: wait for it a moment before
       // calling this a runtime that skipped its answer.
       clearTimeout(p.grace);
@@ -226,20 +231,23 @@ export class Environment {
           // it (its first ask went away with its connection). Hand it over again, once.
           p.redelivered = true;
           p.delivered = false;
-        } else {
-          this.settle({
-            ok: false,
-            error: {
-              errorType: "Runtime.InvalidResponse",
-              errorMessage: "the runtime asked for the next event without answering this one",
-            },
-          });
-        }
+        } else this.skipped();
         this.ready();
       }, ANSWER_GRACE_MS);
       return;
     }
     this.ready();
+  }
+
+  /** The running event's answer never came. */
+  private skipped(): void {
+    this.settle({
+      ok: false,
+      error: {
+        errorType: "Runtime.InvalidResponse",
+        errorMessage: "the runtime asked for the next event without answering this one",
+      },
+    });
   }
 
   /** The runtime waits for an event: hand it the pending one, if any. */
