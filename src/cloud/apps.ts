@@ -3,6 +3,7 @@ import type { AppManifest } from "../core/manifest.js";
 import type { DeployedApp } from "../core/provider.js";
 import type { AppStore } from "./calls.js";
 import { keysIn } from "./keys.js";
+import { parseStored } from "./wire.js";
 
 /** Stores of the app's own hold one manifest at their root; a shared one holds `<prefix><env>/<app>/manifest.json`. */
 export async function listApps(stores: readonly AppStore[]): Promise<DeployedApp[]> {
@@ -13,9 +14,8 @@ export async function listApps(stores: readonly AppStore[]): Promise<DeployedApp
         ? [keysIn("").manifest({ app: "", environment: "" })]
         : await manifestsUnder(store.list(ref.prefix), ref.prefix);
     for (const key of keys) {
-      const bytes = await store.get(key);
-      if (bytes === undefined) continue;
-      const manifest = JSON.parse(Buffer.from(bytes).toString("utf8")) as AppManifest;
+      const manifest = parseStored<AppManifest>(await store.get(key));
+      if (manifest === undefined) continue;
       out.push({ ...manifest, deployedAt: (await store.modifiedAt?.(key)) ?? 0 });
     }
   }

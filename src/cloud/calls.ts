@@ -13,7 +13,7 @@ import type { Send } from "./batching.js";
 import { type Keys, keysIn } from "./keys.js";
 import { offloadArgs } from "./offload.js";
 import type { ObjectStore, Queue } from "./primitives.js";
-import { type CallRecordJson, type StoreRef, type StoredResult, fromWire, toEnvelope, toWire } from "./wire.js";
+import { type CallRecordJson, type StoreRef, type StoredResult, fromWire, parseStored, toEnvelope, toWire } from "./wire.js";
 
 /** An app's object store, with the reference that runtimes receive in envelopes. */
 export interface AppStore {
@@ -40,9 +40,6 @@ export const REMEMBERED_CALLS = 10_000;
 /** Chunk reads in flight at once. */
 const CHUNK_READS = 16;
 
-const json = <T>(bytes: Uint8Array | undefined): T | undefined =>
-  bytes === undefined ? undefined : (JSON.parse(Buffer.from(bytes).toString("utf8")) as T);
-
 export function cloudCalls(o: CloudCallsOptions): CallStore {
   const where = new QuickLRU<string, AppStore>({ maxSize: REMEMBERED_CALLS });
   const known = new QuickLRU<string, { fn: string; isGenerator: boolean }>({ maxSize: REMEMBERED_CALLS });
@@ -62,7 +59,7 @@ export function cloudCalls(o: CloudCallsOptions): CallStore {
 
   const stateNow = async (callId: string): Promise<CallState> => {
     const { store, keys } = await storeFor(callId);
-    const result = json<StoredResult>(await store.get(keys.result(callId)));
+    const result = parseStored<StoredResult>(await store.get(keys.result(callId)));
     if (result !== undefined) {
       known.delete(callId);
       if (result.expiresAt <= Date.now()) return { state: "expired", fn: result.fn, isGenerator: result.isGenerator };
@@ -70,7 +67,7 @@ export function cloudCalls(o: CloudCallsOptions): CallStore {
     }
     let record = known.get(callId);
     if (record === undefined) {
-      const read = json<CallRecordJson>(await store.get(keys.call(callId)));
+      const read = parseStored<CallRecordJson>(await store.get(keys.call(callId)));
       if (read === undefined) throw new NotFoundError(`no call ${callId} in its app's store`);
       record = { fn: read.fn, isGenerator: read.isGenerator };
       known.set(callId, record);
@@ -166,7 +163,7 @@ export function cloudCalls(o: CloudCallsOptions): CallStore {
       const now = await stateNow(callId);
       if (now.state !== "pending") return;
       await store.put(keys.cancel(callId), "");
-      const record = json<CallRecordJson>(await store.get(keys.call(callId)));
+      const record = parseStored<CallRecordJson>(await store.get(keys.call(callId)));
       const stored: StoredResult = {
         outcome: toWire({ inputId: record?.inputId ?? "", attempt: 0, status: "TERMINATED" }),
         fn: now.fn,
@@ -180,9 +177,9 @@ export function cloudCalls(o: CloudCallsOptions): CallStore {
     async callGraph(callId): Promise<InputInfo[]> {
       const { store, keys } = await storeFor(callId);
       // The call's own record and result first: the tree has its root even before its runtime wrote any.
-      const record = json<CallRecordJson>(await store.get(keys.call(callId)));
+      const record = parseStored<CallRecordJson>(await store.get(keys.call(callId)));
       if (record === undefined) throw new NotFoundError(`no call ${callId} in its app's store`);
-      const result = json<StoredResult>(await store.get(keys.result(callId)));
+      const result = parseStored<StoredResult>(await store.get(keys.result(callId)));
       applyGraphEvents([
         { call: callId, parent: record.parent, fn: record.fn, module: record.module },
         { call: callId, input: record.inputId, status: result?.outcome.status ?? "PENDING", task: result?.outcome.taskId ?? "" },
@@ -194,7 +191,7 @@ export function cloudCalls(o: CloudCallsOptions): CallStore {
         const id = queue.shift() as string;
         if (seen.has(id)) continue;
         seen.add(id);
-        const events = json<GraphEvent[]>(await store.get(keys.graph(id))) ?? [];
+        const events = parseStored<GraphEvent[]>(await store.get(keys.graph(id))) ?? [];
         applyGraphEvents(events);
         for (const e of events) if ("fn" in e && !seen.has(e.call)) queue.push(e.call);
       }

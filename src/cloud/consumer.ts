@@ -15,7 +15,7 @@ import { type Keys, keysIn } from "./keys.js";
 import { argsOf } from "./offload.js";
 import type { ObjectStore, Queue } from "./primitives.js";
 import { captureGraph, functionOf, runInput } from "./run-input.js";
-import { type Envelope, type SpawnTarget, type StoredResult, toWire } from "./wire.js";
+import { type Envelope, type SpawnTarget, type StoredResult, parseStored, toWire } from "./wire.js";
 
 /** What a runtime adapter gives the consumer: its platform's store and queue by the names an envelope carries. */
 export interface ConsumerPlatform {
@@ -110,8 +110,7 @@ async function storeResult(
   isGenerator = false,
 ): Promise<void> {
   if (graph.length > 0) {
-    const earlier = await store.get(keys.graph(e.callId));
-    const all = [...(earlier === undefined ? [] : (JSON.parse(Buffer.from(earlier).toString("utf8")) as GraphEvent[])), ...graph];
+    const all = [...(parseStored<GraphEvent[]>(await store.get(keys.graph(e.callId))) ?? []), ...graph];
     await store.put(keys.graph(e.callId), JSON.stringify(all));
   }
   const now = Date.now();

@@ -10,7 +10,7 @@ import type { Send } from "./batching.js";
 import { keysIn } from "./keys.js";
 import type { Queue } from "./primitives.js";
 import type { AppStore } from "./calls.js";
-import { type Envelope, type WireOutcome, fromWire, lost } from "./wire.js";
+import { type Envelope, type WireOutcome, fromWire, lost, parseStored } from "./wire.js";
 
 /** Polling the map's results: soon after sending, then less often while nothing arrives. */
 const POLL_MIN_MS = 50;
@@ -54,9 +54,9 @@ export function fanOut(send: Send): FanOut {
       const [inputId, attempt] = key.slice(prefix.length).split(".");
       const w = m.waiting.get(inputId ?? "");
       if (w === undefined || String(w.input.attempt) !== attempt) continue; // aborted, or an older attempt
-      const bytes = await m.app.store.get(key);
-      if (bytes === undefined) continue;
-      const { outcome } = JSON.parse(Buffer.from(bytes).toString("utf8")) as { outcome: WireOutcome };
+      const stored = parseStored<{ outcome: WireOutcome }>(await m.app.store.get(key));
+      if (stored === undefined) continue;
+      const { outcome } = stored;
       m.waiting.delete(w.input.inputId);
       byInput.delete(w.input.inputId);
       arrived++;

@@ -25,7 +25,7 @@ import { invokePath } from "./invoke-path.js";
 import { keysIn } from "./keys.js";
 import { offloadArgs } from "./offload.js";
 import type { Invoker, Queue } from "./primitives.js";
-import { lost, toEnvelope } from "./wire.js";
+import { lost, parseStored, toEnvelope } from "./wire.js";
 
 /** What the platform counts for one function (approximate where the platform is). */
 export interface PlatformStats {
@@ -67,9 +67,6 @@ export interface CloudProvider extends Provider {
   lookup(app: string, environment: string, name: string): Promise<FunctionSpec>;
 }
 
-const json = <T>(bytes: Uint8Array | undefined): T | undefined =>
-  bytes === undefined ? undefined : (JSON.parse(Buffer.from(bytes).toString("utf8")) as T);
-
 export function cloudProvider(platform: CloudPlatform): CloudProvider {
   const send = batchedSender();
   const fan = fanOut(send);
@@ -84,7 +81,7 @@ export function cloudProvider(platform: CloudPlatform): CloudProvider {
     let found = manifests.get(id);
     if (found === undefined) {
       const { store, ref } = platform.storeOf({ app, environment });
-      found = store.get(keysIn(ref.prefix).manifest({ app, environment })).then((b) => json<AppManifest>(b));
+      found = store.get(keysIn(ref.prefix).manifest({ app, environment })).then((b) => parseStored<AppManifest>(b));
       manifests.set(id, found);
       // Only a found manifest is remembered: an app deployed later is found on the next lookup.
       found.then(
@@ -153,7 +150,7 @@ export function cloudProvider(platform: CloudPlatform): CloudProvider {
       fan.abort(inputIds);
     },
     async autoscalerSettings(fn) {
-      const stored = json<AutoscalerSettings>(await platform.storeOf(fn).store.get(settingsKey(fn)));
+      const stored = parseStored<AutoscalerSettings>(await platform.storeOf(fn).store.get(settingsKey(fn)));
       if (stored !== undefined) return stored;
       const { minContainers, maxContainers, bufferContainers, scaledownWindowMs } = fn.options;
       return { minContainers, maxContainers, bufferContainers, scaledownWindowMs };

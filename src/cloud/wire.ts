@@ -139,3 +139,7 @@ export interface StreamLine {
   c?: string;
   o?: InvokeAnswer;
 }
+
+/** A stored JSON object's value; `undefined` for a missing object. */
+export const parseStored = <T>(bytes: Uint8Array | undefined): T | undefined =>
+  bytes === undefined ? undefined : (JSON.parse(Buffer.from(bytes).toString("utf8")) as T);

@@ -10,16 +10,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
+import { type InvokeResult, RUNTIME, accepted, apiError, cutOff, errorDocument, readJson } from "./runtime-api.js";
 
-/** Lambda's error document: what the runtime posts, and what Invoke answers on a function error. */
-export interface ErrorDocument {
-  errorType: string;
-  errorMessage: string;
-  trace?: string[];
-}
-
-/** An event's answer, or its error; `requestId` is the one the runtime was given (Lambda's x-amzn-RequestId). */
-export type InvokeResult = ({ ok: true; payload: Buffer } | { ok: false; error: ErrorDocument }) & { requestId?: string };
+export type { ErrorDocument, InvokeResult } from "./runtime-api.js";
 
 export interface Invocation {
   /** The event, as JSON text. */
@@ -47,7 +40,6 @@ export interface EnvironmentSpec {
 
 /** How long an environment may take to reach its first GET /next before its event times out. */
 const INIT_LIMIT_MS = 10_000;
-const RUNTIME = "/2018-06-01/runtime";
 const ACCOUNT = "000000000000";
 
 interface Pending {
@@ -373,42 +365,4 @@ function inheritedEnv(): Record<string, string> {
     env[k] = v;
   }
   return env;
-}
-
-function errorDocument(doc: unknown, fallbackType: string): ErrorDocument {
-  const d = (doc ?? {}) as Partial<ErrorDocument>;
-  return {
-    errorType: typeof d.errorType === "string" ? d.errorType : fallbackType,
-    errorMessage: typeof d.errorMessage === "string" ? d.errorMessage : "",
-    ...(Array.isArray(d.trace) ? { trace: d.trace } : {}),
-  };
-}
-
-function readJson(req: IncomingMessage, then: (value: unknown) => void): void {
-  const chunks: Buffer[] = [];
-  req.on("data", (c: Buffer) => chunks.push(c));
-  req.on("end", () => {
-    try {
-      then(JSON.parse(Buffer.concat(chunks).toString("utf8")));
-    } catch {
-      then(undefined);
-    }
-  });
-}
-
-/**
- * Answers a streamed response early and closes its connection: the runtime's request (and so the
- * function's response stream) closes, and the runtime goes on to its next event. A reset before
- * any answer would instead crash the runtime interface client (an unhandled rejection inside it).
- */
-function cutOff(res: ServerResponse): void {
-  if (!res.headersSent) res.writeHead(200, { "content-type": "application/json", connection: "close" }).end('{"status":"OK"}');
-}
-
-function accepted(res: ServerResponse): void {
-  res.writeHead(202, { "content-type": "application/json" }).end('{"status":"OK"}');
-}
-
-function apiError(res: ServerResponse, status: number, errorType: string, errorMessage: string): void {
-  res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify({ errorType, errorMessage }));
 }

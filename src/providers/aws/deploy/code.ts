@@ -5,24 +5,20 @@
  */
 import { createHash } from "node:crypto";
 import type { LambdaClient } from "@aws-sdk/client-lambda";
-import type { AppManifest, FunctionManifest } from "../../../core/manifest.js";
+import type { FunctionManifest } from "../../../core/manifest.js";
 import { providerError } from "../clients.js";
 import { ALIAS } from "../names.js";
 import type { Bundle } from "../../../cloud/bundle.js";
-import type { AppScope, DeployContext } from "./context.js";
+import type { DeployContext } from "./context.js";
 import type { LambdaSettings } from "./function-options.js";
+import type { FunctionTarget } from "./function.js";
 import { read, request } from "./requests.js";
 
-export interface CodeTarget {
+/** One function of the deploy's target, by its Lambda name. */
+export interface CodeTarget extends FunctionTarget {
   /** The Lambda function's name. */
   name: string;
   fn: FunctionManifest;
-  app: AppManifest;
-  scope: AppScope;
-  role: string;
-  code: Bundle;
-  settings: LambdaSettings;
-  tags: Record<string, string>;
 }
 
 /** A role made moments ago is not yet assumable by Lambda: IAM is eventually consistent. */
