@@ -9,6 +9,7 @@ import { currentInput } from "./context.js";
 import { ExecutionError, InvalidError, NotFoundError, describe } from "./errors.js";
 import { FunctionCall } from "./function-call.js";
 import { newCallId, newInputId } from "./ids.js";
+import { refuseWhileImporting } from "./importing.js";
 import { type MapOptions, type MapSetup, type Target, splitMapArgs, zip } from "./map.js";
 import { type AutoscalerSettings, NAME_PATTERN } from "./options.js";
 import { outcomeError, unwrap } from "./outcome.js";
@@ -308,6 +309,7 @@ export class Function_<F extends AnyFunction = AnyFunction> {
 
   /** The target of a definition in this process whose provider is known, without waiting. */
   #targetNow(): Target | undefined {
+    refuseWhileImporting(this.name);
     const def = this.#definition;
     const provider = this.#provider ?? def?.app.provider;
     if (def === undefined || provider === undefined) return undefined;
@@ -325,6 +327,7 @@ export class Function_<F extends AnyFunction = AnyFunction> {
    * in this process, else the local deployment under FAASADE_HOME.
    */
   async #resolve(): Promise<Target> {
+    refuseWhileImporting(this.name);
     const parentInputId = currentInput()?.inputId;
     if (this.#definition === undefined && this.#deployed === undefined) {
       const explicit = this.#provider;
