@@ -57,7 +57,9 @@ afterAll(async () => {
 
 describe("aws: passing failures are TransportError, others ProviderError", { timeout: 60_000 }, () => {
   it("a closed port (connection refused) is a TransportError naming the operation", async () => {
-    const err = await storeAt("http://127.0.0.1:9").get("k").catch((e: unknown) => e);
+    const err = await storeAt("http://127.0.0.1:9")
+      .get("k")
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TransportError);
     expect((err as Error).message).toMatch(/aws GetObject ride\/k failed: .*ECONNREFUSED/);
   });

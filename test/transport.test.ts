@@ -21,7 +21,9 @@ describe("rideThrough", () => {
     const err = await result;
     expect(err).toBeInstanceOf(InternalFailure);
     expect(err).not.toBeInstanceOf(TransportError);
-    expect((err as Error).message).toMatch(/could not be reached \(ECONNREFUSED\) \(still failing after 60\.\d s and \d+ tries\)/);
+    expect((err as Error).message).toMatch(
+      /could not be reached \(ECONNREFUSED\) \(still failing after 60\.\d s and \d+ tries\)/,
+    );
     expect((err as Error).cause).toBeInstanceOf(TransportError);
     expect(tries.at(-1)).toBeGreaterThanOrEqual(RIDE_THROUGH_MS);
     // Backoff: many quick tries at first, then at most 2 s apart; never in lock step.
