@@ -98,7 +98,11 @@ export class Streams {
       // Only inputs this stream still owns: those taken over by a newer stream run on there.
       const owned = [...index.keys()].filter((input) => this.open.get(input.inputId) === stops.get(input));
       for (const input of owned) this.open.delete(input.inputId);
-      if (owned.length > 0) this.provider.abort(spec, owned.map((input) => input.inputId));
+      if (owned.length > 0)
+        this.provider.abort(
+          spec,
+          owned.map((input) => input.inputId),
+        );
     });
     req.resume();
     this.provider.submit(spec, items, sink);
