@@ -28,7 +28,8 @@ const CANCEL_POLL_MS = 1000;
 
 /** Runs one delivered message; resolves once its outcome (or its retry) is stored. */
 export async function consume(e: Envelope, platform: ConsumerPlatform, taskId: string): Promise<void> {
-  if (e.spawn === undefined || e.store === undefined) throw new InvalidError("faasade: a queued envelope without its spawn target or store");
+  if (e.spawn === undefined || e.store === undefined)
+    throw new InvalidError("faasade: a queued envelope without its spawn target or store");
   const at: Delivery = {
     e,
     spawn: e.spawn,
