@@ -117,7 +117,11 @@ describe("no secret in output or logs", () => {
         AWS_ENDPOINT_URL_S3: "http://127.0.0.1:9",
         AWS_MAX_ATTEMPTS: "1",
       };
-      expect((await cli(["call", "aws-app/square", "4", "--provider", "aws"], closed)).code).toBe(1);
+      // A call with a deadline: ridden through until it, then InternalFailure with the last error.
+      const id = (await cli(["spawn", "aws-app/square", "4", "--provider", "aws"], env)).out.trim().split("\n")[0] as string;
+      const down = await cli(["get", id, "--timeout-ms", "2000", "--provider", "aws"], closed);
+      expect(down.code).toBe(1);
+      expect(down.out).toMatch(/InternalFailure: .*ECONNREFUSED/);
     } finally {
       await backend.close();
     }
