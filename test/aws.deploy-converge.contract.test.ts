@@ -129,7 +129,7 @@ describe("aws deploy contract: a redeploy converges", { timeout: 30_000 }, () =>
     await deployed();
     await deployApps([manifest], { retentionDays: 30 }, fakeBundler());
     const rules = s3.commandCalls(S3.PutBucketLifecycleConfigurationCommand)[0]?.args[0].input.LifecycleConfiguration?.Rules;
-    expect(rules?.map((r) => r.Expiration?.Days)).toEqual([30, 30, 30, 30, 30, 30]);
+    expect(rules?.map((r) => r.Expiration?.Days)).toEqual(Array(9).fill(30));
   });
 });
 

@@ -9,8 +9,9 @@
 import { type GraphEvent, recordCall, recordInput } from "../core/call-graph.js";
 import type { InputContext } from "../core/context.js";
 import { InputCancelledError, InvalidError } from "../core/errors.js";
-import type { Outcome } from "../core/provider.js";
+import type { FunctionSpec, Outcome } from "../core/provider.js";
 import { retryDelay } from "../core/retries.js";
+import { claimAttempt } from "./attempt-lease.js";
 import { type Keys, keysIn } from "./keys.js";
 import { argsOf } from "./offload.js";
 import type { ObjectStore, Queue } from "./primitives.js";
@@ -69,6 +70,8 @@ async function runSpawned(at: Delivery): Promise<void> {
     await storeResult(at, { inputId: e.inputId, attempt: e.attempt, status: "TERMINATED", taskId }, [], spec?.isGenerator);
     return;
   }
+  const lost = await claimAttempt(store, keys.started(e.callId, e.inputId, e.attempt), e, spec, taskId);
+  if (lost !== undefined) return settleSpawned(at, spec, { ...lost, inputId: e.inputId }, []);
   // The root's records come first, so that the tree can be rebuilt from them in order.
   const before = captureGraph(() => {
     if (spec === undefined) return;
@@ -86,10 +89,16 @@ async function runSpawned(at: Delivery): Promise<void> {
   await chunks.settled();
   const cancelled = await store.has(keys.cancel(e.callId));
   const final: Outcome = cancelled ? { ...outcome, status: "TERMINATED", value: undefined, error: undefined } : outcome;
+  await settleSpawned(at, spec, final, [...before, ...graph]);
+}
+
+/** The end of an attempt: the next one queued if the policy says so, else the call's result. */
+async function settleSpawned(at: Delivery, spec: FunctionSpec | undefined, final: Outcome, graph: GraphEvent[]): Promise<void> {
+  const { e, taskId } = at;
   const delay = spec === undefined ? undefined : retryDelay(spec.options.retries, final);
   if (delay !== undefined) return queueRetry(at, delay);
-  const after = captureGraph(() => spec !== undefined && recordInput(e.callId, e.inputId, final.status, taskId));
-  await storeResult(at, final, [...before, ...graph, ...after], spec?.isGenerator);
+  const after = captureGraph(() => spec !== undefined && recordInput(e.callId, e.inputId, final.status, final.taskId ?? taskId));
+  await storeResult(at, final, [...graph, ...after], spec?.isGenerator);
 }
 
 /** The next attempt, after `delay`: marked first, so that a redelivery of this attempt knows it is stale. */
@@ -134,6 +143,13 @@ async function runMapInput(at: Delivery): Promise<void> {
   const resultKey = keys.mapResult(e.callId, e.inputId, e.attempt);
   if (await store.has(resultKey)) return; // a redelivery
   if (await store.has(keys.cancel(e.callId))) return; // the map was left: nobody reads this input
+  const handle = await functionOf(e);
+  const spec = typeof handle === "string" ? undefined : handle.definition().spec;
+  const lost = await claimAttempt(store, keys.started(e.callId, e.inputId, e.attempt), e, spec, taskId);
+  if (lost !== undefined) {
+    await store.put(resultKey, JSON.stringify({ outcome: toWire({ ...lost, inputId: e.inputId }) }));
+    return;
+  }
   const { outcome } = await runInput(
     e,
     taskId,

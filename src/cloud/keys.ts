@@ -16,6 +16,8 @@ export function keysIn(prefix: string) {
     cancel: (callId: string) => `${prefix}cancel/${callId}`,
     graph: (callId: string) => `${prefix}graph/${callId}.json`,
     payload: (id: string) => `${prefix}payloads/${id}`,
+    /** Attempt `n` of a queued input was started by a delivery (attempt-lease.ts). */
+    started: (callId: string, inputId: string, n: number) => `${prefix}started/${callId}/${inputId}.${n}`,
     /** Attempt `n` of a queued call ended and its retry was queued: a redelivery of attempt `n` is stale. */
     retried: (callId: string, n: number) => `${prefix}retried/${callId}/${n}`,
     /** An outcome of a map input that went through the queue, per attempt (the caller retries map inputs). */

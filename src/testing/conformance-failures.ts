@@ -26,6 +26,19 @@ export function failureRows({ vt, f, isolated }: RowContext): void {
     expect(await f("spin").remote(1)).toBe(1);
   });
 
+  it("a timed-out input frees its slot: the input queued behind it runs", { timeout: 90_000 }, async ({ skip }) => {
+    skip(!isolated, NOT_ISOLATED);
+    const first = await f("spin").spawn(20_000); // one container
+    const behind = await f("spin").spawn(5);
+    // Both read at once: a backend may keep results only briefly.
+    const [timedOut, result] = await Promise.all([
+      first.get({ timeoutMs: 60_000 }).catch((e: unknown) => e),
+      behind.get({ timeoutMs: 75_000 }),
+    ]);
+    expect(timedOut).toBeInstanceOf(FunctionTimeoutError);
+    expect(result).toBe(5);
+  });
+
   it("a container that calls process.exit fails its input with RemoteError", async ({ skip }) => {
     skip(!isolated, NOT_ISOLATED);
     const err = await f("exit")

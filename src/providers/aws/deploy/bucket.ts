@@ -8,7 +8,18 @@ import type { AppScope, DeployContext } from "./context.js";
 import { read, remove, request } from "./requests.js";
 
 /** What the bucket's lifecycle expires after `retentionDays`. */
-const LIFECYCLE_PREFIXES = ["results/", "chunks/", "calls/", "graph/", "cancel/", "payloads/"];
+/** Every prefix keysIn (src/cloud/keys.ts) writes calls under: all expire after the retention. */
+const LIFECYCLE_PREFIXES = [
+  "results/",
+  "chunks/",
+  "calls/",
+  "graph/",
+  "cancel/",
+  "payloads/",
+  "retried/",
+  "started/",
+  "map-results/",
+];
 
 export async function ensureBucket(
   ctx: DeployContext,

@@ -1,0 +1,66 @@
+/**
+ * Which delivery of a queued attempt runs it. Queues deliver at least once, and deliver again
+ * when a message outlives its visibility timeout: the environment that had it may still be
+ * running it (a visibility shorter than the input), or the platform may have ended that
+ * environment without an outcome (at the function's timeout: sync code that never yields; out
+ * of memory; a crash). The first delivery marks the attempt started. A later one that finds the
+ * mark within the function's timeout and the platform's margin hands the message back, since the
+ * first may still finish it; past that, the first is surely gone, and the attempt ended without
+ * an outcome: TIMEOUT, retried by policy like any other. Without the mark, every redelivery ran
+ * the attempt again, and a function that outlives its timeout was delivered until the
+ * dead-letter queue took it, its call never settled.
+ */
+import type { FunctionSpec, Outcome } from "../core/provider.js";
+import type { ObjectStore } from "./primitives.js";
+import type { Envelope } from "./wire.js";
+
+/** Beyond the function's timeout: the platform's own margin (Lambda: a second or two) and the clocks of two hosts. */
+export const LEASE_MARGIN_MS = 10_000;
+
+/** A delivery of an attempt another environment may still be running: the platform delivers it again later. */
+export class AttemptStillRunning extends Error {}
+
+interface Mark {
+  startedAt: number;
+  taskId: string;
+}
+
+/** Resolves when this delivery should run the attempt (marked now); the outcome, when the attempt was lost. */
+export async function claimAttempt(
+  store: ObjectStore,
+  key: string,
+  e: Pick<Envelope, "fn" | "attempt">,
+  spec: FunctionSpec | undefined,
+  taskId: string,
+): Promise<Outcome | undefined> {
+  const mark = parseMark(await store.get(key));
+  if (mark === undefined) {
+    await store.put(key, JSON.stringify({ startedAt: Date.now(), taskId } satisfies Mark));
+    return undefined;
+  }
+  const timeoutMs = spec?.options.timeoutMs ?? 0;
+  const ranMs = Date.now() - mark.startedAt;
+  if (ranMs <= timeoutMs + LEASE_MARGIN_MS) {
+    throw new AttemptStillRunning(
+      `attempt ${e.attempt} of function ${JSON.stringify(e.fn)} started ${ranMs} ms ago in ${mark.taskId} and may still be running there`,
+    );
+  }
+  return {
+    inputId: "",
+    attempt: e.attempt,
+    status: "TIMEOUT",
+    taskId: mark.taskId,
+    message: `function ${JSON.stringify(e.fn)} did not finish within its timeout of ${timeoutMs} ms: its execution environment (${mark.taskId}) ended without an outcome (the platform stops it at the timeout; running out of memory or a crash end it the same way)`,
+  };
+}
+
+function parseMark(bytes: Uint8Array | undefined): Mark | undefined {
+  if (bytes === undefined) return undefined;
+  try {
+    const mark = JSON.parse(Buffer.from(bytes).toString("utf8")) as Partial<Mark>;
+    if (typeof mark.startedAt === "number" && typeof mark.taskId === "string") return mark as Mark;
+  } catch {
+    // unreadable: treated as no mark, the attempt runs (at least once)
+  }
+  return undefined;
+}
