@@ -3,7 +3,7 @@
 // retried marker (src/cloud/consumer.ts): a call has one result, with the right attempt.
 import { Function_ } from "faasade";
 import { afterAll, describe, expect, it } from "vitest";
-import { getAll, mapAll, providerWith, startFaulty, tags, tallyResults, until } from "./faults/harness.js";
+import { getAll, mapAll, providerWith, spawnAll, startFaulty, tags, tallyResults, until } from "./faults/harness.js";
 
 const f = await startFaulty();
 afterAll(() => f.close());
@@ -28,7 +28,7 @@ describe("duplicate SQS delivery (aws offline backend, fault proxy)", { timeout:
     f.backend.takeRequestCounts();
     const started = Date.now();
     f.faults.storage.duplicateSends({ ms: 10_000, copies: 2, delaySeconds: 3 });
-    const calls = await Promise.all(expected.map((t) => f.work.spawn(t)));
+    const calls = await spawnAll(f.work, expected);
     const results = await getAll(calls, 20_000);
     // Every copy is received and deleted: 3 deliveries per call.
     await deliveriesDone(3 * expected.length, 20_000);
@@ -45,7 +45,7 @@ describe("duplicate SQS delivery (aws offline backend, fault proxy)", { timeout:
     const started = Date.now();
     // The runtime's retry sends go through the proxy too, and are sent twice as well.
     f.faults.storage.duplicateSends({ ms: 15_000, copies: 1, delaySeconds: 3 });
-    const calls = await Promise.all(expected.map((t) => f.flaky.spawn(t)));
+    const calls = await spawnAll(f.flaky, expected);
     const results = await getAll(calls, 30_000);
     await deliveriesDone(4 * expected.length, 30_000);
     f.faults.storage.clear();

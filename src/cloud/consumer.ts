@@ -3,8 +3,10 @@
  * of a map sent through the queue), run at least once and settled once. Idempotent by call id
  * and attempt (a redelivery of a finished or retried attempt does nothing), cancellable by
  * marker, retried by the core's own retry decision as a delayed message, and a delay longer
- * than the queue can hold is chained. A refused store or queue request throws: the platform
- * delivers the message again, nothing is lost.
+ * than the queue can hold is chained. A passing refusal of the store or queue (throttling, a
+ * burst of 5xx, a dropped connection: what the platform's `isTransient` says) is ridden
+ * through, so that an input already run is not run again; any other refusal throws, and the
+ * platform delivers the message again: nothing is lost.
  */
 import { type GraphEvent, recordCall, recordInput } from "../core/call-graph.js";
 import type { InputContext } from "../core/context.js";
@@ -15,12 +17,15 @@ import { type Keys, keysIn } from "./keys.js";
 import { argsOf } from "./offload.js";
 import type { ObjectStore, Queue } from "./primitives.js";
 import { captureGraph, functionOf, runInput } from "./run-input.js";
+import { retryTransient } from "./transient.js";
 import { type Envelope, type SpawnTarget, type StoredResult, parseStored, toWire } from "./wire.js";
 
 /** What a runtime adapter gives the consumer: its platform's store and queue by the names an envelope carries. */
 export interface ConsumerPlatform {
   store(name: string): ObjectStore;
   queue(name: string): Queue;
+  /** Whether a store or queue refusal passes (retried here); absent: none is retried, the message comes back. */
+  isTransient?(err: unknown): boolean;
 }
 
 /** How often a queued input running here looks for its cancel marker. */
@@ -32,8 +37,9 @@ export async function consume(e: Envelope, platform: ConsumerPlatform, taskId: s
   const at: Delivery = {
     e,
     spawn: e.spawn,
-    store: platform.store(e.store.name),
+    store: steadyStore(platform.store(e.store.name), platform.isTransient),
     queue: () => platform.queue((e.spawn as SpawnTarget).queue),
+    isTransient: platform.isTransient,
     keys: keysIn(e.store.prefix),
     taskId,
   };
@@ -49,13 +55,14 @@ interface Delivery {
   queue: () => Queue;
   keys: Keys;
   taskId: string;
+  isTransient: ((err: unknown) => boolean) | undefined;
 }
 
 /** A retry whose delay the queue cannot hold in one message: sent on, for the rest of the delay. */
-async function chainDelay({ e, spawn, queue }: Delivery): Promise<void> {
+async function chainDelay({ e, spawn, queue, isTransient }: Delivery): Promise<void> {
   const q = queue();
   const left = (spawn.notBefore ?? 0) - Date.now();
-  await sendOne(q, { body: JSON.stringify(e), delayMs: Math.min(left, q.maxDelayMs) });
+  await sendOne(q, { body: JSON.stringify(e), delayMs: Math.min(left, q.maxDelayMs) }, isTransient);
 }
 
 async function runSpawned(at: Delivery): Promise<void> {
@@ -92,7 +99,7 @@ async function runSpawned(at: Delivery): Promise<void> {
 }
 
 /** The next attempt, after `delay`: marked first, so that a redelivery of this attempt knows it is stale. */
-async function queueRetry({ e, store, keys, queue }: Delivery, delay: number): Promise<void> {
+async function queueRetry({ e, store, keys, queue, isTransient }: Delivery, delay: number): Promise<void> {
   const q = queue();
   const next: Envelope = {
     ...e,
@@ -100,7 +107,7 @@ async function queueRetry({ e, store, keys, queue }: Delivery, delay: number): P
     spawn: { ...(e.spawn as SpawnTarget), notBefore: delay > q.maxDelayMs ? Date.now() + delay : undefined },
   };
   await store.put(keys.retried(e.callId, e.attempt), "");
-  await sendOne(q, { body: JSON.stringify(next), delayMs: Math.min(delay, q.maxDelayMs) });
+  await sendOne(q, { body: JSON.stringify(next), delayMs: Math.min(delay, q.maxDelayMs) }, isTransient);
 }
 
 async function storeResult(
@@ -183,20 +190,54 @@ function chunkWriter(store: ObjectStore, keys: Keys, callId: string) {
   };
 }
 
-/** Aborts a queued input once its cancel marker exists: polled, since object stores tell nobody. */
+/** Aborts a queued input once its cancel marker exists: polled (one look at a time), since object stores tell nobody. */
 const cancelledBy =
   ({ store, keys, e }: Delivery, reason: string) =>
   (ctx: InputContext) => {
+    let looking = false;
     const watch = setInterval(() => {
-      store.has(keys.cancel(e.callId)).then(
-        (yes) => yes && ctx.abort(new InputCancelledError(reason)),
-        () => {},
-      );
+      if (looking) return;
+      looking = true;
+      store
+        .has(keys.cancel(e.callId))
+        .then(
+          (yes) => yes && ctx.abort(new InputCancelledError(reason)),
+          () => {},
+        )
+        .finally(() => (looking = false));
     }, CANCEL_POLL_MS);
     return () => clearInterval(watch);
   };
 
-async function sendOne(queue: Queue, message: { body: string; delayMs: number }): Promise<void> {
-  const [refused] = await queue.sendBatch([{ body: message.body, delayMs: Math.max(0, message.delayMs) }]);
-  if (refused !== undefined) throw refused;
+/** Runs a store or queue request, again while its refusal passes (`isTransient`), for as long as transient.ts allows. */
+function ride<T>(run: () => Promise<T>, isTransient: ((err: unknown) => boolean) | undefined): Promise<T> {
+  if (isTransient === undefined) return run();
+  return retryTransient(run, { signal: new AbortController().signal, isTransient, fail: (err) => err as Error });
+}
+
+/** The consumer's view of a store: each request rides through passing refusals (results, chunks, markers, reads). */
+export function steadyStore(store: ObjectStore, isTransient: ((err: unknown) => boolean) | undefined): ObjectStore {
+  if (isTransient === undefined) return store;
+  const steady: ObjectStore = {
+    get: (key) => ride(() => store.get(key), isTransient),
+    has: (key) => ride(() => store.has(key), isTransient),
+    put: (key, body, options) => ride(() => store.put(key, body, options), isTransient),
+    list: (prefix, options) => store.list(prefix, options),
+    delete: (keys) => ride(() => store.delete(keys), isTransient),
+  };
+  const { modifiedAt } = store;
+  if (modifiedAt !== undefined) steady.modifiedAt = (key) => ride(() => modifiedAt.call(store, key), isTransient);
+  return steady;
+}
+
+/** One message sent, again while the queue's refusal (of the request, or of the message) passes. */
+async function sendOne(
+  queue: Queue,
+  message: { body: string; delayMs: number },
+  isTransient: ((err: unknown) => boolean) | undefined,
+): Promise<void> {
+  await ride(async () => {
+    const [refused] = await queue.sendBatch([{ body: message.body, delayMs: Math.max(0, message.delayMs) }]);
+    if (refused !== undefined) throw refused;
+  }, isTransient);
 }

@@ -3,13 +3,16 @@
  * batched sends instead of one invoke each, and their outcomes come back through the object
  * store, found by listing the map's prefix (one page lists many finished inputs). The process
  * holds no connection per input, and the platform scales on the queue. Which maps take this
- * path is the provider's choice (e.g. docs/aws.md, "Maps").
+ * path is the provider's choice (e.g. docs/aws.md, "Maps"). A round of polling the store
+ * refuses (an S3 5xx burst, say) is tried again on the next one; only a store that refuses every
+ * round for `TRANSIENT_LIMIT_MS` fails the map's waiting inputs.
  */
 import type { Input, OutcomeSink } from "../core/provider.js";
 import type { Send } from "./batching.js";
+import type { AppStore } from "./calls.js";
 import { keysIn } from "./keys.js";
 import type { Queue } from "./primitives.js";
-import type { AppStore } from "./calls.js";
+import { TRANSIENT_LIMIT_MS } from "./transient.js";
 import { type Envelope, type WireOutcome, fromWire, lost, parseStored } from "./wire.js";
 
 /** Polling the map's results: soon after sending, then less often while nothing arrives. */
@@ -23,6 +26,8 @@ interface MapState {
   /** Set while the next round waits; `polling` while one runs: never two rounds at once. */
   timer: NodeJS.Timeout | undefined;
   polling: boolean;
+  /** Since when every round failed (undefined: the last one read the store). */
+  failingSince: number | undefined;
 }
 
 export interface FanOut {
@@ -75,8 +80,12 @@ export function fanOut(send: Send): FanOut {
     let arrived = 0;
     try {
       arrived = await round(callId, m);
+      m.failingSince = undefined;
     } catch (err) {
-      failAll(m, `reading the map's results failed: ${(err as Error).message}`);
+      m.failingSince ??= Date.now();
+      if (Date.now() - m.failingSince > TRANSIENT_LIMIT_MS) {
+        failAll(m, `reading the map's results failed for ${TRANSIENT_LIMIT_MS} ms: ${(err as Error).message}`);
+      }
     }
     m.polling = false;
     if (m.waiting.size === 0) {
@@ -93,7 +102,7 @@ export function fanOut(send: Send): FanOut {
       if (callId === undefined) return;
       let m = maps.get(callId);
       if (m === undefined) {
-        m = { app, waiting: new Map(), interval: POLL_MIN_MS, timer: undefined, polling: false };
+        m = { app, waiting: new Map(), interval: POLL_MIN_MS, timer: undefined, polling: false, failingSince: undefined };
         maps.set(callId, m);
       }
       const map = m;

@@ -81,6 +81,8 @@ export function tallyResults(
   runs: Map<string, number[]>,
   started: number,
   faults: Record<string, number>,
+  /** When the last result came (default: now). */
+  endedAt = Date.now(),
 ): Tally {
   const seen = new Map<string, number>();
   const attempts: Record<number, number> = {};
@@ -93,19 +95,27 @@ export function tallyResults(
   const lost = expected.filter((t) => (seen.get(t) ?? 0) === 0).length;
   const duplicated = [...seen.entries()].reduce((n, [t, k]) => n + (want.has(t) ? k - 1 : k), 0);
   const total = expected.reduce((n, t) => n + (runs.get(t)?.length ?? 0), 0);
-  const tally = { fault, inputs: expected.length, runs: total, lost, duplicated, attempts, ms: Date.now() - started, faults };
+  const tally = { fault, inputs: expected.length, runs: total, lost, duplicated, attempts, ms: endedAt - started, faults };
   console.log(`fault row: ${JSON.stringify(tally)}`);
   return tally;
 }
 
-/** Every result of a set of spawned calls, an error in place of a failed get. */
-export const getAll = (calls: readonly FunctionCall<unknown>[], timeoutMs: number) =>
+const asError = (err: unknown) => (err instanceof Error ? err : new Error(String(err)));
+
+/** Spawns one call per tag; an error in place of a refused spawn. */
+export const spawnAll = (fn: Function_<(tag: string, ms?: number) => unknown>, tags: readonly string[], ms = 0) =>
+  Promise.all(tags.map((t) => fn.spawn(t, ms).then((c) => c as FunctionCall<unknown>, asError)));
+
+/** Every result of a set of spawned calls, an error in place of a failed spawn or get. */
+export const getAll = (calls: readonly (FunctionCall<unknown> | Error)[], timeoutMs: number) =>
   Promise.all(
     calls.map((c) =>
-      c.get({ timeoutMs }).then(
-        (v) => v as { tag: string; attempt: number },
-        (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
-      ),
+      c instanceof Error
+        ? c
+        : c.get({ timeoutMs }).then(
+            (v) => v as { tag: string; attempt: number },
+            asError,
+          ),
     ),
   );
 

@@ -16,8 +16,8 @@ import type { Socket } from "node:net";
 
 export type Service = "sqs" | "s3" | "lambda";
 
-/** A refusal: AWS's throttling answer for the service, or its "try again" server error. */
-export type RefusalKind = "throttle" | "unavailable";
+/** A refusal: AWS's throttling answer for the service, its "unavailable" (503), or its internal error (500). */
+export type RefusalKind = "throttle" | "unavailable" | "internal";
 
 interface Window {
   services: readonly Service[];
@@ -273,7 +273,9 @@ function writeRefusal(res: ServerResponse, service: Service, kind: RefusalKind, 
     const [status, code, message] =
       kind === "throttle"
         ? [503, "SlowDown", "Please reduce your request rate."]
-        : [503, "ServiceUnavailable", "Service is unable to handle request."];
+        : kind === "unavailable"
+          ? [503, "ServiceUnavailable", "Service is unable to handle request."]
+          : [500, "InternalError", "We encountered an internal error. Please try again."];
     const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message><RequestId>${requestId}</RequestId><HostId>faasade-faults</HostId></Error>`;
     res.writeHead(status, { "content-type": "application/xml", "x-amz-request-id": requestId });
     res.end(head ? undefined : body);
@@ -284,7 +286,9 @@ function writeRefusal(res: ServerResponse, service: Service, kind: RefusalKind, 
     const [status, code, fault, message] =
       kind === "throttle"
         ? [400, "ThrottlingException", "Sender", "Rate exceeded"]
-        : [503, "ServiceUnavailable", "Receiver", "The request has failed due to a temporary failure of the server."];
+        : kind === "unavailable"
+          ? [503, "ServiceUnavailable", "Receiver", "The request has failed due to a temporary failure of the server."]
+          : [500, "InternalFailure", "Receiver", "The request processing has failed because of an unknown error."];
     res.writeHead(status, {
       "content-type": "application/x-amz-json-1.0",
       "x-amzn-requestid": requestId,

@@ -1,0 +1,88 @@
+// Bursts of S3 server errors (503 ServiceUnavailable and 500 InternalError, 1.5 s on, 1.5 s
+// off, four times) on the offline AWS backend, during a map through SQS, a burst of spawns and
+// spawned generators. First only the runtime's writes (results, map results, generator values)
+// are refused: the consumer rides through them (no redelivery, so each input runs once). Then
+// every S3 request is, the clients' reads and writes too.
+import { Function_, type FunctionCall } from "faasade";
+import { afterAll, describe, expect, it } from "vitest";
+import { getAll, mapAll, providerWith, spawnAll, startFaulty, tags, tallyResults } from "./faults/harness.js";
+
+// A message comes back only after 60 s: within a test, each input running once means ridden through.
+const VISIBILITY_S = 60;
+const f = await startFaulty({ visibilitySeconds: VISIBILITY_S });
+afterAll(() => f.close());
+
+/** Four bursts of S3 5xx on the requests `ops` matches; resolves when the last is over. */
+async function bursts(ops: RegExp | undefined): Promise<void> {
+  for (let i = 0; i < 4; i++) {
+    f.faults.storage.refuse({ services: ["s3"], ms: 1500, kinds: ["unavailable", "internal"], ...(ops ? { ops } : {}) });
+    await new Promise((r) => setTimeout(r, 3000));
+  }
+}
+
+/** A map through SQS, spawns and spawned generators while `bursts` run; each asserted and printed. */
+async function underBursts(name: string, ops: RegExp | undefined) {
+  const provider = await providerWith(f, { fanOutFrom: 1 });
+  const queued = Function_.fromName<(tag: string, ms?: number) => unknown>("faults-app", "work", { provider });
+  try {
+    const mapped = tags(`${name}-map`, 30);
+    const spawned = tags(`${name}-spawn`, 20);
+    const generators = tags(`${name}-gen`, 5);
+    const started = Date.now();
+    const storm = bursts(ops);
+    const [a, b, c] = await Promise.all([
+      mapAll(queued, mapped, 300),
+      spawnAll(f.work, spawned, 300).then((calls) => getAll(calls, 60_000)),
+      Promise.all(
+        generators.map(async (tag) => {
+          try {
+            const call = (await f.count.spawn(tag, 50)) as FunctionCall<number>;
+            const values: number[] = [];
+            for await (const v of call.getGen()) values.push(v as number);
+            return values.length === 50 && values.every((v, i) => v === i)
+              ? { tag, attempt: 1 }
+              : new Error(`values ${values.join(",")}`);
+          } catch (err) {
+            return err as Error;
+          }
+        }),
+      ),
+    ]);
+    const endedAt = Date.now();
+    await storm;
+    const counts = f.faults.storage.takeCounts();
+    const runs = f.runs();
+    const rows = [
+      tallyResults(`S3 5xx bursts (${name}): map (SQS)`, mapped, a, runs, started, counts, endedAt),
+      tallyResults(`S3 5xx bursts (${name}): spawns`, spawned, b, runs, started, counts, endedAt),
+      tallyResults(`S3 5xx bursts (${name}): spawned generators, 50 values`, generators, c, runs, started, counts, endedAt),
+    ];
+    expect(Object.keys(counts).some((k) => k.startsWith("refused:s3:"))).toBe(true);
+    for (const [i, row] of rows.entries()) {
+      const errors = [a, b, c][i]?.filter((r) => r instanceof Error).map((e) => (e as Error).message.slice(0, 200));
+      expect({ fault: row.fault, lost: row.lost, duplicated: row.duplicated, errors: errors?.slice(0, 3) }).toEqual({
+        fault: row.fault,
+        lost: 0,
+        duplicated: 0,
+        errors: [],
+      });
+    }
+    return rows;
+  } finally {
+    f.faults.storage.clear();
+    await provider.close();
+  }
+}
+
+describe("S3 5xx bursts (aws offline backend, fault proxy)", { timeout: 90_000 }, () => {
+  it("on the runtime's writes only: 0 lost, and each input ran once (ridden through, not delivered again)", async () => {
+    const rows = await underBursts("runtime writes", /^PUT (results|map-results|chunks)$/);
+    // All done before a visibility timeout could deliver any message again.
+    expect(Math.max(...rows.map((r) => r.ms))).toBeLessThan(VISIBILITY_S * 1000);
+    for (const row of rows) expect(row.runs).toBe(row.inputs);
+  });
+
+  it("on every S3 request (the clients' reads and writes too): 0 lost", async () => {
+    await underBursts("all requests", undefined);
+  });
+});
