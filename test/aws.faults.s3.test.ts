@@ -36,7 +36,7 @@ async function underBursts(name: string, ops: RegExp | undefined) {
       Promise.all(
         generators.map(async (tag) => {
           try {
-            const call = (await f.count.spawn(tag, 50)) as FunctionCall<number>;
+            const call = (await f.count.spawn(tag, 50)) as unknown as FunctionCall<number>;
             const values: number[] = [];
             for await (const v of call.getGen()) values.push(v as number);
             return values.length === 50 && values.every((v, i) => v === i)

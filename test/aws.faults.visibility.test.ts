@@ -22,7 +22,8 @@ describe("redelivery after a visibility timeout shorter than the run (aws offlin
     expect(t).toMatchObject({ lost: 0, duplicated: 0, attempts: { 1: expected.length } });
     expect(t.runs).toBeGreaterThan(expected.length);
     // The result read again is the same one (a later run's write leaves the same outcome).
-    for (const [i, call] of calls.entries()) expect(call instanceof Error ? call : await call.get()).toEqual({ tag: expected[i], attempt: 1 });
+    for (const [i, call] of calls.entries())
+      expect(call instanceof Error ? call : await call.get()).toEqual({ tag: expected[i], attempt: 1 });
   });
 
   it("a map through SQS: every input yields once, with the right value", async () => {

@@ -109,14 +109,7 @@ export const spawnAll = (fn: Function_<(tag: string, ms?: number) => unknown>, t
 /** Every result of a set of spawned calls, an error in place of a failed spawn or get. */
 export const getAll = (calls: readonly (FunctionCall<unknown> | Error)[], timeoutMs: number) =>
   Promise.all(
-    calls.map((c) =>
-      c instanceof Error
-        ? c
-        : c.get({ timeoutMs }).then(
-            (v) => v as { tag: string; attempt: number },
-            asError,
-          ),
-    ),
+    calls.map((c) => (c instanceof Error ? c : c.get({ timeoutMs }).then((v) => v as { tag: string; attempt: number }, asError))),
   );
 
 /** A map's outputs, with `returnExceptions` so that a lost input is counted, not thrown. */
