@@ -225,12 +225,12 @@ describe("the execution role's policy (least privilege)", () => {
   it("each action is one a runtime request or Lambda's own machinery needs, and each such need is granted", () => {
     const made = new Set(
       RUNTIME_SOURCES.flatMap((file) =>
-        [...readFileSync(file, "utf8").matchAll(/\b([A-Z][A-Za-z0-9]+Command)\b/g)].map((m) => m[1]),
+        [...readFileSync(file, "utf8").matchAll(/\b([A-Z][A-Za-z0-9]+Command)\b/g)].map((m) => m[1] as string),
       ),
     );
     // Every request the runtime can make is in the table: a new one must say what it needs.
     expect([...made].filter((c) => !(c in NEEDED))).toEqual([]);
-    const needed = new Set([...[...made].flatMap((c) => (NEEDED[c] === undefined ? [] : [NEEDED[c]])), ...PLATFORM]);
+    const needed = new Set([...[...made].flatMap((c) => NEEDED[c] ?? []), ...PLATFORM]);
     const granted = new Set(statements(scope).flatMap((s) => s.Action));
     expect([...granted].sort()).toEqual([...needed].sort());
   });

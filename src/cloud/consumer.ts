@@ -4,7 +4,7 @@
  * and attempt (a redelivery of a finished or retried attempt does nothing), cancellable by
  * marker, retried by the core's own retry decision as a delayed message, and a delay longer
  * than the queue can hold is chained. A passing refusal of the store or queue (throttling, a
- * burst of 5xx, a dropped connection: what the platform's `isTransient` says) is ridden
+ * burst of 5xx, a dropped connection: a `TransportError`, src/core/transport.ts) is ridden
  * through, so that an input already run is not run again; any other refusal throws, and the
  * platform delivers the message again: nothing is lost.
  */
@@ -13,19 +13,18 @@ import type { InputContext } from "../core/context.js";
 import { InputCancelledError } from "../core/errors.js";
 import type { Outcome } from "../core/provider.js";
 import { retryDelay } from "../core/retries.js";
+import { rideThrough } from "../core/transport.js";
 import { type Keys, keysIn } from "./keys.js";
 import { argsOf } from "./offload.js";
 import type { ObjectStore, Queue } from "./primitives.js";
 import { captureGraph, functionOf, runInput } from "./run-input.js";
-import { retryTransient } from "./transient.js";
+
 import { type Envelope, type SpawnTarget, type StoredResult, parseStored, toWire } from "./wire.js";
 
 /** What a runtime adapter gives the consumer: its platform's store and queue by the names an envelope carries. */
 export interface ConsumerPlatform {
   store(name: string): ObjectStore;
   queue(name: string): Queue;
-  /** Whether a store or queue refusal passes (retried here); absent: none is retried, the message comes back. */
-  isTransient?(err: unknown): boolean;
 }
 
 /** How often a queued input running here looks for its cancel marker. */
@@ -37,9 +36,8 @@ export async function consume(e: Envelope, platform: ConsumerPlatform, taskId: s
   const at: Delivery = {
     e,
     spawn: e.spawn,
-    store: steadyStore(platform.store(e.store.name), platform.isTransient),
+    store: steadyStore(platform.store(e.store.name)),
     queue: () => platform.queue((e.spawn as SpawnTarget).queue),
-    isTransient: platform.isTransient,
     keys: keysIn(e.store.prefix),
     taskId,
   };
@@ -55,14 +53,13 @@ interface Delivery {
   queue: () => Queue;
   keys: Keys;
   taskId: string;
-  isTransient: ((err: unknown) => boolean) | undefined;
 }
 
 /** A retry whose delay the queue cannot hold in one message: sent on, for the rest of the delay. */
-async function chainDelay({ e, spawn, queue, isTransient }: Delivery): Promise<void> {
+async function chainDelay({ e, spawn, queue }: Delivery): Promise<void> {
   const q = queue();
   const left = (spawn.notBefore ?? 0) - Date.now();
-  await sendOne(q, { body: JSON.stringify(e), delayMs: Math.min(left, q.maxDelayMs) }, isTransient);
+  await sendOne(q, { body: JSON.stringify(e), delayMs: Math.min(left, q.maxDelayMs) });
 }
 
 async function runSpawned(at: Delivery): Promise<void> {
@@ -99,7 +96,7 @@ async function runSpawned(at: Delivery): Promise<void> {
 }
 
 /** The next attempt, after `delay`: marked first, so that a redelivery of this attempt knows it is stale. */
-async function queueRetry({ e, store, keys, queue, isTransient }: Delivery, delay: number): Promise<void> {
+async function queueRetry({ e, store, keys, queue }: Delivery, delay: number): Promise<void> {
   const q = queue();
   const next: Envelope = {
     ...e,
@@ -107,7 +104,7 @@ async function queueRetry({ e, store, keys, queue, isTransient }: Delivery, dela
     spawn: { ...(e.spawn as SpawnTarget), notBefore: delay > q.maxDelayMs ? Date.now() + delay : undefined },
   };
   await store.put(keys.retried(e.callId, e.attempt), "");
-  await sendOne(q, { body: JSON.stringify(next), delayMs: Math.min(delay, q.maxDelayMs) }, isTransient);
+  await sendOne(q, { body: JSON.stringify(next), delayMs: Math.min(delay, q.maxDelayMs) });
 }
 
 async function storeResult(
@@ -209,35 +206,24 @@ const cancelledBy =
     return () => clearInterval(watch);
   };
 
-/** Runs a store or queue request, again while its refusal passes (`isTransient`), for as long as transient.ts allows. */
-function ride<T>(run: () => Promise<T>, isTransient: ((err: unknown) => boolean) | undefined): Promise<T> {
-  if (isTransient === undefined) return run();
-  return retryTransient(run, { signal: new AbortController().signal, isTransient, fail: (err) => err as Error });
-}
-
 /** The consumer's view of a store: each request rides through passing refusals (results, chunks, markers, reads). */
-export function steadyStore(store: ObjectStore, isTransient: ((err: unknown) => boolean) | undefined): ObjectStore {
-  if (isTransient === undefined) return store;
+export function steadyStore(store: ObjectStore): ObjectStore {
   const steady: ObjectStore = {
-    get: (key) => ride(() => store.get(key), isTransient),
-    has: (key) => ride(() => store.has(key), isTransient),
-    put: (key, body, options) => ride(() => store.put(key, body, options), isTransient),
+    get: (key) => rideThrough(() => store.get(key)),
+    has: (key) => rideThrough(() => store.has(key)),
+    put: (key, body, options) => rideThrough(() => store.put(key, body, options)),
     list: (prefix, options) => store.list(prefix, options),
-    delete: (keys) => ride(() => store.delete(keys), isTransient),
+    delete: (keys) => rideThrough(() => store.delete(keys)),
   };
   const { modifiedAt } = store;
-  if (modifiedAt !== undefined) steady.modifiedAt = (key) => ride(() => modifiedAt.call(store, key), isTransient);
+  if (modifiedAt !== undefined) steady.modifiedAt = (key) => rideThrough(() => modifiedAt.call(store, key));
   return steady;
 }
 
 /** One message sent, again while the queue's refusal (of the request, or of the message) passes. */
-async function sendOne(
-  queue: Queue,
-  message: { body: string; delayMs: number },
-  isTransient: ((err: unknown) => boolean) | undefined,
-): Promise<void> {
-  await ride(async () => {
+async function sendOne(queue: Queue, message: { body: string; delayMs: number }): Promise<void> {
+  await rideThrough(async () => {
     const [refused] = await queue.sendBatch([{ body: message.body, delayMs: Math.max(0, message.delayMs) }]);
     if (refused !== undefined) throw refused;
-  }, isTransient);
+  });
 }

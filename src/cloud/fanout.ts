@@ -3,16 +3,18 @@
  * batched sends instead of one invoke each, and their outcomes come back through the object
  * store, found by listing the map's prefix (one page lists many finished inputs). The process
  * holds no connection per input, and the platform scales on the queue. Which maps take this
- * path is the provider's choice (e.g. docs/aws.md, "Maps"). A round of polling the store
- * refuses (an S3 5xx burst, say) is tried again on the next one; only a store that refuses every
- * round for `TRANSIENT_LIMIT_MS` fails the map's waiting inputs.
+ * path is the provider's choice (e.g. docs/aws.md, "Maps"). A round of polling that the store
+ * refuses for a passing reason (a `TransportError`: an S3 5xx burst, a restart) is tried again
+ * with the core's backoff; only a store that keeps refusing past its window fails the map's
+ * waiting inputs.
  */
 import type { Input, OutcomeSink } from "../core/provider.js";
+import { TransportBackoff, isTransportError, rideThrough } from "../core/transport.js";
 import type { Send } from "./batching.js";
-import type { AppStore } from "./calls.js";
+import { unreachable } from "./invoke-path.js";
 import { keysIn } from "./keys.js";
 import type { Queue } from "./primitives.js";
-import { TRANSIENT_LIMIT_MS } from "./transient.js";
+import type { AppStore } from "./calls.js";
 import { type Envelope, type WireOutcome, fromWire, lost, parseStored } from "./wire.js";
 
 /** Polling the map's results: soon after sending, then less often while nothing arrives. */
@@ -26,8 +28,8 @@ interface MapState {
   /** Set while the next round waits; `polling` while one runs: never two rounds at once. */
   timer: NodeJS.Timeout | undefined;
   polling: boolean;
-  /** Since when every round failed (undefined: the last one read the store). */
-  failingSince: number | undefined;
+  /** The streak of rounds the store refused (reset by a round that read it). */
+  refused: TransportBackoff;
 }
 
 export interface FanOut {
@@ -78,14 +80,14 @@ export function fanOut(send: Send): FanOut {
     m.timer = undefined;
     m.polling = true;
     let arrived = 0;
+    let wait = 0;
     try {
       arrived = await round(callId, m);
-      m.failingSince = undefined;
+      m.refused.reset();
     } catch (err) {
-      m.failingSince ??= Date.now();
-      if (Date.now() - m.failingSince > TRANSIENT_LIMIT_MS) {
-        failAll(m, `reading the map's results failed for ${TRANSIENT_LIMIT_MS} ms: ${(err as Error).message}`);
-      }
+      const delay = isTransportError(err) ? m.refused.next(err) : undefined;
+      if (typeof delay === "number") wait = delay;
+      else failAll(m, `reading the map's results failed: ${(delay ?? (err as Error)).message}`);
     }
     m.polling = false;
     if (m.waiting.size === 0) {
@@ -93,7 +95,7 @@ export function fanOut(send: Send): FanOut {
       return;
     }
     m.interval = arrived > 0 ? POLL_MIN_MS : Math.min(POLL_MAX_MS, m.interval * 1.5);
-    m.timer = setTimeout(() => void poll(callId), m.interval);
+    m.timer = setTimeout(() => void poll(callId), Math.max(wait, m.interval));
   };
 
   return {
@@ -102,17 +104,24 @@ export function fanOut(send: Send): FanOut {
       if (callId === undefined) return;
       let m = maps.get(callId);
       if (m === undefined) {
-        m = { app, waiting: new Map(), interval: POLL_MIN_MS, timer: undefined, polling: false, failingSince: undefined };
+        m = {
+          app,
+          waiting: new Map(),
+          interval: POLL_MIN_MS,
+          timer: undefined,
+          polling: false,
+          refused: new TransportBackoff(),
+        };
         maps.set(callId, m);
       }
       const map = m;
       inputs.forEach((input, i) => {
         map.waiting.set(input.inputId, { input, sink });
         byInput.set(input.inputId, callId);
-        send(queue, { body: JSON.stringify(envelopes[i]) }).catch((err: unknown) => {
+        rideThrough(() => send(queue, { body: JSON.stringify(envelopes[i]) })).catch((err: unknown) => {
           if (!map.waiting.delete(input.inputId)) return;
           byInput.delete(input.inputId);
-          sink.outcome(input, lost(input, (err as Error).message));
+          sink.outcome(input, unreachable(input, err));
         });
       });
       if (map.timer === undefined && !map.polling) map.timer = setTimeout(() => void poll(callId), POLL_MIN_MS);

@@ -67,46 +67,7 @@ const queues = new Map<string, Queue>();
 const platform: ConsumerPlatform = {
   store: (bucket) => stores.get(bucket) ?? (stores.set(bucket, s3Store(sdk, bucket)).get(bucket) as ObjectStore),
   queue: (url) => queues.get(url) ?? (queues.set(url, sqsQueue(sdk, url)).get(url) as Queue),
-  isTransient: passingAwsRefusal,
 };
-
-/** AWS's answers that pass: throttling, server errors (S3's 5xx bursts), a dropped or refused connection. */
-const PASSING_NAMES = new Set([
-  "ThrottlingException",
-  "Throttling",
-  "TooManyRequestsException",
-  "RequestThrottled",
-  "RequestThrottledException",
-  "SlowDown",
-  "ServiceUnavailable",
-  "InternalError",
-  "InternalFailure",
-  "ServiceException",
-  "RequestTimeout",
-  "RequestTimeoutException",
-  "TimeoutError",
-]);
-const PASSING_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "EAI_AGAIN"]);
-
-/** Whether a refused S3 or SQS request (a ProviderError around the SDK's error) is worth sending again. */
-export function passingAwsRefusal(err: unknown): boolean {
-  for (let e = err as AwsErrorShape | undefined, depth = 0; e !== undefined && e !== null && depth < 5; e = e.cause, depth++) {
-    const status = e.$metadata?.httpStatusCode ?? 0;
-    if (e.$retryable !== undefined || status === 429 || (status >= 500 && status <= 504)) return true;
-    if (PASSING_NAMES.has(e.name ?? "") || PASSING_CODES.has(e.code ?? "")) return true;
-    if (/socket hang up/i.test(e.message ?? "")) return true;
-  }
-  return false;
-}
-
-interface AwsErrorShape {
-  name?: string;
-  code?: string;
-  message?: string;
-  $retryable?: unknown;
-  $metadata?: { httpStatusCode?: number };
-  cause?: AwsErrorShape;
-}
 
 export async function handler(
   event: unknown,
