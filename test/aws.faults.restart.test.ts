@@ -7,8 +7,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { getAll, mapAll, providerWith, spawnAll, startFaulty, tags, tallyResults, until } from "./faults/harness.js";
 
 const DOWN_MS = 4000;
-// Longer than these tests: an input that ran once was ridden through, not delivered again.
-const f = await startFaulty({ visibilitySeconds: 60 });
+const f = await startFaulty();
 afterAll(() => f.close());
 
 const ranSoFar = (prefix: string) => [...f.runs().keys()].filter((t) => t.startsWith(prefix)).length;

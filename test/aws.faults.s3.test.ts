@@ -7,9 +7,11 @@ import { Function_, type FunctionCall } from "faasade";
 import { afterAll, describe, expect, it } from "vitest";
 import { getAll, mapAll, providerWith, spawnAll, startFaulty, tags, tallyResults } from "./faults/harness.js";
 
-// A message comes back only after 60 s: within a test, each input running once means ridden through.
-const VISIBILITY_S = 60;
-const f = await startFaulty({ visibilitySeconds: VISIBILITY_S });
+// A write refused and not ridden through would bring its message back after the visibility
+// timeout (the function's 8 s and a margin, 14 s), to run again: each `work` input running once
+// means ridden through. (A generator's cold start on a loaded machine can pass its Lambda
+// timeout and run again: its runs are printed, not asserted.)
+const f = await startFaulty();
 afterAll(() => f.close());
 
 /** Four bursts of S3 5xx on the requests `ops` matches; resolves when the last is over. */
@@ -77,9 +79,9 @@ async function underBursts(name: string, ops: RegExp | undefined) {
 describe("S3 5xx bursts (aws offline backend, fault proxy)", { timeout: 90_000 }, () => {
   it("on the runtime's writes only: 0 lost, and each input ran once (ridden through, not delivered again)", async () => {
     const rows = await underBursts("runtime writes", /^PUT (results|map-results|chunks)$/);
-    // All done before a visibility timeout could deliver any message again.
-    expect(Math.max(...rows.map((r) => r.ms))).toBeLessThan(VISIBILITY_S * 1000);
-    for (const row of rows) expect(row.runs).toBe(row.inputs);
+    const [map, spawns] = rows;
+    expect(map?.runs).toBe(map?.inputs);
+    expect(spawns?.runs).toBe(spawns?.inputs);
   });
 
   it("on every S3 request (the clients' reads and writes too): 0 lost", async () => {

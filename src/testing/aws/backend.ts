@@ -143,7 +143,7 @@ export async function startAwsBackend(options: AwsBackendOptions, internal: Inte
       FAASADE_AWS_PREFIX: prefix,
       FAASADE_AWS_RETENTION_MS: String(retentionMs),
     };
-    const host = await startLambdaHost({ functions, taskRoot, env: baseEnv, region });
+    const host = await startLambdaHost({ functions, taskRoot, env: baseEnv, region, credentials });
     closers.push(() => host.close());
     const lambdaUrl = (await frontOf("lambda", host.url)).url;
     const env = { ...baseEnv, AWS_ENDPOINT_URL_LAMBDA: lambdaUrl };

@@ -214,6 +214,9 @@ async function listen(onRequest: (req: IncomingMessage, res: ServerResponse) => 
   const sockets = new Set<Socket>();
   const start = async () => {
     const s = createServer(onRequest);
+    // As long as the stand-in keeps idle connections (fastify: 72 s): a proxy that closed them
+    // sooner would add resets of its own (Node's default is 5 s) to the faults it was told.
+    s.keepAliveTimeout = 120_000;
     s.on("connection", (socket) => {
       sockets.add(socket);
       socket.on("close", () => sockets.delete(socket));
