@@ -16,7 +16,8 @@ export interface SigningKey {
 
 /** AWS refuses signatures dated further than this from its clock. */
 const SKEW_MS = 15 * 60 * 1000;
-const AUTH = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/;
+const AUTH =
+  /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/;
 
 /** Why the request's signature is refused; undefined when it is valid. */
 export function sigV4Refusal(req: IncomingMessage, body: Buffer, key: SigningKey): string | undefined {
@@ -31,6 +32,8 @@ export function sigV4Refusal(req: IncomingMessage, body: Buffer, key: SigningKey
   if (!(Math.abs(Date.now() - signedAt) <= SKEW_MS)) return `signed at ${amzDate}, more than 15 minutes away`;
   const signed = (signedList as string).split(";");
   if (!signed.includes("host")) return "the host header is not signed";
+  const claimed = header(req, "x-amz-content-sha256");
+  if (claimed !== undefined && claimed !== sha256(body)) return "x-amz-content-sha256 is not the body's hash";
   const scope = `${day}/${region}/${service}/aws4_request`;
   const stringToSign = ["AWS4-HMAC-SHA256", amzDate, scope, sha256(canonicalRequest(req, body, signed))].join("\n");
   const kDate = hmac(`AWS4${key.secretAccessKey}`, day as string);
@@ -47,13 +50,20 @@ function canonicalRequest(req: IncomingMessage, body: Buffer, signed: string[]):
   const path = `/${segments.join("/")}${segments.length > 0 && target.pathname.endsWith("/") ? "/" : ""}`;
   const query = [...target.searchParams.entries()]
     .filter(([k]) => k.toLowerCase() !== "x-amz-signature")
-    .map(([k, v]) => [escape(k), escape(v)] as const)
+    .map(([k, v]) => [uriEscape(k), uriEscape(v)] as const)
     .sort(([a, av], [b, bv]) => (a === b ? (av < bv ? -1 : 1) : a < b ? -1 : 1))
     .map(([k, v]) => `${k}=${v}`)
     .join("&");
-  const headers = signed.map((name) => `${name}:${(header(req, name) ?? "").replace(/[\r\n]/g, " ").replace(/[ \t]+/g, " ").trim()}\n`);
-  const payload = header(req, "x-amz-content-sha256") ?? sha256(body);
-  return [req.method ?? "GET", escape(path).replace(/%2F/g, "/"), query, headers.join(""), signed.join(";"), payload].join("\n");
+  const headers = signed.map(
+    (name) =>
+      `${name}:${(header(req, name) ?? "")
+        .replace(/[\r\n]/g, " ")
+        .replace(/[ \t]+/g, " ")
+        .trim()}\n`,
+  );
+  // The body's own hash, whatever the request claims (a claimed x-amz-content-sha256 is signed, and checked below).
+  const payload = sha256(body);
+  return [req.method ?? "GET", uriEscape(path).replace(/%2F/g, "/"), query, headers.join(""), signed.join(";"), payload].join("\n");
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
@@ -61,7 +71,7 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value.join(",") : value;
 }
 
-const escape = (text: string) =>
+const uriEscape = (text: string) =>
   encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 const sha256 = (data: string | Buffer) => createHash("sha256").update(data).digest("hex");
 const hmac = (k: string | Buffer, data: string) => createHmac("sha256", k).update(data).digest();

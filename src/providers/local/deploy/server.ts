@@ -44,6 +44,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const { paths } = options;
   ensureHome(paths);
   const token = Buffer.from(ensureToken(paths));
+  const tokenGiven = (req: IncomingMessage) => {
+    const auth = Buffer.from(req.headers.authorization?.replace(/^Bearer /, "") ?? "");
+    return auth.length === token.length && timingSafeEqual(auth, token);
+  };
   const retentionMs = options.retentionMs ?? (Number(process.env.FAASADE_RESULT_RETENTION_MS) || SEVEN_DAYS);
   const maxBodyBytes = options.maxBodyBytes ?? (Number(process.env.FAASADE_MAX_BODY_BYTES) || 16 * 1024 * 1024);
   const store = await Store.open(paths.db);
@@ -178,11 +182,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         specFor: (env, app, fn) => specs.get(key(env, app, fn)),
         provider,
         maxBodyBytes,
+        hasToken: () => tokenGiven(req),
       });
       return;
     }
-    const auth = Buffer.from(req.headers.authorization?.replace(/^Bearer /, "") ?? "");
-    if (auth.length !== token.length || !timingSafeEqual(auth, token)) {
+    if (!tokenGiven(req)) {
       res.writeHead(401, { "content-type": "text/plain" }).end("a valid token is required (FAASADE_HOME/token)");
       return;
     }

@@ -1,7 +1,8 @@
 /**
  * Web endpoints of a local deployment: `http://127.0.0.1:<port>/web/<env>/<app>/<function>`.
  * The request becomes one input of the function (no token: a web endpoint is the app's own
- * public surface, on loopback); bodies over the limit are refused with 413, and a thrown error
+ * public surface, on loopback; with `web: { auth: true }` it takes the deployment's token, as
+ * the control API does, and answers 401 without it); bodies over the limit are refused with 413, and a thrown error
  * is a 500 whose body holds the stack only when FAASADE_WEB_ERRORS=expose.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -16,6 +17,8 @@ export interface WebContext {
   specFor(env: string, app: string, fn: string): FunctionSpec | undefined;
   provider: Provider;
   maxBodyBytes: number;
+  /** Whether the request carries the deployment's token (`Authorization: Bearer ...`). */
+  hasToken(): boolean;
 }
 
 export async function handleWeb(req: IncomingMessage, res: ServerResponse, parts: string[], ctx: WebContext): Promise<void> {
@@ -23,6 +26,12 @@ export async function handleWeb(req: IncomingMessage, res: ServerResponse, parts
   const spec = env && app && fn ? ctx.specFor(env, app, fn) : undefined;
   if (spec?.options.web === undefined) {
     res.writeHead(404, { "content-type": "text/plain" }).end("no such web endpoint");
+    return;
+  }
+  if (spec.options.web.auth === true && !ctx.hasToken()) {
+    res
+      .writeHead(401, { "content-type": "text/plain", "www-authenticate": "Bearer" })
+      .end("this endpoint requires the deployment's token (FAASADE_HOME/token)");
     return;
   }
   if (req.method !== spec.options.web.method && !(req.method === "HEAD" && spec.options.web.method === "GET")) {
