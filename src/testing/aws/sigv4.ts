@@ -61,9 +61,9 @@ function canonicalRequest(req: IncomingMessage, body: Buffer, signed: string[]):
         .replace(/[ \t]+/g, " ")
         .trim()}\n`,
   );
-  // The body's own hash, whatever the request claims (a claimed x-amz-content-sha256 is signed, and checked below).
-  const payload = sha256(body);
-  return [req.method ?? "GET", uriEscape(path).replace(/%2F/g, "/"), query, headers.join(""), signed.join(";"), payload].join("\n");
+  // The body's own hash: a claimed x-amz-content-sha256 was checked against it already.
+  const canonicalPath = uriEscape(path).replace(/%2F/g, "/");
+  return [req.method ?? "GET", canonicalPath, query, headers.join(""), signed.join(";"), sha256(body)].join("\n");
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
