@@ -3,10 +3,12 @@
 // retried marker (src/cloud/consumer.ts): a call has one result, with the right attempt.
 import { Function_ } from "faasade";
 import { afterAll, describe, expect, it } from "vitest";
-import { getAll, mapAll, providerWith, spawnAll, startFaulty, tags, tallyResults, until } from "./faults/harness.js";
+import { getAll, mapAll, providerWith, spawnAll, startFaulty, tags, tallyResults, until, warm } from "./faults/harness.js";
 
 const f = await startFaulty();
 afterAll(() => f.close());
+// Warm environments: a first run finishes well before its copies, 6 s later, arrive.
+await warm(f);
 
 /** Waits until the poller has consumed (deleted) `n` deliveries since the last count. */
 async function deliveriesDone(n: number, ms: number): Promise<number> {
@@ -23,11 +25,11 @@ async function deliveriesDone(n: number, ms: number): Promise<number> {
 }
 
 describe("duplicate SQS delivery (aws offline backend, fault proxy)", { timeout: 60_000 }, () => {
-  it("a spawn delivered three times (copies 3 s later) runs once: the redeliveries find its result", async () => {
+  it("a spawn delivered three times (copies 6 s later) runs once: the redeliveries find its result", async () => {
     const expected = tags("dup-late", 20);
     f.backend.takeRequestCounts();
     const started = Date.now();
-    f.faults.storage.duplicateSends({ ms: 10_000, copies: 2, delaySeconds: 3 });
+    f.faults.storage.duplicateSends({ ms: 10_000, copies: 2, delaySeconds: 6 });
     const calls = await spawnAll(f.work, expected);
     const results = await getAll(calls, 20_000);
     // Every copy is received and deleted: 3 deliveries per call.
@@ -44,7 +46,7 @@ describe("duplicate SQS delivery (aws offline backend, fault proxy)", { timeout:
     f.backend.takeRequestCounts();
     const started = Date.now();
     // The runtime's retry sends go through the proxy too, and are sent twice as well.
-    f.faults.storage.duplicateSends({ ms: 15_000, copies: 1, delaySeconds: 3 });
+    f.faults.storage.duplicateSends({ ms: 15_000, copies: 1, delaySeconds: 6 });
     const calls = await spawnAll(f.flaky, expected);
     const results = await getAll(calls, 30_000);
     await deliveriesDone(4 * expected.length, 30_000);

@@ -4,13 +4,11 @@
 // connections for 4 s. Nothing is lost.
 import { Function_ } from "faasade";
 import { afterAll, describe, expect, it } from "vitest";
-import { getAll, mapAll, providerWith, spawnAll, startFaulty, tags, tallyResults, until } from "./faults/harness.js";
+import { getAll, mapAll, providerWith, ranSoFar, spawnAll, startFaulty, tags, tallyResults, until } from "./faults/harness.js";
 
 const DOWN_MS = 4000;
 const f = await startFaulty();
 afterAll(() => f.close());
-
-const ranSoFar = (prefix: string) => [...f.runs().keys()].filter((t) => t.startsWith(prefix)).length;
 
 function expectNoneLost(rows: ReturnType<typeof tallyResults>[], results: unknown[][]) {
   for (const [i, row] of rows.entries()) {
@@ -35,7 +33,7 @@ describe("stand-ins restarting mid-map (aws offline backend, fault proxy)", { ti
       const started = Date.now();
       const calls = await spawnAll(f.work, spawned, 300);
       const running = Promise.all([mapAll(queued, mapped, 300), getAll(calls, 60_000)]);
-      await until("the map under way", () => ranSoFar("restart-storage-map") >= 5, 30_000);
+      await until("the map under way", () => ranSoFar(f, "restart-storage-map") >= 5, 30_000);
       await f.faults.storage.restart(DOWN_MS);
       const [a, b] = await running;
       const endedAt = Date.now();
@@ -57,7 +55,7 @@ describe("stand-ins restarting mid-map (aws offline backend, fault proxy)", { ti
     const mapped = tags("restart-lambda-map", 40);
     const started = Date.now();
     const running = mapAll(f.work, mapped, 300);
-    await until("the map under way", () => ranSoFar("restart-lambda-map") >= 5, 30_000);
+    await until("the map under way", () => ranSoFar(f, "restart-lambda-map") >= 5, 30_000);
     await f.faults.lambda.restart(DOWN_MS);
     const a = await running;
     const endedAt = Date.now();

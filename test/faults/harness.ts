@@ -152,3 +152,12 @@ export async function until(what: string, done: () => boolean | Promise<boolean>
 }
 
 export const tags = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
+
+/** Starts the function's execution environments (10, the backend's concurrency), so that cold starts are not what a test times. */
+export async function warm(f: Faulty): Promise<void> {
+  const warmed = await mapAll(f.work, tags(`warm-${Date.now()}`, 10), 500);
+  if (warmed.some((r) => r instanceof Error)) throw new Error(`warming failed: ${warmed.find((r) => r instanceof Error)}`);
+}
+
+/** How many of the tags starting with `prefix` have run at least once. */
+export const ranSoFar = (f: Faulty, prefix: string) => [...f.runs().keys()].filter((t) => t.startsWith(prefix)).length;

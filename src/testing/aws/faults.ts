@@ -11,7 +11,7 @@
  * account-level throttling does not touch but a restart of the service does.
  */
 import { randomUUID } from "node:crypto";
-import { type IncomingMessage, type Server, type ServerResponse, createServer, request } from "node:http";
+import { Agent, type IncomingMessage, type Server, type ServerResponse, createServer, request } from "node:http";
 import type { Socket } from "node:net";
 
 export type Service = "sqs" | "s3" | "lambda";
@@ -120,7 +120,7 @@ export async function startFaultProxy(upstream: string, kind: "storage" | "lambd
   /** Streams the request to the stand-in and its answer back (Lambda's streamed answers stay streamed). */
   const forward = (req: IncomingMessage, res: ServerResponse) => {
     const out = request(
-      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: upstreamHeaders(req) },
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: upstreamHeaders(req), agent },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
@@ -137,19 +137,25 @@ export async function startFaultProxy(upstream: string, kind: "storage" | "lambd
   /** Sends a buffered request on; its answer goes to `res`, or (none) is read and dropped, then `after`. */
   const forwardBody = (req: IncomingMessage, body: Buffer, res: ServerResponse | undefined, after?: () => void) => {
     const headers = { ...upstreamHeaders(req), "content-length": String(body.byteLength) };
-    const out = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers }, (answer) => {
-      if (res === undefined) {
-        answer.resume();
-        answer.on("end", () => after?.());
-        return;
-      }
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
+    const out = request(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers, agent },
+      (answer) => {
+        if (res === undefined) {
+          answer.resume();
+          answer.on("end", () => after?.());
+          return;
+        }
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
     out.on("error", () => (res === undefined ? after?.() : res.destroy()));
     out.end(body);
   };
 
+  // A connection of its own per request to the stand-in: a reused one that the stand-in closed
+  // meanwhile would reset the client's request, a fault nobody asked for.
+  const agent = new Agent({ keepAlive: false });
   /** The stand-in sees itself as the host (fauxqs builds queue URLs from it). */
   const upstreamHeaders = (req: IncomingMessage) => ({ ...req.headers, host: target.host });
 
