@@ -1,7 +1,7 @@
 // Bursts of S3 server errors (503 ServiceUnavailable and 500 InternalError, 1.5 s on, 1.5 s
 // off, four times) on the offline AWS backend, during a map through SQS, a burst of spawns and
 // spawned generators. First only the runtime's writes (results, map results, generator values)
-// are refused: the consumer rides through them (no redelivery, so each input runs once). Then
+// are refused: the consumer rides through them. Then
 // every S3 request is, the clients' reads and writes too.
 import { Function_, type FunctionCall } from "faasade";
 import { afterAll, describe, expect, it } from "vitest";
