@@ -72,8 +72,8 @@ describe("the offline Lambda runs events under aws-lambda-ric", { timeout: 60_00
     expect(answer.FunctionError).toBe("Unhandled");
     expect(answer.$metadata.requestId).toMatch(/^[0-9a-f-]{36}$/);
     const doc = JSON.parse(Buffer.from(answer.Payload ?? new Uint8Array()).toString("utf8"));
-    expect(doc.errorType).toBe("TypeError");
-    expect(doc.errorMessage).toMatch(/takes a faasade envelope/);
+    expect(doc.errorType).toBe("InvalidError");
+    expect(doc.errorMessage).toMatch(/takes a faasade envelope.*; envelope\.v: expected 1 .*, got undefined/);
     expect(Array.isArray(doc.trace)).toBe(true);
     expect(doc.trace.join("\n")).toMatch(/aws-lambda-ric/);
   });
@@ -89,7 +89,7 @@ describe("the offline Lambda runs events under aws-lambda-ric", { timeout: 60_00
     const events = [];
     for await (const event of answer.EventStream ?? []) events.push(event);
     const complete = events.find((e) => e.InvokeComplete !== undefined)?.InvokeComplete;
-    expect(complete?.ErrorCode).toBe("TypeError");
+    expect(complete?.ErrorCode).toBe("InvalidError");
     expect(complete?.ErrorDetails).toMatch(/takes a faasade envelope/);
   });
 
@@ -99,7 +99,7 @@ describe("the offline Lambda runs events under aws-lambda-ric", { timeout: 60_00
       new InvokeCommand({ FunctionName: functionName("crash"), Qualifier: "live", Payload: Buffer.from("{}") }),
     );
     // The environment after the crash answers (here: the handler's own error for a non-envelope event).
-    expect(JSON.parse(Buffer.from(answer.Payload ?? new Uint8Array()).toString("utf8")).errorType).toBe("TypeError");
+    expect(JSON.parse(Buffer.from(answer.Payload ?? new Uint8Array()).toString("utf8")).errorType).toBe("InvalidError");
   });
 
   it("an event past the Lambda timeout ends its environment (Sandbox.Timedout), and the function serves the next", async () => {

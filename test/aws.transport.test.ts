@@ -30,10 +30,11 @@ const proxy = createServer((req, res) => {
   const chunks: Buffer[] = [];
   req.on("data", (c: Buffer) => chunks.push(c));
   req.on("end", async () => {
+    const method = req.method ?? "GET";
     const answer = await fetch(target, {
-      method: req.method,
+      method,
       headers: req.headers as Record<string, string>,
-      body: ["GET", "HEAD"].includes(req.method ?? "GET") ? undefined : Buffer.concat(chunks),
+      ...(["GET", "HEAD"].includes(method) ? {} : { body: Buffer.concat(chunks) }),
     });
     res.writeHead(answer.status, Object.fromEntries(answer.headers));
     res.end(Buffer.from(await answer.arrayBuffer()));

@@ -7,9 +7,13 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { request } from "node:http";
 import { Function_, FunctionCall, InternalFailure } from "faasade";
 import { deployment } from "faasade/local";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+// The built modules: the same codec and wire as the server.
+import { decode, encode } from "../dist/src/core/codec.js";
+import { FrameReader, pack } from "../dist/src/providers/local/deploy/wire.js";
 
 const run = promisify(execFile);
 const home = mkdtempSync(join(tmpdir(), "faasade-ride-"));
@@ -69,6 +73,40 @@ describe("riding through a restart of the local deployment", { timeout: 90_000 }
     const results = await many;
     expect(results.map((r) => r.x)).toEqual(Array.from({ length: 40 }, (_, i) => i));
     expect(results.every((r) => r.attempt === 1)).toBe(true);
+  });
+
+  it("inputs sent again while their old stream is still open are taken over by the new one", async () => {
+    const { port } = JSON.parse(readFileSync(join(home, "server.json"), "utf8")) as { port: number };
+    const token = readFileSync(join(home, "token"), "utf8").trim();
+    const input = { inputId: "in-takeover-1", callId: "fc-takeover-1", attempt: 1, args: encode([600, 5], "args") };
+    const stream = () =>
+      new Promise<{ outcomes: number; values: unknown[] }>((resolve, reject) => {
+        const body = pack({ inputs: [input] });
+        const req = request(
+          {
+            host: "127.0.0.1",
+            port,
+            method: "POST",
+            path: "/v1/fn/main/ride-app/attempt/run",
+            headers: { authorization: `Bearer ${token}`, "content-type": "application/cbor", "content-length": body.length },
+          },
+          (res) => {
+            const reader = new FrameReader();
+            const values: unknown[] = [];
+            res.on("data", (c: Buffer) =>
+              reader.push(c, (m) => values.push(decode((m as { o: { value: Uint8Array } }).o.value))),
+            );
+            res.on("end", () => resolve({ outcomes: values.length, values }));
+          },
+        );
+        req.on("error", reject);
+        req.end(body);
+      });
+    const old = stream();
+    await new Promise((r) => setTimeout(r, 150));
+    const fresh = stream();
+    expect(await fresh).toEqual({ outcomes: 1, values: [{ x: 5, attempt: 1 }] });
+    expect(await old).toEqual({ outcomes: 0, values: [] }); // ended without it: the input ran on in the new stream
   });
 
   it("stats and lookups ride through too", async () => {

@@ -1,4 +1,5 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -19,6 +20,14 @@ describe("local provider: the container wire", () => {
   });
 
   it("carries bytes above the spill size both ways through files it removes", async () => {
+    // A directory left by a parent killed with kill -9 (its exit handler never ran), and a live one.
+    const dead = spawnSync(process.execPath, ["-e", "0"]).pid as number;
+    const stale = join(tmpdir(), `faasade-wire-${dead}-0badc0ffee00`);
+    const live = join(tmpdir(), `faasade-wire-${process.ppid}-0000c0ffee00`);
+    for (const dir of [stale, live]) {
+      mkdirSync(dir, { mode: 0o700, recursive: true });
+      writeFileSync(join(dir, "left-1"), "payload");
+    }
     expect(await echo.remote(new Uint8Array([1, 2, 3]))).toEqual(new Uint8Array([1, 2, 3]));
     expect(wireDirs()).toEqual([]); // no large payload yet: nothing on disk
     const bytes = new Uint8Array(SPILL_BYTES * 3 + 5).map((_, i) => i % 251);
@@ -28,6 +37,9 @@ describe("local provider: the container wire", () => {
     expect(wireDirs()).toHaveLength(1);
     expect(statSync(join(tmpdir(), wireDirs()[0] as string)).mode & 0o777).toBe(0o700);
     expect(leftovers()).toEqual([]);
+    expect(existsSync(stale)).toBe(false); // swept when this process first spilled
+    expect(existsSync(join(live, "left-1"))).toBe(true); // its process is alive: left alone
+    rmSync(live, { recursive: true, force: true });
   });
 
   it("a container that forges a message naming a file elsewhere fails its input; the file stays", async () => {

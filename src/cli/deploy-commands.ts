@@ -5,13 +5,13 @@
  */
 import type { App } from "../core/app.js";
 import type { InputInfo } from "../core/call-graph.js";
-import { InvalidError, NotFoundError } from "../core/errors.js";
+import { InvalidError, NotFoundError, describe } from "../core/errors.js";
 import { FunctionCall } from "../core/function-call.js";
 import { Function_ } from "../core/function.js";
 import { manifestOf } from "../core/manifest.js";
 import type { Deployer, Provider } from "../core/provider.js";
 import { loadProvider } from "../core/providers.js";
-import { homePaths, readServerInfo } from "../providers/local/deploy/home.js";
+import { homePaths, readServerInfo, rotateToken } from "../providers/local/deploy/home.js";
 import { runServer, serverAnswers } from "../providers/local/deploy/process.js";
 import { type Progress, progress } from "./progress.js";
 
@@ -29,7 +29,7 @@ const parseJsonArgs = (raw: string[]) =>
     try {
       return JSON.parse(text) as unknown;
     } catch {
-      throw new InvalidError(`argument ${i + 1} is not valid JSON: ${text}`);
+      throw new InvalidError(`argument ${i + 1} is not valid JSON: ${describe(text)}`);
     }
   });
 
@@ -52,7 +52,7 @@ const target = (io: Io): Promise<Provider> => {
 /** `<app>/<fn>`, with the environment from --env. */
 async function fnRef(ref: string | undefined, io: Io, command: string): Promise<Function_> {
   const match = ref === undefined ? null : /^([^/]+)\/([^/]+)$/.exec(ref);
-  if (match === null) throw new InvalidError(`${command}: expected <app>/<function>, got ${JSON.stringify(ref ?? "")}`);
+  if (match === null) throw new InvalidError(`${command}: expected <app>/<function>, got ${describe(ref ?? "")}`);
   return Function_.fromName(match[1] as string, match[2] as string, { environment: env(io), provider: await target(io) });
 }
 
@@ -137,7 +137,7 @@ export const deployCommands: Record<string, (args: string[], io: Io) => Promise<
     const raw = io.flags.get("--timeout-ms");
     const timeoutMs = raw === undefined ? undefined : Number(raw);
     if (timeoutMs !== undefined && !(timeoutMs >= 0))
-      throw new InvalidError(`get: --timeout-ms must be a number ≥ 0, got ${String(raw)}`);
+      throw new InvalidError(`get: --timeout-ms must be a number ≥ 0, got ${describe(raw)}`);
     const call = FunctionCall.fromId(id, { provider: await target(io) });
     const shown = progress(process.stderr, !io.json);
     shown.update(`waiting for ${id}`);
@@ -162,7 +162,7 @@ export const deployCommands: Record<string, (args: string[], io: Io) => Promise<
   async warm([ref, n], io) {
     const count = Number(n);
     if (n === undefined || !Number.isInteger(count) || count < 0)
-      throw new InvalidError(`warm: expected a container count ≥ 0, got ${JSON.stringify(n ?? "")}`);
+      throw new InvalidError(`warm: expected a container count ≥ 0, got ${describe(n ?? "")}`);
     const settings = await (await fnRef(ref, io, "warm")).keepWarm(count);
     io.out(
       io.json ? JSON.stringify(settings) : `minContainers ${settings.minContainers} (maxContainers ${settings.maxContainers})`,
@@ -191,6 +191,15 @@ export const deployCommands: Record<string, (args: string[], io: Io) => Promise<
     }
     if (apps.length === 0) io.out("no apps deployed");
     for (const a of apps) io.out(`${a.app} (${a.environment})  ${a.functions.map((f) => f.name).join(", ")}`);
+  },
+  async token([action, ...extra], io) {
+    if (action !== "rotate" || extra.length > 0)
+      throw new InvalidError(`token: expected token rotate, got ${describe([action, ...extra].join(" "))}`);
+    if (io.provider !== "local")
+      throw new InvalidError(`token rotate replaces the local deployment's token: drop --provider ${io.provider}`);
+    const paths = homePaths();
+    rotateToken(paths); // never printed: the file is the only place the token is kept
+    io.out(io.json ? JSON.stringify({ rotated: paths.token }) : `rotated the token in ${paths.token}`);
   },
   async destroy([app], io) {
     if (app === undefined) throw new InvalidError("destroy: expected an app name");

@@ -6,7 +6,7 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ENTRY } from "../core/caller.js";
-import { FaasadeError, InvalidError, NotFoundError } from "../core/errors.js";
+import { FaasadeError, InvalidError, NotFoundError, describe } from "../core/errors.js";
 import { Function_ } from "../core/function.js";
 import { homePaths } from "../providers/local/deploy/home.js";
 import { deployCommands } from "./deploy-commands.js";
@@ -25,6 +25,8 @@ const COMMANDS: Record<string, string> = {
   warm: "warm <app>/<function> <n>\n  Keeps at least n containers warm.",
   graph: "graph <call-id>\n  Prints the call graph of a spawned call.",
   ls: "ls\n  Lists deployed apps and their functions.",
+  token:
+    "token rotate\n  Replaces the local deployment's token (FAASADE_HOME/token) with a new random one; a running server takes the new one at once and refuses the old.",
   destroy: "destroy <app>\n  Stops serving the app and deletes its state.",
 };
 
@@ -60,9 +62,11 @@ function parse(argv: string[]): { args: string[]; flags: Map<string, string | tr
     if (VALUE_FLAGS.has(name)) {
       const value = inline ?? argv[++i];
       if (value === undefined) throw new InvalidError(`${name} needs a value`);
+      if (inline === undefined && value.startsWith("--"))
+        throw new InvalidError(`${name} needs a value, got the option ${describe(value)}`);
       flags.set(name, value);
     } else if (BOOL_FLAGS.has(name)) flags.set(name, true);
-    else throw new InvalidError(`unknown option ${name}; see faasade --help`);
+    else throw new InvalidError(`unknown option ${describe(name)}; see faasade --help`);
   }
   return { args, flags };
 }
@@ -83,7 +87,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     const usage = COMMANDS[command];
-    if (usage === undefined) throw new InvalidError(`unknown command "${command}"; see faasade --help`);
+    if (usage === undefined) throw new InvalidError(`unknown command ${describe(command)}; see faasade --help`);
     if (flags.has("--help")) {
       console.log(`Usage: faasade ${usage}`);
       return;
@@ -109,7 +113,9 @@ async function main(argv: string[]): Promise<void> {
   } catch (err) {
     process.exitCode = 1;
     const name = err instanceof FaasadeError ? err.name : "Error";
-    console.error(verbose && err instanceof Error ? err.stack : `faasade: ${name}: ${(err as Error)?.message ?? err}`);
+    // One line (a message may quote input with line breaks in it); --verbose adds the stack.
+    const message = String((err as Error)?.message ?? err).replace(/\s*\n\s*/g, " ");
+    console.error(verbose && err instanceof Error ? err.stack : `faasade: ${name}: ${message}`);
     process.exit(1);
   }
 }
@@ -139,7 +145,7 @@ async function runFunction(file: string, fnName: string, rawArgs: string[], json
     try {
       return JSON.parse(raw) as unknown;
     } catch {
-      throw new InvalidError(`argument ${i + 1} is not valid JSON: ${raw}`);
+      throw new InvalidError(`argument ${i + 1} is not valid JSON: ${describe(raw)}`);
     }
   });
   const exports = await load(file);

@@ -77,16 +77,16 @@ export function cloudCalls(o: CloudCallsOptions): CallStore {
 
   /** Polls until the call changes or `waitMs` passes; a long wait asks often at first, then rarely. */
   const poll = async <T>(callId: string, waitMs: number, read: () => Promise<T>, changed: (t: T) => boolean): Promise<T> => {
-    const deadline = Date.now() + waitMs;
+    const deadline = performance.now() + waitMs;
     for (;;) {
       const now = await read();
       if (changed(now)) {
         intervals.delete(callId);
         return now;
       }
-      if (Date.now() >= deadline) return now;
+      if (performance.now() >= deadline) return now;
       const interval = intervals.get(callId) ?? POLL_MIN_MS;
-      await new Promise((r) => setTimeout(r, Math.min(interval, Math.max(0, deadline - Date.now()))));
+      await new Promise((r) => setTimeout(r, Math.min(interval, Math.max(0, deadline - performance.now()))));
       intervals.set(callId, Math.min(POLL_MAX_MS, interval * 1.5));
     }
   };

@@ -10,7 +10,7 @@
  */
 import { type GraphEvent, recordCall, recordInput } from "../core/call-graph.js";
 import type { InputContext } from "../core/context.js";
-import { InputCancelledError } from "../core/errors.js";
+import { InputCancelledError, InvalidError } from "../core/errors.js";
 import type { Outcome } from "../core/provider.js";
 import { retryDelay } from "../core/retries.js";
 import { rideThrough } from "../core/transport.js";
@@ -32,7 +32,8 @@ const CANCEL_POLL_MS = 1000;
 
 /** Runs one delivered message; resolves once its outcome (or its retry) is stored. */
 export async function consume(e: Envelope, platform: ConsumerPlatform, taskId: string): Promise<void> {
-  if (e.spawn === undefined || e.store === undefined) throw new TypeError("faasade: a queued envelope without its spawn target");
+  if (e.spawn === undefined || e.store === undefined)
+    throw new InvalidError("faasade: a queued envelope without its spawn target or store");
   const at: Delivery = {
     e,
     spawn: e.spawn,

@@ -4,6 +4,7 @@
  * every function of an app, and names the store where its payloads and results live.
  */
 import type { GraphEvent } from "../core/call-graph.js";
+import { InvalidError, describe } from "../core/errors.js";
 import type { Input, Outcome } from "../core/provider.js";
 
 /** Where an app's objects live: the platform's name for its store (a bucket) and faasade's key prefix in it. */
@@ -122,6 +123,59 @@ export function fromWire(w: WireOutcome): Outcome {
 export function isEnvelope(value: unknown): value is Envelope {
   const e = value as Partial<Envelope> | null;
   return e !== null && typeof e === "object" && e.v === 1 && typeof e.fn === "string" && typeof e.args === "string";
+}
+
+/** Ids as faasade makes them (`in-…`, `fc-…`): they become parts of store keys. */
+const ID = /^[A-Za-z0-9_.:-]{1,200}$/;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** Whether `text` is canonical base64 (Buffer.from would silently skip anything else). */
+export const isBase64 = (text: string): boolean => text.length % 4 === 0 && BASE64.test(text);
+
+/**
+ * An event as an envelope, every field checked: anything else is an `InvalidError` naming the
+ * field and quoting what it held (a caller of our own never sends one; anyone else is told why).
+ */
+export function checkEnvelope(value: unknown, where = "envelope"): Envelope {
+  const e = value as Record<string, unknown> | null;
+  const refuse = (field: string, what: string) =>
+    new InvalidError(`${where}.${field}: ${what}, got ${describe(e?.[field as keyof typeof e])}`);
+  if (typeof e !== "object" || e === null || Array.isArray(e))
+    throw new InvalidError(`${where}: expected a faasade envelope (an object), got ${describe(e)}`);
+  if (e.v !== 1) throw refuse("v", "expected 1 (the envelope's version)");
+  for (const field of ["app", "env", "fn"]) if (typeof e[field] !== "string") throw refuse(field, "expected a string");
+  for (const field of ["inputId", "callId"])
+    if (typeof e[field] !== "string" || !ID.test(e[field] as string)) throw refuse(field, `expected an id matching ${ID}`);
+  if (e.parent !== undefined && (typeof e.parent !== "string" || !ID.test(e.parent)))
+    throw refuse("parent", `expected an id matching ${ID}`);
+  if (!Number.isInteger(e.attempt) || (e.attempt as number) < 1) throw refuse("attempt", "expected an integer ≥ 1");
+  if (typeof e.args !== "string" || !isBase64(e.args)) throw refuse("args", "expected base64 text");
+  if (e.argsAt !== undefined && typeof e.argsAt !== "string") throw refuse("argsAt", "expected a store key");
+  if (e.argsAt !== undefined && e.store === undefined) throw refuse("store", "expected a store for argsAt");
+  if (e.store !== undefined) checkFields(e.store, `${where}.store`, { name: "string", prefix: "text" });
+  if (e.spawn !== undefined) {
+    checkFields(e.spawn, `${where}.spawn`, { queue: "string", retentionMs: "number", map: "boolean?", notBefore: "number?" });
+    const { retentionMs, notBefore } = e.spawn as SpawnTarget;
+    if (!(retentionMs >= 0)) throw new InvalidError(`${where}.spawn.retentionMs: expected a number ≥ 0, got ${retentionMs}`);
+    if (notBefore !== undefined && !Number.isFinite(notBefore))
+      throw new InvalidError(`${where}.spawn.notBefore: expected a time in ms, got ${notBefore}`);
+  }
+  return e as unknown as Envelope;
+}
+
+/** `types`: a typeof per field ("?" optional; "string" non-empty, "text" any string). */
+function checkFields(value: unknown, where: string, types: Record<string, string>): void {
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new InvalidError(`${where}: expected an object, got ${describe(value)}`);
+  for (const [field, type] of Object.entries(types)) {
+    const got = (value as Record<string, unknown>)[field];
+    if (got === undefined && type.endsWith("?")) continue;
+    const base = type.replace("?", "").replace("text", "string");
+    if (typeof got !== base || (type === "string" && got === ""))
+      throw new InvalidError(
+        `${where}.${field}: expected a ${type === "string" ? "non-empty string" : base}, got ${describe(got)}`,
+      );
+  }
 }
 
 /** A failure outcome for an input that never reached the function (a send refused, say). */

@@ -83,9 +83,17 @@ export function clients(options: ClientOptions = {}): Clients {
  * a passing one (throttling, 5xx, a broken connection) a `TransportError`, which callers ride through.
  */
 export function providerError(operation: string, cause: unknown): ProviderError | TransportError {
+  return isPassing(cause) ? new TransportError(failed(operation, cause), { cause }) : refusal(operation, cause);
+}
+
+/** A refusal that is final whatever its kind (deploy and destroy stop at once and say why). */
+export function refusal(operation: string, cause: unknown): ProviderError {
+  return new ProviderError(failed(operation, cause), { cause });
+}
+
+function failed(operation: string, cause: unknown): string {
   const e = cause as { name?: string; message?: string } | undefined;
-  const message = `aws ${operation} failed: ${e?.name ?? "Error"}: ${e?.message ?? String(cause)}`;
-  return isPassing(cause) ? new TransportError(message, { cause }) : new ProviderError(message, { cause });
+  return `aws ${operation} failed: ${e?.name ?? "Error"}: ${e?.message ?? String(cause)}`;
 }
 
 /** AWS's names for throttling and for its own passing trouble, across Lambda, SQS and S3. */
@@ -123,12 +131,16 @@ export function isPassing(err: unknown): boolean {
   );
 }
 
-/** Runs one AWS request; a refusal becomes a `ProviderError` naming `operation`. */
-export async function awsCall<T>(operation: string, run: () => Promise<T>): Promise<T> {
+/** Runs one AWS request; a refusal becomes a `ProviderError` naming `operation` (a passing one, by default, a `TransportError`). */
+export async function awsCall<T>(
+  operation: string,
+  run: () => Promise<T>,
+  wrap: (operation: string, err: unknown) => Error = providerError,
+): Promise<T> {
   try {
     return await run();
   } catch (err) {
-    throw providerError(operation, err);
+    throw wrap(operation, err);
   }
 }
 

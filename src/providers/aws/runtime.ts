@@ -15,9 +15,10 @@ import type { Writable } from "node:stream";
 import { type ConsumerPlatform, consume } from "../../cloud/consumer.js";
 import { answerInvoke, answerWeb, streamInvoke } from "../../cloud/invoked.js";
 import type { ObjectStore, Queue } from "../../cloud/primitives.js";
-import { type Envelope, type InvokeAnswer, isEnvelope } from "../../cloud/wire.js";
+import { type Envelope, type InvokeAnswer, checkEnvelope } from "../../cloud/wire.js";
+import { InvalidError } from "../../core/errors.js";
 import { provideModule } from "../../core/providers.js";
-import type { WireRequest } from "../../core/web.js";
+import { httpRequestOf, looksLikeHttpEvent } from "./web-event.js";
 import { clients } from "./clients.js";
 import { awsProvider } from "./platform.js";
 import { INVOKE_INLINE_BYTES } from "./lambda-invoker.js";
@@ -40,16 +41,7 @@ export interface SqsBatchResponse {
   batchItemFailures: { itemIdentifier: string }[];
 }
 
-/** A function URL request (payload format 2.0), for web functions. */
-export interface HttpEvent {
-  version: "2.0";
-  rawPath: string;
-  rawQueryString?: string;
-  headers?: Record<string, string>;
-  requestContext: { domainName?: string; http: { method: string } };
-  body?: string;
-  isBase64Encoded?: boolean;
-}
+export type { HttpEvent } from "./web-event.js";
 
 export interface HttpResponse {
   statusCode: number;
@@ -74,21 +66,23 @@ export async function handler(
   context: LambdaContext = {},
 ): Promise<InvokeAnswer | SqsBatchResponse | HttpResponse> {
   if (isSqsEvent(event)) return handleBatch(event, context);
-  if (isHttpEvent(event)) return handleHttp(event, context);
-  if (!isEnvelope(event))
-    throw new TypeError("faasade: this handler takes a faasade envelope, an SQS batch or a function URL request");
-  return answerInvoke(event, platform.store, taskOf(context), INVOKE_INLINE_BYTES);
+  if (looksLikeHttpEvent(event)) return handleHttp(event, context);
+  const e = checkEnvelope(
+    event,
+    "faasade: this handler takes a faasade envelope, an SQS batch or a function URL request; envelope",
+  );
+  return answerInvoke(e, platform.store, taskOf(context), INVOKE_INLINE_BYTES);
 }
 
 /** Synchronous invokes only (an envelope in, its outcome out), for infrastructure that routes them apart. */
 export async function invokeHandler(event: unknown, context: LambdaContext = {}): Promise<InvokeAnswer> {
-  if (!isEnvelope(event)) throw new TypeError("faasade: invokeHandler takes a faasade envelope");
-  return answerInvoke(event, platform.store, taskOf(context), INVOKE_INLINE_BYTES);
+  const e = checkEnvelope(event, "faasade: invokeHandler takes a faasade envelope; envelope");
+  return answerInvoke(e, platform.store, taskOf(context), INVOKE_INLINE_BYTES);
 }
 
 /** SQS batches only (spawned inputs), for infrastructure that routes them apart. */
 export async function sqsHandler(event: unknown, context: LambdaContext = {}): Promise<SqsBatchResponse> {
-  if (!isSqsEvent(event)) throw new TypeError("faasade: sqsHandler takes an SQS batch");
+  if (!isSqsEvent(event)) throw new InvalidError("faasade: sqsHandler takes an SQS batch (an object with Records)");
   return handleBatch(event, context);
 }
 
@@ -98,10 +92,10 @@ export async function streamHandler(event: unknown, stream: Writable, context: L
     stream.end(JSON.stringify(await handleBatch(event, context)));
     return;
   }
-  if (!isEnvelope(event)) throw new TypeError("faasade: the stream handler takes a faasade envelope");
+  const e = checkEnvelope(event, "faasade: the stream handler takes a faasade envelope; envelope");
   let closed = false;
   stream.on("close", () => (closed = true));
-  await streamInvoke(event, platform.store, taskOf(context), {
+  await streamInvoke(e, platform.store, taskOf(context), {
     write: (line) => stream.write(line),
     end: (line) => stream.end(line),
     get closed() {
@@ -111,11 +105,25 @@ export async function streamHandler(event: unknown, stream: Writable, context: L
   });
 }
 
+/**
+ * A batch of queued inputs. A record that can never be run (not JSON, not an envelope of a
+ * queued input) is dropped with a log line naming the message and what was wrong: reported as
+ * failed it would only come back until the dead-letter queue took it. A record that fails to be
+ * run (S3 or SQS refused) is reported, and comes back.
+ */
 async function handleBatch(event: SqsEvent, context: LambdaContext): Promise<SqsBatchResponse> {
   const batchItemFailures: { itemIdentifier: string }[] = [];
   for (const record of event.Records) {
+    let envelope: Envelope;
     try {
-      await consume(JSON.parse(record.body) as Envelope, platform, taskOf(context));
+      envelope = queuedEnvelope(record);
+    } catch (err) {
+      const id = typeof record?.messageId === "string" ? record.messageId.slice(0, 200) : "(no messageId)";
+      console.error(`faasade: dropped message ${id}, which can never run: ${(err as Error).message}`);
+      continue;
+    }
+    try {
+      await consume(envelope, platform, taskOf(context));
     } catch (err) {
       // S3 or SQS refused: the message comes back after its visibility timeout, nothing is lost.
       console.error(`faasade: message ${record.messageId} will be delivered again:`, err);
@@ -125,16 +133,38 @@ async function handleBatch(event: SqsEvent, context: LambdaContext): Promise<Sqs
   return { batchItemFailures };
 }
 
-/** A web function behind its function URL: the request becomes one input, its Response the answer. */
-async function handleHttp(event: HttpEvent, context: LambdaContext): Promise<HttpResponse> {
-  const query = event.rawQueryString ? `?${event.rawQueryString}` : "";
-  const request: WireRequest = {
-    method: event.requestContext.http.method,
-    url: `https://${event.requestContext.domainName ?? "localhost"}${event.rawPath}${query}`,
-    headers: Object.entries(event.headers ?? {}),
-    body:
-      event.body === undefined ? undefined : new Uint8Array(Buffer.from(event.body, event.isBase64Encoded ? "base64" : "utf8")),
-  };
+/** A record's envelope, if it can ever run: JSON, an envelope, with its spawn target and store. */
+function queuedEnvelope(record: unknown): Envelope {
+  const r = record as { messageId?: unknown; body?: unknown } | null;
+  if (typeof r !== "object" || r === null) throw new InvalidError("the record is not an object");
+  if (typeof r.messageId !== "string") throw new InvalidError("the record has no messageId");
+  if (typeof r.body !== "string") throw new InvalidError("the record has no body text");
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(r.body);
+  } catch (err) {
+    throw new InvalidError(`its body (${r.body.length} characters) is not JSON: ${(err as Error).message}`);
+  }
+  const e = checkEnvelope(parsed);
+  if (e.spawn === undefined) throw new InvalidError("envelope.spawn: a queued input needs its spawn target, got undefined");
+  if (e.store === undefined) throw new InvalidError("envelope.store: a queued input needs its store, got undefined");
+  return e;
+}
+
+/** A web function behind its function URL: the request becomes one input, its Response the answer; a malformed event is a 400. */
+async function handleHttp(event: unknown, context: LambdaContext): Promise<HttpResponse> {
+  let request: ReturnType<typeof httpRequestOf>;
+  try {
+    request = httpRequestOf(event);
+  } catch (err) {
+    const text = (err as Error).message;
+    return {
+      statusCode: 400,
+      headers: { "content-type": "text/plain" },
+      body: Buffer.from(text).toString("base64"),
+      isBase64Encoded: true,
+    };
+  }
   const fn = {
     app: process.env.FAASADE_APP ?? "",
     env: process.env.FAASADE_ENVIRONMENT ?? "main",
@@ -147,11 +177,6 @@ async function handleHttp(event: HttpEvent, context: LambdaContext): Promise<Htt
     body: Buffer.from(response.body).toString("base64"),
     isBase64Encoded: true,
   };
-}
-
-function isHttpEvent(event: unknown): event is HttpEvent {
-  const e = event as Partial<HttpEvent> | null;
-  return e?.version === "2.0" && typeof e.rawPath === "string" && e.requestContext?.http !== undefined;
 }
 
 function isSqsEvent(event: unknown): event is SqsEvent {

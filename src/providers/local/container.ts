@@ -52,10 +52,10 @@ export class Container {
   /** Set when the module could not be imported: the pool fails queued inputs with it. */
   initFailure: Omit<Outcome, "inputId" | "attempt"> | undefined;
   private readonly child: ChildProcess;
-  /** Announced running inputs: seq → start (ms since epoch). */
+  /** Announced running inputs: seq → start, on this process's monotonic clock. */
   private running = new Map<number, number>();
   private precise = false;
-  private lastReport = Date.now();
+  private lastReport = performance.now();
   private watchdog: NodeJS.Timeout | undefined;
   private watchdogAt = 0;
   /** The timed-out input whose container goes unless it settles within ABORT_GRACE_MS. */
@@ -160,7 +160,7 @@ export class Container {
     }
     if (this.held.size === n) {
       this.setRef(true);
-      this.lastReport = Date.now();
+      this.lastReport = performance.now();
       this.precise = false;
       this.running.clear();
     }
@@ -225,8 +225,8 @@ export class Container {
         return;
       case "out":
         this.precise = m.precise;
-        this.running = new Map(m.running);
-        this.lastReport = Date.now();
+        this.running = startsOf(m.running);
+        this.lastReport = performance.now();
         this.deliver(m);
         this.arm();
         return;
@@ -327,10 +327,10 @@ export class Container {
         this.watchdog = undefined;
         const due = this.deadline();
         if (due === undefined) return;
-        if (due.at > Date.now()) this.arm();
+        if (due.at > performance.now()) this.arm();
         else this.onDeadline(due.blame);
       },
-      Math.max(0, next.at - Date.now()),
+      Math.max(0, next.at - performance.now()),
     );
     this.watchdog.unref();
   }
@@ -394,4 +394,13 @@ export class Container {
       for (const h of handles) h?.unref?.();
     }
   }
+}
+
+/**
+ * Running inputs as the container reports them (how long each has run) turned into starts on
+ * this process's monotonic clock: deadlines hold when the wall clock jumps, in either process.
+ */
+function startsOf(running: readonly (readonly [number, number])[]): Map<number, number> {
+  const now = performance.now();
+  return new Map(running.map(([seq, ranMs]) => [seq, now - ranMs]));
 }

@@ -320,7 +320,7 @@ export class Pool {
    * fires early (or, with `rearm`, when the settings change).
    */
   private scheduleIdle(c: Container, rearm = false): void {
-    this.idleSince.set(c, Date.now());
+    this.idleSince.set(c, performance.now());
     if (rearm) clearTimeout(this.idleTimers.get(c));
     if (rearm || !this.idleTimers.has(c)) this.armIdle(c, this.settings.scaledownWindowMs);
   }
@@ -331,7 +331,7 @@ export class Pool {
       const since = this.idleSince.get(c);
       if (since === undefined || c.load > 0) return; // busy: marked idle again when it drains
       const window = this.settings.scaledownWindowMs;
-      const left = since + window - Date.now();
+      const left = since + window - performance.now();
       if (left > 0) this.armIdle(c, left);
       else if (this.containers.size > this.wanted()) c.retire();
       else this.armIdle(c, Math.max(window, 1000)); // still wanted (warm or buffer): look again later

@@ -61,7 +61,7 @@ export interface OutMessage {
   n: number;
   /** `packFrame` of OUT_FIELDS numbers per result (seq, `Status`, byte length) and the results' bytes. */
   frame: Wire;
-  /** Inputs running at send time: [seq, start in ms since epoch]. */
+  /** Inputs running at send time: [seq, ms each has run]. */
   running: [number, number][];
   /** True: the container will report before it starts any other input. */
   precise: boolean;

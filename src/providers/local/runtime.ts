@@ -210,10 +210,11 @@ function takeResults(): { n: number; frame: Wire; busyMs: number } {
   return taken;
 }
 
-/** [seq, start in ms since the epoch] of every input running now. */
+/** [seq, ms it has run] of every input running now: durations, so that no wall clock is compared across processes. */
 function runningList(): [number, number][] {
   const jobs = current === undefined ? [...running.values()] : [...running.values(), current];
-  return jobs.map((job) => [job.seq, Math.round(performance.timeOrigin + job.t0)]);
+  const now = performance.now();
+  return jobs.map((job) => [job.seq, Math.max(0, Math.round(now - job.t0))]);
 }
 
 /**

@@ -5,10 +5,10 @@
  * passes its path to containers; whichever side spills first makes it (0700, checked to be
  * this user's own), and the parent removes it when it exits. A process that never moves a
  * large payload never touches the disk. A reader takes only files from that directory, and
- * removes each one.
+ * removes each one; the directories of killed parents go when the next parent first spills.
  */
 import { randomBytes } from "node:crypto";
-import { lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 
@@ -17,13 +17,16 @@ export const SPILL_BYTES = 1 << 20;
 export const WIRE_DIR_ENV = "FAASADE_WIRE_DIR";
 
 let dir: string | undefined = process.env[WIRE_DIR_ENV] || undefined;
+/** A container was given its parent's directory; only a parent makes (and sweeps) them. */
+const isParent = dir === undefined;
+const PREFIX = "faasade-wire-";
 let made = false;
 let written = 0;
 
 /** The directory's path (a container has it from its environment); nothing is made yet. */
 export function wireDir(): string {
   if (dir === undefined) {
-    const path = join(tmpdir(), `faasade-wire-${process.pid}-${randomBytes(6).toString("hex")}`);
+    const path = join(tmpdir(), `${PREFIX}${process.pid}-${randomBytes(6).toString("hex")}`);
     process.on("exit", () => rmSync(path, { recursive: true, force: true }));
     dir = path;
   }
@@ -34,6 +37,7 @@ export function wireDir(): string {
 function madeDir(): string {
   const path = wireDir();
   if (made) return path;
+  if (isParent) sweepLeftovers();
   try {
     mkdirSync(path, { mode: 0o700 });
   } catch (err) {
@@ -61,5 +65,41 @@ export function unspill(name: string): Uint8Array {
     return readFileSync(file);
   } finally {
     rmSync(file, { force: true });
+  }
+}
+
+/**
+ * Directories left by parents that were killed (kill -9 skips their exit handler): removed
+ * when the next parent first spills. Only this user's, and only those whose process is gone.
+ */
+function sweepLeftovers(): void {
+  const uid = process.getuid?.();
+  for (const name of safeList(tmpdir())) {
+    const pid = Number(/^faasade-wire-(\d+)-[0-9a-f]+$/.exec(name)?.[1]);
+    if (!Number.isInteger(pid) || pid === process.pid || isAlive(pid)) continue;
+    const path = join(tmpdir(), name);
+    try {
+      const stat = lstatSync(path);
+      if (stat.isDirectory() && (uid === undefined || stat.uid === uid)) rmSync(path, { recursive: true, force: true });
+    } catch {
+      // gone meanwhile, or not ours to remove
+    }
+  }
+}
+
+function safeList(path: string): string[] {
+  try {
+    return readdirSync(path).filter((name) => name.startsWith(PREFIX));
+  } catch {
+    return [];
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM"; // another user's process: alive
   }
 }

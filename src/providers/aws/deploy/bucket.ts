@@ -2,7 +2,7 @@
 import { ExecutionError } from "../../../core/errors.js";
 import type { AppManifest } from "../../../core/manifest.js";
 import type { AutoscalerSettings } from "../../../core/provider.js";
-import { providerError } from "../clients.js";
+import { refusal as providerError } from "../clients.js";
 import { keysIn } from "../names.js";
 import type { AppScope, DeployContext } from "./context.js";
 import { read, remove, request } from "./requests.js";

@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import type { LambdaClient } from "@aws-sdk/client-lambda";
 import type { FunctionManifest } from "../../../core/manifest.js";
-import { providerError } from "../clients.js";
+import { refusal as providerError } from "../clients.js";
 import { ALIAS } from "../names.js";
 import type { Bundle } from "../../../cloud/bundle.js";
 import type { DeployContext } from "./context.js";

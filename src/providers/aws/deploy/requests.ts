@@ -4,7 +4,7 @@
  * missing (a read answers undefined, a removal is done); access denied, throttling or a network
  * failure is never taken for a missing resource.
  */
-import { awsCall } from "../clients.js";
+import { awsCall, refusal } from "../clients.js";
 
 /** What Lambda, IAM, SQS and S3 answer when the thing asked about does not exist. */
 const NOT_FOUND = new Set([
@@ -35,14 +35,18 @@ export function isNotFound(err: unknown): boolean {
 
 /** A read: the resource, or undefined when the platform says there is none. */
 export async function read<T>(operation: string, run: () => Promise<T>): Promise<T | undefined> {
-  return awsCall(operation, async () => {
-    try {
-      return await run();
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
-  });
+  return awsCall(
+    operation,
+    async () => {
+      try {
+        return await run();
+      } catch (err) {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      }
+    },
+    refusal,
+  );
 }
 
 /** A removal: a resource already gone is removed. */
@@ -51,4 +55,4 @@ export async function remove(operation: string, run: () => Promise<unknown>): Pr
 }
 
 /** Any other request (writes, and reads of what must exist). */
-export const request = awsCall;
+export const request = <T>(operation: string, run: () => Promise<T>): Promise<T> => awsCall(operation, run, refusal);

@@ -5,7 +5,7 @@
  */
 import { Agent, request } from "node:http";
 import type { InputInfo } from "../../../core/call-graph.js";
-import { ExecutionError, FaasadeError, InternalFailure, NotFoundError } from "../../../core/errors.js";
+import { ExecutionError, FaasadeError, InternalFailure, InvalidError, NotFoundError } from "../../../core/errors.js";
 import { TransportError, rideThrough } from "../../../core/transport.js";
 import type {
   AbortOptions,
@@ -113,6 +113,7 @@ export function deployment(options: DeploymentOptions = {}): DeploymentProvider 
       // plain text
     }
     if (status === 404) return new NotFoundError(message);
+    if (status === 400 || status === 413) return new InvalidError(`${where()} refused the request: ${message}`);
     if (status === 401) return new ExecutionError(`${where()} refused the token: ${message}`);
     if (status >= 500 || status === 429) return new TransportError(`${where()} answered ${status}: ${message}`);
     return new InternalFailure(`${where()}: ${status} ${message}`);

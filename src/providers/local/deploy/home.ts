@@ -3,7 +3,7 @@
  * It holds the SQLite database, the control API's token and the running server's address.
  */
 import { randomBytes } from "node:crypto";
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 
@@ -46,6 +46,22 @@ export function ensureToken(paths: HomePaths): string {
     return readToken(paths) ?? token; // another process made it first
   }
   return token;
+}
+
+/**
+ * Replaces the token with a new random one: written to a temporary file (0600) and renamed over
+ * the old, so that a reader sees the old token or the new one, never a partial file.
+ */
+export function rotateToken(paths: HomePaths): void {
+  ensureHome(paths);
+  const temp = `${paths.token}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  try {
+    writeFileSync(temp, randomBytes(32).toString("hex"), { mode: 0o600, flag: "wx" });
+    chmodSync(temp, 0o600);
+    renameSync(temp, paths.token);
+  } finally {
+    rmSync(temp, { force: true });
+  }
 }
 
 export function readToken(paths: HomePaths): string | undefined {

@@ -4,18 +4,20 @@
  * Spawned calls are driven here (spawns.ts); inputs of `remote` and `map` run attempt by attempt
  * for their caller (streams.ts). This file routes the control API and deploys apps.
  */
-import { timingSafeEqual } from "node:crypto";
 import { type IncomingMessage, type ServerResponse, createServer } from "node:http";
 import { applyGraphEvents, callGraph, hasCall, observeGraphEvents } from "../../../core/call-graph.js";
 import { checkAutoscaler } from "../../../core/options.js";
 import type { AutoscalerSettings, FunctionSpec } from "../../../core/provider.js";
 import { type LocalProvider, local } from "../index.js";
+import { FaasadeError, InvalidError, NotFoundError } from "../../../core/errors.js";
 import { type HomePaths, clearServerInfo, ensureHome, ensureToken, lastPort, rememberPort, writeServerInfo } from "./home.js";
 import { type AppManifest, specOf } from "../../../core/manifest.js";
 import { Spawns, callState } from "./spawns.js";
 import { Store } from "./store.js";
 import { checkWireInput, checkWireInputs, Streams } from "./streams.js";
-import { CBOR, HttpError, pack, readBody, unpack } from "./wire.js";
+import { checkAbort, checkCancel, checkManifest, checkObject } from "./requests.js";
+import { tokenGate } from "./token.js";
+import { CBOR, HttpError, pack, pathSegments, readBody, unpackRequest } from "./wire.js";
 import { handleWeb } from "./web.js";
 
 export interface ServerOptions {
@@ -36,18 +38,16 @@ export interface RunningServer {
 }
 
 const SEVEN_DAYS = 7 * 24 * 3600 * 1000;
-/** Control API bodies (a batch of a map's inputs, a manifest) are bounded separately from web ones. */
-const CONTROL_BODY_BYTES = 256 * 1024 * 1024;
+/** Bodies that carry inputs (a batch of a map's inputs, a spawn, an abort's ids) are bounded separately from web ones. */
+const INPUT_BODY_BYTES = 256 * 1024 * 1024;
+/** Every other control API body (a manifest, settings, a cancel) is small. */
+const CONTROL_BODY_BYTES = 1024 * 1024;
 const key = (env: string, app: string, fn?: string) => (fn === undefined ? `${env}/${app}` : `${env}/${app}/${fn}`);
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { paths } = options;
   ensureHome(paths);
-  const token = Buffer.from(ensureToken(paths));
-  const tokenGiven = (req: IncomingMessage) => {
-    const auth = Buffer.from(req.headers.authorization?.replace(/^Bearer /, "") ?? "");
-    return auth.length === token.length && timingSafeEqual(auth, token);
-  };
+  const gate = tokenGate(paths, ensureToken(paths));
   const retentionMs = options.retentionMs ?? (Number(process.env.FAASADE_RESULT_RETENTION_MS) || SEVEN_DAYS);
   const maxBodyBytes = options.maxBodyBytes ?? (Number(process.env.FAASADE_MAX_BODY_BYTES) || 16 * 1024 * 1024);
   const store = await Store.open(paths.db);
@@ -95,7 +95,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   const route = async (req: IncomingMessage, res: ServerResponse, parts: string[], query: URLSearchParams) => {
     const method = req.method ?? "GET";
-    const body = async <T>() => unpack<T>(await readBody(req, CONTROL_BODY_BYTES));
+    const body = async (limit = CONTROL_BODY_BYTES): Promise<unknown> => unpackRequest(await readBody(req, limit));
     const send = (value: unknown, status = 200) => {
       res.writeHead(status, { "content-type": CBOR });
       res.end(pack(value));
@@ -104,7 +104,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     if (area === "health") return send({ pid: process.pid, apps: apps.size });
     if (area === "apps" && a === undefined && method === "GET") return send(store.apps());
     if (area === "apps" && a === undefined && method === "POST") {
-      const manifest = await body<AppManifest>();
+      const manifest = checkManifest(await body());
       store.putApp(manifest);
       await deploy(manifest);
       return send({ functions: manifest.functions.map((f) => ({ name: f.name, web: f.options.web !== undefined })) });
@@ -120,16 +120,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       const fnManifest = apps.get(key(a, b))?.functions.find((f) => f.name === c);
       if (d === undefined && method === "GET") return send({ app: apps.get(key(a, b)), fn: fnManifest, port });
       if (d === "run" && method === "POST") {
-        const inputs = checkWireInputs((await body<{ inputs?: unknown }>())?.inputs, "inputs");
+        const inputs = checkWireInputs(checkObject(await body(INPUT_BODY_BYTES), "run").inputs, "inputs");
         return streams.run(spec, inputs, req, res);
       }
       if (d === "abort" && method === "POST") {
-        const { inputIds, terminateContainers } = await body<{ inputIds: string[]; terminateContainers?: boolean }>();
-        streams.abort(spec, inputIds, terminateContainers === true);
+        const { inputIds, terminateContainers } = checkAbort(await body(INPUT_BODY_BYTES));
+        streams.abort(spec, inputIds, terminateContainers);
         return send({ ok: true });
       }
       if (d === "spawn" && method === "POST") {
-        const input = checkWireInput((await body<{ input?: unknown }>())?.input, "input");
+        const input = checkWireInput(checkObject(await body(INPUT_BODY_BYTES), "spawn").input, "input");
         spawns.accept({
           call_id: input.callId,
           app: b,
@@ -146,7 +146,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       if (d === "stats" && method === "GET") return send(await provider.getCurrentStats(spec));
       if (d === "autoscaler" && method === "GET") return send(store.settings(b, a, c) ?? pickSettings(spec));
       if (d === "autoscaler" && method === "POST") {
-        const settings = checkAutoscaler(`function ${JSON.stringify(c)}`, await body<AutoscalerSettings>());
+        const given = checkObject(await body(), "autoscaler") as { [K in keyof AutoscalerSettings]: unknown };
+        const settings = checkAutoscaler(`function ${JSON.stringify(c)}`, given);
         const effective = await provider.updateAutoscaler(spec, settings);
         store.putSettings(b, a, c, settings);
         return send(effective);
@@ -157,8 +158,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       if (b === "graph" && method === "GET" && (row !== undefined || hasCall(a))) return send(callGraph(a));
       if (row === undefined) throw new HttpError(404, `no call ${a} in this deployment`);
       if (b === "cancel" && method === "POST") {
-        const { terminateContainers } = await body<{ terminateContainers?: boolean }>();
-        spawns.cancel(row, terminateContainers === true);
+        const { terminateContainers } = checkCancel(await body());
+        spawns.cancel(row, terminateContainers);
         return send({ ok: true });
       }
       const waitMs = Math.min(Number(query.get("waitMs") ?? 0) || 0, 30_000);
@@ -174,31 +175,27 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     throw new HttpError(404, `no such route: ${method} /v1/${parts.join("/")}`);
   };
 
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? "/", "http://127.0.0.1");
-    const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
-    if (parts[0] === "web") {
-      void handleWeb(req, res, parts.slice(1), {
-        specFor: (env, app, fn) => specs.get(key(env, app, fn)),
-        provider,
-        maxBodyBytes,
-        hasToken: () => tokenGiven(req),
-      });
-      return;
-    }
-    if (!tokenGiven(req)) {
+  const webContext = {
+    specFor: (env: string, app: string, fn: string) => specs.get(key(env, app, fn)),
+    provider,
+    maxBodyBytes,
+    accepts: (authorization: string | undefined) => gate.accepts(authorization),
+  };
+  /** One request, whatever it holds: every failure is an answer to it alone, never the process's end. */
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    req.on("error", () => {}); // a client that goes away mid-body: its reader rejects on its own
+    const url = requestUrl(req);
+    if (url.pathname.split("/").find(Boolean) === "web") return handleWeb(req, res, url.pathname, webContext);
+    if (!gate.accepts(req.headers.authorization)) {
       res.writeHead(401, { "content-type": "text/plain" }).end("a valid token is required (FAASADE_HOME/token)");
       return;
     }
-    if (parts[0] !== "v1") {
-      res.writeHead(404).end();
-      return;
-    }
-    route(req, res, parts.slice(1), url.searchParams).catch((err: unknown) => {
-      const status = err instanceof HttpError ? err.status : 500;
-      if (!res.headersSent) res.writeHead(status, { "content-type": CBOR });
-      res.end(pack({ error: (err as Error)?.message ?? String(err), name: (err as Error)?.name }));
-    });
+    const parts = pathSegments(url.pathname);
+    if (parts[0] !== "v1") throw new HttpError(404, `no such route: ${req.method} ${url.pathname.slice(0, 200)}`);
+    await route(req, res, parts.slice(1), url.searchParams);
+  };
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => answerFailure(res, err));
   });
   server.keepAliveTimeout = 60_000;
 
@@ -237,6 +234,28 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     return closing;
   };
   return { port, close };
+}
+
+function requestUrl(req: IncomingMessage): URL {
+  try {
+    return new URL(req.url ?? "/", "http://127.0.0.1");
+  } catch {
+    throw new HttpError(400, `malformed request target ${JSON.stringify((req.url ?? "").slice(0, 200))}`);
+  }
+}
+
+/** A failed request's answer: its status (an unexpected error is a 500) and a CBOR { error, name }. */
+function answerFailure(res: ServerResponse, err: unknown): void {
+  const status =
+    err instanceof HttpError ? err.status : err instanceof InvalidError ? 400 : err instanceof NotFoundError ? 404 : 500;
+  if (status === 500) console.error("faasade: a request failed:", err);
+  if (res.headersSent) {
+    res.destroy(); // a stream already under way: its client sees it cut off
+    return;
+  }
+  const name = err instanceof FaasadeError || err instanceof HttpError ? (err as Error).name : "Error";
+  res.writeHead(status, { "content-type": CBOR });
+  res.end(pack({ error: (err as Error)?.message ?? String(err), name }));
 }
 
 function pickSettings(spec: FunctionSpec): AutoscalerSettings {

@@ -62,12 +62,26 @@ export class Streams {
       index.set(input, i);
       return input;
     });
+    // A client sends inputs again after its connection broke; the old stream may not have seen
+    // its close yet. The new stream takes them over: the old copies stop, and stay stopped.
+    const takenOver = items.map((input) => input.inputId).filter((id) => this.open.has(id));
+    if (takenOver.length > 0) {
+      for (const id of takenOver) this.open.get(id)?.();
+      this.provider.abort(spec, takenOver);
+    }
     const settled = (input: Input) => {
       index.delete(input);
-      this.open.delete(input.inputId);
+      if (this.open.get(input.inputId) === stops.get(input)) this.open.delete(input.inputId);
       if (--left === 0) res.end();
     };
-    for (const input of items) this.open.set(input.inputId, () => index.has(input) && settled(input));
+    const stops = new Map<Input, () => void>();
+    for (const input of items) {
+      const stop = () => {
+        if (index.has(input)) settled(input);
+      };
+      stops.set(input, stop);
+      this.open.set(input.inputId, stop);
+    }
     const sink: OutcomeSink = {
       outcome(input, outcome) {
         if (!index.has(input)) return;
@@ -81,9 +95,14 @@ export class Streams {
     };
     res.on("close", () => {
       if (left === 0) return;
-      const ids = [...index.keys()].map((input) => input.inputId);
-      for (const id of ids) this.open.delete(id);
-      this.provider.abort(spec, ids);
+      // Only inputs this stream still owns: those taken over by a newer stream run on there.
+      const owned = [...index.keys()].filter((input) => this.open.get(input.inputId) === stops.get(input));
+      for (const input of owned) this.open.delete(input.inputId);
+      if (owned.length > 0)
+        this.provider.abort(
+          spec,
+          owned.map((input) => input.inputId),
+        );
     });
     req.resume();
     this.provider.submit(spec, items, sink);
