@@ -3,14 +3,17 @@
  * of a map sent through the queue), run at least once and settled once. Idempotent by call id
  * and attempt (a redelivery of a finished or retried attempt does nothing), cancellable by
  * marker, retried by the core's own retry decision as a delayed message, and a delay longer
- * than the queue can hold is chained. A refused store or queue request throws: the platform
- * delivers the message again, nothing is lost.
+ * than the queue can hold is chained. A passing refusal of the store or queue (throttling, a
+ * burst of 5xx, a dropped connection: a `TransportError`, src/core/transport.ts) is ridden
+ * through, so that an input already run is not run again; any other refusal throws, and the
+ * platform delivers the message again: nothing is lost.
  */
 import { type GraphEvent, recordCall, recordInput } from "../core/call-graph.js";
 import type { InputContext } from "../core/context.js";
 import { InputCancelledError, InvalidError } from "../core/errors.js";
 import type { FunctionSpec, Outcome } from "../core/provider.js";
 import { retryDelay } from "../core/retries.js";
+import { rideThrough } from "../core/transport.js";
 import { claimAttempt } from "./attempt-lease.js";
 import { type Keys, keysIn } from "./keys.js";
 import { argsOf } from "./offload.js";
@@ -34,7 +37,7 @@ export async function consume(e: Envelope, platform: ConsumerPlatform, taskId: s
   const at: Delivery = {
     e,
     spawn: e.spawn,
-    store: platform.store(e.store.name),
+    store: steadyStore(platform.store(e.store.name)),
     queue: () => platform.queue((e.spawn as SpawnTarget).queue),
     keys: keysIn(e.store.prefix),
     taskId,
@@ -200,20 +203,43 @@ function chunkWriter(store: ObjectStore, keys: Keys, callId: string) {
   };
 }
 
-/** Aborts a queued input once its cancel marker exists: polled, since object stores tell nobody. */
+/** Aborts a queued input once its cancel marker exists: polled (one look at a time), since object stores tell nobody. */
 const cancelledBy =
   ({ store, keys, e }: Delivery, reason: string) =>
   (ctx: InputContext) => {
+    let looking = false;
     const watch = setInterval(() => {
-      store.has(keys.cancel(e.callId)).then(
-        (yes) => yes && ctx.abort(new InputCancelledError(reason)),
-        () => {},
-      );
+      if (looking) return;
+      looking = true;
+      store
+        .has(keys.cancel(e.callId))
+        .then(
+          (yes) => yes && ctx.abort(new InputCancelledError(reason)),
+          () => {},
+        )
+        .finally(() => (looking = false));
     }, CANCEL_POLL_MS);
     return () => clearInterval(watch);
   };
 
+/** The consumer's view of a store: each request rides through passing refusals (results, chunks, markers, reads). */
+export function steadyStore(store: ObjectStore): ObjectStore {
+  const steady: ObjectStore = {
+    get: (key) => rideThrough(() => store.get(key)),
+    has: (key) => rideThrough(() => store.has(key)),
+    put: (key, body, options) => rideThrough(() => store.put(key, body, options)),
+    list: (prefix, options) => store.list(prefix, options),
+    delete: (keys) => rideThrough(() => store.delete(keys)),
+  };
+  const { modifiedAt } = store;
+  if (modifiedAt !== undefined) steady.modifiedAt = (key) => rideThrough(() => modifiedAt.call(store, key));
+  return steady;
+}
+
+/** One message sent, again while the queue's refusal (of the request, or of the message) passes. */
 async function sendOne(queue: Queue, message: { body: string; delayMs: number }): Promise<void> {
-  const [refused] = await queue.sendBatch([{ body: message.body, delayMs: Math.max(0, message.delayMs) }]);
-  if (refused !== undefined) throw refused;
+  await rideThrough(async () => {
+    const [refused] = await queue.sendBatch([{ body: message.body, delayMs: Math.max(0, message.delayMs) }]);
+    if (refused !== undefined) throw refused;
+  });
 }

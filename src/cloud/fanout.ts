@@ -3,10 +3,13 @@
  * batched sends instead of one invoke each, and their outcomes come back through the object
  * store, found by listing the map's prefix (one page lists many finished inputs). The process
  * holds no connection per input, and the platform scales on the queue. Which maps take this
- * path is the provider's choice (e.g. docs/aws.md, "Maps").
+ * path is the provider's choice (e.g. docs/aws.md, "Maps"). A round of polling that the store
+ * refuses for a passing reason (a `TransportError`: an S3 5xx burst, a restart) is tried again
+ * with the core's backoff; only a store that keeps refusing past its window fails the map's
+ * waiting inputs.
  */
 import type { Input, OutcomeSink } from "../core/provider.js";
-import { rideThrough } from "../core/transport.js";
+import { TransportBackoff, isTransportError, rideThrough } from "../core/transport.js";
 import type { Send } from "./batching.js";
 import { unreachable } from "./invoke-path.js";
 import { keysIn } from "./keys.js";
@@ -25,6 +28,8 @@ interface MapState {
   /** Set while the next round waits; `polling` while one runs: never two rounds at once. */
   timer: NodeJS.Timeout | undefined;
   polling: boolean;
+  /** The streak of rounds the store refused (reset by a round that read it). */
+  refused: TransportBackoff;
 }
 
 export interface FanOut {
@@ -75,10 +80,14 @@ export function fanOut(send: Send): FanOut {
     m.timer = undefined;
     m.polling = true;
     let arrived = 0;
+    let wait = 0;
     try {
       arrived = await round(callId, m);
+      m.refused.reset();
     } catch (err) {
-      failAll(m, `reading the map's results failed: ${(err as Error).message}`);
+      const delay = isTransportError(err) ? m.refused.next(err) : undefined;
+      if (typeof delay === "number") wait = delay;
+      else failAll(m, `reading the map's results failed: ${(delay ?? (err as Error)).message}`);
     }
     m.polling = false;
     if (m.waiting.size === 0) {
@@ -86,7 +95,7 @@ export function fanOut(send: Send): FanOut {
       return;
     }
     m.interval = arrived > 0 ? POLL_MIN_MS : Math.min(POLL_MAX_MS, m.interval * 1.5);
-    m.timer = setTimeout(() => void poll(callId), m.interval);
+    m.timer = setTimeout(() => void poll(callId), Math.max(wait, m.interval));
   };
 
   return {
@@ -95,7 +104,14 @@ export function fanOut(send: Send): FanOut {
       if (callId === undefined) return;
       let m = maps.get(callId);
       if (m === undefined) {
-        m = { app, waiting: new Map(), interval: POLL_MIN_MS, timer: undefined, polling: false };
+        m = {
+          app,
+          waiting: new Map(),
+          interval: POLL_MIN_MS,
+          timer: undefined,
+          polling: false,
+          refused: new TransportBackoff(),
+        };
         maps.set(callId, m);
       }
       const map = m;

@@ -34,6 +34,17 @@ export interface AwsBackendOptions {
   retentionMs: number;
 }
 
+/**
+ * Only for faasade's own reliability tests (faults.ts), never passed by `startTestBackend`:
+ * proxies put in front of the stand-ins, and a visibility timeout of the poller's own.
+ */
+export interface InternalBackendOptions {
+  /** The URLs the app's clients and runtimes (`url`) and the event source poller (`platformUrl`) reach a stand-in at. */
+  front?: (stand: "storage" | "lambda", url: string) => Promise<{ url: string; platformUrl: string; close(): Promise<void> }>;
+  /** Seconds a received message stays invisible, instead of the function's timeout and a margin. */
+  visibilitySeconds?: number;
+}
+
 const credentials = { accessKeyId: "test", secretAccessKey: "test" };
 const region = "us-east-1";
 /** Backends started in this process: each gets its own resource prefix. */
@@ -41,7 +52,7 @@ let started = 0;
 /** Lambda's default memory size, as deploy sets it. */
 const DEFAULT_MEMORY_MB = 1024;
 
-export async function startAwsBackend(options: AwsBackendOptions): Promise<TestBackend> {
+export async function startAwsBackend(options: AwsBackendOptions, internal: InternalBackendOptions = {}): Promise<TestBackend> {
   const { module, retentionMs } = options;
   const moduleUrl = module instanceof URL ? module.href : /^[a-z]+:/.test(module) ? module : pathToFileURL(module).href;
   const manifests = appsOf(await importApp(moduleUrl));
@@ -72,13 +83,24 @@ export async function startAwsBackend(options: AwsBackendOptions): Promise<TestB
   const closeAll = async () => {
     for (const close of closers.splice(0).reverse()) await close().catch(() => {});
   };
+  const frontOf = async (stand: "storage" | "lambda", url: string) => {
+    if (internal.front === undefined) return { url, platformUrl: url };
+    const front = await internal.front(stand, url);
+    closers.push(() => front.close());
+    return front;
+  };
   try {
-    const storage = await fauxqs.listen({ port: 0, host: "127.0.0.1" });
-    const s3 = new S3Client({ region, endpoint: storage, forcePathStyle: true, credentials });
-    const sqs = new SQSClient({ region, endpoint: storage, credentials });
+    const direct = await fauxqs.listen({ port: 0, host: "127.0.0.1" });
+    const fronted = await frontOf("storage", direct);
+    const storage = fronted.url;
+    // Setup goes to fauxqs itself; the poller plays AWS's side, in front of any fault but a restart.
+    const s3 = new S3Client({ region, endpoint: direct, forcePathStyle: true, credentials });
+    const sqs = new SQSClient({ region, endpoint: direct, credentials });
+    const mapping = new SQSClient({ region, endpoint: fronted.platformUrl, credentials });
     closers.push(async () => {
       s3.destroy();
       sqs.destroy();
+      mapping.destroy();
     });
 
     const functions = new Map<string, HostedFunction>();
@@ -106,7 +128,8 @@ export async function startAwsBackend(options: AwsBackendOptions): Promise<TestB
           web: fn.options.web === undefined ? undefined : { auth: fn.options.web.auth },
         });
         const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name }));
-        targets.push({ queueUrl: QueueUrl as string, functionName: name, visibilitySeconds: Math.ceil(timeoutMs / 1000) + 5 });
+        const visibilitySeconds = internal.visibilitySeconds ?? Math.ceil(timeoutMs / 1000) + 5;
+        targets.push({ queueUrl: QueueUrl as string, functionName: name, visibilitySeconds });
       }
     }
     const baseEnv = {
@@ -120,17 +143,18 @@ export async function startAwsBackend(options: AwsBackendOptions): Promise<TestB
       FAASADE_AWS_PREFIX: prefix,
       FAASADE_AWS_RETENTION_MS: String(retentionMs),
     };
-    const host = await startLambdaHost({ functions, taskRoot, env: baseEnv, region });
+    const host = await startLambdaHost({ functions, taskRoot, env: baseEnv, region, credentials });
     closers.push(() => host.close());
-    const env = { ...baseEnv, AWS_ENDPOINT_URL_LAMBDA: host.url };
-    const poller = startSqsPoller(sqs, host, targets);
+    const lambdaUrl = (await frontOf("lambda", host.url)).url;
+    const env = { ...baseEnv, AWS_ENDPOINT_URL_LAMBDA: lambdaUrl };
+    const poller = startSqsPoller(mapping, host, targets);
     closers.push(() => poller.stop());
     const provider = aws({
       prefix,
       region,
       credentials,
       retentionMs,
-      endpoints: { lambda: host.url, sqs: storage, s3: storage },
+      endpoints: { lambda: lambdaUrl, sqs: storage, s3: storage },
     });
     closers.push(() => provider.close());
     return {

@@ -87,9 +87,3 @@ export function writeUrlResponse(res: ServerResponse, result: InvokeResult): voi
   if (r.cookies !== undefined && r.cookies.length > 0) headers["set-cookie"] = r.cookies;
   res.writeHead(r.statusCode ?? 200, headers).end(body);
 }
-
-/**
- * A stand-in for IAM auth (AuthType AWS_IAM): the request must carry a SigV4 Authorization
- * header; the signature itself is not checked (there are no real credentials offline).
- */
-export const signedWithSigV4 = (req: IncomingMessage) => /^AWS4-HMAC-SHA256 /.test(req.headers.authorization ?? "");

@@ -8,8 +8,9 @@
  */
 import { type IncomingMessage, type ServerResponse, createServer } from "node:http";
 import { Environment, type EnvironmentSpec, type InvokeResult } from "./environment.js";
-import { URL_PAYLOAD_LIMIT, signedWithSigV4, urlEvent, writeUrlResponse } from "./function-url.js";
+import { URL_PAYLOAD_LIMIT, urlEvent, writeUrlResponse } from "./function-url.js";
 import { need } from "./optional.js";
+import { sigV4Refusal } from "./sigv4.js";
 import type { TaskRoot } from "./task-root.js";
 
 export type { InvokeResult } from "./environment.js";
@@ -62,6 +63,8 @@ export async function startLambdaHost(options: {
   /** What every environment gets (endpoints, credentials); the host adds its own URL. */
   env: Record<string, string>;
   region: string;
+  /** What an AWS_IAM function URL checks the requests' signatures against. */
+  credentials: { accessKeyId: string; secretAccessKey: string };
 }): Promise<LambdaHost> {
   const { EventStreamCodec } = await need("@smithy/eventstream-codec", () => import("@smithy/eventstream-codec"));
   const { fromUtf8, toUtf8 } = await need("@smithy/util-utf8", () => import("@smithy/util-utf8"));
@@ -254,10 +257,10 @@ export async function startLambdaHost(options: {
   const functionUrl = async (req: IncomingMessage, res: ServerResponse, name: string, target: URL) => {
     const s = states.get(name);
     if (s?.fn.web === undefined) return res.writeHead(404, { "content-type": "application/json" }).end('{"Message":null}');
-    if (s.fn.web.auth && !signedWithSigV4(req)) {
+    const payload = await body(req);
+    if (s.fn.web.auth && sigV4Refusal(req, payload, { ...options.credentials, region: options.region }) !== undefined) {
       return res.writeHead(403, { "content-type": "application/json" }).end('{"Message":"Forbidden"}');
     }
-    const payload = await body(req);
     if (payload.byteLength > URL_PAYLOAD_LIMIT) {
       return res.writeHead(413, { "content-type": "application/json" }).end('{"Message":"Request Entity Too Large"}');
     }

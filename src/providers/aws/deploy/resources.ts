@@ -7,7 +7,7 @@
  * function.ts (each function), destroy.ts. See docs/aws.md.
  */
 import type { AppManifest } from "../../../core/manifest.js";
-import { roleName } from "../names.js";
+import { functionName, roleName } from "../names.js";
 import { ensureBucket, putManifest, readManifest } from "./bucket.js";
 import { type Bundle, bundle } from "../../../cloud/bundle.js";
 import { lambdaBundle } from "./entry.js";
@@ -88,7 +88,15 @@ async function deployApp(
       ? await ensureRole(
           ctx,
           roleName(scope.ref),
-          (account) => rolePolicy({ region, account, bucket: scope.bucket, keyPrefix: scope.keyPrefix, namePrefix }),
+          (account) =>
+            rolePolicy({
+              region,
+              account,
+              bucket: scope.bucket,
+              keyPrefix: scope.keyPrefix,
+              namePrefix,
+              functions: app.functions.map((f) => functionName(scope.ref, f.name)),
+            }),
           tags,
         )
       : undefined);
