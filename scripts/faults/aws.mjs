@@ -11,6 +11,7 @@ const files = readdirSync("test")
 const rows = [];
 const child = spawn(process.execPath, ["node_modules/vitest/vitest.mjs", "run", "--maxWorkers=1", ...files], {
   stdio: ["ignore", "pipe", "inherit"],
+  env: { ...process.env, FAASADE_FAULTS: "1" },
 });
 let pending = "";
 child.stdout.on("data", (chunk) => {

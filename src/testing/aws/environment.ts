@@ -86,6 +86,12 @@ export class Environment {
     const day = new Date().toISOString().slice(0, 10).replaceAll("-", "/");
     this.logStreamName = `${day}/[1]${randomBytes(16).toString("hex")}`;
     this.server = createServer((req, res) => this.route(req, res));
+    // As Lambda's Runtime API: connections stay open while the environment lives. Node's default
+    // (idle sockets closed after 5 s, requests after 300 s) raced the runtime client reusing a
+    // socket, whose "socket hang up" before an answer is an unhandled rejection inside it (a
+    // streamed response's headers promise nobody awaits) that ended the environment.
+    this.server.keepAliveTimeout = 0;
+    this.server.requestTimeout = 0;
     this.server.listen(0, "127.0.0.1", () => this.spawnRuntime());
   }
 
