@@ -1,0 +1,42 @@
+// The scenarios of `npm run faults`, in the order they run.
+import { double, doublePrecise, doubleTimed, nap, napRetried, square } from "../../test/fixtures/faults-app.mjs";
+import { hangDuringMap, hangOne, hangWhileStarting } from "./hang.mjs";
+import { killContainers } from "./kill-containers.mjs";
+
+export const SCENARIOS = [
+  {
+    name: "a-kill-containers",
+    what: "kill -9 of random containers during a 10 000-input map (fast pure function, starts not announced)",
+    run: () => killContainers({ fn: double, fnName: "double", name: "a-kill-containers", precise: false }),
+  },
+  {
+    name: "a-kill-containers-precise",
+    what: "the same with every start announced (maxInputs 2): the running input must use an attempt",
+    run: () => killContainers({ fn: doublePrecise, fnName: "doublePrecise", name: "a-kill-containers-precise", precise: true }),
+  },
+  {
+    name: "b-hang-unannounced",
+    what: "SIGSTOP of a container as its call starts (before the start is announced): killed at timeoutMs, the input runs again elsewhere without using an attempt",
+    run: () => hangOne({ fn: nap, name: "b-hang-unannounced", retried: false }),
+  },
+  {
+    name: "b-hang-timeout",
+    what: "SIGSTOP of the container 300 ms into a call (timeoutMs 2 s, no retries): FunctionTimeoutError, the process is killed",
+    run: () => hangOne({ fn: nap, name: "b-hang-timeout", retried: false, stopAfterMs: 300 }),
+  },
+  {
+    name: "b-hang-retried",
+    what: "the same with one retry: attempt 2 succeeds in another container",
+    run: () => hangOne({ fn: napRetried, name: "b-hang-retried", retried: true, stopAfterMs: 300 }),
+  },
+  {
+    name: "b-hang-map",
+    what: "SIGSTOP of containers during a 2 000-input map (timeoutMs 2 s): every result right, the stopped ones killed",
+    run: () => hangDuringMap({ fn: doubleTimed, fnName: "doubleTimed", name: "b-hang-map" }),
+  },
+  {
+    name: "b-hang-starting",
+    what: "SIGSTOP of a container while it starts (before it is ready), during a 500-input map: the map must finish",
+    run: () => hangWhileStarting({ fn: square, fnName: "square", name: "b-hang-starting" }),
+  },
+];
