@@ -1,5 +1,6 @@
 // The scenarios of `npm run faults`, in the order they run.
 import { double, doublePrecise, doubleTimed, nap, napRetried, square } from "../../test/fixtures/faults-app.mjs";
+import { killDuringMap, killDuringSpawns } from "./server-kill.mjs";
 import { hangDuringMap, hangOne, hangWhileStarting } from "./hang.mjs";
 import { killContainers } from "./kill-containers.mjs";
 
@@ -38,5 +39,15 @@ export const SCENARIOS = [
     name: "b-hang-starting",
     what: "SIGSTOP of a container while it starts (before it is ready), during a 500-input map: the map must finish",
     run: () => hangWhileStarting({ fn: square, fnName: "square", name: "b-hang-starting" }),
+  },
+  {
+    name: "c-server-kill-spawns",
+    what: "kill -9 of the deployment server during a burst of 2 000 spawns, then its restart",
+    run: () => killDuringSpawns({ name: "c-server-kill-spawns" }),
+  },
+  {
+    name: "c-server-kill-map",
+    what: "kill -9 of the deployment server during a 5 000-input map (no retries), then its restart",
+    run: () => killDuringMap({ name: "c-server-kill-map" }),
   },
 ];
