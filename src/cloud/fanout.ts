@@ -6,7 +6,9 @@
  * path is the provider's choice (e.g. docs/aws.md, "Maps").
  */
 import type { Input, OutcomeSink } from "../core/provider.js";
+import { rideThrough } from "../core/transport.js";
 import type { Send } from "./batching.js";
+import { unreachable } from "./invoke-path.js";
 import { keysIn } from "./keys.js";
 import type { Queue } from "./primitives.js";
 import type { AppStore } from "./calls.js";
@@ -100,10 +102,10 @@ export function fanOut(send: Send): FanOut {
       inputs.forEach((input, i) => {
         map.waiting.set(input.inputId, { input, sink });
         byInput.set(input.inputId, callId);
-        send(queue, { body: JSON.stringify(envelopes[i]) }).catch((err: unknown) => {
+        rideThrough(() => send(queue, { body: JSON.stringify(envelopes[i]) })).catch((err: unknown) => {
           if (!map.waiting.delete(input.inputId)) return;
           byInput.delete(input.inputId);
-          sink.outcome(input, lost(input, (err as Error).message));
+          sink.outcome(input, unreachable(input, err));
         });
       });
       if (map.timer === undefined && !map.polling) map.timer = setTimeout(() => void poll(callId), POLL_MIN_MS);

@@ -5,6 +5,8 @@
  * the core's sink expects. In-flight calls are counted per function, for `getCurrentStats`.
  */
 import { applyGraphEvents } from "../core/call-graph.js";
+import { encode } from "../core/codec.js";
+import { FaasadeError } from "../core/errors.js";
 import type { FunctionSpec, Input, Outcome, OutcomeSink } from "../core/provider.js";
 import type { AppStore } from "./calls.js";
 import { loadOutcome, offloadArgs } from "./offload.js";
@@ -76,7 +78,7 @@ export function invokePath(invoker: Invoker, maxInFlight: number): InvokePath {
           const outcome = await run(fn, app, input, sink, controller.signal);
           if (!controller.signal.aborted) sink.outcome(input, outcome);
         } catch (err) {
-          if (!controller.signal.aborted) sink.outcome(input, lost(input, (err as Error).message));
+          if (!controller.signal.aborted) sink.outcome(input, unreachable(input, err));
         } finally {
           controllers.delete(input.inputId);
           count(key, -1);
@@ -94,6 +96,12 @@ export function invokePath(invoker: Invoker, maxInFlight: number): InvokePath {
       for (const c of controllers.values()) c.abort();
     },
   };
+}
+
+/** A call that failed for good: faasade's own error (InternalFailure once ridden through) reaches the caller as itself. */
+export function unreachable(input: Input, err: unknown): Outcome {
+  if (!(err instanceof FaasadeError)) return lost(input, (err as Error)?.message ?? String(err));
+  return { inputId: input.inputId, attempt: input.attempt, status: "FAILURE", error: encode(err, "error"), userError: false };
 }
 
 function failed(input: Input, failure: PlatformFailure): Outcome {

@@ -6,6 +6,7 @@
  */
 import QuickLRU from "quick-lru";
 import { NotFoundError } from "../core/errors.js";
+import { rideThrough } from "../core/transport.js";
 import { type AppManifest, specOf } from "../core/manifest.js";
 import type {
   AutoscalerKey,
@@ -21,11 +22,11 @@ import type {
 import { batchedSender } from "./batching.js";
 import { type AppStore, REMEMBERED_CALLS, cloudCalls } from "./calls.js";
 import { fanOut } from "./fanout.js";
-import { invokePath } from "./invoke-path.js";
+import { invokePath, unreachable } from "./invoke-path.js";
 import { keysIn } from "./keys.js";
 import { offloadArgs } from "./offload.js";
 import type { Invoker, Queue } from "./primitives.js";
-import { lost, parseStored, toEnvelope } from "./wire.js";
+import { parseStored, toEnvelope } from "./wire.js";
 
 /** What the platform counts for one function (approximate where the platform is). */
 export interface PlatformStats {
@@ -105,16 +106,20 @@ export function cloudProvider(platform: CloudPlatform): CloudProvider {
 
   const queueInputs = (fn: FunctionSpec, inputs: readonly Input[], sink: OutcomeSink) => {
     const app = platform.storeOf(fn);
-    void (async () => {
+    // Offloads are idempotent puts: the whole preparation is tried again through passing failures.
+    rideThrough(async () => {
       const { queue, name } = await platform.queueOf(fn);
       const spawn = { queue: name, retentionMs: platform.retentionMs, map: true };
       const envelopes = await Promise.all(
         inputs.map((input) => offloadArgs(app.store, { ...toEnvelope(fn, input, app.ref), spawn }, queue.maxMessageBytes)),
       );
-      fan.submit(envelopes, inputs, sink, app, queue);
-    })().catch((err: unknown) => {
-      for (const input of inputs) sink.outcome(input, lost(input, (err as Error).message));
-    });
+      return { queue, envelopes };
+    }).then(
+      ({ queue, envelopes }) => fan.submit(envelopes, inputs, sink, app, queue),
+      (err: unknown) => {
+        for (const input of inputs) sink.outcome(input, unreachable(input, err));
+      },
+    );
   };
 
   return {

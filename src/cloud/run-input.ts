@@ -6,6 +6,7 @@
 import { type GraphEvent, flushGraphEvents, forwardGraphEvents } from "../core/call-graph.js";
 import { InputContext } from "../core/context.js";
 import { InputCancelledError } from "../core/errors.js";
+import { importAppModule } from "../core/importing.js";
 import { execute } from "../core/executor.js";
 import type { Function_ } from "../core/function.js";
 import type { FunctionSpec, Outcome } from "../core/provider.js";
@@ -22,7 +23,7 @@ let initError: Error | undefined;
  * environment that cannot start, whose queued inputs would be delivered again forever.
  */
 export function appModule(load: () => Promise<unknown>): void {
-  loading = load().then(
+  loading = importAppModule("the app's module", load).then(
     () => undefined,
     (err: unknown) => {
       initError = err instanceof Error ? err : new Error(String(err));

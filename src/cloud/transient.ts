@@ -1,25 +1,24 @@
 /**
- * Riding through a platform's passing refusals (throttling, say): retried with full jitter,
- * capped, for as long as the call allows, so many callers throttled together spread out
- * instead of retrying in step. What counts as passing is the platform's to say.
+ * Riding through a platform's passing refusals (throttling, 5xx, a connection reset) inside one
+ * cloud request, with the core's backoff and window (src/core/transport.ts): many callers
+ * throttled together spread out instead of retrying in step. What counts as passing is the
+ * platform's to say.
  */
-
-/** How long one request keeps trying through passing refusals. */
-export const TRANSIENT_LIMIT_MS = 60_000;
+import { TransportBackoff } from "../core/transport.js";
 
 export async function retryTransient<T>(
   run: () => Promise<T>,
   options: { signal: AbortSignal; isTransient(err: unknown): boolean; fail(err: unknown): Error },
 ): Promise<T> {
-  const started = Date.now();
-  for (let attempt = 0; ; attempt++) {
+  const backoff = new TransportBackoff();
+  for (;;) {
     try {
       return await run();
     } catch (err) {
-      if (!options.isTransient(err) || options.signal.aborted || Date.now() - started > TRANSIENT_LIMIT_MS) {
-        throw options.fail(err);
-      }
-      await sleep(Math.random() * Math.min(2000, 25 * 2 ** attempt), options.signal);
+      if (!options.isTransient(err) || options.signal.aborted) throw options.fail(err);
+      const delay = backoff.next(options.fail(err));
+      if (typeof delay !== "number") throw delay;
+      await sleep(delay, options.signal);
     }
   }
 }

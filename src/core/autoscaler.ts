@@ -6,6 +6,7 @@
 import { ExecutionError, InvalidError, describe } from "./errors.js";
 import { type AutoscalerSettings, checkAutoscaler } from "./options.js";
 import type { AutoscalerKey, EffectiveAutoscaler, FunctionSpec, FunctionStats, Provider } from "./provider.js";
+import { rideThrough } from "./transport.js";
 
 const KEYS: readonly AutoscalerKey[] = ["minContainers", "maxContainers", "bufferContainers", "scaledownWindowMs"];
 
@@ -27,7 +28,8 @@ export async function updateAutoscaler(
   if (patch === null || typeof patch !== "object" || Array.isArray(patch)) {
     throw new InvalidError(`${where}: expected an object of settings, got ${describe(patch)}`);
   }
-  const base = provider.autoscalerSettings === undefined ? settingsOf(spec) : await provider.autoscalerSettings(spec);
+  const read = provider.autoscalerSettings?.bind(provider);
+  const base = read === undefined ? settingsOf(spec) : await rideThrough(() => read(spec));
   const merged: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(patch)) {
     if (!KEYS.includes(key as AutoscalerKey)) {
@@ -41,7 +43,8 @@ export async function updateAutoscaler(
     // Recorded, but this provider has no autoscaler: say so rather than pretend.
     return { ...settings, maxContainers: settings.maxContainers ?? Number.POSITIVE_INFINITY, unsupported: [...KEYS] };
   }
-  const effective = await provider.updateAutoscaler(spec, settings);
+  const update = provider.updateAutoscaler.bind(provider);
+  const effective = await rideThrough(() => update(spec, settings));
   applied.set(spec, settings);
   return effective;
 }
@@ -50,6 +53,7 @@ export async function currentStats(spec: FunctionSpec, provider: Provider): Prom
   if (provider.getCurrentStats === undefined) {
     throw new ExecutionError(`getCurrentStats: the ${provider.name} provider cannot report stats`);
   }
-  const { backlog, numTotalRunners, numRunningInputs } = await provider.getCurrentStats(spec);
+  const stats = provider.getCurrentStats.bind(provider);
+  const { backlog, numTotalRunners, numRunningInputs } = await rideThrough(() => stats(spec));
   return { backlog, numTotalRunners, numRunningInputs };
 }

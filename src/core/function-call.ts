@@ -6,6 +6,7 @@ import { ExecutionError, InvalidError, NotFoundError, OutputExpiredError, Timeou
 import { outcomeError, unwrap } from "./outcome.js";
 import { defaultDeployment } from "./providers.js";
 import type { AbortOptions, CallState, CallStore, Provider } from "./provider.js";
+import { deadlineIn, rideThrough } from "./transport.js";
 
 export interface FromIdOptions {
   provider?: Provider;
@@ -48,9 +49,9 @@ export class FunctionCall<R = unknown> {
     if (store !== undefined) return this.#getDurable(store, timeoutMs);
     const record = this.record();
     if (record.isGenerator) throw new InvalidError(`call ${this.objectId} is a generator call: read it with getGen()`);
-    const deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + timeoutMs;
+    const deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : performance.now() + timeoutMs;
     while (record.outcome === undefined) {
-      const left = deadline - Date.now();
+      const left = deadline - performance.now();
       if (left <= 0) throw new TimeoutError(`call ${this.objectId} is still running after ${timeoutMs} ms`);
       await record.changed(Number.isFinite(left) ? left : undefined);
     }
@@ -100,14 +101,15 @@ export class FunctionCall<R = unknown> {
         `cancel: where call ${this.objectId} runs, containers cannot be terminated; cancel without terminateContainers`,
       );
     }
-    if (store !== undefined) await store.cancel(this.objectId, { terminateContainers: terminateContainers === true });
-    else record?.cancel?.({ terminateContainers: terminateContainers === true });
+    if (store !== undefined) {
+      await rideThrough(() => store.cancel(this.objectId, { terminateContainers: terminateContainers === true }));
+    } else record?.cancel?.({ terminateContainers: terminateContainers === true });
   }
 
   /** The tree of this call and of every call made from inside it, transitively. */
   async getCallGraph(): Promise<InputInfo[]> {
     const store = await this.#durable();
-    if (store !== undefined) return store.callGraph(this.objectId);
+    if (store !== undefined) return rideThrough(() => store.callGraph(this.objectId));
     this.record();
     return callGraph(this.objectId);
   }
@@ -120,21 +122,25 @@ export class FunctionCall<R = unknown> {
   }
 
   async #getDurable(store: CallStore, timeoutMs: number | undefined): Promise<R> {
-    const deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + timeoutMs;
+    // Monotonic: a jump of the wall clock neither ends the wait early nor makes it endless.
+    const deadline = deadlineIn(timeoutMs);
     for (;;) {
-      const left = deadline - Date.now();
-      const state: CallState = await store.state(this.objectId, Math.max(0, Math.min(left, 25_000)));
+      const left = deadline === undefined ? Number.POSITIVE_INFINITY : deadline - performance.now();
+      const waitMs = Math.max(0, Math.min(left, 25_000));
+      const state: CallState = await rideThrough(() => store.state(this.objectId, waitMs), { deadline });
       if (state.isGenerator) throw new InvalidError(`call ${this.objectId} is a generator call: read it with getGen()`);
       if (state.state === "expired") throw expired(this.objectId);
       if (state.state === "done" && state.outcome !== undefined) return unwrap(state.fn, state.outcome) as R;
-      if (deadline - Date.now() <= 0) throw new TimeoutError(`call ${this.objectId} is still running after ${timeoutMs} ms`);
+      if (deadline !== undefined && deadline - performance.now() <= 0) {
+        throw new TimeoutError(`call ${this.objectId} is still running after ${timeoutMs} ms`);
+      }
     }
   }
 
   async *#genDurable(store: CallStore): AsyncGenerator<R, void, undefined> {
     let next = 0;
     for (;;) {
-      const got = await store.chunks(this.objectId, next, 25_000);
+      const got = await rideThrough(() => store.chunks(this.objectId, next, 25_000));
       if (!got.isGenerator) throw new InvalidError(`call ${this.objectId} is not a generator call: read it with get()`);
       if (got.state === "expired") throw expired(this.objectId);
       for (const chunk of got.chunks) {

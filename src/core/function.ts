@@ -9,6 +9,8 @@ import { currentInput } from "./context.js";
 import { ExecutionError, InvalidError, NotFoundError, describe } from "./errors.js";
 import { FunctionCall } from "./function-call.js";
 import { newCallId, newInputId } from "./ids.js";
+import { refuseWhileImporting } from "./importing.js";
+import { rideThrough } from "./transport.js";
 import { type MapOptions, type MapSetup, type Target, splitMapArgs, zip } from "./map.js";
 import { type AutoscalerSettings, NAME_PATTERN } from "./options.js";
 import { outcomeError, unwrap } from "./outcome.js";
@@ -157,7 +159,8 @@ export class Function_<F extends AnyFunction = AnyFunction> {
     if (store !== undefined) {
       // A deployment: acknowledged once stored there, readable from any process.
       const input = newPending(newInputId(), callId, encode(args, "args"), 0, target.parentInputId);
-      await store.spawn(target.spec, input);
+      // Sent again after a broken connection: the deployment stores a call id once.
+      await rideThrough(() => store.spawn(target.spec, input));
       if (target.parentInputId !== undefined) {
         // Made inside an input: its parent's tree names it here; its own records say how it ends.
         recordCall(callId, target.parentInputId, target.spec);
@@ -251,7 +254,7 @@ export class Function_<F extends AnyFunction = AnyFunction> {
   async getWebUrl(): Promise<string | undefined> {
     const { spec, provider } = await this.#resolve();
     if (!spec.options.web) return undefined;
-    const url = await provider.webUrl?.(spec);
+    const url = await rideThrough(async () => provider.webUrl?.(spec));
     if (url !== undefined) return url;
     throw new ExecutionError(
       `function ${JSON.stringify(this.name)} is a web endpoint: it is served once deployed (faasade deploy <file>), then reach it with Function.fromName("${this.appName}", "${this.name}")`,
@@ -308,6 +311,7 @@ export class Function_<F extends AnyFunction = AnyFunction> {
 
   /** The target of a definition in this process whose provider is known, without waiting. */
   #targetNow(): Target | undefined {
+    refuseWhileImporting(this.name);
     const def = this.#definition;
     const provider = this.#provider ?? def?.app.provider;
     if (def === undefined || provider === undefined) return undefined;
@@ -325,6 +329,7 @@ export class Function_<F extends AnyFunction = AnyFunction> {
    * in this process, else the local deployment under FAASADE_HOME.
    */
   async #resolve(): Promise<Target> {
+    refuseWhileImporting(this.name);
     const parentInputId = currentInput()?.inputId;
     if (this.#definition === undefined && this.#deployed === undefined) {
       const explicit = this.#provider;
@@ -334,7 +339,8 @@ export class Function_<F extends AnyFunction = AnyFunction> {
       }
       const from = deployment ?? (await defaultDeployment());
       if (from?.lookup === undefined) return this.#target(); // NotFoundError: not defined here, nowhere else to look
-      this.#deployed = { spec: await from.lookup(this.appName, this.#environment, this.name), provider: from };
+      const lookup = from.lookup.bind(from);
+      this.#deployed = { spec: await rideThrough(() => lookup(this.appName, this.#environment, this.name)), provider: from };
     }
     if (this.#deployed !== undefined) return { ...this.#deployed, parentInputId };
     return this.#target();

@@ -42,6 +42,17 @@ export function cancelRows({ vt, f, provider, isolated }: RowContext): void {
     expect(await fn.remote(0)).toBe("finished");
   });
 
+  it("cancelling a running call frees its container's slot: the input queued behind it runs", async () => {
+    const fn = f("slot"); // one container
+    const running = await fn.spawn(30_000, join(dir, "holder"));
+    const queued = await fn.spawn(0, join(dir, "behind"));
+    await waitFor("the first call to start", () => existsSync(join(dir, "holder.started")), 5000);
+    await running.cancel();
+    await expect(running.get()).rejects.toBeInstanceOf(InputCancelledError);
+    expect(await queued.get({ timeoutMs: 15_000 })).toBe("finished");
+    expect(existsSync(join(dir, "behind.started"))).toBe(true);
+  });
+
   it("where containers cannot be terminated, cancel({ terminateContainers }) is refused with ExecutionError", async ({
     skip,
   }) => {

@@ -8,6 +8,7 @@ import type { LambdaClient } from "@aws-sdk/client-lambda";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { ExecutionError, ProviderError } from "../../core/errors.js";
+import { TransportError } from "../../core/transport.js";
 
 export interface ClientOptions {
   /** @default the SDK's chain (AWS_REGION, profile, ...) */
@@ -77,10 +78,49 @@ export function clients(options: ClientOptions = {}): Clients {
   };
 }
 
-/** Every AWS refusal becomes a `ProviderError` naming the operation; the SDK error is its cause. */
-export function providerError(operation: string, cause: unknown): ProviderError {
+/**
+ * Every AWS refusal becomes a `ProviderError` naming the operation, the SDK error as its cause;
+ * a passing one (throttling, 5xx, a broken connection) a `TransportError`, which callers ride through.
+ */
+export function providerError(operation: string, cause: unknown): ProviderError | TransportError {
   const e = cause as { name?: string; message?: string } | undefined;
-  return new ProviderError(`aws ${operation} failed: ${e?.name ?? "Error"}: ${e?.message ?? String(cause)}`, { cause });
+  const message = `aws ${operation} failed: ${e?.name ?? "Error"}: ${e?.message ?? String(cause)}`;
+  return isPassing(cause) ? new TransportError(message, { cause }) : new ProviderError(message, { cause });
+}
+
+/** AWS's names for throttling and for its own passing trouble, across Lambda, SQS and S3. */
+const PASSING_NAMES = new Set([
+  "ThrottlingException",
+  "Throttling",
+  "TooManyRequestsException",
+  "RequestLimitExceeded",
+  "RequestThrottled",
+  "RequestThrottledException",
+  "SlowDown",
+  "ServiceUnavailable",
+  "ServiceUnavailableException",
+  "InternalError",
+  "InternalFailure",
+  "ServiceException",
+  "RequestTimeout",
+  "RequestTimeoutException",
+  "TimeoutError",
+  "EC2ThrottledException",
+]);
+const PASSING_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "ECONNABORTED", "EAI_AGAIN"]);
+
+/** Whether an SDK error is worth trying again: throttled, a 5xx, or a connection that broke. */
+export function isPassing(err: unknown): boolean {
+  const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
+  if (e === null || typeof e !== "object") return false;
+  const status = e.$metadata?.httpStatusCode;
+  return (
+    PASSING_NAMES.has(e.name ?? "") ||
+    PASSING_CODES.has(e.code ?? "") ||
+    e.$retryable !== undefined ||
+    status === 429 ||
+    (status !== undefined && status >= 500)
+  );
 }
 
 /** Runs one AWS request; a refusal becomes a `ProviderError` naming `operation`. */

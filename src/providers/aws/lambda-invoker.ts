@@ -6,7 +6,7 @@
 import type { Invoker, PlatformFailure } from "../../cloud/primitives.js";
 import { retryTransient } from "../../cloud/transient.js";
 import type { FunctionSpec } from "../../core/provider.js";
-import { type Clients, providerError } from "./clients.js";
+import { type Clients, isPassing, providerError } from "./clients.js";
 import { ALIAS } from "./names.js";
 
 /** A synchronous invoke's request and answer are capped at 6 MB: stay well inside. */
@@ -38,11 +38,12 @@ export function functionError(name: string, payload: Uint8Array | undefined): Pl
   };
 }
 
-/** Lambda's throttling answers: retried through `retryTransient`; every other refusal is final. */
-const throttled = (err: unknown) =>
-  ["TooManyRequestsException", "ThrottlingException"].includes((err as { name?: string }).name ?? "");
+/**
+ * Throttling, Lambda's 5xx and broken connections: the invoke is sent again (the same input,
+ * at least once) through `retryTransient`; every other refusal is final.
+ */
 const withThrottleRetries = <T>(op: string, signal: AbortSignal, run: () => Promise<T>) =>
-  retryTransient(run, { signal, isTransient: throttled, fail: (err) => providerError(op, err) });
+  retryTransient(run, { signal, isTransient: isPassing, fail: (err) => providerError(op, err) });
 
 export function lambdaInvoker(clients: Clients, lambdaName: (fn: FunctionSpec) => string): Invoker {
   const request = (fn: FunctionSpec, body: string) => ({

@@ -140,6 +140,8 @@ export class Pool {
     }
     this.queue.length = this.sinks.length = this.head + kept;
     for (const c of this.containers) c.abort(drop, options.terminateContainers === true);
+    // A container that held an aborted input has room now: what waits behind it must not stay queued.
+    this.dispatch();
   }
 
   /**

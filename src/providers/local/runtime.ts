@@ -7,6 +7,7 @@ import { flushGraphEvents, forwardGraphEvents } from "../../core/call-graph.js";
 import { encode } from "../../core/codec.js";
 import { InputContext } from "../../core/context.js";
 import { InputCancelledError } from "../../core/errors.js";
+import { importAppModule } from "../../core/importing.js";
 import { execute, type Result } from "../../core/executor.js";
 import { findApp } from "../../core/registry.js";
 import { webAdapter } from "../../core/web.js";
@@ -66,7 +67,7 @@ let isGenerator = false;
 async function main(): Promise<void> {
   process.on("disconnect", () => process.exit(0));
   try {
-    await import(env(ENV.module));
+    await importAppModule(env(ENV.module), () => import(env(ENV.module)));
     const handle = findApp(env(ENV.app), env(ENV.environment))?.functionByName(env(ENV.fn));
     if (handle === undefined) {
       throw new Error(`module ${env(ENV.module)} does not define function ${env(ENV.fn)} of app ${env(ENV.app)}`);

@@ -6,6 +6,7 @@
 import { Agent, request } from "node:http";
 import type { InputInfo } from "../../../core/call-graph.js";
 import { ExecutionError, FaasadeError, InternalFailure, NotFoundError } from "../../../core/errors.js";
+import { TransportError, rideThrough } from "../../../core/transport.js";
 import type {
   AbortOptions,
   AutoscalerSettings,
@@ -15,7 +16,6 @@ import type {
   FunctionSpec,
   FunctionStats,
   Input,
-  Outcome,
   OutcomeSink,
   Provider,
   Deployer,
@@ -23,7 +23,8 @@ import type {
 import { type HomePaths, homePaths, readServerInfo, readToken } from "./home.js";
 import { localDeployer } from "./deployer.js";
 import { type AppManifest, type FunctionManifest, specOf } from "../../../core/manifest.js";
-import { CBOR, FrameReader, pack, unpack } from "./wire.js";
+import { CBOR, pack, unpack } from "./wire.js";
+import { runOverHttp } from "./client-run.js";
 
 export interface DeploymentOptions {
   /** @default FAASADE_HOME, else ~/.faasade */
@@ -36,9 +37,16 @@ export interface DeploymentProvider extends Provider {
   readonly deployer: Deployer;
   /** The server's base URL, or undefined when none runs. */
   url(): string | undefined;
-  /** A request to the control API (the CLI's way in). */
+  /** A request to the control API (the CLI's way in), riding through a restart. */
   call<T>(method: string, path: string, body?: unknown): Promise<T>;
+  /** Whether a server answers now: one request, no riding through. */
+  answers(): Promise<boolean>;
 }
+
+/** Socket errors of a server that is restarting, busy or briefly unreachable. */
+const PASSING = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "ECONNABORTED", "EAI_AGAIN"]);
+/** How long a request may go unanswered beyond the wait it asked for. */
+const REQUEST_TIMEOUT_MS = 30_000;
 
 export function deployment(options: DeploymentOptions = {}): DeploymentProvider {
   const paths: HomePaths = homePaths(options.home);
@@ -48,10 +56,13 @@ export function deployment(options: DeploymentOptions = {}): DeploymentProvider 
   const open = new Map<string, () => void>();
   const where = () => `the local deployment server (FAASADE_HOME=${paths.home})`;
 
+  /** Once this client has reached the server, its absence is a restart to ride through. */
+  let reached = false;
   const target = () => {
     const info = readServerInfo(paths);
     const token = readToken(paths);
     if (info === undefined || token === undefined) {
+      if (reached) throw new TransportError(`${where()} is not running (no server.json: restarting?)`);
       throw new NotFoundError(
         `no local deployment is running (FAASADE_HOME=${paths.home}); deploy with \`faasade deploy <file>\``,
       );
@@ -59,10 +70,10 @@ export function deployment(options: DeploymentOptions = {}): DeploymentProvider 
     return { port: info.port, token };
   };
 
-  const send = (method: string, path: string, body?: unknown) => {
+  const send = (method: string, path: string, body?: unknown, timeoutMs?: number) => {
     const { port, token } = target();
     const payload = body === undefined ? undefined : pack(body);
-    return request({
+    const req = request({
       agent,
       host: "127.0.0.1",
       port,
@@ -72,21 +83,46 @@ export function deployment(options: DeploymentOptions = {}): DeploymentProvider 
         authorization: `Bearer ${token}`,
         ...(payload ? { "content-type": CBOR, "content-length": payload.byteLength } : {}),
       },
-    }).end(payload);
+    });
+    if (timeoutMs !== undefined) {
+      req.setTimeout(timeoutMs, () =>
+        req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: "ETIMEDOUT" })),
+      );
+    }
+    req.on("response", () => {
+      reached = true;
+    });
+    return req.end(payload);
   };
 
-  const failure = (err: NodeJS.ErrnoException): FaasadeError =>
-    err.code === "ECONNREFUSED" || err.code === "ECONNRESET"
-      ? new ExecutionError(`${where()} is not running (${err.code}); start it with \`faasade deploy <file>\``, { cause: err })
-      : err instanceof FaasadeError
-        ? err
-        : new InternalFailure(`request to ${where()} failed: ${err.message}`, { cause: err });
+  /** A request that did not get through: a transport failure to ride through, or a final one. */
+  const failure = (thrown: unknown): FaasadeError => {
+    if (thrown instanceof FaasadeError) return thrown;
+    const err = thrown as NodeJS.ErrnoException;
+    return PASSING.has(err.code ?? "") || err.message === "socket hang up"
+      ? new TransportError(`${where()} could not be reached (${err.code ?? err.message})`, { cause: err })
+      : new InternalFailure(`request to ${where()} failed: ${err.message}`, { cause: err });
+  };
 
-  const call = <T>(method: string, path: string, body?: unknown): Promise<T> =>
+  /** An answer other than 200: 5xx and throttling pass; the rest are the contract's errors. */
+  const refusal = (status: number, raw: Buffer): FaasadeError => {
+    let message = raw.toString();
+    try {
+      message = unpack<{ error: string }>(raw).error;
+    } catch {
+      // plain text
+    }
+    if (status === 404) return new NotFoundError(message);
+    if (status === 401) return new ExecutionError(`${where()} refused the token: ${message}`);
+    if (status >= 500 || status === 429) return new TransportError(`${where()} answered ${status}: ${message}`);
+    return new InternalFailure(`${where()}: ${status} ${message}`);
+  };
+
+  const callOnce = <T>(method: string, path: string, body?: unknown, waitMs = 0): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       let req: ReturnType<typeof request>;
       try {
-        req = send(method, path, body);
+        req = send(method, path, body, waitMs + REQUEST_TIMEOUT_MS);
       } catch (err) {
         reject(err);
         return;
@@ -99,19 +135,15 @@ export function deployment(options: DeploymentOptions = {}): DeploymentProvider 
         res.on("end", () => {
           const raw = Buffer.concat(chunks);
           const status = res.statusCode ?? 500;
-          if (status === 200) return resolve(unpack<T>(raw));
-          let message = raw.toString();
-          try {
-            message = unpack<{ error: string }>(raw).error;
-          } catch {
-            // plain text
-          }
-          if (status === 404) reject(new NotFoundError(message));
-          else if (status === 401) reject(new ExecutionError(`${where()} refused the token: ${message}`));
-          else reject(new InternalFailure(`${where()}: ${status} ${message}`));
+          if (status === 200) resolve(unpack<T>(raw));
+          else reject(refusal(status, raw));
         });
       });
     });
+
+  /** The CLI's way in rides through a restart as every other call does. */
+  const call = <T>(method: string, path: string, body?: unknown): Promise<T> =>
+    rideThrough(() => callOnce<T>(method, path, body));
 
   const fnPath = (fn: FunctionSpec, action?: string) =>
     `/v1/fn/${encodeURIComponent(fn.environment)}/${encodeURIComponent(fn.app)}/${encodeURIComponent(fn.name)}${action ? `/${action}` : ""}`;
@@ -119,24 +151,26 @@ export function deployment(options: DeploymentOptions = {}): DeploymentProvider 
   const calls: CallStore = {
     canTerminateContainers: true,
     async spawn(fn, input) {
-      await call("POST", fnPath(fn, "spawn"), { input: wireInput(input) });
+      await callOnce("POST", fnPath(fn, "spawn"), { input: wireInput(input) });
     },
     async state(callId, waitMs) {
-      return call<CallState>("GET", `/v1/calls/${encodeURIComponent(callId)}?waitMs=${waitMs}`);
+      return callOnce<CallState>("GET", `/v1/calls/${encodeURIComponent(callId)}?waitMs=${waitMs}`, undefined, waitMs);
     },
     async chunks(callId, from, waitMs) {
-      return call<CallState & { chunks: Uint8Array[] }>(
+      return callOnce<CallState & { chunks: Uint8Array[] }>(
         "GET",
         `/v1/calls/${encodeURIComponent(callId)}/chunks?from=${from}&waitMs=${waitMs}`,
+        undefined,
+        waitMs,
       );
     },
     async cancel(callId, options) {
-      await call("POST", `/v1/calls/${encodeURIComponent(callId)}/cancel`, {
+      await callOnce("POST", `/v1/calls/${encodeURIComponent(callId)}/cancel`, {
         terminateContainers: options.terminateContainers === true,
       });
     },
     async callGraph(callId) {
-      return call<InputInfo[]>("GET", `/v1/calls/${encodeURIComponent(callId)}/graph`);
+      return callOnce<InputInfo[]>("GET", `/v1/calls/${encodeURIComponent(callId)}/graph`);
     },
   };
 
@@ -151,8 +185,13 @@ export function deployment(options: DeploymentOptions = {}): DeploymentProvider 
     deployer: localDeployer(paths, { url, call }),
     url,
     call,
+    answers: () =>
+      callOnce("GET", "/v1/health").then(
+        () => true,
+        () => false,
+      ),
     async lookup(app, environment, name) {
-      const found = await call<{ app: AppManifest; fn: FunctionManifest; port: number }>(
+      const found = await callOnce<{ app: AppManifest; fn: FunctionManifest; port: number }>(
         "GET",
         `/v1/fn/${encodeURIComponent(environment)}/${encodeURIComponent(app)}/${encodeURIComponent(name)}`,
       );
@@ -166,70 +205,28 @@ export function deployment(options: DeploymentOptions = {}): DeploymentProvider 
       return `http://127.0.0.1:${port}/web/${fn.environment}/${fn.app}/${fn.name}`;
     },
     submit(fn: FunctionSpec, inputs: readonly Input[], sink: OutcomeSink): void {
-      let left = new Set(inputs);
-      // An aborted input gets no outcome: once none is awaited, the request is let go.
-      const release = (input: Input) => {
-        left.delete(input);
-        open.delete(input.inputId);
-        if (left.size === 0) req?.destroy();
-      };
-      for (const input of inputs) open.set(input.inputId, () => release(input));
-      const lost = (message: string) => {
-        const rest = [...left];
-        left = new Set();
-        for (const input of rest) open.delete(input.inputId);
-        for (const input of rest)
-          sink.outcome(input, { inputId: input.inputId, attempt: input.attempt, status: "FAILURE", message });
-      };
-      let req: ReturnType<typeof request> | undefined;
-      try {
-        req = send("POST", fnPath(fn, "run"), { inputs: inputs.map(wireInput) });
-      } catch (err) {
-        queueMicrotask(() => lost((err as Error).message));
-        return;
-      }
-      req.on("error", (err) => lost(failure(err).message));
-      req.on("response", (res) => {
-        if (res.statusCode !== 200) {
-          const chunks: Buffer[] = [];
-          res.on("data", (c: Buffer) => chunks.push(c));
-          res.on("end", () => lost(`${where()} answered ${res.statusCode}: ${Buffer.concat(chunks).toString()}`));
-          return;
-        }
-        const reader = new FrameReader();
-        res.on("data", (chunk: Buffer) =>
-          reader.push(chunk, (m) => {
-            const msg = m as { t: "o"; i: number; o: Outcome } | { t: "c"; i: number; a: number; v: Uint8Array };
-            const input = inputs[msg.i] as Input;
-            if (msg.t === "c") {
-              if (left.has(input)) sink.chunk(input, msg.a, msg.v);
-            } else if (left.has(input)) {
-              open.delete(input.inputId);
-              left.delete(input);
-              sink.outcome(input, msg.o);
-            }
-          }),
-        );
-        res.on("end", () => {
-          if (left.size > 0) lost(`${where()} closed the stream early`);
-        });
-        res.on("error", () => lost(`${where()} went away`));
+      runOverHttp(fn, inputs, wireInput, sink, {
+        open,
+        send: (body) => send("POST", fnPath(fn, "run"), body),
+        failure,
+        refusal,
+        where: where(),
       });
     },
     abort(fn: FunctionSpec, inputIds: readonly string[], options?: AbortOptions): void {
       for (const id of inputIds) open.get(id)?.();
       call("POST", fnPath(fn, "abort"), { inputIds, terminateContainers: options?.terminateContainers === true }).catch(() => {
-        // The server is gone: nothing runs there any more.
+        // Unreachable for the whole window: whatever ran there has no caller waiting for it.
       });
     },
     updateAutoscaler(fn: FunctionSpec, settings: AutoscalerSettings) {
-      return call<EffectiveAutoscaler>("POST", fnPath(fn, "autoscaler"), settings);
+      return callOnce<EffectiveAutoscaler>("POST", fnPath(fn, "autoscaler"), settings);
     },
     autoscalerSettings(fn: FunctionSpec) {
-      return call<AutoscalerSettings>("GET", fnPath(fn, "autoscaler"));
+      return callOnce<AutoscalerSettings>("GET", fnPath(fn, "autoscaler"));
     },
     getCurrentStats(fn: FunctionSpec) {
-      return call<FunctionStats>("GET", fnPath(fn, "stats"));
+      return callOnce<FunctionStats>("GET", fnPath(fn, "stats"));
     },
     async close() {
       agent.destroy();

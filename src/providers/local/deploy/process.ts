@@ -16,12 +16,10 @@ const MAIN = fileURLToPath(new URL("../../../cli/main.js", import.meta.url));
 /** Whether a server answers for `paths` (a recorded pid may be dead, or a zombie nobody reaped). */
 export async function serverAnswers(paths: HomePaths): Promise<boolean> {
   if (readServerInfo(paths) === undefined) return false;
-  try {
-    await deployment({ home: paths.home }).call("GET", "/v1/health");
-    return true;
-  } catch {
-    return false;
-  }
+  const client = deployment({ home: paths.home });
+  const answers = await client.answers();
+  await client.close();
+  return answers;
 }
 
 /** Starts a background server unless one answers; resolves once the new one runs. */
