@@ -1,5 +1,6 @@
 // The scenarios of `npm run faults`, in the order they run.
 import { double, doublePrecise, doubleTimed, nap, napRetried, square } from "../../test/fixtures/faults-app.mjs";
+import { diskFull } from "./disk-full.mjs";
 import { killDuringMap, killDuringSpawns } from "./server-kill.mjs";
 import { hangDuringMap, hangOne, hangWhileStarting } from "./hang.mjs";
 import { killContainers } from "./kill-containers.mjs";
@@ -49,5 +50,10 @@ export const SCENARIOS = [
     name: "c-server-kill-map",
     what: "kill -9 of the deployment server during a 5 000-input map (no retries), then its restart",
     run: () => killDuringMap({ name: "c-server-kill-map" }),
+  },
+  {
+    name: "d-disk-full",
+    what: "the server under a 3 MiB file-size limit while 24 results of 256 KiB are stored, then the limit lifted",
+    run: () => diskFull({ name: "d-disk-full" }),
   },
 ];

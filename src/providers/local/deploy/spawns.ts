@@ -12,7 +12,7 @@ import type { LocalProvider } from "../index.js";
 import type { CallRow, Store } from "./store.js";
 
 const FIRST_RETRY_MS = 250;
-const LAST_RETRY_MS = 30_000;
+const LAST_RETRY_MS = 5_000;
 
 export class Spawns {
   /** Calls running here: their attempts, to cancel them. */
