@@ -1,5 +1,7 @@
 // The scenarios of `npm run faults`, in the order they run.
 import { double, doublePrecise, doubleTimed, nap, napRetried, square } from "../../test/fixtures/faults-app.mjs";
+import { clockInCaller, clockInDeployment } from "./clock.mjs";
+import { corruptDb } from "./corrupt-db.mjs";
 import { diskFull } from "./disk-full.mjs";
 import { killDuringMap, killDuringSpawns } from "./server-kill.mjs";
 import { hangDuringMap, hangOne, hangWhileStarting } from "./hang.mjs";
@@ -55,5 +57,25 @@ export const SCENARIOS = [
     name: "d-disk-full",
     what: "the server under a 3 MiB file-size limit while 24 results of 256 KiB are stored, then the limit lifted",
     run: () => diskFull({ name: "d-disk-full" }),
+  },
+  {
+    name: "e-corrupt-db-garbage",
+    what: "state.db overwritten with random bytes while the server is stopped, then a start",
+    run: () => corruptDb({ name: "e-corrupt-db-garbage", how: "garbage" }),
+  },
+  {
+    name: "e-corrupt-db-truncated",
+    what: "state.db truncated to half its size while the server is stopped, then a start",
+    run: () => corruptDb({ name: "e-corrupt-db-truncated", how: "truncated" }),
+  },
+  {
+    name: "f-clock-caller",
+    what: "Date.now jumping +1 h and -1 h in the caller while in-process calls run (timeoutMs 2 s)",
+    run: () => clockInCaller({ name: "f-clock-caller", nap }),
+  },
+  {
+    name: "f-clock-deployment",
+    what: "Date.now jumping +1 h and -1 h in the deployment server during spawned calls, and in a caller waiting in get",
+    run: () => clockInDeployment({ name: "f-clock-deployment" }),
   },
 ];

@@ -184,7 +184,7 @@ export class Spawns {
       this.unwritten.delete(callId);
     }
     if (this.failingSince !== undefined) {
-      const s = ((Date.now() - this.failingSince) / 1000).toFixed(1);
+      const s = ((performance.now() - this.failingSince) / 1000).toFixed(1);
       process.stderr.write(`faasade: the state database takes writes again; every waiting result is stored (after ${s} s)\n`);
     }
     this.failingSince = undefined;
@@ -193,7 +193,7 @@ export class Spawns {
 
   private failed(err: unknown): void {
     if (this.failingSince === undefined) {
-      this.failingSince = Date.now();
+      this.failingSince = performance.now();
       process.stderr.write(
         `faasade: ${(err as Error)?.message ?? err}; results wait in memory and are retried until they are stored (a call not stored when the server stops runs again at the next start)\n`,
       );
