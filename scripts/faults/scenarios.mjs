@@ -1,6 +1,7 @@
 // The scenarios of `npm run faults`, in the order they run.
 import { double, doublePrecise, doubleTimed, nap, napRetried, square } from "../../test/fixtures/faults-app.mjs";
 import { clockInCaller, clockInDeployment } from "./clock.mjs";
+import { hundredThousand, pruning } from "./load.mjs";
 import { corruptDb } from "./corrupt-db.mjs";
 import { diskFull } from "./disk-full.mjs";
 import { killDuringMap, killDuringSpawns } from "./server-kill.mjs";
@@ -77,5 +78,16 @@ export const SCENARIOS = [
     name: "f-clock-deployment",
     what: "Date.now jumping +1 h and -1 h in the deployment server during spawned calls, and in a caller waiting in get",
     run: () => clockInDeployment({ name: "f-clock-deployment" }),
+  },
+  {
+    name: "g-pruning",
+    what: "4 rounds of 1 500 spawns with FAASADE_RESULT_RETENTION_MS=2000: rows go back to 0, the files stay bounded",
+    run: () => pruning({ name: "g-pruning" }),
+  },
+  {
+    name: "h-100k-spawns",
+    what: "100 000 spawned inputs on a local deployment (64 at a time), every result read back (FAULTS_SPAWNS to change)",
+    limitS: 1800,
+    run: () => hundredThousand({ name: "h-100k-spawns" }),
   },
 ];

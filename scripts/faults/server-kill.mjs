@@ -8,8 +8,8 @@ import { deployment } from "faasade/local";
 import { APP, children, deploymentHome, groupBy, procStat, sleep, startsSince, verdict, wallNow } from "./lib.mjs";
 
 /** A deployed faults-app under a home of its own, and handles reaching it. */
-export async function deployed() {
-  const d = deploymentHome();
+export async function deployed(extraEnv = {}) {
+  const d = deploymentHome(extraEnv);
   const r = await d.cli("deploy", APP);
   if (r.code !== 0) throw new Error(`deploy failed: ${r.stderr}`);
   const provider = deployment({ home: d.home });

@@ -236,7 +236,10 @@ export class Store {
         const graph = this.db.prepare("DELETE FROM graph WHERE at < ?").run(oldest.t ?? now).changes;
         return { expired, deleted, graph };
       })();
-      if (pruned.deleted + pruned.graph > 0) this.db.pragma("incremental_vacuum");
+      if (pruned.deleted + pruned.graph > 0) {
+        this.db.pragma("incremental_vacuum");
+        this.db.pragma("wal_checkpoint(PASSIVE)"); // the file shrinks at a checkpoint: do one now, not at the next 1 000 pages
+      }
       return pruned;
     } catch (err) {
       process.stderr.write(`faasade: pruning ${this.file} failed, will try again: ${(err as Error).message}\n`);
