@@ -43,19 +43,25 @@ export async function clockInCaller({ name, nap }) {
   let restore = jumpHere(HOUR, 300);
   const forward = await timed(() => nap.remote(1500));
   restore();
-  if (forward.error) problems.push(`clock +1 h during a 1.5 s call (timeoutMs 2 s): ${describe(forward)} after ${forward.ms.toFixed(0)} ms`);
+  if (forward.error)
+    problems.push(`clock +1 h during a 1.5 s call (timeoutMs 2 s): ${describe(forward)} after ${forward.ms.toFixed(0)} ms`);
   // The clock stays an hour ahead (an NTP correction): calls made after it, on containers started before it.
   Date.now = () => realNow() + HOUR;
   const after = await timed(() => nap.remote(1500));
   Date.now = realNow;
-  if (after.error) problems.push(`a 1.5 s call (timeoutMs 2 s) made after the clock moved +1 h: ${describe(after)} after ${after.ms.toFixed(0)} ms`);
+  if (after.error)
+    problems.push(
+      `a 1.5 s call (timeoutMs 2 s) made after the clock moved +1 h: ${describe(after)} after ${after.ms.toFixed(0)} ms`,
+    );
   // Last: a jump back leaves a container's watchdog set an hour out, which would hide the cases above.
   restore = jumpHere(-HOUR, 300);
   const back = await Promise.race([timed(() => nap.remote(5000)), sleep(20_000).then(() => ({ hung: true, ms: 20_000 }))]);
   restore();
   if (back.hung) problems.push("clock -1 h during a 5 s call (timeoutMs 2 s): no answer within 20 s");
   else if (back.error?.name !== "FunctionTimeoutError" || back.ms > 6000) {
-    problems.push(`clock -1 h during a 5 s call (timeoutMs 2 s): ${describe(back)} after ${back.ms.toFixed(0)} ms (wanted FunctionTimeoutError at ~2 s)`);
+    problems.push(
+      `clock -1 h during a 5 s call (timeoutMs 2 s): ${describe(back)} after ${back.ms.toFixed(0)} ms (wanted FunctionTimeoutError at ~2 s)`,
+    );
   }
   return verdict(name, { runs: 3, inputs: 3, forwardMs: forward.ms, backMs: back.ms, afterForwardMs: after.ms }, problems);
 }
@@ -82,7 +88,10 @@ export async function clockInDeployment({ name }) {
     jumpServer(HOUR, 300);
     const fwd = await timed(async () => (await nap.spawn(1500)).get({ timeoutMs: 30_000 }));
     writeFileSync(clockFile, "0");
-    if (fwd.error) problems.push(`server clock +1 h during a spawned 1.5 s call (timeoutMs 2 s): ${describe(fwd)} after ${fwd.ms.toFixed(0)} ms`);
+    if (fwd.error)
+      problems.push(
+        `server clock +1 h during a spawned 1.5 s call (timeoutMs 2 s): ${describe(fwd)} after ${fwd.ms.toFixed(0)} ms`,
+      );
     await sleep(200);
 
     // The server's clock stays an hour ahead: a call made after the jump, on a container started before it.
@@ -90,13 +99,18 @@ export async function clockInDeployment({ name }) {
     await sleep(200);
     const after = await timed(async () => (await nap.spawn(1500)).get({ timeoutMs: 30_000 }));
     writeFileSync(clockFile, "0");
-    if (after.error) problems.push(`a spawned 1.5 s call (timeoutMs 2 s) made after the server's clock moved +1 h: ${describe(after)} after ${after.ms.toFixed(0)} ms`);
+    if (after.error)
+      problems.push(
+        `a spawned 1.5 s call (timeoutMs 2 s) made after the server's clock moved +1 h: ${describe(after)} after ${after.ms.toFixed(0)} ms`,
+      );
 
     jumpServer(-HOUR, 300);
     const back = await timed(async () => (await nap.spawn(5000)).get({ timeoutMs: 30_000 }));
     writeFileSync(clockFile, "0");
     if (back.error?.name !== "FunctionTimeoutError" || back.ms > 8000) {
-      problems.push(`server clock -1 h during a spawned 5 s call (timeoutMs 2 s): ${describe(back)} after ${back.ms.toFixed(0)} ms (wanted FunctionTimeoutError at ~2 s)`);
+      problems.push(
+        `server clock -1 h during a spawned 5 s call (timeoutMs 2 s): ${describe(back)} after ${back.ms.toFixed(0)} ms (wanted FunctionTimeoutError at ~2 s)`,
+      );
     }
 
     // The caller's clock: get({ timeoutMs: 10 s }) of a 1.5 s call, the clock jumping +1 h while it waits.
@@ -104,17 +118,37 @@ export async function clockInDeployment({ name }) {
     let restore = jumpHere(HOUR, 200);
     const wait = await timed(() => call.get({ timeoutMs: 10_000 }));
     restore();
-    if (wait.error) problems.push(`caller clock +1 h during get({ timeoutMs: 10 s }) of a 1.5 s call: ${describe(wait)} after ${wait.ms.toFixed(0)} ms`);
+    if (wait.error)
+      problems.push(
+        `caller clock +1 h during get({ timeoutMs: 10 s }) of a 1.5 s call: ${describe(wait)} after ${wait.ms.toFixed(0)} ms`,
+      );
     // And back: get({ timeoutMs: 1.5 s }) of a 5 s call must give up at about 1.5 s, not an hour later.
     const slow = await nap.spawn(1900);
     restore = jumpHere(-HOUR, 200);
-    const giveUp = await Promise.race([timed(() => slow.get({ timeoutMs: 1000 })), sleep(15_000).then(() => ({ hung: true, ms: 15_000 }))]);
+    const giveUp = await Promise.race([
+      timed(() => slow.get({ timeoutMs: 1000 })),
+      sleep(15_000).then(() => ({ hung: true, ms: 15_000 })),
+    ]);
     restore();
     if (giveUp.hung) problems.push("caller clock -1 h during get({ timeoutMs: 1 s }): no answer within 15 s");
     else if (giveUp.error?.name !== "TimeoutError" || giveUp.ms > 5000) {
-      problems.push(`caller clock -1 h during get({ timeoutMs: 1 s }) of a 1.9 s call: ${describe(giveUp)} after ${giveUp.ms.toFixed(0)} ms (wanted TimeoutError at ~1 s)`);
+      problems.push(
+        `caller clock -1 h during get({ timeoutMs: 1 s }) of a 1.9 s call: ${describe(giveUp)} after ${giveUp.ms.toFixed(0)} ms (wanted TimeoutError at ~1 s)`,
+      );
     }
-    return verdict(name, { runs: 5, inputs: 5, serverForwardMs: fwd.ms, serverBackMs: back.ms, serverAfterForwardMs: after.ms, callerForwardMs: wait.ms, callerBackMs: giveUp.ms }, problems);
+    return verdict(
+      name,
+      {
+        runs: 5,
+        inputs: 5,
+        serverForwardMs: fwd.ms,
+        serverBackMs: back.ms,
+        serverAfterForwardMs: after.ms,
+        callerForwardMs: wait.ms,
+        callerBackMs: giveUp.ms,
+      },
+      problems,
+    );
   } finally {
     writeFileSync(clockFile, "0");
     await d.stop();

@@ -36,7 +36,8 @@ export async function corruptDb({ name, how }) {
     }
     const log = d.log();
     const bad = readdirSync(d.home).filter((f) => /^state\.db\.bad-[^.]*$/.test(f));
-    if (!/is unreadable/.test(log) || !/moved aside/.test(log)) problems.push(`server.log does not say the database was moved aside:\n${log.slice(-1200)}`);
+    if (!/is unreadable/.test(log) || !/moved aside/.test(log))
+      problems.push(`server.log does not say the database was moved aside:\n${log.slice(-1200)}`);
     if (bad.length !== 1) problems.push(`expected one state.db.bad-* file, found ${bad.join(", ") || "none"}`);
     else if (!readFileSync(join(d.home, bad[0])).equals(damaged)) problems.push("the bad copy is not the damaged file as it was");
     else if (!readdirSync(d.home).includes(`${bad[0]}.txt`)) problems.push("no note next to the bad copy");
@@ -51,7 +52,11 @@ export async function corruptDb({ name, how }) {
     await d.startServer();
     const again = readdirSync(d.home).filter((f) => /^state\.db\.bad-[^.]*$/.test(f));
     if (again.length !== 1) problems.push(`a restart after recovery moved the database again (${again.length} bad copies)`);
-    const line = d.log().split("\n").find((l) => /is unreadable/.test(l)) ?? "";
+    const line =
+      d
+        .log()
+        .split("\n")
+        .find((l) => /is unreadable/.test(l)) ?? "";
     console.log(`    server.log: ${line.slice(0, 300)}`);
     return verdict(name, { runs: 1, bytesBefore: before, crashLoops: 0, badCopies: bad.length, startMs }, problems);
   } finally {

@@ -68,7 +68,8 @@ export async function diskFull({ name, calls = 24 }) {
     const refusalOk = refusal.status >= 500 && /state\.db/.test(refusal.message) && /disk full/.test(refusal.message);
     // The probe may have been stored (a row is small): then it is acknowledged like any other.
     if (refusal.status === 200) acked.push({ id: "fc-diskfull-probe", probe: true });
-    else if (!refusalOk) problems.push(`a spawn while full got ${refusal.status} "${refusal.message}" (wanted a 5xx naming state.db and the disk)`);
+    else if (!refusalOk)
+      problems.push(`a spawn while full got ${refusal.status} "${refusal.message}" (wanted a 5xx naming state.db and the disk)`);
     await sleep(2000);
     const alive = procStat(pid) !== undefined && procStat(pid).state !== "Z" && (await d.answers());
     if (!alive) problems.push(`the server died while the disk was full; server.log ends:\n${d.log().slice(-1500)}`);
@@ -94,18 +95,26 @@ export async function diskFull({ name, calls = 24 }) {
     const samePid = d.serverInfo()?.pid === pid;
     if (!samePid) problems.push("the server was replaced: it must ride out a full disk, not restart");
     if (!/takes writes again/.test(d.log()) && failing) problems.push("server.log does not say when writes work again");
-    const logLine = d.log().split("\n").find((l) => /is the disk full/.test(l)) ?? "";
+    const logLine =
+      d
+        .log()
+        .split("\n")
+        .find((l) => /is the disk full/.test(l)) ?? "";
     console.log(`    server.log: ${logLine.slice(0, 240)}`);
     console.log(`    a spawn while full: ${refusal.status} ${refusal.message.slice(0, 200)}`);
-    return verdict(name, {
-      runs: 1,
-      inputs: acked.length,
-      lost,
-      wrong,
-      duplicated: 0,
-      serverRestarts: samePid ? 0 : 1,
-      recoverMs,
-    }, problems);
+    return verdict(
+      name,
+      {
+        runs: 1,
+        inputs: acked.length,
+        lost,
+        wrong,
+        duplicated: 0,
+        serverRestarts: samePid ? 0 : 1,
+        recoverMs,
+      },
+      problems,
+    );
   } finally {
     await d.stop();
     await provider.close();

@@ -52,24 +52,30 @@ export async function hangOne({ fn, name, retried, stopAfterMs = 0 }) {
   }
   if (stopAfterMs === 0) {
     if (out.e !== undefined) problems.push(`expected the input to run again and succeed, got ${out.e.name}: ${out.e.message}`);
-    else if (out.v.attempt !== 1 || out.v.pid === start.pid) problems.push(`expected attempt 1 again in another container, got ${JSON.stringify(out.v)}`);
+    else if (out.v.attempt !== 1 || out.v.pid === start.pid)
+      problems.push(`expected attempt 1 again in another container, got ${JSON.stringify(out.v)}`);
   } else if (retried) {
     if (out.e !== undefined) problems.push(`expected a retry to succeed, got ${out.e.name}: ${out.e.message}`);
-    else if (out.v.attempt !== 2 || out.v.pid === start.pid) problems.push(`expected attempt 2 in another container, got ${JSON.stringify(out.v)}`);
+    else if (out.v.attempt !== 2 || out.v.pid === start.pid)
+      problems.push(`expected attempt 2 in another container, got ${JSON.stringify(out.v)}`);
   } else if (out.e?.name !== "FunctionTimeoutError") {
     problems.push(`expected FunctionTimeoutError, got ${out.e ? `${out.e.name}: ${out.e.message}` : JSON.stringify(out.v)}`);
   }
   // Timed from the stop, which came just after the start: about timeoutMs (2 s), never much more.
   if (answeredMs > 6000) problems.push(`the answer took ${answeredMs.toFixed(0)} ms after the stop (timeoutMs is 2000)`);
   const starts = startsSince(t0).length;
-  return verdict(name, {
-    runs: 1,
-    inputs: 1,
-    lost: 0,
-    attempts: starts,
-    answeredMs,
-    orphanGoneMs: goneMs ?? "never",
-  }, problems);
+  return verdict(
+    name,
+    {
+      runs: 1,
+      inputs: 1,
+      lost: 0,
+      attempts: starts,
+      answeredMs,
+      orphanGoneMs: goneMs ?? "never",
+    },
+    problems,
+  );
 }
 
 /** A 2 000-input map whose containers are stopped, one after another, while it runs. */
@@ -122,7 +128,11 @@ export async function hangDuringMap({ fn, fnName, name, inputs = 2000, stops = 2
   const starts = startsSince(since);
   const duplicated = starts.length - new Set(starts.map((s) => s.inputId)).size;
   const attemptsUsed = results.reduce((n, r) => n + Math.max(0, (r?.attempt ?? 1) - 1), 0);
-  return verdict(name, { runs: 1, inputs, stops: stopped.length, lost, wrong, duplicated, attemptsUsed, stopToGoneMsMax: goneMsMax, ms }, problems);
+  return verdict(
+    name,
+    { runs: 1, inputs, stops: stopped.length, lost, wrong, duplicated, attemptsUsed, stopToGoneMsMax: goneMsMax, ms },
+    problems,
+  );
 }
 
 /**
@@ -148,7 +158,10 @@ export async function hangWhileStarting({ fn, fnName, name, inputs = 500, within
   process.kill(victim.pid, "SIGSTOP");
   const out = await Promise.race([map, sleep(withinMs).then(() => undefined)]);
   const ms = performance.now() - t0;
-  if (out === undefined) problems.push(`the map stalled: no result within ${withinMs} ms with one container stopped while it started (pool.ts scaleUp waits for it forever; no start timeout)`);
+  if (out === undefined)
+    problems.push(
+      `the map stalled: no result within ${withinMs} ms with one container stopped while it started (pool.ts scaleUp waits for it forever; no start timeout)`,
+    );
   else if (out.some((r, i) => r.y !== i * 2)) problems.push("wrong results");
   const gone = procStat(victim.pid) === undefined;
   if (!gone) {

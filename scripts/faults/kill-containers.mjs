@@ -58,7 +58,8 @@ export async function killContainers({ fn, fnName, name, inputs = 10_000, kills 
     finalAttempt.set(inputId, last.attempt);
     duplicated += earlier.length;
     const inLive = earlier.filter((s) => !killed.has(s.pid));
-    if (inLive.length > 0) problems.push(`input ${inputId} ran ${list.length} times, ${inLive.length} of them in a container that was not killed`);
+    if (inLive.length > 0)
+      problems.push(`input ${inputId} ran ${list.length} times, ${inLive.length} of them in a container that was not killed`);
     const used = last.attempt - 1;
     charged += used;
     const killedStarts = earlier.filter((s) => killed.has(s.pid)).length;
@@ -67,7 +68,9 @@ export async function killContainers({ fn, fnName, name, inputs = 10_000, kills 
     for (const s of earlier) if (killed.has(s.pid)) recoverMs = Math.max(recoverMs, last.at - killed.get(s.pid));
   }
   if (chargedUnrecorded > killed.size) {
-    problems.push(`${chargedUnrecorded} attempts charged without a start in a killed container (at most one per kill is a start announced but not yet logged)`);
+    problems.push(
+      `${chargedUnrecorded} attempts charged without a start in a killed container (at most one per kill is a start announced but not yet logged)`,
+    );
   }
   // Each kill that hit an input mid-run (its last start there ran again elsewhere) must use one attempt (API.md).
   const hits = [...lastStartIn.values()].filter((id) => (byInput.get(id)?.length ?? 0) > 1).length;
@@ -82,17 +85,21 @@ export async function killContainers({ fn, fnName, name, inputs = 10_000, kills 
   if (lost === 0 && attemptsInResults !== attemptsInLog) {
     problems.push(`results say ${attemptsInResults} attempts in all, the starts log ${attemptsInLog}`);
   }
-  return verdict(name, {
-    runs: 1,
-    inputs,
-    kills: killed.size,
-    lost,
-    wrong,
-    duplicated,
-    attemptsUsed: charged,
-    hitRunning: [...lastStartIn.values()].filter((id) => (byInput.get(id)?.length ?? 0) > 1).length,
-    chargedUnrecorded,
-    recoverMsMax: recoverMs,
-    ms,
-  }, problems);
+  return verdict(
+    name,
+    {
+      runs: 1,
+      inputs,
+      kills: killed.size,
+      lost,
+      wrong,
+      duplicated,
+      attemptsUsed: charged,
+      hitRunning: [...lastStartIn.values()].filter((id) => (byInput.get(id)?.length ?? 0) > 1).length,
+      chargedUnrecorded,
+      recoverMsMax: recoverMs,
+      ms,
+    },
+    problems,
+  );
 }

@@ -26,7 +26,13 @@ export function dbSizes(file) {
         return 0;
       }
     };
-    return { calls: count("calls"), chunks: count("chunks"), graph: count("graph"), dbBytes: bytes(file), walBytes: bytes(`${file}-wal`) };
+    return {
+      calls: count("calls"),
+      chunks: count("chunks"),
+      graph: count("graph"),
+      dbBytes: bytes(file),
+      walBytes: bytes(`${file}-wal`),
+    };
   } finally {
     db.close();
   }
@@ -53,12 +59,25 @@ export async function pruning({ name, rounds = 4, perRound = 1500, retentionMs =
     series.push({ round: "end", ...end });
     for (const s of series) console.log(`    ${JSON.stringify(s)}`);
     if (lost > 0) problems.push(`${lost} calls did not get their result`);
-    if (end.calls !== 0 || end.graph !== 0 || end.chunks !== 0) problems.push(`rows left after retention: ${JSON.stringify(end)}`);
+    if (end.calls !== 0 || end.graph !== 0 || end.chunks !== 0)
+      problems.push(`rows left after retention: ${JSON.stringify(end)}`);
     const total = (s) => s.dbBytes + s.walBytes;
     const firstRounds = Math.max(total(series[0]), total(series[1]));
     const later = Math.max(...series.slice(2, rounds).map(total));
     if (later > firstRounds * 1.3) problems.push(`the files grew from ${firstRounds} to ${later} bytes across rounds`);
-    return verdict(name, { runs: rounds, inputs: rounds * perRound, lost, maxRowsSeen: Math.max(...series.map((s) => s.calls)), bytesFirstRounds: firstRounds, bytesLaterRounds: later, bytesEnd: total(end) }, problems);
+    return verdict(
+      name,
+      {
+        runs: rounds,
+        inputs: rounds * perRound,
+        lost,
+        maxRowsSeen: Math.max(...series.map((s) => s.calls)),
+        bytesFirstRounds: firstRounds,
+        bytesLaterRounds: later,
+        bytesEnd: total(end),
+      },
+      problems,
+    );
   } finally {
     await d.stop();
     await d.provider.close();
@@ -93,19 +112,26 @@ export async function hundredThousand({ name, inputs = Number(process.env.FAULTS
     // A restart with this database: the open-time check (quick_check) and the reload of call-graph records.
     await d.stop();
     const restart = await d.startServer();
-    const spot = await d.call(ids[inputs - 1]).get({ timeoutMs: 30_000 }).catch((e) => e);
+    const spot = await d
+      .call(ids[inputs - 1])
+      .get({ timeoutMs: 30_000 })
+      .catch((e) => e);
     if (spot !== (inputs - 1) ** 2) problems.push(`after a restart, the last call reads ${spot?.message ?? spot}`);
-    return verdict(name, {
-      runs: 1,
-      inputs,
-      lost,
-      wrong,
-      spawnPerS: inputs / spawnS,
-      getPerS: inputs / getS,
-      totalS: spawnS + getS,
-      dbMb: (sizes.dbBytes + sizes.walBytes) / 1e6,
-      restartMs: restart.ms,
-    }, problems);
+    return verdict(
+      name,
+      {
+        runs: 1,
+        inputs,
+        lost,
+        wrong,
+        spawnPerS: inputs / spawnS,
+        getPerS: inputs / getS,
+        totalS: spawnS + getS,
+        dbMb: (sizes.dbBytes + sizes.walBytes) / 1e6,
+        restartMs: restart.ms,
+      },
+      problems,
+    );
   } finally {
     await d.stop();
     await d.provider.close();

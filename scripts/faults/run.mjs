@@ -9,7 +9,8 @@ if (unknown.length > 0) {
   console.error(`unknown scenario ${unknown.join(", ")}; known: ${SCENARIOS.map((s) => s.name).join(", ")}`);
   process.exit(2);
 }
-const chosen = wanted.length === 0 ? SCENARIOS : SCENARIOS.filter((s) => wanted.some((w) => s.name === w || s.name.startsWith(`${w}-`)));
+const chosen =
+  wanted.length === 0 ? SCENARIOS : SCENARIOS.filter((s) => wanted.some((w) => s.name === w || s.name.startsWith(`${w}-`)));
 const outcomes = [];
 const t0 = performance.now();
 for (const scenario of chosen) {
@@ -30,7 +31,9 @@ for (const scenario of chosen) {
   console.log(`   (${((performance.now() - started) / 1000).toFixed(1)} s)`);
 }
 const failed = outcomes.filter((o) => !o.ok);
-console.log(`\n${outcomes.length - failed.length} of ${outcomes.length} passed in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+console.log(
+  `\n${outcomes.length - failed.length} of ${outcomes.length} passed in ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+);
 for (const f of failed) console.log(`  failed: ${f.name}`);
 // Containers of in-process apps keep nothing alive, but a scenario's leftovers must not hold the run.
 process.exit(failed.length > 0 ? 1 : 0);

@@ -61,7 +61,8 @@ async function checkCalls(d, acked, since, killedWall, problems) {
     if (n === 0) problems.push(`call ${id} has a result but never ran`);
     duplicated += Math.max(0, n - 1);
     // At least once is documented for a call without an outcome when the server died: it ran before the kill.
-    if (n > 1 && !(runs.get(id)[0].at < killedWall)) problems.push(`call ${id} ran ${n} times though it first started after the kill`);
+    if (n > 1 && !(runs.get(id)[0].at < killedWall))
+      problems.push(`call ${id} ran ${n} times though it first started after the kill`);
     attempts += Math.max(0, ...(runs.get(id) ?? []).map((s) => s.attempt));
   }
   if (lost > 0) problems.push(`${lost} acknowledged spawns have no result`);
@@ -97,22 +98,29 @@ export async function killDuringSpawns({ name, spawns = 2000, killAfter = 600, c
     const spawnMs = performance.now() - t0;
     if (r === undefined) problems.push("the server was never killed");
     else {
-      if (r.started.pid === undefined) problems.push(`the server did not restart: ${JSON.stringify(r.started)}\n${d.log().slice(-2000)}`);
+      if (r.started.pid === undefined)
+        problems.push(`the server did not restart: ${JSON.stringify(r.started)}\n${d.log().slice(-2000)}`);
       if (r.orphans.length > 0) problems.push(`containers of the killed server still run: ${r.orphans.join(", ")}`);
     }
     if (refused.length > 0) {
-      problems.push(`${refused.length} spawns were refused while the server restarted (API.md: a caller rides through a restart); first: ${refused[0]}`);
+      problems.push(
+        `${refused.length} spawns were refused while the server restarted (API.md: a caller rides through a restart); first: ${refused[0]}`,
+      );
     }
     const counts = await checkCalls(d, acked, since, r?.killedWall ?? Number.POSITIVE_INFINITY, problems);
-    return verdict(name, {
-      runs: 1,
-      inputs: spawns,
-      acknowledged: acked.size,
-      refused: refused.length,
-      ...counts,
-      restartMs: r?.restartMs ?? -1,
-      spawnMs,
-    }, problems);
+    return verdict(
+      name,
+      {
+        runs: 1,
+        inputs: spawns,
+        acknowledged: acked.size,
+        refused: refused.length,
+        ...counts,
+        restartMs: r?.restartMs ?? -1,
+        spawnMs,
+      },
+      problems,
+    );
   } finally {
     await d.stop();
     await d.provider.close();
@@ -148,17 +156,21 @@ export async function killDuringMap({ name, inputs = 5000 }) {
     const starts = startsSince(since);
     const byInput = groupBy(starts, (s) => s.inputId);
     const duplicated = starts.length - byInput.size;
-    return verdict(name, {
-      runs: 1,
-      inputs,
-      results: results.length,
-      lost: inputs - results.length,
-      wrong,
-      duplicated,
-      attempts: Math.max(0, ...starts.map((s) => s.attempt)),
-      restartMs: r?.restartMs ?? -1,
-      mapMs,
-    }, problems);
+    return verdict(
+      name,
+      {
+        runs: 1,
+        inputs,
+        results: results.length,
+        lost: inputs - results.length,
+        wrong,
+        duplicated,
+        attempts: Math.max(0, ...starts.map((s) => s.attempt)),
+        restartMs: r?.restartMs ?? -1,
+        mapMs,
+      },
+      problems,
+    );
   } finally {
     await d.stop();
     await d.provider.close();

@@ -12,7 +12,11 @@ const SOAK_MS = Number(process.env.SOAK_MS ?? 600_000);
 const SAMPLE_MS = Number(process.env.SOAK_SAMPLE_MS ?? 5000);
 const WORKERS = Number(process.env.SOAK_WORKERS ?? 6);
 const MAX_GROWTH = 0.1;
-for (const [name, v] of [["SOAK_MS", SOAK_MS], ["SOAK_SAMPLE_MS", SAMPLE_MS], ["SOAK_WORKERS", WORKERS]]) {
+for (const [name, v] of [
+  ["SOAK_MS", SOAK_MS],
+  ["SOAK_SAMPLE_MS", SAMPLE_MS],
+  ["SOAK_WORKERS", WORKERS],
+]) {
   if (!Number.isInteger(v) || v < 1) {
     console.error(`${name} must be a positive integer, got ${JSON.stringify(process.env[name])}`);
     process.exit(2);
@@ -82,7 +86,9 @@ const median = (xs) => {
   return s.length === 0 ? 0 : (s[Math.floor((s.length - 1) / 2)] + s[Math.ceil((s.length - 1) / 2)]) / 2;
 };
 
-console.log(`soak: ${SOAK_MS / 1000} s of remote/spawn/map with ${WORKERS} workers, a sample every ${SAMPLE_MS / 1000} s (FAASADE_HOME=${d.home})`);
+console.log(
+  `soak: ${SOAK_MS / 1000} s of remote/spawn/map with ${WORKERS} workers, a sample every ${SAMPLE_MS / 1000} s (FAASADE_HOME=${d.home})`,
+);
 const t0 = performance.now();
 const until = t0 + SOAK_MS;
 const series = [];
@@ -110,7 +116,8 @@ for (const key of ["serverRssMb", "serverFds", "perContainerRssMb"]) {
   const b = median(base.map((s) => s[key]));
   const e = median(tail.map((s) => s[key]));
   growth[key] = b === 0 ? 0 : e / b - 1;
-  if (e > b * (1 + MAX_GROWTH)) problems.push(`${key} grew ${(growth[key] * 100).toFixed(1)} % after the warm-up (${b.toFixed(1)} → ${e.toFixed(1)})`);
+  if (e > b * (1 + MAX_GROWTH))
+    problems.push(`${key} grew ${(growth[key] * 100).toFixed(1)} % after the warm-up (${b.toFixed(1)} → ${e.toFixed(1)})`);
 }
 if (counts.wrong > 0) problems.push(`${counts.wrong} wrong results`);
 if (counts.failed > 0) problems.push(`${counts.failed} calls failed; first: ${failures.join(" | ")}`);
@@ -125,7 +132,8 @@ console.log(
 for (const p of problems) console.log(`    - ${p}`);
 if (problems.length > 0) {
   console.log("  series (s, server RSS MB, server fds, containers, container RSS MB):");
-  for (const s of series) console.log(`    ${s.s} ${s.serverRssMb.toFixed(1)} ${s.serverFds} ${s.containers} ${s.containersRssMb.toFixed(1)}`);
+  for (const s of series)
+    console.log(`    ${s.s} ${s.serverRssMb.toFixed(1)} ${s.serverFds} ${s.containers} ${s.containersRssMb.toFixed(1)}`);
   console.log(`  server fds at the end: ${fdsAtEnd.join(" ")}`);
 }
 await d.stop();
