@@ -51,9 +51,12 @@ export async function hangOne({ fn, name, retried, stopAfterMs = 0 }) {
     process.kill(start.pid, "SIGKILL");
   }
   if (stopAfterMs === 0) {
-    if (out.e !== undefined) problems.push(`expected the input to run again and succeed, got ${out.e.name}: ${out.e.message}`);
-    else if (out.v.attempt !== 1 || out.v.pid === start.pid)
-      problems.push(`expected attempt 1 again in another container, got ${JSON.stringify(out.v)}`);
+    // Stopped within ~10 ms of its start: whether the container announced it yet is a race, and
+    // both endings are documented: announced, FunctionTimeoutError; not, a run elsewhere, same attempt.
+    const rerun = out.v !== undefined && out.v.attempt === 1 && out.v.pid !== start.pid;
+    if (!rerun && out.e?.name !== "FunctionTimeoutError") {
+      problems.push(`expected FunctionTimeoutError or a run elsewhere with attempt 1, got ${out.e ? `${out.e.name}: ${out.e.message}` : JSON.stringify(out.v)}`);
+    }
   } else if (retried) {
     if (out.e !== undefined) problems.push(`expected a retry to succeed, got ${out.e.name}: ${out.e.message}`);
     else if (out.v.attempt !== 2 || out.v.pid === start.pid)

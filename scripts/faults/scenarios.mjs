@@ -20,9 +20,9 @@ export const SCENARIOS = [
     run: () => killContainers({ fn: doublePrecise, fnName: "doublePrecise", name: "a-kill-containers-precise", precise: true }),
   },
   {
-    name: "b-hang-unannounced",
-    what: "SIGSTOP of a container as its call starts (before the start is announced): killed at timeoutMs, the input runs again elsewhere without using an attempt",
-    run: () => hangOne({ fn: nap, name: "b-hang-unannounced", retried: false }),
+    name: "b-hang-at-start",
+    what: "SIGSTOP of a container as its call starts: killed at timeoutMs; FunctionTimeoutError if the start was announced, else a run elsewhere without using an attempt",
+    run: () => hangOne({ fn: nap, name: "b-hang-at-start", retried: false }),
   },
   {
     name: "b-hang-timeout",
