@@ -33,8 +33,8 @@ export async function ensureServer(paths: HomePaths): Promise<void> {
     env: { ...process.env, FAASADE_HOME: paths.home },
   });
   child.unref();
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
+  const deadline = performance.now() + 15_000; // a duration: the monotonic clock, immune to clock jumps
+  while (performance.now() < deadline) {
     const now = readServerInfo(paths);
     if (now !== undefined && now.pid === child.pid) return;
     if (child.exitCode !== null) break;

@@ -204,7 +204,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   applyGraphEvents(store.graphEvents());
   observeGraphEvents((events) => store.putGraphEvents(events));
   for (const row of store.pendingCalls()) spawns.run(row);
-  const sweep = setInterval(() => store.expire(), 60_000);
+  const sweep = setInterval(() => store.expire(), Math.min(60_000, Math.max(1_000, retentionMs / 4))); // a short retention is pruned as often
   sweep.unref();
   store.expire();
 

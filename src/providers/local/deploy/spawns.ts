@@ -2,6 +2,8 @@
  * Spawned calls of a local deployment: stored before they are acknowledged, driven here through
  * their attempts (retries included) against the function's current code, settled in the store,
  * and waited on by `get` from any process. After a restart, unfinished ones run again.
+ * A write that fails (a full disk) is retried, in order, until it is stored: `get` sees only what
+ * is stored, and a call whose outcome never could be stored runs again at the next start.
  */
 import { Attempts, newPending } from "../../../core/attempts.js";
 import { recordCall } from "../../../core/call-graph.js";
@@ -9,12 +11,21 @@ import type { CallState, FunctionSpec, Outcome, Provider } from "../../../core/p
 import type { LocalProvider } from "../index.js";
 import type { CallRow, Store } from "./store.js";
 
+const FIRST_RETRY_MS = 250;
+const LAST_RETRY_MS = 5_000;
+
 export class Spawns {
   /** Calls running here: their attempts, to cancel them. */
   private readonly live = new Map<string, Attempts>();
   /** Callers waiting for a call to change (an outcome, a chunk). */
   private readonly waiters = new Map<string, Set<() => void>>();
   private stopping = false;
+  /** Each call's writes not stored yet, in order: the head is retried until it is stored. */
+  private readonly unwritten = new Map<string, (() => void)[]>();
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryMs = FIRST_RETRY_MS;
+  /** Since when writes fail, and why (logged once per run of failures). */
+  private failingSince: number | undefined;
   /** Spawned inputs run against the function's current code: a retry after a redeploy runs the new one. */
   private readonly current: Provider;
 
@@ -30,7 +41,9 @@ export class Spawns {
       name: "local",
       canTerminateContainers: true,
       submit: (fn, inputs, sink) => {
-        for (const input of inputs) if (input.attempt > 1) store.setAttempt(input.callId, input.attempt);
+        for (const input of inputs) {
+          if (input.attempt > 1) this.write(input.callId, () => store.setAttempt(input.callId, input.attempt));
+        }
         provider.submit(latest(fn), inputs, sink);
       },
       abort: (fn, ids, o) => provider.abort(latest(fn), ids, o),
@@ -53,8 +66,10 @@ export class Spawns {
       // as unfinished and run again at the next start.
       if (this.stopping) return;
       this.live.delete(row.call_id);
-      this.store.finishCall(row.call_id, o, this.retentionMs);
-      this.notify(row.call_id);
+      this.write(row.call_id, () => {
+        this.store.finishCall(row.call_id, o, this.retentionMs);
+        this.notify(row.call_id);
+      });
     };
     if (spec === undefined) {
       finish({
@@ -72,8 +87,11 @@ export class Spawns {
       {
         settle: (_, o) => finish(o),
         chunk: (_, v) => {
-          this.store.addChunk(row.call_id, chunks++, v);
-          this.notify(row.call_id);
+          const n = chunks++;
+          this.write(row.call_id, () => {
+            this.store.addChunk(row.call_id, n, v);
+            this.notify(row.call_id);
+          });
         },
       },
       true,
@@ -126,6 +144,65 @@ export class Spawns {
 
   stop(): void {
     this.stopping = true;
+    clearTimeout(this.retryTimer);
+    if (this.unwritten.size > 0) {
+      process.stderr.write(
+        `faasade: stopping with ${this.unwritten.size} calls whose progress is not stored: they run again at the next start\n`,
+      );
+    }
+  }
+
+  /** Stores a call's progress now, or after the writes of that call still waiting; a failure is retried. */
+  private write(callId: string, op: () => void): void {
+    const queue = this.unwritten.get(callId);
+    if (queue !== undefined) {
+      queue.push(op);
+      return;
+    }
+    try {
+      op();
+    } catch (err) {
+      this.unwritten.set(callId, [op]);
+      this.failed(err);
+    }
+  }
+
+  /** Retries waiting writes, oldest call first, each call's in order; stops at the first failure. */
+  private flush(): void {
+    this.retryTimer = undefined;
+    if (this.stopping) return;
+    for (const [callId, queue] of this.unwritten) {
+      while (queue.length > 0) {
+        try {
+          (queue[0] as () => void)();
+        } catch (err) {
+          this.failed(err);
+          return;
+        }
+        queue.shift();
+      }
+      this.unwritten.delete(callId);
+    }
+    if (this.failingSince !== undefined) {
+      const s = ((performance.now() - this.failingSince) / 1000).toFixed(1);
+      process.stderr.write(`faasade: the state database takes writes again; every waiting result is stored (after ${s} s)\n`);
+    }
+    this.failingSince = undefined;
+    this.retryMs = FIRST_RETRY_MS;
+  }
+
+  private failed(err: unknown): void {
+    if (this.failingSince === undefined) {
+      this.failingSince = performance.now();
+      process.stderr.write(
+        `faasade: ${(err as Error)?.message ?? err}; results wait in memory and are retried until they are stored (a call not stored when the server stops runs again at the next start)\n`,
+      );
+    }
+    if (this.retryTimer === undefined && !this.stopping) {
+      this.retryTimer = setTimeout(() => this.flush(), this.retryMs);
+      this.retryTimer.unref();
+      this.retryMs = Math.min(LAST_RETRY_MS, this.retryMs * 2);
+    }
   }
 
   private notify(callId: string): void {

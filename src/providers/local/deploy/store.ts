@@ -2,12 +2,14 @@
  * The durable state of local deployments, in SQLite (better-sqlite3, imported lazily): deployed
  * apps, autoscaler settings, spawned calls with their inputs and outcomes, generator chunks and
  * call-graph records. Every write is synchronous and committed before it is acknowledged, so a
- * `kill -9` of the server loses nothing that was acknowledged (WAL journal).
+ * `kill -9` of the server loses nothing that was acknowledged (WAL journal). A write that fails
+ * (a full disk) throws an ExecutionError naming the file and what was being stored.
+ * Pruning (`expire`) keeps the file bounded: see docs/deployments.md, "Retention".
  */
-import { chmodSync, closeSync, openSync } from "node:fs";
 import type BetterSqlite3 from "better-sqlite3";
 import type { GraphEvent } from "../../../core/call-graph.js";
 import { ExecutionError } from "../../../core/errors.js";
+import { openStateDb } from "./store-open.js";
 import type { AutoscalerSettings, Outcome } from "../../../core/provider.js";
 import type { AppManifest } from "../../../core/manifest.js";
 
@@ -41,32 +43,58 @@ CREATE TABLE IF NOT EXISTS calls (
   finished_at INTEGER, expires_at INTEGER);
 CREATE INDEX IF NOT EXISTS calls_pending ON calls (status) WHERE status = 'PENDING';
 CREATE TABLE IF NOT EXISTS chunks (call_id TEXT NOT NULL, n INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (call_id, n));
-CREATE TABLE IF NOT EXISTS graph (seq INTEGER PRIMARY KEY AUTOINCREMENT, event TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS graph (seq INTEGER PRIMARY KEY AUTOINCREMENT, event TEXT NOT NULL, at INTEGER);
+CREATE INDEX IF NOT EXISTS calls_expiry ON calls (expires_at) WHERE expires_at IS NOT NULL;
 `;
 
+/** A database made before graph rows had a time: give them one (now), so that pruning can reach them. */
+function migrate(db: BetterSqlite3.Database): void {
+  const columns = db.pragma("table_info(graph)") as { name: string }[];
+  if (!columns.some((c) => c.name === "at")) {
+    db.exec("ALTER TABLE graph ADD COLUMN at INTEGER");
+    db.prepare("UPDATE graph SET at = ?").run(Date.now());
+  }
+  db.exec("CREATE INDEX IF NOT EXISTS graph_at ON graph (at)");
+}
+
+export interface Pruned {
+  /** Results whose bytes were dropped (the row stays: `get` says expired). */
+  expired: number;
+  /** Rows of expired calls deleted (`get` says not found). */
+  deleted: number;
+  /** Call-graph records deleted. */
+  graph: number;
+}
+
 export class Store {
-  private constructor(private readonly db: BetterSqlite3.Database) {}
+  private graphFailure: string | undefined;
+
+  private constructor(
+    private readonly db: BetterSqlite3.Database,
+    readonly file: string,
+    /** Set when the file found at open was unreadable and was moved aside (store-open.ts). */
+    readonly movedAside: { to: string; reason: string } | undefined,
+  ) {}
 
   static async open(file: string): Promise<Store> {
-    let Database: typeof BetterSqlite3;
+    const { db, movedAside } = await openStateDb(file, (db) => {
+      db.exec(SCHEMA);
+      migrate(db);
+    });
+    return new Store(db, file, movedAside);
+  }
+
+  /** Runs a write; a failure (disk full, I/O error) names the file and what was being stored. */
+  private write<T>(what: string, run: () => T): T {
     try {
-      Database = (await import("better-sqlite3")).default;
+      return run();
     } catch (err) {
-      throw new ExecutionError(
-        "local deployments keep their state in SQLite: install better-sqlite3 12 (npm i better-sqlite3@12)",
-        {
-          cause: err,
-        },
-      );
+      const code = (err as { code?: string }).code ?? "";
+      const hint = /FULL|IOERR/.test(code) ? ": is the disk full?" : "";
+      throw new ExecutionError(`could not store ${what} in ${this.file}: ${(err as Error).message} (${code})${hint}`, {
+        cause: err,
+      });
     }
-    // Owner-only; SQLite gives its -wal and -shm files the database file's mode.
-    closeSync(openSync(file, "a", 0o600));
-    chmodSync(file, 0o600);
-    const db = new Database(file);
-    db.pragma("journal_mode = WAL");
-    db.pragma("synchronous = NORMAL"); // durable across a killed process; fsync per commit is for power loss
-    db.exec(SCHEMA);
-    return new Store(db);
   }
 
   close(): void {
@@ -74,11 +102,13 @@ export class Store {
   }
 
   putApp(manifest: AppManifest): void {
-    this.db
-      .prepare(
-        "INSERT INTO apps (app, env, manifest, deployed_at) VALUES (?, ?, ?, ?) ON CONFLICT (app, env) DO UPDATE SET manifest = excluded.manifest, deployed_at = excluded.deployed_at",
-      )
-      .run(manifest.app, manifest.environment, JSON.stringify(manifest), Date.now());
+    this.write(`app ${manifest.app}`, () =>
+      this.db
+        .prepare(
+          "INSERT INTO apps (app, env, manifest, deployed_at) VALUES (?, ?, ?, ?) ON CONFLICT (app, env) DO UPDATE SET manifest = excluded.manifest, deployed_at = excluded.deployed_at",
+        )
+        .run(manifest.app, manifest.environment, JSON.stringify(manifest), Date.now()),
+    );
   }
 
   apps(): (AppManifest & { deployedAt: number })[] {
@@ -91,20 +121,26 @@ export class Store {
 
   /** Forgets an app and everything it left: settings, calls, chunks. */
   deleteApp(app: string, env: string): void {
-    this.db.transaction(() => {
-      this.db.prepare("DELETE FROM chunks WHERE call_id IN (SELECT call_id FROM calls WHERE app = ? AND env = ?)").run(app, env);
-      this.db.prepare("DELETE FROM calls WHERE app = ? AND env = ?").run(app, env);
-      this.db.prepare("DELETE FROM settings WHERE app = ? AND env = ?").run(app, env);
-      this.db.prepare("DELETE FROM apps WHERE app = ? AND env = ?").run(app, env);
-    })();
+    this.write(`the removal of app ${app}`, () =>
+      this.db.transaction(() => {
+        this.db
+          .prepare("DELETE FROM chunks WHERE call_id IN (SELECT call_id FROM calls WHERE app = ? AND env = ?)")
+          .run(app, env);
+        this.db.prepare("DELETE FROM calls WHERE app = ? AND env = ?").run(app, env);
+        this.db.prepare("DELETE FROM settings WHERE app = ? AND env = ?").run(app, env);
+        this.db.prepare("DELETE FROM apps WHERE app = ? AND env = ?").run(app, env);
+      })(),
+    );
   }
 
   putSettings(app: string, env: string, fn: string, settings: AutoscalerSettings): void {
-    this.db
-      .prepare(
-        "INSERT INTO settings (app, env, fn, json) VALUES (?, ?, ?, ?) ON CONFLICT (app, env, fn) DO UPDATE SET json = excluded.json",
-      )
-      .run(app, env, fn, JSON.stringify(settings));
+    this.write(`the autoscaler settings of ${fn}`, () =>
+      this.db
+        .prepare(
+          "INSERT INTO settings (app, env, fn, json) VALUES (?, ?, ?, ?) ON CONFLICT (app, env, fn) DO UPDATE SET json = excluded.json",
+        )
+        .run(app, env, fn, JSON.stringify(settings)),
+    );
   }
 
   settings(app: string, env: string, fn: string): AutoscalerSettings | undefined {
@@ -115,34 +151,40 @@ export class Store {
   }
 
   insertCall(row: Pick<CallRow, "call_id" | "app" | "env" | "fn" | "is_gen" | "input_id" | "attempt" | "args" | "parent">): void {
-    this.db
-      .prepare(
-        "INSERT INTO calls (call_id, app, env, fn, is_gen, input_id, attempt, args, parent, created_at, status) VALUES (@call_id, @app, @env, @fn, @is_gen, @input_id, @attempt, @args, @parent, @created_at, 'PENDING')",
-      )
-      .run({ ...row, created_at: Date.now() });
+    this.write(`call ${row.call_id}`, () =>
+      this.db
+        .prepare(
+          "INSERT INTO calls (call_id, app, env, fn, is_gen, input_id, attempt, args, parent, created_at, status) VALUES (@call_id, @app, @env, @fn, @is_gen, @input_id, @attempt, @args, @parent, @created_at, 'PENDING')",
+        )
+        .run({ ...row, created_at: Date.now() }),
+    );
   }
 
   setAttempt(callId: string, attempt: number): void {
-    this.db.prepare("UPDATE calls SET attempt = ? WHERE call_id = ?").run(attempt, callId);
+    this.write(`the attempt of call ${callId}`, () =>
+      this.db.prepare("UPDATE calls SET attempt = ? WHERE call_id = ?").run(attempt, callId),
+    );
   }
 
   finishCall(callId: string, outcome: Outcome, retentionMs: number): void {
     const now = Date.now();
-    this.db
-      .prepare(
-        "UPDATE calls SET status = ?, value = ?, error = ?, user_error = ?, message = ?, task_id = ?, finished_at = ?, expires_at = ? WHERE call_id = ? AND status = 'PENDING'",
-      )
-      .run(
-        outcome.status,
-        outcome.value ?? null,
-        outcome.error ?? null,
-        outcome.userError === undefined ? null : outcome.userError ? 1 : 0,
-        outcome.message ?? null,
-        outcome.taskId ?? null,
-        now,
-        now + retentionMs,
-        callId,
-      );
+    this.write(`the outcome of call ${callId}`, () =>
+      this.db
+        .prepare(
+          "UPDATE calls SET status = ?, value = ?, error = ?, user_error = ?, message = ?, task_id = ?, finished_at = ?, expires_at = ? WHERE call_id = ? AND status = 'PENDING'",
+        )
+        .run(
+          outcome.status,
+          outcome.value ?? null,
+          outcome.error ?? null,
+          outcome.userError === undefined ? null : outcome.userError ? 1 : 0,
+          outcome.message ?? null,
+          outcome.taskId ?? null,
+          now,
+          now + retentionMs,
+          callId,
+        ),
+    );
   }
 
   call(callId: string): CallRow | undefined {
@@ -154,7 +196,9 @@ export class Store {
   }
 
   addChunk(callId: string, n: number, data: Uint8Array): void {
-    this.db.prepare("INSERT OR IGNORE INTO chunks (call_id, n, data) VALUES (?, ?, ?)").run(callId, n, data);
+    this.write(`value ${n} of call ${callId}`, () =>
+      this.db.prepare("INSERT OR IGNORE INTO chunks (call_id, n, data) VALUES (?, ?, ?)").run(callId, n, data),
+    );
   }
 
   chunks(callId: string, from: number): Uint8Array[] {
@@ -168,23 +212,75 @@ export class Store {
     return (this.db.prepare("SELECT count(*) AS n FROM chunks WHERE call_id = ?").get(callId) as { n: number }).n;
   }
 
-  /** Drops the bytes of results past their retention; the row stays, so `get` can say "expired". */
-  expire(now = Date.now()): number {
-    return this.db.transaction(() => {
-      this.db.prepare("DELETE FROM chunks WHERE call_id IN (SELECT call_id FROM calls WHERE expires_at <= ?)").run(now);
-      return this.db
-        .prepare(
-          "UPDATE calls SET value = NULL, error = NULL, args = x'', status = 'EXPIRED' WHERE expires_at <= ? AND status != 'EXPIRED'",
-        )
-        .run(now).changes;
-    })();
+  /**
+   * Prunes what retention is over for: the bytes of results past it (the row stays, so `get`
+   * says expired), then the rows themselves once expired for as long again as they were kept,
+   * and the call-graph records older than every call still stored. Freed pages go back to the
+   * file system (incremental vacuum). Never throws: a failure is logged and the next sweep
+   * tries again.
+   */
+  expire(now = Date.now()): Pruned {
+    try {
+      const pruned = this.db.transaction((): Pruned => {
+        this.db.prepare("DELETE FROM chunks WHERE call_id IN (SELECT call_id FROM calls WHERE expires_at <= ?)").run(now);
+        const expired = this.db
+          .prepare(
+            "UPDATE calls SET value = NULL, error = NULL, args = x'', status = 'EXPIRED' WHERE expires_at <= ? AND status != 'EXPIRED'",
+          )
+          .run(now).changes;
+        const deleted = this.db
+          .prepare("DELETE FROM calls WHERE status = 'EXPIRED' AND expires_at + (expires_at - finished_at) <= ?")
+          .run(now).changes;
+        // A graph record is made after its root call's row, so one older than every stored call belongs to a pruned call.
+        const oldest = this.db.prepare("SELECT min(created_at) AS t FROM calls").get() as { t: number | null };
+        const graph = this.db.prepare("DELETE FROM graph WHERE at < ?").run(oldest.t ?? now).changes;
+        return { expired, deleted, graph };
+      })();
+      if (pruned.deleted + pruned.graph > 0) {
+        this.db.pragma("incremental_vacuum");
+        this.db.pragma("wal_checkpoint(PASSIVE)"); // the file shrinks at a checkpoint: do one now, not at the next 1 000 pages
+      }
+      return pruned;
+    } catch (err) {
+      process.stderr.write(`faasade: pruning ${this.file} failed, will try again: ${(err as Error).message}\n`);
+      return { expired: 0, deleted: 0, graph: 0 };
+    }
   }
 
+  /** Row counts and file pages, for tests and the soak. */
+  sizes(): { calls: number; chunks: number; graph: number; pages: number; freePages: number } {
+    const count = (table: string) => (this.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+    return {
+      calls: count("calls"),
+      chunks: count("chunks"),
+      graph: count("graph"),
+      pages: this.db.pragma("page_count", { simple: true }) as number,
+      freePages: this.db.pragma("freelist_count", { simple: true }) as number,
+    };
+  }
+
+  /**
+   * Call-graph records are best effort (as in memory, core/call-graph.ts): one that cannot be
+   * stored is reported on stderr, once per run of failures, and the calls go on.
+   */
   putGraphEvents(events: readonly GraphEvent[]): void {
-    const insert = this.db.prepare("INSERT INTO graph (event) VALUES (?)");
-    this.db.transaction(() => {
-      for (const e of events) insert.run(JSON.stringify(e));
-    })();
+    const insert = this.db.prepare("INSERT INTO graph (event, at) VALUES (?, ?)");
+    const at = Date.now();
+    try {
+      this.db.transaction(() => {
+        for (const e of events) insert.run(JSON.stringify(e), at);
+      })();
+      if (this.graphFailure !== undefined) process.stderr.write(`faasade: call-graph records are stored again in ${this.file}\n`);
+      this.graphFailure = undefined;
+    } catch (err) {
+      const why = (err as Error).message;
+      if (this.graphFailure === undefined) {
+        process.stderr.write(
+          `faasade: call-graph records could not be stored in ${this.file} (${why}); calls go on without them\n`,
+        );
+      }
+      this.graphFailure = why;
+    }
   }
 
   graphEvents(): GraphEvent[] {
