@@ -42,7 +42,7 @@ export const SCENARIOS = [
   {
     name: "b-hang-starting",
     what: "SIGSTOP of a container while it starts (before it is ready), during a 500-input map: the map must finish",
-    run: () => hangWhileStarting({ fn: square, fnName: "square", name: "b-hang-starting" }),
+    run: () => hangWhileStarting({ fn: double, fnName: "double", name: "b-hang-starting" }),
   },
   {
     name: "c-server-kill-spawns",

@@ -41,6 +41,8 @@ export interface ContainerEvents {
 }
 
 const RUNTIME = fileURLToPath(new URL("./runtime.js", import.meta.url));
+/** A container not ready after this (or its function's timeout, if longer) is stopped as hung. */
+const START_LIMIT_MS = 60_000;
 /** How long a timed-out input gets to honour its aborted signal before its container is killed. */
 const ABORT_GRACE_MS = 500;
 
@@ -68,12 +70,23 @@ export class Container {
   private rescheduleAll = false;
   /** Takes no more inputs and stops once those it holds are finished (scaledown, a lowered maximum). */
   retiring = false;
+  /** When the process was started, on the monotonic clock. */
+  readonly bornAt = performance.now();
+  /** Set when it was stopped for not becoming ready in time (a start that hangs). */
+  startTimedOut = false;
 
   constructor(
     private readonly spec: FunctionSpec,
     private readonly events: ContainerEvents,
     execArgv: string[],
   ) {
+    // A start that hangs (a stopped process, an import that never settles) must not hold the pool forever.
+    const startLimit = Math.max(START_LIMIT_MS, spec.options.timeoutMs);
+    setTimeout(() => {
+      if (this.ready || this.gone) return;
+      this.startTimedOut = true;
+      this.kill();
+    }, startLimit).unref();
     this.child = fork(RUNTIME, [], {
       execArgv,
       stdio: ["ignore", "inherit", "pipe", "ipc"],
@@ -339,6 +352,7 @@ export class Container {
     if (blame === undefined) {
       // An input ran past its timeout, but which one is unknown: kill, and run them all
       // again, each announced, so that the next run names the culprit. No attempt is used.
+      this.rescheduleAll = true;
       this.kill();
       return;
     }
@@ -358,11 +372,13 @@ export class Container {
     const oom = /heap out of memory|Allocation failed/i.test(this.stderrTail);
     const why = this.unreadable ?? (oom ? "container ran out of memory" : `container exited (${signal ?? `code ${code}`})`);
     const reschedule: Reschedule = { inputs: [], sinks: [] };
+    // Running: announced, or else the oldest held (a container starts its inputs in order). Those
+    // attempts fail, unless faasade stopped the container itself; the rest run again, announced.
+    const running = this.killing === undefined && !this.rescheduleAll ? new Set(this.runningSeqs()) : new Set<number>();
     for (const seq of this.held.seqs()) {
       const input = this.held.input(seq) as Input;
       const sink = this.held.sink(seq);
-      // Known to be running: that attempt fails. Not started, or unknown: it runs again, announced.
-      const known = this.precise && this.running.has(seq) && this.killing === undefined && !this.rescheduleAll;
+      const known = running.has(seq);
       if (known || this.unreadable !== undefined) {
         const { inputId, attempt } = input;
         sink.outcome(input, { inputId, attempt, status: "FAILURE", message: why, taskId: this.taskId });

@@ -20,6 +20,8 @@ import { Container } from "./container.js";
 
 /** Work queued ahead of each container, by measured run time (ms). */
 const PREFETCH_MS = 50;
+/** How long one container's start holds back the next one. */
+const START_PATIENCE_MS = 10_000;
 /** Most inputs in one message to a container. */
 const MAX_BATCH = 512;
 
@@ -258,14 +260,16 @@ export class Pool {
 
   private scaleUp(): void {
     const max = this.maxContainers;
-    // Start a spare only once the previous one is ready: two cold starts at once slow both.
-    if (this.starting > 0 || this.containers.size >= max) return;
+    // Start a spare only once the previous one is ready: two cold starts at once slow both. A
+    // start taking longer than START_PATIENCE_MS no longer holds the next one back (it may hang).
+    if (this.startingNow() > 0 || this.containers.size >= max) return;
     this.starting++;
     const container = new Container(
       this.spec,
       {
         ready: (c) => {
           this.starting--;
+          this.stopHungStarts(c);
           this.dispatch();
           if (c.load === 0) this.scheduleIdle(c);
           this.ensureCapacity();
@@ -294,6 +298,9 @@ export class Pool {
             for (const input of reschedule.inputs) this.announce.add(input);
           }
           if (c.initFailure !== undefined) this.failQueued(c.initFailure);
+          else if (c.startTimedOut && ![...this.containers].some((other) => other.ready)) {
+            this.failQueued({ status: "INIT_FAILURE", message: `the container did not become ready within its start limit` });
+          }
           if (this.closed) this.failQueued(CLOSED);
           else this.dispatch();
         },
@@ -301,6 +308,24 @@ export class Pool {
       this.options.execArgv,
     );
     this.containers.add(container);
+    setTimeout(() => this.ensureCapacity(), START_PATIENCE_MS).unref();
+  }
+
+  /** Containers starting for less than START_PATIENCE_MS: the ones a new start waits for. */
+  private startingNow(): number {
+    if (this.starting === 0) return 0;
+    const now = performance.now();
+    let n = 0;
+    for (const c of this.containers) if (!c.ready && now - c.bornAt < START_PATIENCE_MS) n++;
+    return n;
+  }
+
+  /** `ready` started after containers still starting past their patience: those are taken to hang, and stopped. */
+  private stopHungStarts(ready: Container): void {
+    const now = performance.now();
+    for (const c of this.containers) {
+      if (!c.ready && c.bornAt < ready.bornAt && now - c.bornAt >= START_PATIENCE_MS) c.kill();
+    }
   }
 
   /** The module cannot be imported: every queued input fails that attempt (retried by policy). */
