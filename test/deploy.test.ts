@@ -226,6 +226,26 @@ describe("local deployments through the CLI", () => {
   });
 });
 
+describe("call graphs past the server's memory", () => {
+  // Two trees in memory: older ones are read back from the database.
+  const d = deploymentHome({ FAASADE_GRAPH_CALLS_IN_MEMORY: "2" });
+  afterAll(() => d.stop());
+
+  it("the graph of a call the server no longer holds in memory is read back from its database", async () => {
+    expect((await d.cli("deploy", APP)).code).toBe(0);
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const id = (await d.cli("spawn", "deploy-app/square", String(i))).stdout;
+      await d.cli("get", id);
+      ids.push(id);
+    }
+    for (const id of ids) {
+      const graph = JSON.parse((await d.cli("graph", id, "--json")).stdout) as { functionCallId: string; status: string }[];
+      expect(graph).toEqual([expect.objectContaining({ functionName: "square", status: "SUCCESS", functionCallId: id })]);
+    }
+  });
+});
+
 describe("durability of local deployments", () => {
   const d = deploymentHome();
   afterAll(() => d.stop());

@@ -4,7 +4,7 @@
  * Records are made where the call is made; a container forwards them to its parent process
  * (see `forwardGraphEvents`), so the process that spawned the root sees the whole tree.
  *
- * Best effort and bounded, as Modal's: the oldest calls are forgotten beyond MAX_CALLS, and a
+ * Best effort and bounded, as Modal's: the oldest calls are forgotten beyond the limit (limitCallGraph), and a
  * call records its first MAX_INPUTS inputs.
  */
 import type { FunctionSpec, InputStatus } from "./provider.js";
@@ -32,7 +32,7 @@ interface CallNode {
   readonly inputs: Map<string, { status: InputStatus; taskId: string }>;
 }
 
-const MAX_CALLS = 50_000;
+let maxCalls = 50_000;
 const MAX_INPUTS = 10_000;
 const calls = new Map<string, CallNode>();
 /** Input id → ids of the calls made from inside it, in order. */
@@ -75,6 +75,25 @@ export function recordInput(callId: string, inputId: string, status: InputStatus
 
 /** Applies records made here or forwarded by a container. */
 export function applyGraphEvents(events: readonly GraphEvent[]): void {
+  restoreGraphEvents(events);
+  observer?.(events);
+  if (forward !== undefined) {
+    const first = outbox.length === 0;
+    for (const e of events) outbox.push(e);
+    if (first) setImmediate(flushGraphEvents);
+  }
+}
+
+/**
+ * How many calls this process keeps in memory (the oldest are forgotten first). A deployment
+ * server keeps few: its records are durable, and it reads older trees back on demand.
+ */
+export function limitCallGraph(calls: number): void {
+  maxCalls = calls;
+}
+
+/** Records read back from where they were kept: applied here, neither persisted again nor forwarded. */
+export function restoreGraphEvents(events: readonly GraphEvent[]): void {
   for (const e of events) {
     if ("fn" in e) addCall(e.call, e.parent, e.fn, e.module);
     else {
@@ -83,12 +102,6 @@ export function applyGraphEvents(events: readonly GraphEvent[]): void {
         inputs.set(e.input, { status: e.status, taskId: e.task });
       }
     }
-  }
-  observer?.(events);
-  if (forward !== undefined) {
-    const first = outbox.length === 0;
-    for (const e of events) outbox.push(e);
-    if (first) setImmediate(flushGraphEvents);
   }
 }
 
@@ -101,7 +114,7 @@ function addCall(callId: string, parent: string | undefined, functionName: strin
     if (siblings === undefined) childCalls.set(parent, [callId]);
     else siblings.push(callId);
   }
-  if (calls.size > MAX_CALLS) forgetOldest();
+  while (calls.size > maxCalls) forgetOldest();
 }
 
 function forgetOldest(): void {

@@ -5,7 +5,7 @@
  * for their caller (streams.ts). This file routes the control API and deploys apps.
  */
 import { type IncomingMessage, type ServerResponse, createServer } from "node:http";
-import { applyGraphEvents, callGraph, hasCall, observeGraphEvents } from "../../../core/call-graph.js";
+import { callGraph, hasCall, limitCallGraph, observeGraphEvents, restoreGraphEvents } from "../../../core/call-graph.js";
 import { checkAutoscaler } from "../../../core/options.js";
 import type { AutoscalerSettings, FunctionSpec } from "../../../core/provider.js";
 import { type LocalProvider, local } from "../index.js";
@@ -38,6 +38,8 @@ export interface RunningServer {
 }
 
 const SEVEN_DAYS = 7 * 24 * 3600 * 1000;
+/** Call trees the server keeps in memory (about 1 KB each); every record is in the database. */
+const GRAPH_CALLS_IN_MEMORY = Number(process.env.FAASADE_GRAPH_CALLS_IN_MEMORY) || 2_000;
 /** Bodies that carry inputs (a batch of a map's inputs, a spawn, an abort's ids) are bounded separately from web ones. */
 const INPUT_BODY_BYTES = 256 * 1024 * 1024;
 /** Every other control API body (a manifest, settings, a cancel) is small. */
@@ -155,7 +157,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
     if (area === "calls" && a !== undefined) {
       const row = store.call(a);
-      if (b === "graph" && method === "GET" && (row !== undefined || hasCall(a))) return send(callGraph(a));
+      if (b === "graph" && method === "GET") {
+        // Older trees are no longer in memory: read back from the database.
+        if (!hasCall(a)) restoreGraphEvents(store.graphEventsOf(a));
+        if (row !== undefined || hasCall(a)) return send(callGraph(a));
+      }
       if (row === undefined) throw new HttpError(404, `no call ${a} in this deployment`);
       if (b === "cancel" && method === "POST") {
         const { terminateContainers } = checkCancel(await body());
@@ -201,7 +207,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   // State first, then the door: apps, settings, graph records, unfinished spawns.
   for (const manifest of store.apps()) await deploy(manifest);
-  applyGraphEvents(store.graphEvents());
+  limitCallGraph(GRAPH_CALLS_IN_MEMORY);
+  restoreGraphEvents(store.graphEvents());
   observeGraphEvents((events) => store.putGraphEvents(events));
   for (const row of store.pendingCalls()) spawns.run(row);
   const sweep = setInterval(() => store.expire(), Math.min(60_000, Math.max(1_000, retentionMs / 4))); // a short retention is pruned as often

@@ -55,6 +55,9 @@ function migrate(db: BetterSqlite3.Database): void {
     db.prepare("UPDATE graph SET at = ?").run(Date.now());
   }
   db.exec("CREATE INDEX IF NOT EXISTS graph_at ON graph (at)");
+  // A call's tree is read back by call and by parent input (graphEventsOf).
+  db.exec("CREATE INDEX IF NOT EXISTS graph_call ON graph (json_extract(event, '$.call'))");
+  db.exec("CREATE INDEX IF NOT EXISTS graph_parent ON graph (json_extract(event, '$.parent'))");
 }
 
 export interface Pruned {
@@ -281,6 +284,31 @@ export class Store {
       }
       this.graphFailure = why;
     }
+  }
+
+  /** The records of one call's tree: the call's, then those of the calls made from its inputs, level by level. */
+  graphEventsOf(callId: string): GraphEvent[] {
+    const byCall = this.db.prepare("SELECT event FROM graph WHERE json_extract(event, '$.call') = ? ORDER BY seq");
+    const children = this.db.prepare(
+      "SELECT DISTINCT json_extract(event, '$.call') AS call FROM graph WHERE json_extract(event, '$.parent') = ?",
+    );
+    const out: GraphEvent[] = [];
+    const seen = new Set<string>();
+    let level = [callId];
+    while (level.length > 0 && seen.size < 100_000) {
+      const next: string[] = [];
+      for (const call of level) {
+        if (seen.has(call)) continue;
+        seen.add(call);
+        const events = (byCall.all(call) as { event: string }[]).map((r) => JSON.parse(r.event) as GraphEvent);
+        out.push(...events);
+        for (const e of events) {
+          if ("input" in e) for (const c of children.all(e.input) as { call: string }[]) next.push(c.call);
+        }
+      }
+      level = next;
+    }
+    return out;
   }
 
   graphEvents(): GraphEvent[] {
