@@ -30,7 +30,7 @@ if (deployed.code !== 0) {
   process.exit(1);
 }
 const provider = deployment({ home: d.home });
-const square = Function.fromName("faults-app", "square", { provider });
+const square = Function.fromName("faults-local-app", "square", { provider });
 const counts = { remote: 0, spawn: 0, mapInputs: 0, wrong: 0, failed: 0 };
 const failures = [];
 const fail = (what, err) => {
