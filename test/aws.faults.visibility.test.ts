@@ -20,7 +20,8 @@ describe("redelivery after a visibility timeout shorter than the run (aws offlin
     await new Promise((r) => setTimeout(r, RUN_MS));
     const t = tallyResults("visibility < run time (spawn)", expected, results, f.runs(), started, {}, endedAt);
     expect(t).toMatchObject({ lost: 0, duplicated: 0, attempts: { 1: expected.length } });
-    expect(t.runs).toBeGreaterThan(expected.length);
+    // The copies delivered while the first still ran were handed back (its start mark is recent): one run each.
+    expect(t.runs).toBe(expected.length);
     // The result read again is the same one (a later run's write leaves the same outcome).
     for (const [i, call] of calls.entries())
       expect(call instanceof Error ? call : await call.get()).toEqual({ tag: expected[i], attempt: 1 });
@@ -38,7 +39,7 @@ describe("redelivery after a visibility timeout shorter than the run (aws offlin
       const t = tallyResults("visibility < run time (map)", expected, results, f.runs(), started, {}, endedAt);
       expect(results.map((r) => (r instanceof Error ? r.message : r.tag))).toEqual(expected);
       expect(t).toMatchObject({ lost: 0, duplicated: 0, attempts: { 1: expected.length } });
-      expect(t.runs).toBeGreaterThan(expected.length);
+      expect(t.runs).toBe(expected.length);
     } finally {
       await provider.close();
     }

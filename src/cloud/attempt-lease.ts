@@ -5,8 +5,9 @@
  * environment without an outcome (at the function's timeout: sync code that never yields; out
  * of memory; a crash). The first delivery marks the attempt started. A later one that finds the
  * mark within the function's timeout and the platform's margin hands the message back, since the
- * first may still finish it; past that, the first is surely gone, and the attempt ended without
- * an outcome: TIMEOUT, retried by policy like any other. Without the mark, every redelivery ran
+ * first may still finish it; past that, the first is surely gone: the attempt runs once more
+ * (the loss may have been faasade's own), and when that is lost too it ended without an
+ * outcome: TIMEOUT, retried by policy like any other. Without the mark, every redelivery ran
  * the attempt again, and a function that outlives its timeout was delivered until the
  * dead-letter queue took it, its call never settled.
  */
@@ -14,8 +15,16 @@ import type { FunctionSpec, Outcome } from "../core/provider.js";
 import type { ObjectStore } from "./primitives.js";
 import type { Envelope } from "./wire.js";
 
-/** Beyond the function's timeout: the platform's own margin (Lambda: a second or two) and the clocks of two hosts. */
-export const LEASE_MARGIN_MS = 10_000;
+/**
+ * Beyond the function's timeout: the platform stops a function at the timeout faasade configures
+ * (AWS: timeoutMs rounded up to seconds, plus one), and the clocks of two hosts differ a little.
+ */
+export const LEASE_MARGIN_MS = 3_000;
+/**
+ * Lost deliveries of one attempt run again this many times without using it: the loss may be
+ * faasade's own (a store refusing the result until the platform's timeout), not the function's.
+ */
+const RERUNS = 1;
 
 /** A delivery of an attempt another environment may still be running: the platform delivers it again later. */
 export class AttemptStillRunning extends Error {}
@@ -23,6 +32,8 @@ export class AttemptStillRunning extends Error {}
 interface Mark {
   startedAt: number;
   taskId: string;
+  /** Deliveries that ran this attempt and were lost, before this one. */
+  lost?: number;
 }
 
 /** Resolves when this delivery should run the attempt (marked now); the outcome, when the attempt was lost. */
@@ -45,12 +56,17 @@ export async function claimAttempt(
       `attempt ${e.attempt} of function ${JSON.stringify(e.fn)} started ${ranMs} ms ago in ${mark.taskId} and may still be running there`,
     );
   }
+  const lost = (mark.lost ?? 0) + 1;
+  if (lost <= RERUNS) {
+    await store.put(key, JSON.stringify({ startedAt: Date.now(), taskId, lost } satisfies Mark));
+    return undefined;
+  }
   return {
     inputId: "",
     attempt: e.attempt,
     status: "TIMEOUT",
     taskId: mark.taskId,
-    message: `function ${JSON.stringify(e.fn)} did not finish within its timeout of ${timeoutMs} ms: its execution environment (${mark.taskId}) ended without an outcome (the platform stops it at the timeout; running out of memory or a crash end it the same way)`,
+    message: `function ${JSON.stringify(e.fn)} did not finish within its timeout of ${timeoutMs} ms: its execution environment (${mark.taskId}) ended without an outcome ${lost} times (the platform stops it at the timeout; running out of memory or a crash end it the same way)`,
   };
 }
 
