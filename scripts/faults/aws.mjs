@@ -31,6 +31,8 @@ for (const r of rows) {
   const attempts = Object.entries(r.attempts)
     .map(([a, n]) => `${n}× attempt ${a}`)
     .join(", ");
-  console.log(`| ${r.fault} | ${r.inputs} | ${r.runs} | ${r.lost} | ${r.duplicated} | ${attempts} | ${(r.ms / 1000).toFixed(1)} s |`);
+  console.log(
+    `| ${r.fault} | ${r.inputs} | ${r.runs} | ${r.lost} | ${r.duplicated} | ${attempts} | ${(r.ms / 1000).toFixed(1)} s |`,
+  );
 }
 process.exit(code ?? 1);

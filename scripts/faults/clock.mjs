@@ -3,7 +3,7 @@
 // endless. Date.now is overridden (the wall clock plus an offset); performance.now() is not.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Function } from "faasade";
+import { Function_ } from "faasade";
 import { deployment } from "faasade/local";
 import { APP, ROOT, deploymentHome, sleep, verdict } from "./lib.mjs";
 
@@ -81,7 +81,7 @@ export async function clockInDeployment({ name }) {
     const started = await d.startServer([], ["--import", join(ROOT, "scripts/faults/clock-preload.mjs")]);
     if (started.pid === undefined) throw new Error(`the server did not start: ${JSON.stringify(started)}`);
     if ((await d.cli("deploy", APP)).code !== 0) throw new Error("deploy failed");
-    const nap = Function.fromName("faults-local-app", "nap", { provider });
+    const nap = Function_.fromName("faults-local-app", "nap", { provider });
     await (await nap.spawn(10)).get();
     const jumpServer = (offset, afterMs) => setTimeout(() => writeFileSync(clockFile, String(offset)), afterMs);
 

@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync, readdirSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Function } from "faasade";
+import { Function_ } from "faasade";
 import { deployment } from "faasade/local";
 import { APP, deploymentHome, verdict } from "./lib.mjs";
 
@@ -19,7 +19,7 @@ export async function corruptDb({ name, how }) {
   const provider = deployment({ home: d.home });
   try {
     if ((await d.cli("deploy", APP)).code !== 0) throw new Error("deploy failed");
-    const square = Function.fromName("faults-local-app", "square", { provider });
+    const square = Function_.fromName("faults-local-app", "square", { provider });
     // Enough rows that half the file cuts through tables, not only free space.
     const calls = await Promise.all(Array.from({ length: 300 }, (_, i) => square.spawn(i)));
     await Promise.all(calls.map((c) => c.get()));

@@ -5,7 +5,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { Function, FunctionCall } from "faasade";
+import { Function_, FunctionCall } from "faasade";
 import { deployment } from "faasade/local";
 import { APP, deploymentHome, procStat, sleep, verdict } from "./lib.mjs";
 
@@ -44,7 +44,7 @@ export async function diskFull({ name, calls = 24 }) {
   try {
     const deployed = await d.cli("deploy", APP);
     if (deployed.code !== 0) throw new Error(`deploy failed: ${deployed.stderr}`);
-    const blob = Function.fromName("faults-local-app", "blob", { provider });
+    const blob = Function_.fromName("faults-local-app", "blob", { provider });
     // Room for the calls themselves, not for their results: each result is 256 KiB.
     const sizes = ["state.db", "state.db-wal", "server.log"].map((f) => {
       try {

@@ -55,7 +55,9 @@ export async function hangOne({ fn, name, retried, stopAfterMs = 0 }) {
     // both endings are documented: announced, FunctionTimeoutError; not, a run elsewhere, same attempt.
     const rerun = out.v !== undefined && out.v.attempt === 1 && out.v.pid !== start.pid;
     if (!rerun && out.e?.name !== "FunctionTimeoutError") {
-      problems.push(`expected FunctionTimeoutError or a run elsewhere with attempt 1, got ${out.e ? `${out.e.name}: ${out.e.message}` : JSON.stringify(out.v)}`);
+      problems.push(
+        `expected FunctionTimeoutError or a run elsewhere with attempt 1, got ${out.e ? `${out.e.name}: ${out.e.message}` : JSON.stringify(out.v)}`,
+      );
     }
   } else if (retried) {
     if (out.e !== undefined) problems.push(`expected a retry to succeed, got ${out.e.name}: ${out.e.message}`);

@@ -5,7 +5,6 @@ import { existsSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkS
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const CLI = join(ROOT, "dist/src/cli/main.js");

@@ -1,5 +1,5 @@
 // The scenarios of `npm run faults`, in the order they run.
-import { double, doublePrecise, doubleTimed, nap, napRetried, square } from "../../test/fixtures/faults-local-app.mjs";
+import { double, doublePrecise, doubleTimed, nap, napRetried } from "../../test/fixtures/faults-local-app.mjs";
 import { clockInCaller, clockInDeployment } from "./clock.mjs";
 import { hundredThousand, pruning } from "./load.mjs";
 import { corruptDb } from "./corrupt-db.mjs";

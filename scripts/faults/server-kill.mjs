@@ -3,7 +3,7 @@
 // `__server`), then every acknowledged spawn must have exactly one result, readable with
 // FunctionCall.fromId(...).get(). A caller rides through the restart (API.md): no spawn is
 // refused and the map finishes with every result, each input sent again under its own id.
-import { Function, FunctionCall } from "faasade";
+import { Function_, FunctionCall } from "faasade";
 import { deployment } from "faasade/local";
 import { APP, children, deploymentHome, groupBy, procStat, sleep, startsSince, verdict, wallNow } from "./lib.mjs";
 
@@ -13,7 +13,7 @@ export async function deployed(extraEnv = {}) {
   const r = await d.cli("deploy", APP);
   if (r.code !== 0) throw new Error(`deploy failed: ${r.stderr}`);
   const provider = deployment({ home: d.home });
-  const fn = (name) => Function.fromName("faults-local-app", name, { provider });
+  const fn = (name) => Function_.fromName("faults-local-app", name, { provider });
   const call = (id) => FunctionCall.fromId(id, { provider });
   return { ...d, provider, fn, call };
 }

@@ -5,7 +5,7 @@
 // compared with the median of the fifth after the warm-up. Prints the series; exits 1 on growth
 // or on any wrong or lost result.
 import { APP, children, deploymentHome, fdTargets, sleep, usage } from "../faults/lib.mjs";
-import { Function, FunctionCall } from "faasade";
+import { Function_, FunctionCall } from "faasade";
 import { deployment } from "faasade/local";
 
 const SOAK_MS = Number(process.env.SOAK_MS ?? 600_000);
@@ -30,7 +30,7 @@ if (deployed.code !== 0) {
   process.exit(1);
 }
 const provider = deployment({ home: d.home });
-const square = Function.fromName("faults-local-app", "square", { provider });
+const square = Function_.fromName("faults-local-app", "square", { provider });
 const counts = { remote: 0, spawn: 0, mapInputs: 0, wrong: 0, failed: 0 };
 const failures = [];
 const fail = (what, err) => {
