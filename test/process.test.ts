@@ -79,7 +79,7 @@ describe("CLI", () => {
       [["spawn", "a/b", "{bad"], /argument 1 is not valid JSON/],
       [["get"], /expected a call id/],
       [["warm", "a/b", "-1"], /expected a container count/],
-      [["ls", "--colour"], /unknown option --colour/],
+      [["ls", "--colour"], /unknown option "--colour"/],
     ];
     for (const [args, message] of cases) {
       const r = await exec([CLI, ...args]);
