@@ -1,5 +1,5 @@
 // The scenarios of `npm run faults`, in the order they run.
-import { double, doublePrecise, doubleTimed, nap, napRetried } from "../../test/fixtures/faults-local-app.mjs";
+import { double, doublePrecise, doubleTimed, nap, napRetried, square } from "../../test/fixtures/faults-local-app.mjs";
 import { clockInCaller, clockInDeployment } from "./clock.mjs";
 import { hundredThousand, pruning } from "./load.mjs";
 import { corruptDb } from "./corrupt-db.mjs";
@@ -42,7 +42,7 @@ export const SCENARIOS = [
   {
     name: "b-hang-starting",
     what: "SIGSTOP of a container while it starts (before it is ready), during a 500-input map: the map must finish",
-    run: () => hangWhileStarting({ fn: double, fnName: "double", name: "b-hang-starting" }),
+    run: () => hangWhileStarting({ fn: square, fnName: "square", name: "b-hang-starting" }),
   },
   {
     name: "c-server-kill-spawns",

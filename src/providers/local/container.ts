@@ -70,6 +70,8 @@ export class Container {
   private rescheduleAll = false;
   /** Takes no more inputs and stops once those it holds are finished (scaledown, a lowered maximum). */
   retiring = false;
+  /** Set when the container said it is exiting (its running inputs failed then): it takes nothing new. */
+  private exiting = false;
   /** When the process was started, on the monotonic clock. */
   readonly bornAt = performance.now();
   /** Set when it was stopped for not becoming ready in time (a start that hangs). */
@@ -127,7 +129,7 @@ export class Container {
 
   /** Ready, not retiring, and not about to be killed for an input that ran past its timeout. */
   get accepting(): boolean {
-    return this.ready && this.killing === undefined && !this.gone && !this.retiring;
+    return this.ready && this.killing === undefined && !this.gone && !this.retiring && !this.exiting;
   }
 
   /**
@@ -256,6 +258,7 @@ export class Container {
         this.initFailure = { status: "INIT_FAILURE", message: m.message, error: fromWire(m.error) };
         return;
       case "exit":
+        this.exiting = true;
         this.deliver(m);
         for (const [seq] of m.running) {
           this.fail(seq, `container exited with code ${m.code} while running this input`);
@@ -374,7 +377,9 @@ export class Container {
     const reschedule: Reschedule = { inputs: [], sinks: [] };
     // Running: announced, or else the oldest held (a container starts its inputs in order). Those
     // attempts fail, unless faasade stopped the container itself; the rest run again, announced.
-    const running = this.killing === undefined && !this.rescheduleAll ? new Set(this.runningSeqs()) : new Set<number>();
+    // Exiting by itself, it already named what it ran; anything sent after that never started.
+    const charged = this.killing === undefined && !this.rescheduleAll && !this.exiting;
+    const running = charged ? new Set(this.runningSeqs()) : new Set<number>();
     for (const seq of this.held.seqs()) {
       const input = this.held.input(seq) as Input;
       const sink = this.held.sink(seq);
