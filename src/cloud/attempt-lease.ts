@@ -40,7 +40,7 @@ interface Mark {
 export async function claimAttempt(
   store: ObjectStore,
   key: string,
-  e: Pick<Envelope, "fn" | "attempt">,
+  e: Pick<Envelope, "fn" | "attempt" | "inputId">,
   spec: FunctionSpec | undefined,
   taskId: string,
 ): Promise<Outcome | undefined> {
@@ -62,7 +62,7 @@ export async function claimAttempt(
     return undefined;
   }
   return {
-    inputId: "",
+    inputId: e.inputId,
     attempt: e.attempt,
     status: "TIMEOUT",
     taskId: mark.taskId,

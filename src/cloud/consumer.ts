@@ -74,7 +74,7 @@ async function runSpawned(at: Delivery): Promise<void> {
     return;
   }
   const lost = await claimAttempt(store, keys.started(e.callId, e.inputId, e.attempt), e, spec, taskId);
-  if (lost !== undefined) return settleSpawned(at, spec, { ...lost, inputId: e.inputId }, []);
+  if (lost !== undefined) return settleSpawned(at, spec, lost, []);
   // The root's records come first, so that the tree can be rebuilt from them in order.
   const before = captureGraph(() => {
     if (spec === undefined) return;
@@ -150,7 +150,7 @@ async function runMapInput(at: Delivery): Promise<void> {
   const spec = typeof handle === "string" ? undefined : handle.definition().spec;
   const lost = await claimAttempt(store, keys.started(e.callId, e.inputId, e.attempt), e, spec, taskId);
   if (lost !== undefined) {
-    await store.put(resultKey, JSON.stringify({ outcome: toWire({ ...lost, inputId: e.inputId }) }));
+    await store.put(resultKey, JSON.stringify({ outcome: toWire(lost) }));
     return;
   }
   const { outcome } = await runInput(

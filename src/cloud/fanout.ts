@@ -11,11 +11,10 @@
 import type { Input, OutcomeSink } from "../core/provider.js";
 import { TransportBackoff, isTransportError, rideThrough } from "../core/transport.js";
 import type { Send } from "./batching.js";
-import { unreachable } from "./invoke-path.js";
 import { keysIn } from "./keys.js";
 import type { Queue } from "./primitives.js";
 import type { AppStore } from "./calls.js";
-import { type Envelope, type WireOutcome, fromWire, lost, parseStored } from "./wire.js";
+import { type Envelope, type WireOutcome, fromWire, lost, parseStored, unreachable } from "./wire.js";
 
 /** Polling the map's results: soon after sending, then less often while nothing arrives. */
 const POLL_MIN_MS = 50;

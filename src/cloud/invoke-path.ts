@@ -5,13 +5,11 @@
  * the core's sink expects. In-flight calls are counted per function, for `getCurrentStats`.
  */
 import { applyGraphEvents } from "../core/call-graph.js";
-import { encode } from "../core/codec.js";
-import { FaasadeError } from "../core/errors.js";
 import type { FunctionSpec, Input, Outcome, OutcomeSink } from "../core/provider.js";
 import type { AppStore } from "./calls.js";
 import { loadOutcome, offloadArgs } from "./offload.js";
 import type { Invoker, PlatformFailure } from "./primitives.js";
-import { type InvokeAnswer, type StreamLine, fromBase64, fromWire, lost, toEnvelope } from "./wire.js";
+import { type InvokeAnswer, type StreamLine, fromBase64, fromWire, toEnvelope, unreachable } from "./wire.js";
 
 export interface InvokePath {
   submit(fn: FunctionSpec, app: AppStore, input: Input, sink: OutcomeSink): void;
@@ -96,12 +94,6 @@ export function invokePath(invoker: Invoker, maxInFlight: number): InvokePath {
       for (const c of controllers.values()) c.abort();
     },
   };
-}
-
-/** A call that failed for good: faasade's own error (InternalFailure once ridden through) reaches the caller as itself. */
-export function unreachable(input: Input, err: unknown): Outcome {
-  if (!(err instanceof FaasadeError)) return lost(input, (err as Error)?.message ?? String(err));
-  return { inputId: input.inputId, attempt: input.attempt, status: "FAILURE", error: encode(err, "error"), userError: false };
 }
 
 function failed(input: Input, failure: PlatformFailure): Outcome {

@@ -22,11 +22,11 @@ import type {
 import { batchedSender } from "./batching.js";
 import { type AppStore, REMEMBERED_CALLS, cloudCalls } from "./calls.js";
 import { fanOut } from "./fanout.js";
-import { invokePath, unreachable } from "./invoke-path.js";
+import { invokePath } from "./invoke-path.js";
 import { keysIn } from "./keys.js";
 import { offloadArgs } from "./offload.js";
 import type { Invoker, Queue } from "./primitives.js";
-import { parseStored, toEnvelope } from "./wire.js";
+import { parseStored, toEnvelope, unreachable } from "./wire.js";
 
 /** What the platform counts for one function (approximate where the platform is). */
 export interface PlatformStats {

@@ -4,7 +4,8 @@
  * every function of an app, and names the store where its payloads and results live.
  */
 import type { GraphEvent } from "../core/call-graph.js";
-import { InvalidError, describe } from "../core/errors.js";
+import { encode } from "../core/codec.js";
+import { FaasadeError, InvalidError, describe } from "../core/errors.js";
 import type { Input, Outcome } from "../core/provider.js";
 
 /** Where an app's objects live: the platform's name for its store (a bucket) and faasade's key prefix in it. */
@@ -181,6 +182,12 @@ function checkFields(value: unknown, where: string, types: Record<string, string
 /** A failure outcome for an input that never reached the function (a send refused, say). */
 export function lost(input: { inputId: string; attempt: number }, message: string): Outcome {
   return { inputId: input.inputId, attempt: input.attempt, status: "FAILURE", message };
+}
+
+/** A call that failed for good: faasade's own error (InternalFailure once ridden through) reaches the caller as itself. */
+export function unreachable(input: Input, err: unknown): Outcome {
+  if (!(err instanceof FaasadeError)) return lost(input, (err as Error)?.message ?? String(err));
+  return { inputId: input.inputId, attempt: input.attempt, status: "FAILURE", error: encode(err, "error"), userError: false };
 }
 
 /** What a direct invoke answers: the outcome, and the call-graph records made during it. */

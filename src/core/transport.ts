@@ -55,19 +55,38 @@ export class TransportBackoff {
   }
 }
 
-/** Runs `request` until it succeeds, fails otherwise than by transport, or the backoff gives up. */
-export async function rideThrough<T>(request: () => Promise<T>, options: { deadline?: number | undefined } = {}): Promise<T> {
+/**
+ * Runs `request` until it succeeds, fails otherwise than by transport, or the backoff gives up;
+ * once `signal` aborts, the last failure is final.
+ */
+export async function rideThrough<T>(
+  request: () => Promise<T>,
+  options: { deadline?: number | undefined; signal?: AbortSignal | undefined } = {},
+): Promise<T> {
   const backoff = new TransportBackoff(options.deadline);
   for (;;) {
     try {
       return await request();
     } catch (err) {
-      if (!(err instanceof TransportError)) throw err;
+      if (!(err instanceof TransportError) || options.signal?.aborted) throw err;
       const delay = backoff.next(err);
       if (typeof delay !== "number") throw delay;
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      await pause(delay, options.signal);
     }
   }
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
 }
 
 /** A deadline `ms` from now on the monotonic clock (`performance.now()`); undefined stays undefined. */

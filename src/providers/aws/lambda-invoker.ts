@@ -4,9 +4,9 @@
  * of memory) turned into the platform failures the cloud layer understands.
  */
 import type { Invoker, PlatformFailure } from "../../cloud/primitives.js";
-import { retryTransient } from "../../cloud/transient.js";
 import type { FunctionSpec } from "../../core/provider.js";
-import { type Clients, isPassing, providerError } from "./clients.js";
+import { type Clients, awsCall } from "./clients.js";
+import { rideThrough } from "../../core/transport.js";
 import { ALIAS } from "./names.js";
 
 /** A synchronous invoke's request and answer are capped at 6 MB: stay well inside. */
@@ -39,11 +39,11 @@ export function functionError(name: string, payload: Uint8Array | undefined): Pl
 }
 
 /**
- * Throttling, Lambda's 5xx and broken connections: the invoke is sent again (the same input,
- * at least once) through `retryTransient`; every other refusal is final.
+ * Throttling, Lambda's 5xx and broken connections (a `TransportError` from `awsCall`): the invoke
+ * is sent again (the same input, at least once) by the core's ride-through; every other refusal is final.
  */
 const withThrottleRetries = <T>(op: string, signal: AbortSignal, run: () => Promise<T>) =>
-  retryTransient(run, { signal, isTransient: isPassing, fail: (err) => providerError(op, err) });
+  rideThrough(() => awsCall(op, run), { signal });
 
 export function lambdaInvoker(clients: Clients, lambdaName: (fn: FunctionSpec) => string): Invoker {
   const request = (fn: FunctionSpec, body: string) => ({

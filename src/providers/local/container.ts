@@ -3,15 +3,13 @@
  * reports into outcomes, enforces `timeoutMs`, and accounts for every input it held
  * when it dies.
  */
-import { type ChildProcess, fork } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import type { ChildProcess } from "node:child_process";
 import { applyGraphEvents } from "../../core/call-graph.js";
 import { newTaskId } from "../../core/ids.js";
 import { Held } from "./held.js";
-import { WIRE_DIR_ENV, wireDir } from "./spill.js";
+import { forkContainer, holdProcess } from "./container-process.js";
 import type { FunctionSpec, Input, Outcome, OutcomeSink } from "../../core/provider.js";
 import {
-  ENV,
   fromWire,
   type FromContainer,
   Interner,
@@ -40,7 +38,6 @@ export interface ContainerEvents {
   exited(c: Container, reschedule: Reschedule): void;
 }
 
-const RUNTIME = fileURLToPath(new URL("./runtime.js", import.meta.url));
 /** A container not ready after this (or its function's timeout, if longer) is stopped as hung. */
 const START_LIMIT_MS = 60_000;
 /** How long a timed-out input gets to honour its aborted signal before its container is killed. */
@@ -62,7 +59,7 @@ export class Container {
   private watchdogAt = 0;
   /** The timed-out input whose container goes unless it settles within ABORT_GRACE_MS. */
   private killing: number | undefined;
-  private stderrTail = "";
+  private readonly stderrTail: () => string;
   /** Set when the container sent a malformed message: what it held fails (retried by policy), never runs again here. */
   private unreadable: string | undefined;
   private gone = false;
@@ -89,25 +86,9 @@ export class Container {
       this.startTimedOut = true;
       this.kill();
     }, startLimit).unref();
-    this.child = fork(RUNTIME, [], {
-      execArgv,
-      stdio: ["ignore", "inherit", "pipe", "ipc"],
-      env: {
-        ...process.env,
-        ...spec.options.env,
-        [ENV.taskId]: this.taskId,
-        [WIRE_DIR_ENV]: wireDir(),
-        [ENV.module]: spec.module,
-        [ENV.app]: spec.app,
-        [ENV.environment]: spec.environment,
-        [ENV.fn]: spec.name,
-        FAASADE_MAX_INPUTS: String(spec.options.maxInputs),
-      },
-    });
-    this.child.stderr?.on("data", (chunk: Buffer) => {
-      process.stderr.write(chunk);
-      this.stderrTail = (this.stderrTail + chunk.toString()).slice(-4000);
-    });
+    const proc = forkContainer(spec, this.taskId, execArgv);
+    this.child = proc.child;
+    this.stderrTail = proc.stderrTail;
     this.child.on("message", (m: FromContainer) => {
       if (this.unreadable !== undefined) return; // being killed: nothing it says counts any more
       try {
@@ -174,7 +155,7 @@ export class Container {
       at += META_FIELDS;
     }
     if (this.held.size === n) {
-      this.setRef(true);
+      holdProcess(this.child, true);
       this.lastReport = performance.now();
       this.precise = false;
       this.running.clear();
@@ -372,7 +353,7 @@ export class Container {
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {
     this.gone = true;
     if (this.watchdog) clearTimeout(this.watchdog);
-    const oom = /heap out of memory|Allocation failed/i.test(this.stderrTail);
+    const oom = /heap out of memory|Allocation failed/i.test(this.stderrTail());
     const why = this.unreadable ?? (oom ? "container ran out of memory" : `container exited (${signal ?? `code ${code}`})`);
     const reschedule: Reschedule = { inputs: [], sinks: [] };
     // Running: announced, or else the oldest held (a container starts its inputs in order). Those
@@ -393,27 +374,14 @@ export class Container {
       }
     }
     this.held.clear();
-    this.setRef(false);
+    holdProcess(this.child, false);
     this.events.exited(this, reschedule);
   }
 
   /** The watchdog stays set (unref'd): it finds nothing due when it fires, and costs no timer per call. */
   private idle(): void {
-    this.setRef(false);
+    holdProcess(this.child, false);
     if (this.retiring) this.kill();
-  }
-
-  /** A busy container keeps the caller's process alive; an idle one never does. */
-  private setRef(on: boolean): void {
-    type Refable = { ref?: () => void; unref?: () => void } | null | undefined;
-    const handles = [this.child.channel as Refable, this.child.stderr as Refable];
-    if (on) {
-      this.child.ref();
-      for (const h of handles) h?.ref?.();
-    } else {
-      this.child.unref();
-      for (const h of handles) h?.unref?.();
-    }
   }
 }
 
