@@ -124,8 +124,10 @@ describe("the CLI under fuzzed arguments", () => {
     const cases: [string[], RegExp][] = [
       [["frobnicate"], /unknown command "frobnicate"/],
       [["ls", "--colour"], /unknown option "--colour"/],
-      [["get", "fc-1", "--timeout-ms"], /--timeout-ms needs a value$/],
-      [["get", "fc-1", "--timeout-ms", "--json"], /--timeout-ms needs a value, got the option "--json"/],
+      [["get", "fc-1", "--timeout-ms"], /option "--timeout-ms <ms>" argument missing; see faasade get --help$/],
+      [["get", "fc-1", "--timeout-ms", "--json"], /option "--timeout-ms <ms>" argument missing/],
+      [["get"], /missing required argument "call-id"; see faasade get --help/],
+      [["warm", "hardening-app/square", "2", "3"], /too many arguments for "warm"/],
       [["get", "fc-1", "--timeout-ms", "soon"], /--timeout-ms must be a number ≥ 0, got "soon"/],
       [["call", "hardening-app/square", "{"], /argument 1 is not valid JSON: "\{"/],
       [["call", "nope"], /call: expected <app>\/<function>, got "nope"/],

@@ -77,7 +77,7 @@ describe("CLI", () => {
       [["call", "no-such-app/fn"], /NotFoundError: no local deployment is running/],
       [["call", "not-a-ref"], /expected <app>\/<function>/],
       [["spawn", "a/b", "{bad"], /argument 1 is not valid JSON/],
-      [["get"], /expected a call id/],
+      [["get"], /missing required argument "call-id"/],
       [["warm", "a/b", "-1"], /expected a container count/],
       [["ls", "--colour"], /unknown option "--colour"/],
     ];

@@ -13,30 +13,11 @@ import type { Deployer, Provider } from "../core/provider.js";
 import { loadProvider } from "../core/providers.js";
 import { homePaths, readServerInfo, rotateToken } from "../providers/local/deploy/home.js";
 import { runServer, serverAnswers } from "../providers/local/deploy/process.js";
+import type { CommandSpec, Io } from "./command.js";
+import { parseJsonArgs, printResult, printYielded } from "./output.js";
 import { type Progress, progress } from "./progress.js";
 
-export interface Io {
-  json: boolean;
-  /** The provider whose deployments the command reaches, by name. */
-  provider: string;
-  flags: Map<string, string | true>;
-  out(text: string): void;
-  load(file: string): Promise<Record<string, unknown>>;
-}
-
-const parseJsonArgs = (raw: string[]) =>
-  raw.map((text, i) => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      throw new InvalidError(`argument ${i + 1} is not valid JSON: ${describe(text)}`);
-    }
-  });
-
-const env = (io: Io) => {
-  const value = io.flags.get("--env");
-  return typeof value === "string" ? value : "main";
-};
+const env = (io: Io) => io.options.env;
 
 const targets = new Map<string, Promise<Provider>>();
 /** The provider that reaches apps deployed on `io.provider`. */
@@ -97,114 +78,171 @@ function printGraph(nodes: InputInfo[], io: Io, depth = 0): void {
   }
 }
 
-export const deployCommands: Record<string, (args: string[], io: Io) => Promise<void>> = {
-  async deploy([file], io) {
-    if (file === undefined) throw new InvalidError("deploy: expected a file, as in faasade deploy app.ts");
-    const shown = progress(process.stderr, !io.json);
-    await deployFile(file, io, shown).finally(() => shown.done());
+export const deployCommands: CommandSpec[] = [
+  {
+    name: "deploy",
+    args: "<file>",
+    summary: "deploy the apps whose functions <file> exports, idempotently; prints each function and web URL",
+    details: "On the local provider the background deployment server under FAASADE_HOME is started if none runs.",
+    async run([file], io) {
+      const shown = progress(process.stderr, !io.json);
+      await deployFile(file as string, io, shown).finally(() => shown.done());
+    },
   },
-  async serve([file], io) {
-    if (file === undefined) throw new InvalidError("serve: expected a file, as in faasade serve app.ts");
-    if (io.provider !== "local")
-      throw new InvalidError(`serve runs a local deployment: drop --provider ${io.provider}, or use deploy`);
-    const paths = homePaths();
-    if (await serverAnswers(paths)) {
-      throw new InvalidError(
-        `a deployment server already runs for FAASADE_HOME=${paths.home} (pid ${readServerInfo(paths)?.pid}); use faasade deploy`,
-      );
-    }
-    const server = await runServer(paths, true);
-    const shown = progress(process.stderr, !io.json);
-    await deployFile(file, io, shown).finally(() => shown.done());
-    io.out(`serving on http://127.0.0.1:${server.port} until Ctrl-C`);
-    await new Promise(() => {}); // until a signal stops the process
+  {
+    name: "serve",
+    args: "<file>",
+    summary: "run a local deployment of <file>'s apps in the foreground, until Ctrl-C",
+    keepsRunning: () => true,
+    async run([file], io) {
+      if (io.provider !== "local")
+        throw new InvalidError(`serve runs a local deployment: drop --provider ${io.provider}, or use deploy`);
+      const paths = homePaths();
+      if (await serverAnswers(paths)) {
+        throw new InvalidError(
+          `a deployment server already runs for FAASADE_HOME=${paths.home} (pid ${readServerInfo(paths)?.pid}); use faasade deploy`,
+        );
+      }
+      const server = await runServer(paths, true);
+      const shown = progress(process.stderr, !io.json);
+      await deployFile(file as string, io, shown).finally(() => shown.done());
+      io.out(`serving on http://127.0.0.1:${server.port} until Ctrl-C`);
+    },
   },
-  async call([ref, ...raw], io) {
-    const fn = await fnRef(ref, io, "call");
-    const args = parseJsonArgs(raw);
-    const shown = progress(process.stderr, !io.json);
-    shown.update(`calling ${ref}`);
-    const result = await fn.remote(...args).finally(() => shown.done());
-    io.out(JSON.stringify(result, null, io.json ? 0 : 2));
+  {
+    name: "call",
+    args: "<app/function> [json-args...]",
+    summary: "run one input of a deployed function and print its result as JSON (a generator: one JSON line per value)",
+    async run([ref, ...raw], io) {
+      const fn = await fnRef(ref, io, "call");
+      const args = parseJsonArgs(raw);
+      await fn.hydrate();
+      if (fn.isGenerator) return printYielded(io, fn.remoteGen(...args));
+      const shown = progress(process.stderr, !io.json);
+      shown.update(`calling ${ref}`);
+      printResult(io, await fn.remote(...args).finally(() => shown.done()));
+    },
   },
-  async spawn([ref, ...raw], io) {
-    const fn = await fnRef(ref, io, "spawn");
-    const call = await fn.spawn(...parseJsonArgs(raw));
-    io.out(io.json ? JSON.stringify({ functionCallId: call.functionCallId }) : call.functionCallId);
+  {
+    name: "spawn",
+    args: "<app/function> [json-args...]",
+    summary: "queue one input durably and print its call id",
+    async run([ref, ...raw], io) {
+      const fn = await fnRef(ref, io, "spawn");
+      const call = await fn.spawn(...parseJsonArgs(raw));
+      io.out(io.json ? JSON.stringify({ functionCallId: call.functionCallId }) : call.functionCallId);
+    },
   },
-  async get([id], io) {
-    if (id === undefined) throw new InvalidError("get: expected a call id");
-    const raw = io.flags.get("--timeout-ms");
-    const timeoutMs = raw === undefined ? undefined : Number(raw);
-    if (timeoutMs !== undefined && !(timeoutMs >= 0))
-      throw new InvalidError(`get: --timeout-ms must be a number ≥ 0, got ${describe(raw)}`);
-    const call = FunctionCall.fromId(id, { provider: await target(io) });
-    const shown = progress(process.stderr, !io.json);
-    shown.update(`waiting for ${id}`);
-    const result = await call.get(timeoutMs === undefined ? {} : { timeoutMs }).finally(() => shown.done());
-    io.out(JSON.stringify(result, null, io.json ? 0 : 2));
+  {
+    name: "get",
+    args: "<call-id>",
+    summary: "wait for a spawned call and print its result as JSON (a generator call: one JSON line per value)",
+    options: [["--timeout-ms <ms>", "wait at most this long, then fail with TimeoutError (0 polls once)"]],
+    async run([id], io) {
+      const raw = io.options.timeoutMs;
+      const timeoutMs = raw === undefined ? undefined : Number(raw);
+      if (timeoutMs !== undefined && !(timeoutMs >= 0))
+        throw new InvalidError(`get: --timeout-ms must be a number ≥ 0, got ${describe(raw)}`);
+      const call = FunctionCall.fromId(id as string, { provider: await target(io) });
+      const options = timeoutMs === undefined ? {} : { timeoutMs };
+      if (await call.isGeneratorCall(options)) return printYielded(io, call.getGen());
+      const shown = progress(process.stderr, !io.json);
+      shown.update(`waiting for ${id}`);
+      printResult(io, await call.get(options).finally(() => shown.done()));
+    },
   },
-  async cancel([id], io) {
-    if (id === undefined) throw new InvalidError("cancel: expected a call id");
-    await FunctionCall.fromId(id, { provider: await target(io) }).cancel({
-      terminateContainers: io.flags.has("--terminate-containers"),
-    });
-    io.out(io.json ? JSON.stringify({ cancelled: id }) : `cancelled ${id}`);
+  {
+    name: "cancel",
+    args: "<call-id>",
+    summary: "cancel a spawned call",
+    options: [["--terminate-containers", "also stop the containers running it (their other inputs run elsewhere)"]],
+    async run([id], io) {
+      await FunctionCall.fromId(id as string, { provider: await target(io) }).cancel({
+        terminateContainers: io.options.terminateContainers === true,
+      });
+      io.out(io.json ? JSON.stringify({ cancelled: id }) : `cancelled ${id}`);
+    },
   },
-  async stats([ref], io) {
-    const stats = await (await fnRef(ref, io, "stats")).getCurrentStats();
-    io.out(
-      io.json
-        ? JSON.stringify(stats)
-        : `backlog ${stats.backlog}  containers ${stats.numTotalRunners}  running ${stats.numRunningInputs}`,
-    );
-  },
-  async warm([ref, n], io) {
-    const count = Number(n);
-    if (n === undefined || !Number.isInteger(count) || count < 0)
-      throw new InvalidError(`warm: expected a container count ≥ 0, got ${describe(n ?? "")}`);
-    const settings = await (await fnRef(ref, io, "warm")).keepWarm(count);
-    io.out(
-      io.json ? JSON.stringify(settings) : `minContainers ${settings.minContainers} (maxContainers ${settings.maxContainers})`,
-    );
-  },
-  async graph([id], io) {
-    if (id === undefined) throw new InvalidError("graph: expected a call id");
-    const graph = await FunctionCall.fromId(id, { provider: await target(io) }).getCallGraph();
-    if (io.json) io.out(JSON.stringify(graph));
-    else printGraph(graph, io);
-  },
-  async ls(_args, io) {
-    const apps = await (await deployerFor(io)).list();
-    if (io.json) {
+  {
+    name: "stats",
+    args: "<app/function>",
+    summary: "print a deployed function's backlog, containers and running inputs",
+    async run([ref], io) {
+      const stats = await (await fnRef(ref, io, "stats")).getCurrentStats();
       io.out(
-        JSON.stringify(
-          apps.map((a) => ({
-            app: a.app,
-            environment: a.environment,
-            functions: a.functions.map((f) => f.name),
-            deployedAt: a.deployedAt,
-          })),
-        ),
+        io.json
+          ? JSON.stringify(stats)
+          : `backlog ${stats.backlog}  containers ${stats.numTotalRunners}  running ${stats.numRunningInputs}`,
       );
-      return;
-    }
-    if (apps.length === 0) io.out("no apps deployed");
-    for (const a of apps) io.out(`${a.app} (${a.environment})  ${a.functions.map((f) => f.name).join(", ")}`);
+    },
   },
-  async token([action, ...extra], io) {
-    if (action !== "rotate" || extra.length > 0)
-      throw new InvalidError(`token: expected token rotate, got ${describe([action, ...extra].join(" "))}`);
-    if (io.provider !== "local")
-      throw new InvalidError(`token rotate replaces the local deployment's token: drop --provider ${io.provider}`);
-    const paths = homePaths();
-    rotateToken(paths); // never printed: the file is the only place the token is kept
-    io.out(io.json ? JSON.stringify({ rotated: paths.token }) : `rotated the token in ${paths.token}`);
+  {
+    name: "warm",
+    args: "<app/function> <n>",
+    summary: "keep at least n containers of a deployed function warm",
+    async run([ref, n], io) {
+      const count = Number(n);
+      if (!Number.isInteger(count) || count < 0)
+        throw new InvalidError(`warm: expected a container count ≥ 0, got ${describe(n ?? "")}`);
+      const settings = await (await fnRef(ref, io, "warm")).keepWarm(count);
+      io.out(
+        io.json ? JSON.stringify(settings) : `minContainers ${settings.minContainers} (maxContainers ${settings.maxContainers})`,
+      );
+    },
   },
-  async destroy([app], io) {
-    if (app === undefined) throw new InvalidError("destroy: expected an app name");
-    const shown = progress(process.stderr, !io.json);
-    await (await deployerFor(io)).destroy(app, env(io), { log: (line) => shown.update(line) }).finally(() => shown.done());
-    io.out(io.json ? JSON.stringify({ destroyed: app }) : `destroyed ${app}`);
+  {
+    name: "graph",
+    args: "<call-id>",
+    summary: "print the call graph of a spawned call",
+    async run([id], io) {
+      const graph = await FunctionCall.fromId(id as string, { provider: await target(io) }).getCallGraph();
+      if (io.json) io.out(JSON.stringify(graph));
+      else printGraph(graph, io);
+    },
   },
-};
+  {
+    name: "ls",
+    summary: "list the deployed apps and their functions",
+    async run(_args, io) {
+      const apps = await (await deployerFor(io)).list();
+      if (io.json) {
+        const rows = apps.map((a) => ({
+          app: a.app,
+          environment: a.environment,
+          functions: a.functions.map((f) => f.name),
+          deployedAt: a.deployedAt,
+        }));
+        return io.out(JSON.stringify(rows));
+      }
+      if (apps.length === 0) io.out("no apps deployed");
+      for (const a of apps) io.out(`${a.app} (${a.environment})  ${a.functions.map((f) => f.name).join(", ")}`);
+    },
+  },
+  {
+    name: "destroy",
+    args: "<app>",
+    summary: "stop serving an app wherever it is deployed and delete its resources and state",
+    async run([app], io) {
+      const shown = progress(process.stderr, !io.json);
+      await (await deployerFor(io))
+        .destroy(app as string, env(io), { log: (line) => shown.update(line) })
+        .finally(() => shown.done());
+      io.out(io.json ? JSON.stringify({ destroyed: app }) : `destroyed ${app}`);
+    },
+  },
+  {
+    name: "token",
+    args: "<action>",
+    summary: "token rotate: replace the local deployment's token with a new random one",
+    details:
+      "The token lives in FAASADE_HOME/token and is never printed; a running server takes the new one at once and refuses the old.",
+    async run([action], io) {
+      if (action !== "rotate") throw new InvalidError(`token: expected token rotate, got ${describe(action ?? "")}`);
+      if (io.provider !== "local")
+        throw new InvalidError(`token rotate replaces the local deployment's token: drop --provider ${io.provider}`);
+      const paths = homePaths();
+      rotateToken(paths); // never printed: the file is the only place the token is kept
+      io.out(io.json ? JSON.stringify({ rotated: paths.token }) : `rotated the token in ${paths.token}`);
+    },
+  },
+];

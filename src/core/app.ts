@@ -1,5 +1,5 @@
 /** `App`: a named group of functions, and the provider that runs them. */
-import { callerModule, isEntryModule } from "./caller.js";
+import { ENTRYPOINT_SCHEDULED, callerModule, isEntryModule } from "./caller.js";
 import { InvalidError, describe } from "./errors.js";
 import { type AnyFunction, Function_ } from "./function.js";
 import { type FunctionOptions, resolveOptions } from "./options.js";
@@ -101,6 +101,7 @@ export class App {
     if (typeof fn !== "function") throw new InvalidError(`localEntrypoint: expected a function, got ${describe(fn)}`);
     const module = callerModule();
     if (inContainer() || module === undefined || !isEntryModule(module)) return;
+    (globalThis as Record<symbol, unknown>)[ENTRYPOINT_SCHEDULED] = true;
     setImmediate(async () => {
       try {
         await fn();

@@ -41,6 +41,8 @@ export function isEntryModule(moduleUrl: string): boolean {
 }
 
 export const ENTRY = Symbol.for("faasade.entryModule");
+/** Set once an entry module's localEntrypoint is scheduled: `faasade run` says so when none is. */
+export const ENTRYPOINT_SCHEDULED = Symbol.for("faasade.entrypointScheduled");
 
 function samePath(a: string, b: string): boolean {
   const norm = (p: string) => {

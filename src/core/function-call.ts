@@ -58,6 +58,14 @@ export class FunctionCall<R = unknown> {
     return unwrap(record.functionName, record.outcome) as R;
   }
 
+  /** @internal whether this is a generator call, read with `getGen()` (the CLI's `get` prints either kind). */
+  async isGeneratorCall(options: GetOptions = {}): Promise<boolean> {
+    const deadline = deadlineIn(checkTimeout(options));
+    const store = await this.#durable();
+    if (store === undefined) return this.record().isGenerator;
+    return (await rideThrough(() => store.state(this.objectId, 0), { deadline })).isGenerator;
+  }
+
   /** For a spawned generator call: every value it yields, from the first, as produced. */
   async *getGen(): AsyncGenerator<R, void, undefined> {
     const store = await this.#durable();
