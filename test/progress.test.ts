@@ -8,7 +8,7 @@ const fakeStream = (isTTY: boolean) => {
 };
 
 /** What a transcript shows when the terminal's escape codes are dropped. */
-const stripped = (written: string[]) => written.join("").replace(/\r|\x1b\[2K/g, "");
+const stripped = (written: string[]) => written.join("").replaceAll("\r", "").replaceAll("\x1b[2K", "");
 
 describe("CLI progress", () => {
   it("draws nothing for work that ends at once", () => {

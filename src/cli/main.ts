@@ -3,6 +3,7 @@
  * The `faasade` command: `run` works without any deployment; the other commands drive
  * deployments (the local one under FAASADE_HOME by default). See docs/cli.md.
  */
+import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { CommanderError } from "commander";
@@ -33,6 +34,8 @@ async function main(argv: string[]): Promise<void> {
 /** Imports a user's file; TypeScript through tsx, which the user installs. */
 async function load(file: string): Promise<Record<string, unknown>> {
   const url = pathToFileURL(resolve(file)).href;
+  if (statSync(file, { throwIfNoEntry: false })?.isDirectory())
+    throw new InvalidError(`${file} is a directory: give the file that defines the app, as in faasade run app.ts`);
   if (/\.(c|m)?tsx?$/.test(file)) {
     const { register } = await import("tsx/esm/api").catch(() => {
       throw new InvalidError(`${file} is TypeScript: install tsx (npm i -D tsx) to run it`);
