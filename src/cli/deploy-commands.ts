@@ -82,8 +82,9 @@ export const deployCommands: CommandSpec[] = [
   {
     name: "deploy",
     args: "<file>",
-    summary: "deploy the apps whose functions <file> exports, idempotently; prints each function and web URL",
-    details: "On the local provider the background deployment server under FAASADE_HOME is started if none runs.",
+    summary: "deploy the apps whose functions <file> exports (idempotent)",
+    details:
+      "Prints each function and its web URL. On the local provider the background deployment server under FAASADE_HOME is started if none runs.",
     async run([file], io) {
       const shown = progress(process.stderr, !io.json);
       await deployFile(file as string, io, shown).finally(() => shown.done());
@@ -92,7 +93,7 @@ export const deployCommands: CommandSpec[] = [
   {
     name: "serve",
     args: "<file>",
-    summary: "run a local deployment of <file>'s apps in the foreground, until Ctrl-C",
+    summary: "serve <file>'s apps from a local deployment in the foreground",
     keepsRunning: () => true,
     async run([file], io) {
       if (io.provider !== "local")
@@ -112,7 +113,8 @@ export const deployCommands: CommandSpec[] = [
   {
     name: "call",
     args: "<app/function> [json-args...]",
-    summary: "run one input of a deployed function and print its result as JSON (a generator: one JSON line per value)",
+    summary: "run one input of a deployed function and print its result",
+    details: "The result is printed as JSON; a generator's values one JSON line each, as they come.",
     async run([ref, ...raw], io) {
       const fn = await fnRef(ref, io, "call");
       const args = parseJsonArgs(raw);
@@ -136,7 +138,8 @@ export const deployCommands: CommandSpec[] = [
   {
     name: "get",
     args: "<call-id>",
-    summary: "wait for a spawned call and print its result as JSON (a generator call: one JSON line per value)",
+    summary: "wait for a spawned call and print its result",
+    details: "The result is printed as JSON; a generator call's values one JSON line each, as they come.",
     options: [["--timeout-ms <ms>", "wait at most this long, then fail with TimeoutError (0 polls once)"]],
     async run([id], io) {
       const raw = io.options.timeoutMs;
@@ -166,7 +169,7 @@ export const deployCommands: CommandSpec[] = [
   {
     name: "stats",
     args: "<app/function>",
-    summary: "print a deployed function's backlog, containers and running inputs",
+    summary: "print a function's backlog, containers and running inputs",
     async run([ref], io) {
       const stats = await (await fnRef(ref, io, "stats")).getCurrentStats();
       io.out(
@@ -179,7 +182,7 @@ export const deployCommands: CommandSpec[] = [
   {
     name: "warm",
     args: "<app/function> <n>",
-    summary: "keep at least n containers of a deployed function warm",
+    summary: "keep at least n containers of a function warm",
     async run([ref, n], io) {
       const count = Number(n);
       if (!Number.isInteger(count) || count < 0)
@@ -221,7 +224,7 @@ export const deployCommands: CommandSpec[] = [
   {
     name: "destroy",
     args: "<app>",
-    summary: "stop serving an app wherever it is deployed and delete its resources and state",
+    summary: "stop serving an app and delete its resources and state",
     async run([app], io) {
       const shown = progress(process.stderr, !io.json);
       await (await deployerFor(io))
@@ -233,7 +236,7 @@ export const deployCommands: CommandSpec[] = [
   {
     name: "token",
     args: "<action>",
-    summary: "token rotate: replace the local deployment's token with a new random one",
+    summary: "token rotate: give the local deployment a new random token",
     details:
       "The token lives in FAASADE_HOME/token and is never printed; a running server takes the new one at once and refuses the old.",
     async run([action], io) {

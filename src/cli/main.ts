@@ -11,7 +11,8 @@ import { InvalidError, NotFoundError } from "../core/errors.js";
 import { COMMANDS, type Ran, program } from "./program.js";
 import { errorReport, usageError } from "./report.js";
 
-async function main(argv: string[]): Promise<void> {
+async function main(given: string[]): Promise<void> {
+  const argv = given.length === 0 ? ["--help"] : given; // no command: the help, on stdout
   const ran: Ran = { keepsRunning: false };
   try {
     await program({ out: (text) => console.log(text), load }, ran).parseAsync(argv, { from: "user" });

@@ -24,7 +24,7 @@ export function program(io: Omit<Io, "options" | "json" | "provider">, ran: Ran)
   const cli = new Command("faasade")
     .description("Modal's Function / FunctionCall semantics on any serverless provider.")
     .version(VERSION, "-v, --version", "print the version")
-    .helpOption("-h, --help", "show help (faasade <command> --help for one command's)")
+    .helpOption("-h, --help", "show this help; faasade <command> --help for one command")
     .addOption(new Option("--env <name>", "the app's environment").default("main"))
     .addOption(
       new Option("--provider <name>", "local, aws, or any faasade/<name> provider").env("FAASADE_PROVIDER").default("local"),

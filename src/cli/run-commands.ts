@@ -11,9 +11,9 @@ export const runCommands: CommandSpec[] = [
   {
     name: "run",
     args: "<file[::function]> [json-args...]",
-    summary: "run <file>'s localEntrypoint, or call <file>::<function> with JSON arguments and print its JSON result",
+    summary: "run a file's localEntrypoint, or one function (<file>::<function>)",
     details:
-      "No deployment needed: the functions run on the file's own provider (local processes by default). A generator function prints one JSON line per value as it comes.",
+      "<file>::<function> calls that function with JSON arguments and prints its JSON result. No deployment needed: the functions run on the file's own provider (local processes by default). A generator function prints one JSON line per value as it comes.",
     // The process ends by itself once the entrypoint's work is done, as `node file` would.
     keepsRunning: () => true,
     async run([target, ...raw], io) {
