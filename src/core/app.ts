@@ -8,10 +8,19 @@ import type { FunctionSpec, Provider } from "./provider.js";
 import { loadProvider, providerName } from "./providers.js";
 import { inContainer, registerApp, unregisterApp } from "./registry.js";
 
+/** The options of `new App(name, options)`; the name matches `/^[a-z][a-z0-9-]{0,39}$/`. */
 export interface AppOptions {
-  /** @default `FAASADE_PROVIDER` (local|aws|gcp|azure) with that provider's defaults, else `local()` */
+  /**
+   * The provider that runs the app's functions: `local()` from `faasade/local`, `aws()` from
+   * `faasade/aws`.
+   * @default the provider `FAASADE_PROVIDER` names (`local` or `aws`), with its defaults; without it, `local()`
+   */
   provider?: Provider;
-  /** @default "main" */
+  /**
+   * The environment the app is deployed in: apps of one name in different environments are
+   * separate. Matches `/^[a-z][a-z0-9-]{0,39}$/`.
+   * @default "main"
+   */
   environment?: string;
 }
 

@@ -3,7 +3,7 @@
  * function returns, and a call of the wrong kind (a runtime `InvalidError`) fails to compile
  * where the handle's kind is known.
  */
-import { type AnyFunction, App, type FunctionCall, Function_ } from "faasade";
+import { type AnyFunction, App, type CallKind, type FunctionCall, type FunctionKind, Function_ } from "faasade";
 import { describe, expectTypeOf, it } from "vitest";
 
 const app = new App("types-app");
@@ -176,6 +176,13 @@ describe("a handle by name", () => {
     expectTypeOf(byHook).toEqualTypeOf<typeof hook>();
     // @ts-expect-error remote() on a web function
     byHook.remote(request);
+  });
+});
+
+describe("the kinds", () => {
+  it("are exported as types", () => {
+    expectTypeOf<FunctionKind>().toEqualTypeOf<"plain" | "generator" | "web">();
+    expectTypeOf<CallKind>().toEqualTypeOf<"plain" | "generator">();
   });
 });
 
