@@ -13,5 +13,12 @@ export default defineConfig({
     testTimeout: 20_000,
     // A FAASADE_HOME of the run's own: tests never see (or touch) a developer's deployments.
     env: { FAASADE_TEST: "1", FAASADE_HOME: join(tmpdir(), `faasade-vitest-${process.pid}`) },
+    // Type tests: test/types/*.test-d.ts are type-checked (tsc, never run) against the built
+    // declarations, as a user's project sees them; a type error there fails the run.
+    typecheck: {
+      enabled: true,
+      include: ["test/types/*.test-d.ts"],
+      tsconfig: "test/types/tsconfig.json",
+    },
   },
 });

@@ -30,6 +30,7 @@ export {
   type YieldOf,
 } from "./core/function.js";
 export { FunctionCall, gather, type FromIdOptions, type GetOptions } from "./core/function-call.js";
+export type { CallKind, FunctionKind } from "./core/kinds.js";
 export type { MapOptions } from "./core/map.js";
 export type { FunctionOptions, WebOptions } from "./core/options.js";
 export {

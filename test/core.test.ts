@@ -1,4 +1,4 @@
-import { App, FunctionCall, InvalidError, Retries, gather } from "faasade";
+import { App, FunctionCall, InvalidError, Retries, currentInput, gather } from "faasade";
 import { memoryProvider } from "faasade/testing";
 import { describe, expect, it, vi } from "vitest";
 
@@ -170,6 +170,22 @@ describe("calls", () => {
     const call = await fn.spawn();
     await expect(call.get({ timeoutMs: -1 })).rejects.toThrow(/timeoutMs must be a number ≥ 0, got -1/);
     expect(await call.get()).toBe(1);
+  });
+});
+
+describe("currentInput.required", () => {
+  it("is the running input inside a function, and InvalidError outside one (local() included)", async () => {
+    const app = new App("core-input", { provider: memoryProvider() });
+    const attempt = app.function(function attempt() {
+      const input = currentInput.required();
+      return { same: input === currentInput(), attempt: input.attempt, aborted: input.signal.aborted };
+    });
+    expect(await attempt.remote()).toEqual({ same: true, attempt: 1, aborted: false });
+    const outside = /^currentInput\.required\(\) called outside a running faasade function$/;
+    expect(() => currentInput.required()).toThrow(InvalidError);
+    expect(() => currentInput.required()).toThrow(outside);
+    expect(() => attempt.local()).toThrow(outside);
+    await app.close();
   });
 });
 

@@ -2,15 +2,25 @@
 import { ENTRYPOINT_SCHEDULED, callerModule, isEntryModule } from "./caller.js";
 import { InvalidError, describe } from "./errors.js";
 import { type AnyFunction, Function_ } from "./function.js";
-import { type FunctionOptions, resolveOptions } from "./options.js";
+import type { FunctionKind } from "./kinds.js";
+import { type FunctionOptions, type WebOptions, resolveOptions } from "./options.js";
 import type { FunctionSpec, Provider } from "./provider.js";
 import { loadProvider, providerName } from "./providers.js";
 import { inContainer, registerApp, unregisterApp } from "./registry.js";
 
+/** The options of `new App(name, options)`; the name matches `/^[a-z][a-z0-9-]{0,39}$/`. */
 export interface AppOptions {
-  /** @default `FAASADE_PROVIDER` (local|aws|gcp|azure) with that provider's defaults, else `local()` */
+  /**
+   * The provider that runs the app's functions: `local()` from `faasade/local`, `aws()` from
+   * `faasade/aws`.
+   * @default the provider `FAASADE_PROVIDER` names (`local` or `aws`), with its defaults; without it, `local()`
+   */
   provider?: Provider;
-  /** @default "main" */
+  /**
+   * The environment the app is deployed in: apps of one name in different environments are
+   * separate. Matches `/^[a-z][a-z0-9-]{0,39}$/`.
+   * @default "main"
+   */
   environment?: string;
 }
 
@@ -56,8 +66,13 @@ export class App {
     return this.#loading;
   }
 
-  /** Defines a function of this app. Its containers import the module that made this call. */
-  function<F extends AnyFunction>(fn: F, options?: FunctionOptions): Function_<F> {
+  /**
+   * Defines a function of this app. Its containers import the module that made this call. The
+   * handle's kind (see `FunctionKind`) is `"web"` with `web` options, else what `fn`'s type tells.
+   */
+  function<F extends AnyFunction>(fn: F, options: FunctionOptions & { web: WebOptions }): Function_<F, "web">;
+  function<F extends AnyFunction>(fn: F, options?: FunctionOptions): Function_<F>;
+  function<F extends AnyFunction>(fn: F, options?: FunctionOptions): Function_<F, FunctionKind> {
     const isGenerator = isGeneratorFunction(fn);
     const resolved = resolveOptions(fn, options, isGenerator);
     if (this.#functions.has(resolved.name)) {
@@ -77,7 +92,7 @@ export class App {
       isGenerator,
       options: resolved,
     });
-    const handle = new Function_<F>(this.name, resolved.name, this.environment, { app: this, raw: fn, spec });
+    const handle = new Function_<F, FunctionKind>(this.name, resolved.name, this.environment, { app: this, raw: fn, spec });
     this.#functions.set(resolved.name, handle as unknown as Function_);
     return handle;
   }

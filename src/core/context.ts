@@ -1,5 +1,6 @@
 /** `currentInput()`: what a running function knows about the input it serves. */
 import { AsyncLocalStorage } from "node:async_hooks";
+import { InvalidError } from "./errors.js";
 
 export interface CurrentInput {
   readonly inputId: string;
@@ -48,7 +49,17 @@ export class InputContext implements CurrentInput {
 
 export const inputStorage = new AsyncLocalStorage<InputContext>();
 
-/** Inside a running function: its input; `undefined` elsewhere (`local()` included). */
+/**
+ * Inside a running function: its input; `undefined` elsewhere (`local()` included). Inside a
+ * function, `currentInput.required()` gives the same without `undefined` in its type.
+ */
 export function currentInput(): CurrentInput | undefined {
   return inputStorage.getStore();
 }
+
+/** The input of the running function; `InvalidError` outside one (`local()` included). */
+currentInput.required = function required(): CurrentInput {
+  const input = inputStorage.getStore();
+  if (input === undefined) throw new InvalidError("currentInput.required() called outside a running faasade function");
+  return input;
+};

@@ -4,6 +4,7 @@ import { type CallRecord, callRecords } from "./call-record.js";
 import { decode } from "./codec.js";
 import { ExecutionError, InvalidError, NotFoundError, OutputExpiredError, TimeoutError, describe } from "./errors.js";
 import { outcomeError, unwrap } from "./outcome.js";
+import type { CallAllows, CallKind } from "./kinds.js";
 import { defaultDeployment } from "./providers.js";
 import type { AbortOptions, CallState, CallStore, Provider } from "./provider.js";
 import { deadlineIn, rideThrough } from "./transport.js";
@@ -18,7 +19,11 @@ export interface GetOptions {
   timeoutMs?: number;
 }
 
-export class FunctionCall<R = unknown> {
+/**
+ * `R` is what the call gives back (its result, or each value of a generator call); `K` its kind
+ * (`"plain"`: read with `get()`; `"generator"`: read with `getGen()`), both when not known.
+ */
+export class FunctionCall<R = unknown, K extends CallKind = CallKind> {
   /** The id; the same string as `functionCallId`. */
   readonly objectId: string;
   /** Where a durable call lives (a deployment); undefined: this process, else the local deployment. */
@@ -33,7 +38,13 @@ export class FunctionCall<R = unknown> {
     this.#store = store;
   }
 
-  /** A lazy handle: nothing is looked up until `get`. */
+  /** A lazy handle: nothing is looked up until `get`. `isGenerator` tells its kind to the compiler only. */
+  static fromId<R = unknown>(
+    functionCallId: string,
+    options: FromIdOptions & { isGenerator: true },
+  ): FunctionCall<R, "generator">;
+  static fromId<R = unknown>(functionCallId: string, options: FromIdOptions & { isGenerator: false }): FunctionCall<R, "plain">;
+  static fromId<R = unknown>(functionCallId: string, options?: FromIdOptions): FunctionCall<R>;
   static fromId<R = unknown>(functionCallId: string, options: FromIdOptions = {}): FunctionCall<R> {
     return new FunctionCall<R>(functionCallId, options.provider?.calls);
   }
@@ -43,6 +54,7 @@ export class FunctionCall<R = unknown> {
   }
 
   /** Resolves with the result; rejects with the call's error, or `TimeoutError` at the deadline. */
+  get(this: CallAllows<K, "plain", "get">, options?: GetOptions): Promise<R>;
   async get(options: GetOptions = {}): Promise<R> {
     const timeoutMs = checkTimeout(options);
     const store = await this.#durable();
@@ -67,6 +79,7 @@ export class FunctionCall<R = unknown> {
   }
 
   /** For a spawned generator call: every value it yields, from the first, as produced. */
+  getGen(this: CallAllows<K, "generator", "getGen">): AsyncGenerator<R, void, undefined>;
   async *getGen(): AsyncGenerator<R, void, undefined> {
     const store = await this.#durable();
     if (store !== undefined) {

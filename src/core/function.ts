@@ -18,6 +18,7 @@ import type { EffectiveAutoscaler, FunctionSpec, FunctionStats, Outcome, Provide
 import { defaultDeployment } from "./providers.js";
 import { findApp } from "./registry.js";
 import { MapRun } from "./map-run.js";
+import type { Allows, FunctionKind, KindOf } from "./kinds.js";
 import { markStarted, trackUnconsumed } from "./unconsumed.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: user functions take and return anything
@@ -26,6 +27,13 @@ export type ResultOf<F extends AnyFunction> = Awaited<ReturnType<F>>;
 export type YieldOf<F extends AnyFunction> =
   ReturnType<F> extends AsyncIterable<infer Y> ? Y : ReturnType<F> extends Iterable<infer Y> ? Y : never;
 type ArgsIterable<T> = Iterable<T> | AsyncIterable<T>;
+
+/** A spawned call of a handle of kind `K`: a generator's yields its values, a plain one's its result. */
+type SpawnedCall<F extends AnyFunction, K extends FunctionKind> = [K] extends ["generator"]
+  ? FunctionCall<YieldOf<F>, "generator">
+  : [K] extends ["plain"]
+    ? FunctionCall<ResultOf<F>, "plain">
+    : FunctionCall<ResultOf<F>>;
 
 export interface FromNameOptions {
   environment?: string;
@@ -45,7 +53,12 @@ export interface Definition<F extends AnyFunction> {
   readonly spec: FunctionSpec;
 }
 
-export class Function_<F extends AnyFunction = AnyFunction> {
+/**
+ * `F` is the function's type; `K` its kind (see `FunctionKind`), which decides which methods
+ * type-check: `remote`, `map`, `starmap` and `forEach` for plain functions, `remoteGen` for
+ * generators, `spawn` for both, none of them for web functions.
+ */
+export class Function_<F extends AnyFunction = AnyFunction, K extends FunctionKind = KindOf<F>> {
   readonly appName: string;
   readonly name: string;
   readonly #environment: string;
@@ -65,28 +78,32 @@ export class Function_<F extends AnyFunction = AnyFunction> {
     this.#fromName = definition === undefined;
   }
 
-  /** A lazy handle: no I/O now; a missing app or function throws `NotFoundError` at first use. */
-  static fromName<F extends AnyFunction = AnyFunction>(
+  /**
+   * A lazy handle: no I/O now; a missing app or function throws `NotFoundError` at first use.
+   * `F` types its calls (`fromName<typeof square>`); `K` defaults to what `F` tells (give `"web"`
+   * for a web function). Without `F`, any call type-checks and the runtime check decides.
+   */
+  static fromName<F extends AnyFunction = AnyFunction, K extends FunctionKind = KindOf<F>>(
     appName: string,
     name: string,
     options: FromNameOptions = {},
-  ): Function_<F> {
+  ): Function_<F, K> {
     if (typeof appName !== "string" || !/^[a-z][a-z0-9-]{0,39}$/.test(appName)) {
       throw new InvalidError(`Function.fromName: invalid app name ${describe(appName)}`);
     }
     if (typeof name !== "string" || !NAME_PATTERN.test(name)) {
       throw new InvalidError(`Function.fromName: invalid function name ${describe(name)}; it must match ${NAME_PATTERN}`);
     }
-    return new Function_<F>(appName, name, options.environment ?? "main", undefined, options.provider);
+    return new Function_<F, K>(appName, name, options.environment ?? "main", undefined, options.provider);
   }
 
   /** Eager: resolves the function or rejects with `NotFoundError`. */
-  static async lookup<F extends AnyFunction = AnyFunction>(
+  static async lookup<F extends AnyFunction = AnyFunction, K extends FunctionKind = KindOf<F>>(
     appName: string,
     name: string,
     options?: FromNameOptions,
-  ): Promise<Function_<F>> {
-    return Function_.fromName<F>(appName, name, options).hydrate();
+  ): Promise<Function_<F, K>> {
+    return Function_.fromName<F, K>(appName, name, options).hydrate();
   }
 
   get isGenerator(): boolean {
@@ -100,6 +117,7 @@ export class Function_<F extends AnyFunction = AnyFunction> {
   }
 
   /** Runs one input remotely and resolves with its result. */
+  remote(this: Allows<K, "plain", "remote">, ...args: Parameters<F>): Promise<ResultOf<F>>;
   async remote(...args: Parameters<F>): Promise<ResultOf<F>> {
     // A function defined here resolves without a promise once its provider is known: a lone call's latency counts.
     const target = this.#targetNow() ?? (await this.#resolve());
@@ -109,6 +127,7 @@ export class Function_<F extends AnyFunction = AnyFunction> {
   }
 
   /** Generator functions only: yields each value as soon as the remote side yields it. */
+  remoteGen(this: Allows<K, "generator", "remoteGen">, ...args: Parameters<F>): AsyncGenerator<YieldOf<F>, void, undefined>;
   async *remoteGen(...args: Parameters<F>): AsyncGenerator<YieldOf<F>, void, undefined> {
     const target = await this.#resolve();
     if (!target.spec.isGenerator) {
@@ -151,7 +170,8 @@ export class Function_<F extends AnyFunction = AnyFunction> {
   }
 
   /** Queues one input and resolves with its `FunctionCall` once queued. */
-  async spawn(...args: Parameters<F>): Promise<FunctionCall<ResultOf<F>>> {
+  spawn(this: Allows<K, "plain" | "generator", "spawn">, ...args: Parameters<F>): Promise<SpawnedCall<F, K>>;
+  async spawn(...args: Parameters<F>): Promise<FunctionCall<unknown>> {
     const target = await this.#resolve();
     if (target.spec.options.web) throw webMisuse(this.name, "spawn");
     const callId = newCallId();
@@ -185,8 +205,16 @@ export class Function_<F extends AnyFunction = AnyFunction> {
 
   /** A lazy `AsyncIterable` of results; nothing is sent until iteration starts. */
   map(
+    this: Allows<K, "plain", "map">,
+    ...args: [...iterables: ArgsIterable<unknown>[], options: MapOptions] | ArgsIterable<unknown>[]
+  ): AsyncIterable<ResultOf<F>>;
+  map(
     ...args: [...iterables: ArgsIterable<unknown>[], options: MapOptions] | ArgsIterable<unknown>[]
   ): AsyncIterable<ResultOf<F>> {
+    return this.#map(args);
+  }
+
+  #map(args: [...iterables: ArgsIterable<unknown>[], options: MapOptions] | ArgsIterable<unknown>[]): AsyncIterable<ResultOf<F>> {
     return this.#lazyMap("map", () => {
       const { iterables, options } = splitMapArgs("map", args);
       return { ...zip(iterables), options };
@@ -194,6 +222,11 @@ export class Function_<F extends AnyFunction = AnyFunction> {
   }
 
   /** Like `map`, each item an argument tuple. */
+  starmap(
+    this: Allows<K, "plain", "starmap">,
+    iterable: ArgsIterable<Parameters<F>>,
+    options?: MapOptions,
+  ): AsyncIterable<ResultOf<F>>;
   starmap(iterable: ArgsIterable<Parameters<F>>, options: MapOptions = {}): AsyncIterable<ResultOf<F>> {
     return this.#lazyMap("starmap", () => {
       const { options: checked } = splitMapArgs("starmap", [[], options]);
@@ -218,13 +251,17 @@ export class Function_<F extends AnyFunction = AnyFunction> {
   }
 
   /** Runs every input and discards results. */
+  forEach(
+    this: Allows<K, "plain", "forEach">,
+    ...args: [...iterables: ArgsIterable<unknown>[], options: ForEachOptions] | ArgsIterable<unknown>[]
+  ): Promise<void>;
   async forEach(
     ...args: [...iterables: ArgsIterable<unknown>[], options: ForEachOptions] | ArgsIterable<unknown>[]
   ): Promise<void> {
     const { iterables, options } = splitMapArgs("forEach", args);
     const { ignoreExceptions, ...rest } = options as MapOptions & ForEachOptions;
     const mapOptions: MapOptions = { ...rest, returnExceptions: ignoreExceptions === true, orderOutputs: false };
-    for await (const _ of this.map(...iterables, mapOptions)) {
+    for await (const _ of this.#map([...iterables, mapOptions])) {
       // results are discarded
     }
   }

@@ -2,40 +2,128 @@
 import { InvalidError, describe } from "./errors.js";
 import { Retries } from "./retries.js";
 
+/**
+ * The bounds and defaults the checks below apply. The JSDoc of each option repeats them for
+ * editors; `scripts/options-doc.mjs` fails when the two disagree, and writes docs/options.md.
+ */
+export const OPTION_BOUNDS = {
+  timeoutMs: { min: 1000, max: 86_400_000 },
+  minContainers: { min: 0, max: 10_000 },
+  maxContainers: { min: 1, max: 10_000 },
+  bufferContainers: { min: 0, max: 10_000 },
+  scaledownWindowMs: { min: 0, max: 86_400_000 },
+  maxInputs: { min: 1, max: 1000 },
+  memoryMb: { min: 64, max: 65_536 },
+} as const;
+
+export const OPTION_DEFAULTS = {
+  timeoutMs: 300_000,
+  minContainers: 0,
+  bufferContainers: 0,
+  scaledownWindowMs: 60_000,
+  maxInputs: 1,
+} as const;
+
+export const WEB_DEFAULTS = { method: "GET", auth: false } as const;
+
+/** The `web` option of `app.function`: the HTTP endpoint a web function serves. */
 export interface WebOptions {
-  /** HTTP method the endpoint accepts. @default "GET" */
+  /**
+   * The HTTP method the endpoint accepts, in any case (stored upper-case).
+   * @default "GET"
+   */
   method?: string;
   /**
-   * Require the provider's own credentials (SigV4 on AWS, an ID token on Google Cloud, a
-   * function key on Azure, the deployment token locally). @default false: public, as on Modal
+   * Require the provider's own credentials (SigV4 on AWS, the deployment token locally); without
+   * it the endpoint's URL is public, as on Modal, since it serves browsers and webhooks.
+   * @default false
    */
   auth?: boolean;
 }
 
+/**
+ * The options of `app.function(fn, options)`, checked when the function is defined: an unknown
+ * option, a value outside its bounds or an inconsistent set (`minContainers` above
+ * `maxContainers`, retries on a generator or web function, a generator as a web endpoint)
+ * throws `InvalidError` quoting the value.
+ */
 export interface FunctionOptions {
-  /** @default fn.name */
+  /**
+   * The function's name in its app, matching `/^[a-zA-Z][a-zA-Z0-9_-]{0,62}$/`.
+   * @default `fn.name`
+   */
   name?: string;
-  /** Per attempt, from the moment the attempt starts. 1 000 ≤ t ≤ 86 400 000. @default 300_000 */
+  /**
+   * How long one attempt may run, from the moment it starts executing; past it the attempt ends
+   * with `FunctionTimeoutError` (retried by policy).
+   * @default 300_000
+   * @bounds integer, 1 000 ≤ timeoutMs ≤ 86 400 000
+   */
   timeoutMs?: number;
-  /** @default 0 */
+  /**
+   * Retries after a failed attempt: a number `n` is `new Retries({ maxRetries: n })`. Not for
+   * generator or web functions.
+   * @default 0
+   * @bounds integer, 0 ≤ maxRetries ≤ 100; a Retries has the bounds of RetriesOptions
+   */
   retries?: number | Retries;
-  /** Containers kept running with no input. @default 0 */
+  /**
+   * Containers kept running with no input.
+   * @default 0
+   * @bounds integer, 0 ≤ minContainers ≤ 10 000, and at most maxContainers
+   */
   minContainers?: number;
-  /** Upper bound on live containers. @default the provider's (local: available parallelism) */
+  /**
+   * Upper bound on live containers (on AWS, the function's reserved concurrency).
+   * @default the provider's: local, `local({ maxContainers })` (default: the available parallelism); AWS, no reserved concurrency
+   * @bounds integer, 1 ≤ maxContainers ≤ 10 000
+   */
   maxContainers?: number;
-  /** Extra idle containers kept while the function is busy. @default 0 */
+  /**
+   * Extra idle containers kept while the function is busy.
+   * @default 0
+   * @bounds integer, 0 ≤ bufferContainers ≤ 10 000
+   */
   bufferContainers?: number;
-  /** How long an idle container lives. @default 60_000 */
+  /**
+   * How long an idle container lives before it stops (when more than `minContainers` run).
+   * @default 60_000
+   * @bounds integer, 0 ≤ scaledownWindowMs ≤ 86 400 000
+   */
   scaledownWindowMs?: number;
-  /** Concurrent inputs per container. @default 1 */
+  /**
+   * Inputs one container runs at the same time.
+   * @default 1
+   * @bounds integer, 1 ≤ maxInputs ≤ 1 000
+   */
   maxInputs?: number;
+  /**
+   * Memory of a container: locally the heap limit of its process, on AWS the Lambda memory size
+   * (which AWS takes from 128 to 10 240 at deploy).
+   * @default the provider's: local, no heap limit; AWS, `aws({ memoryMb })` (default 1 024)
+   * @bounds integer, 64 ≤ memoryMb ≤ 65 536
+   */
   memoryMb?: number;
-  /** Environment variables of the containers. */
+  /**
+   * Environment variables of the containers, strings only.
+   * @default {}
+   */
   env?: Record<string, string>;
-  /** An HTTP endpoint: the function takes a Web `Request` and returns a Web `Response`. */
+  /**
+   * Makes the function an HTTP endpoint: it takes a Web `Request` and returns a Web `Response`,
+   * and is called over HTTP at `getWebUrl()`, not with `remote` or `spawn`. Not for generators.
+   * @default none: not an endpoint
+   */
   web?: WebOptions;
+  /**
+   * What only one provider has, under its name (`aws`: docs/aws.md, "Per function").
+   * @default none
+   */
   providerOptions?: { aws?: unknown; gcp?: unknown; azure?: unknown; local?: unknown };
-  /** The module containers import to find this function. @default the module that called `app.function` */
+  /**
+   * The module containers import to find this function (a path or URL).
+   * @default the module that called `app.function`
+   */
   module?: string | URL;
 }
 
@@ -89,7 +177,8 @@ export function resolveOptions(fn: unknown, options: FunctionOptions | undefined
     throw new InvalidError(`app.function: invalid function name ${JSON.stringify(name)}; it must match ${NAME_PATTERN}`);
   }
   const where = `function ${JSON.stringify(name)}`;
-  const int = (key: keyof FunctionOptions, min: number, max: number, fallback: number): number => {
+  const int = (key: "timeoutMs" | "maxInputs" | "memoryMb", fallback: number): number => {
+    const { min, max } = OPTION_BOUNDS[key];
     const value = opts[key];
     if (value === undefined) return fallback;
     if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
@@ -114,18 +203,20 @@ export function resolveOptions(fn: unknown, options: FunctionOptions | undefined
   }
   const resolved: ResolvedOptions = {
     name,
-    timeoutMs: int("timeoutMs", 1000, 86_400_000, 300_000),
+    timeoutMs: int("timeoutMs", OPTION_DEFAULTS.timeoutMs),
     retries,
-    maxInputs: int("maxInputs", 1, 1000, 1),
-    memoryMb: opts.memoryMb === undefined ? undefined : int("memoryMb", 64, 65_536, 0),
+    maxInputs: int("maxInputs", OPTION_DEFAULTS.maxInputs),
+    memoryMb: opts.memoryMb === undefined ? undefined : int("memoryMb", 0),
     env: Object.freeze({ ...env }),
-    web: web ? Object.freeze({ method: (web.method ?? "GET").toUpperCase(), auth: web.auth === true }) : undefined,
+    web: web
+      ? Object.freeze({ method: (web.method ?? WEB_DEFAULTS.method).toUpperCase(), auth: web.auth ?? WEB_DEFAULTS.auth })
+      : undefined,
     providerOptions: opts.providerOptions,
     ...checkAutoscaler(where, {
-      minContainers: opts.minContainers ?? 0,
+      minContainers: opts.minContainers ?? OPTION_DEFAULTS.minContainers,
       maxContainers: opts.maxContainers,
-      bufferContainers: opts.bufferContainers ?? 0,
-      scaledownWindowMs: opts.scaledownWindowMs ?? 60_000,
+      bufferContainers: opts.bufferContainers ?? OPTION_DEFAULTS.bufferContainers,
+      scaledownWindowMs: opts.scaledownWindowMs ?? OPTION_DEFAULTS.scaledownWindowMs,
     }),
   };
   return resolved;
@@ -140,7 +231,8 @@ export interface AutoscalerSettings {
 
 /** Checks merged autoscaler settings; shared by definition and `updateAutoscaler`. */
 export function checkAutoscaler(where: string, s: { [K in keyof AutoscalerSettings]: unknown }): AutoscalerSettings {
-  const int = (key: keyof AutoscalerSettings, min: number, max: number): number => {
+  const int = (key: keyof AutoscalerSettings): number => {
+    const { min, max } = OPTION_BOUNDS[key];
     const value = s[key];
     if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
       throw new InvalidError(`${where}: ${key} must be an integer between ${min} and ${max}, got ${describe(value)}`);
@@ -148,10 +240,10 @@ export function checkAutoscaler(where: string, s: { [K in keyof AutoscalerSettin
     return value;
   };
   const out: AutoscalerSettings = {
-    minContainers: int("minContainers", 0, 10_000),
-    maxContainers: s.maxContainers === undefined ? undefined : int("maxContainers", 1, 10_000),
-    bufferContainers: int("bufferContainers", 0, 10_000),
-    scaledownWindowMs: int("scaledownWindowMs", 0, 86_400_000),
+    minContainers: int("minContainers"),
+    maxContainers: s.maxContainers === undefined ? undefined : int("maxContainers"),
+    bufferContainers: int("bufferContainers"),
+    scaledownWindowMs: int("scaledownWindowMs"),
   };
   if (out.maxContainers !== undefined && out.minContainers > out.maxContainers) {
     throw new InvalidError(`${where}: minContainers (${out.minContainers}) is greater than maxContainers (${out.maxContainers})`);

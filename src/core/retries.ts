@@ -1,14 +1,33 @@
 import type { Outcome } from "./provider.js";
 import { InvalidError, describe } from "./errors.js";
 
+/**
+ * The options of `new Retries(options)`. The delay before retry k is
+ * `initialDelayMs × backoffCoefficient^(k-1)`, capped by `maxDelayMs`.
+ */
 export interface RetriesOptions {
-  /** Retries after the first attempt; attempts = 1 + maxRetries. */
+  /**
+   * Retries after the first attempt; attempts = 1 + maxRetries.
+   * @bounds integer, 0 ≤ maxRetries ≤ 100
+   */
   maxRetries: number;
-  /** @default 2 */
+  /**
+   * How much each delay grows over the one before.
+   * @default 2
+   * @bounds number, 1 ≤ backoffCoefficient ≤ 10
+   */
   backoffCoefficient?: number;
-  /** @default 1000 */
+  /**
+   * The delay before the first retry.
+   * @default 1000
+   * @bounds number, 0 ≤ initialDelayMs ≤ 86 400 000
+   */
   initialDelayMs?: number;
-  /** @default 60_000 */
+  /**
+   * The longest delay between two attempts.
+   * @default 60_000
+   * @bounds number, 0 ≤ maxDelayMs ≤ 86 400 000
+   */
   maxDelayMs?: number;
 }
 

@@ -50,6 +50,7 @@ export function spawnRows({ vt, f, provider, retentionMs }: RowContext): void {
     expect(seen).toEqual([0, 1]);
     const call = await f("count").spawn(3);
     expect(await collect(call.getGen())).toEqual([0, 1, 2]);
+    // @ts-expect-error a generator call's get() is a type error too; this row checks the runtime refusal
     await expect(call.get()).rejects.toBeInstanceOf(InvalidError);
   });
 
@@ -73,10 +74,15 @@ export function spawnRows({ vt, f, provider, retentionMs }: RowContext): void {
     expect(await take(2)).toEqual([0, 1]);
   });
 
+  // Each call below is a type error as well (test/types); the rows check the runtime refusal, for untyped handles.
   it("calls of the wrong kind are InvalidError", async () => {
+    // @ts-expect-error remote() on a generator function
     await expect(f("count").remote(1)).rejects.toBeInstanceOf(InvalidError);
+    // @ts-expect-error remoteGen() on a plain function
     await expect(collect(f("square").remoteGen(1))).rejects.toBeInstanceOf(InvalidError);
+    // @ts-expect-error map() on a generator function
     await expect(collect(f("count").map([1]))).rejects.toBeInstanceOf(InvalidError);
+    // @ts-expect-error getGen() on a plain call
     await expect((await f("square").spawn(1)).getGen().next()).rejects.toBeInstanceOf(InvalidError);
   });
 

@@ -28,7 +28,9 @@ export function webRows({ vt, f, webEndpoints }: RowContext): void {
   });
 
   it("a web function is not called with remote or spawn", async () => {
+    // @ts-expect-error remote() on a web function is a type error too; this row checks the runtime refusal
     await expect(f("webEcho").remote(new Request("http://127.0.0.1/"))).rejects.toBeInstanceOf(InvalidError);
+    // @ts-expect-error spawn() on a web function, likewise
     await expect(f("webEcho").spawn(new Request("http://127.0.0.1/"))).rejects.toBeInstanceOf(InvalidError);
   });
 }

@@ -155,7 +155,7 @@ export const digest = app.function(function digest(bytes: Uint8Array) {
   return `${bytes.byteLength}:${createHash("sha256").update(bytes).digest("hex")}`;
 });
 /** A web endpoint: answers 201 with the method and body it got, and echoes one request header. */
-export const webEcho: Function_<(request: Request) => Promise<Response>> = app.function(
+export const webEcho: Function_<(request: Request) => Promise<Response>, "web"> = app.function(
   async function webEcho(request: Request) {
     const body = await request.text();
     return new Response(`${request.method} ${body}`, {
