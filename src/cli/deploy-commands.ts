@@ -202,7 +202,7 @@ export const deployCommands: CommandSpec[] = [
   },
   {
     name: "ls",
-    summary: "list the deployed apps and their functions",
+    summary: "list the deployed apps and their functions (the stored ones while the local server is stopped)",
     async run(_args, io) {
       const apps = await (await deployerFor(io)).list();
       if (io.json) {
@@ -211,10 +211,13 @@ export const deployCommands: CommandSpec[] = [
           environment: a.environment,
           functions: a.functions.map((f) => f.name),
           deployedAt: a.deployedAt,
+          ...(a.serving === undefined ? {} : { serving: a.serving }),
         }));
         return io.out(JSON.stringify(rows));
       }
       if (apps.length === 0) io.out("no apps deployed");
+      else if (apps.some((a) => a.serving === false))
+        io.out("the local deployment server is stopped: these apps are stored, not served (faasade start serves them)");
       for (const a of apps) io.out(`${a.app} (${a.environment})  ${a.functions.map((f) => f.name).join(", ")}`);
     },
   },
