@@ -2,7 +2,17 @@
 // server that cannot start says why: the real CLI (dist), each test group with a FAASADE_HOME
 // of its own, and no server left behind (afterAll stops each home's).
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -15,7 +25,8 @@ import * as fixture from "./fixtures/deploy-app.mjs";
 const run = promisify(execFile);
 const CLI = "dist/src/cli/main.js";
 const APP = "test/fixtures/deploy-app.mjs";
-const homes: ReturnType<typeof home>[] = [];
+/** Every home made, for afterAll: what is recorded as running there is ended. */
+const homes: { serverInfo(): { pid: number } | undefined }[] = [];
 const children: ChildProcess[] = [];
 
 /** A FAASADE_HOME of its own; `cli` runs the CLI against it (with node flags first when given). */
@@ -275,9 +286,11 @@ describe("the reason of a failed start, from the server's log (contract)", () =>
   });
 
   it("takes Node's uncaught error line from a crash report", () => {
-    const crash = "file:///x/server.js:3\n  throw new TypeError('boom');\n  ^\n\nTypeError: boom\n    at file:///x/server.js:3:9\n\nNode.js v20.20.2\n";
+    const crash =
+      "file:///x/server.js:3\n  throw new TypeError('boom');\n  ^\n\nTypeError: boom\n    at file:///x/server.js:3:9\n\nNode.js v20.20.2\n";
     expect(startFailureReason(crash)).toBe("TypeError: boom");
-    const missing = "node:internal/modules/esm/resolve:1\nError [ERR_MODULE_NOT_FOUND]: Cannot find package 'x' imported from /a.js\n    at y\n";
+    const missing =
+      "node:internal/modules/esm/resolve:1\nError [ERR_MODULE_NOT_FOUND]: Cannot find package 'x' imported from /a.js\n    at y\n";
     expect(startFailureReason(missing)).toBe("Error [ERR_MODULE_NOT_FOUND]: Cannot find package 'x' imported from /a.js");
   });
 
@@ -285,6 +298,8 @@ describe("the reason of a failed start, from the server's log (contract)", () =>
     expect(startFailureReason("warming up\nKilled\n")).toBe("Killed");
     expect(startFailureReason(`${"x".repeat(600)}\n`)).toBe(`${"x".repeat(500)}…`);
     expect(startFailureReason("\n \n")).toBeUndefined();
-    expect(startFailure("", "/h/server.log")).toBe("the local deployment server did not start and wrote nothing to /h/server.log");
+    expect(startFailure("", "/h/server.log")).toBe(
+      "the local deployment server did not start and wrote nothing to /h/server.log",
+    );
   });
 });

@@ -93,6 +93,9 @@ export const deployCommands: CommandSpec[] = [
     name: "serve",
     args: "<file>",
     summary: "run a local deployment of <file>'s apps in the foreground, until Ctrl-C",
+    details:
+      "With --watch, redeploys whenever <file> or a file it imports (outside node_modules) changes; inputs in flight finish on the old code.",
+    options: [["--watch", "redeploy when <file> or what it imports changes"]],
     keepsRunning: () => true,
     async run([file], io) {
       if (io.provider !== "local")
@@ -104,9 +107,15 @@ export const deployCommands: CommandSpec[] = [
         );
       }
       const server = await runServer(paths, true);
+      if (io.options.watch === true) {
+        const { serveWatching } = await import("./watch.js");
+        await serveWatching(file as string, io, paths.home, server.port);
+        return;
+      }
       const shown = progress(process.stderr, !io.json);
       await deployFile(file as string, io, shown).finally(() => shown.done());
-      io.out(`serving on http://127.0.0.1:${server.port} until Ctrl-C`);
+      const url = `http://127.0.0.1:${server.port}`;
+      io.out(io.json ? JSON.stringify({ serving: url }) : `serving on ${url} until Ctrl-C`);
     },
   },
   {
