@@ -92,7 +92,7 @@ export const deployCommands: CommandSpec[] = [
   {
     name: "serve",
     args: "<file>",
-    summary: "run a local deployment of <file>'s apps in the foreground, until Ctrl-C",
+    summary: "serve <file>'s apps from a local deployment in the foreground",
     details:
       "With --watch, redeploys whenever <file> or a file it imports (outside node_modules) changes; inputs in flight finish on the old code.",
     options: [["--watch", "redeploy when <file> or what it imports changes"]],
@@ -211,7 +211,8 @@ export const deployCommands: CommandSpec[] = [
   },
   {
     name: "ls",
-    summary: "list the deployed apps and their functions (the stored ones while the local server is stopped)",
+    summary: "list the deployed apps and their functions",
+    details: "While the local deployment server is stopped: the apps stored under FAASADE_HOME, after a line saying so.",
     async run(_args, io) {
       const apps = await (await deployerFor(io)).list();
       if (io.json) {
