@@ -23,9 +23,9 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 export const serverCommands: CommandSpec[] = [
   {
     name: "start",
-    summary: "start the local deployment server in the background, serving every stored app",
+    summary: "start the local deployment server in the background",
     details:
-      "If one already runs, says so and exits 0. A server that cannot start prints why (its error from FAASADE_HOME/server.log).",
+      "It serves every app stored under FAASADE_HOME. If one already runs, says so and exits 0. A server that cannot start prints why (its error from FAASADE_HOME/server.log).",
     async run(_args, io) {
       const paths = localHome(io, "start");
       const shown = progress(process.stderr, !io.json);
@@ -42,9 +42,9 @@ export const serverCommands: CommandSpec[] = [
   },
   {
     name: "stop",
-    summary: "stop the local deployment server gracefully and wait until its process is gone",
+    summary: "stop the local deployment server gracefully",
     details:
-      "Its containers stop and inputs it had not finished are handed back to its database: they run again at the next start. If none runs, says so and exits 0.",
+      "Returns once its process is gone. Its containers stop and inputs it had not finished are handed back to its database: they run again at the next start. If none runs, says so and exits 0.",
     async run(_args, io) {
       const paths = localHome(io, "stop");
       const shown = progress(process.stderr, !io.json);
@@ -56,9 +56,9 @@ export const serverCommands: CommandSpec[] = [
   },
   {
     name: "logs",
-    summary: "print the local deployment server's log (FAASADE_HOME/server.log)",
+    summary: "print the local deployment server's log",
     details:
-      'With --follow, keeps printing new lines as they are written until Ctrl-C, through the log being removed or replaced. With --json, one JSON line per log line: {"line": "..."}.',
+      'The log is FAASADE_HOME/server.log. With --follow, keeps printing new lines as they are written until Ctrl-C, through the log being removed or replaced. With --json, one JSON line per log line: {"line": "..."}.',
     options: [["-f, --follow", "keep printing new lines until Ctrl-C"]],
     keepsRunning: (options) => options.follow === true,
     async run(_args, io) {
