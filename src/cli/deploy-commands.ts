@@ -94,6 +94,9 @@ export const deployCommands: CommandSpec[] = [
     name: "serve",
     args: "<file>",
     summary: "serve <file>'s apps from a local deployment in the foreground",
+    details:
+      "With --watch, redeploys whenever <file> or a file it imports (outside node_modules) changes; inputs in flight finish on the old code.",
+    options: [["--watch", "redeploy when <file> or what it imports changes"]],
     keepsRunning: () => true,
     async run([file], io) {
       if (io.provider !== "local")
@@ -105,9 +108,15 @@ export const deployCommands: CommandSpec[] = [
         );
       }
       const server = await runServer(paths, true);
+      if (io.options.watch === true) {
+        const { serveWatching } = await import("./watch.js");
+        await serveWatching(file as string, io, paths.home, server.port);
+        return;
+      }
       const shown = progress(process.stderr, !io.json);
       await deployFile(file as string, io, shown).finally(() => shown.done());
-      io.out(`serving on http://127.0.0.1:${server.port} until Ctrl-C`);
+      const url = `http://127.0.0.1:${server.port}`;
+      io.out(io.json ? JSON.stringify({ serving: url }) : `serving on ${url} until Ctrl-C`);
     },
   },
   {
@@ -206,6 +215,7 @@ export const deployCommands: CommandSpec[] = [
   {
     name: "ls",
     summary: "list the deployed apps and their functions",
+    details: "While the local deployment server is stopped: the apps stored under FAASADE_HOME, after a line saying so.",
     async run(_args, io) {
       const apps = await (await deployerFor(io)).list();
       if (io.json) {
@@ -214,10 +224,13 @@ export const deployCommands: CommandSpec[] = [
           environment: a.environment,
           functions: a.functions.map((f) => f.name),
           deployedAt: a.deployedAt,
+          ...(a.serving === undefined ? {} : { serving: a.serving }),
         }));
         return io.out(JSON.stringify(rows));
       }
       if (apps.length === 0) io.out("no apps deployed");
+      else if (apps.some((a) => a.serving === false))
+        io.out("the local deployment server is stopped: these apps are stored, not served (faasade start serves them)");
       for (const a of apps) io.out(`${a.app} (${a.environment})  ${a.functions.map((f) => f.name).join(", ")}`);
     },
   },

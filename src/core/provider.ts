@@ -174,6 +174,8 @@ export interface DeployedFunction {
 export interface DeployedApp extends AppManifest {
   /** Milliseconds since the epoch. */
   deployedAt: number;
+  /** False when the app is stored but nothing serves it now (a stopped local deployment server). */
+  serving?: boolean;
 }
 
 export interface DeployOptions {

@@ -41,6 +41,8 @@ export interface DeploymentProvider extends Provider {
   call<T>(method: string, path: string, body?: unknown): Promise<T>;
   /** Whether a server answers now: one request, no riding through. */
   answers(): Promise<boolean>;
+  /** The answering server's pid and number of apps, or undefined when none answers: one request, no riding through. */
+  health(): Promise<{ pid: number; apps: number } | undefined>;
 }
 
 /** Socket errors of a server that is restarting, busy or briefly unreachable. */
@@ -190,6 +192,11 @@ export function deployment(options: DeploymentOptions = {}): DeploymentProvider 
       callOnce("GET", "/v1/health").then(
         () => true,
         () => false,
+      ),
+    health: () =>
+      callOnce<{ pid: number; apps: number }>("GET", "/v1/health").then(
+        (h) => h,
+        () => undefined,
       ),
     async lookup(app, environment, name) {
       const found = await callOnce<{ app: AppManifest; fn: FunctionManifest; port: number }>(

@@ -1,11 +1,13 @@
 /**
  * The deployment capability of the local deployment: `faasade deploy` starts the server under
- * FAASADE_HOME in the background if none answers, then hands it each app's manifest.
+ * FAASADE_HOME in the background if none answers, then hands it each app's manifest. `list`
+ * works with the server stopped too: it reads the stored apps from the database, read-only.
  */
 import type { AppManifest } from "../../../core/manifest.js";
 import type { DeployedApp, Deployer } from "../../../core/provider.js";
 import type { HomePaths } from "./home.js";
-import { ensureServer } from "./process.js";
+import { ensureServer, serverAnswers } from "./process.js";
+import { storedApps } from "./store.js";
 
 interface ControlApi {
   url(): string | undefined;
@@ -15,8 +17,7 @@ interface ControlApi {
 export function localDeployer(paths: HomePaths, api: ControlApi): Deployer {
   return {
     async deploy(_module, apps, { log } = {}) {
-      log?.("starting the deployment server");
-      await ensureServer(paths);
+      await ensureServer(paths, () => log?.("starting the deployment server"));
       const out = [];
       for (const app of apps) {
         log?.(`deploying ${app.app} (${app.functions.length} functions)`);
@@ -31,7 +32,13 @@ export function localDeployer(paths: HomePaths, api: ControlApi): Deployer {
     async destroy(app, environment) {
       await api.call("DELETE", `/v1/apps/${encodeURIComponent(environment)}/${encodeURIComponent(app)}`);
     },
-    list: () => api.call<DeployedApp[]>("GET", "/v1/apps"),
+    async list() {
+      if (await serverAnswers(paths)) {
+        const served = await api.call<DeployedApp[]>("GET", "/v1/apps");
+        return served.map((a) => ({ ...a, serving: true }));
+      }
+      return (await storedApps(paths.db)).map((a) => ({ ...a, serving: false }));
+    },
   };
 }
 

@@ -17,7 +17,8 @@ export interface Opened {
   movedAside?: { to: string; reason: string };
 }
 
-async function driver(): Promise<typeof BetterSqlite3> {
+/** better-sqlite3, an optional peer dependency: its absence says how to install it. */
+export async function sqliteDriver(): Promise<typeof BetterSqlite3> {
   try {
     return (await import("better-sqlite3")).default;
   } catch (err) {
@@ -30,7 +31,7 @@ async function driver(): Promise<typeof BetterSqlite3> {
 
 /** Opens `file`, configured and checked; `prepare` makes the schema (run inside the check). */
 export async function openStateDb(file: string, prepare: (db: BetterSqlite3.Database) => void): Promise<Opened> {
-  const Database = await driver();
+  const Database = await sqliteDriver();
   const first = tryOpen(Database, file, prepare);
   if (!("reason" in first)) return { db: first.db };
   const to = moveAside(file);

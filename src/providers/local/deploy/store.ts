@@ -9,7 +9,8 @@
 import type BetterSqlite3 from "better-sqlite3";
 import type { GraphEvent } from "../../../core/call-graph.js";
 import { ExecutionError } from "../../../core/errors.js";
-import { openStateDb } from "./store-open.js";
+import { existsSync } from "node:fs";
+import { openStateDb, sqliteDriver } from "./store-open.js";
 import type { AutoscalerSettings, Outcome } from "../../../core/provider.js";
 import type { AppManifest } from "../../../core/manifest.js";
 
@@ -58,6 +59,36 @@ function migrate(db: BetterSqlite3.Database): void {
   // A call's tree is read back by call and by parent input (graphEventsOf).
   db.exec("CREATE INDEX IF NOT EXISTS graph_call ON graph (json_extract(event, '$.call'))");
   db.exec("CREATE INDEX IF NOT EXISTS graph_parent ON graph (json_extract(event, '$.parent'))");
+}
+
+export type StoredApp = AppManifest & { deployedAt: number };
+
+function appRows(db: BetterSqlite3.Database): StoredApp[] {
+  const rows = db.prepare("SELECT manifest, deployed_at FROM apps ORDER BY app, env").all() as {
+    manifest: string;
+    deployed_at: number;
+  }[];
+  return rows.map((r) => ({ ...(JSON.parse(r.manifest) as AppManifest), deployedAt: r.deployed_at }));
+}
+
+/**
+ * The apps stored in `file`, read-only, for when no server runs (`faasade ls`): nothing is created
+ * or changed, and a home without a database has none.
+ */
+export async function storedApps(file: string): Promise<StoredApp[]> {
+  if (!existsSync(file)) return [];
+  const Database = await sqliteDriver();
+  let db: BetterSqlite3.Database | undefined;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true });
+    const made = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'apps'").get() !== undefined;
+    return made ? appRows(db) : [];
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? "no code";
+    throw new ExecutionError(`could not read the stored apps in ${file}: ${(err as Error).message} (${code})`, { cause: err });
+  } finally {
+    db?.close();
+  }
 }
 
 export interface Pruned {
@@ -114,12 +145,8 @@ export class Store {
     );
   }
 
-  apps(): (AppManifest & { deployedAt: number })[] {
-    const rows = this.db.prepare("SELECT manifest, deployed_at FROM apps ORDER BY app, env").all() as {
-      manifest: string;
-      deployed_at: number;
-    }[];
-    return rows.map((r) => ({ ...(JSON.parse(r.manifest) as AppManifest), deployedAt: r.deployed_at }));
+  apps(): StoredApp[] {
+    return appRows(this.db);
   }
 
   /** Forgets an app and everything it left: settings, calls, chunks. */
