@@ -34,8 +34,9 @@ async function main(given: string[]): Promise<void> {
 
 /** Imports a user's file; TypeScript through tsx, which the user installs. */
 async function load(file: string): Promise<Record<string, unknown>> {
-  const url = pathToFileURL(resolve(file)).href;
-  if (statSync(file, { throwIfNoEntry: false })?.isDirectory())
+  const found = statSync(file, { throwIfNoEntry: false });
+  if (found === undefined) throw new NotFoundError(`no such file: ${file}`);
+  if (found.isDirectory())
     throw new InvalidError(`${file} is a directory: give the file that defines the app, as in faasade run app.ts`);
   if (/\.(c|m)?tsx?$/.test(file)) {
     const { register } = await import("tsx/esm/api").catch(() => {
@@ -43,9 +44,9 @@ async function load(file: string): Promise<Record<string, unknown>> {
     });
     register();
   }
-  return import(url).catch((err: Error & { code?: string }) => {
-    if (err.code === "ERR_MODULE_NOT_FOUND" && err.message.includes(resolve(file)))
-      throw new NotFoundError(`no such file: ${file}`);
+  return import(pathToFileURL(resolve(file)).href).catch((err: Error & { code?: string }) => {
+    // Node refuses some paths as module URLs (an encoded backslash, say): the file, not its code, is at fault.
+    if (err.code === "ERR_INVALID_MODULE_SPECIFIER") throw new InvalidError(`cannot import ${file}: ${err.message}`);
     throw err;
   });
 }
