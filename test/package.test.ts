@@ -144,9 +144,11 @@ describe("the packed package, installed into a new project", { timeout: 180_000 
     for (const file of readdirSync(join(root, "dist", "src"), { recursive: true, encoding: "utf8" })) {
       if (!file.endsWith(".js")) continue;
       const code = readFileSync(join(root, "dist", "src", file), "utf8");
-      for (const m of code.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)"([^".][^"]*)"/g)) {
-        const spec = m[1] as string;
-        if (spec.startsWith("node:")) continue;
+      // Static imports and re-exports (statements that start a line, as tsc emits them) and import("...").
+      const statements = /^\s*import\s*"([^"]+)"|^\s*(?:import|export)\b[^;"]*?\bfrom\s*"([^"]+)"|\bimport\(\s*"([^"]+)"\s*\)/gm;
+      for (const m of code.matchAll(statements)) {
+        const spec = (m[1] ?? m[2] ?? m[3]) as string;
+        if (spec.startsWith("node:") || spec.startsWith(".")) continue;
         imported.add(spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : (spec.split("/")[0] as string));
       }
     }
