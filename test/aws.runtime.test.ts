@@ -182,7 +182,7 @@ describe("aws runtime: spawned inputs from SQS", () => {
 
   it("a cancel marker ends the call TERMINATED without running it", async () => {
     const e = envelope("square", [9], spawned());
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `cancel/${e.callId}`, Body: "" }));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `cancel/${e.callId}`, Body: new Uint8Array() }));
     await handler(batch(e));
     expect((await readJson(`results/${e.callId}.json`)).outcome.status).toBe("TERMINATED");
   });

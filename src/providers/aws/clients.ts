@@ -1,13 +1,14 @@
 /**
  * The AWS SDK clients faasade uses, made on first use and imported lazily (the SDKs are optional
  * peer dependencies), with per-service endpoints from options or the SDK's own
- * `AWS_ENDPOINT_URL_*` variables, and the one error helper every AWS call goes through.
+ * `AWS_ENDPOINT_URL_*` variables, and the one error helper every AWS call goes through. A client
+ * is handed out only once its region resolves, so a missing region is a clear `InvalidError`.
  */
 import type { IAMClient } from "@aws-sdk/client-iam";
 import type { LambdaClient } from "@aws-sdk/client-lambda";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { ExecutionError, ProviderError } from "../../core/errors.js";
+import { ExecutionError, InvalidError, ProviderError, describe } from "../../core/errors.js";
 import { TransportError } from "../../core/transport.js";
 
 export interface ClientOptions {
@@ -36,45 +37,97 @@ async function load<T>(name: string, get: () => Promise<T>): Promise<T> {
   }
 }
 
+/** What every client answers before its first request: the region its config resolved. */
+interface RegionConfigured {
+  config: { region: () => Promise<string> };
+}
+
+/** One client per service, made on first use; a failure (a missing package or region) is not kept. */
+function lazyClient<T extends RegionConfigured>(name: string, make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | undefined;
+  return () => {
+    if (made === undefined) {
+      made = load(name, make).then(withRegion);
+      made.catch(() => {
+        made = undefined;
+      });
+    }
+    return made;
+  };
+}
+
+/**
+ * The region through the SDK's own chain (options, AWS_REGION, the profile's config), checked
+ * before the first request: without one the SDK's own error says only "Region is missing".
+ */
+async function withRegion<T extends RegionConfigured>(client: T): Promise<T> {
+  try {
+    await client.config.region();
+    return client;
+  } catch (cause) {
+    throw noRegion(cause);
+  }
+}
+
+function noRegion(cause: unknown): InvalidError {
+  const profile = process.env.AWS_PROFILE;
+  const sdkSays = (cause as Error | undefined)?.message;
+  return new InvalidError(
+    `aws: no AWS region is set${sdkSays && sdkSays !== "Region is missing" ? ` (${sdkSays})` : ""}: ` +
+      `set AWS_REGION (export AWS_REGION=us-east-1), pass aws({ region: "us-east-1" }) in code, ` +
+      `or give the profile a region (aws configure set region us-east-1${profile ? ` --profile ${profile}` : ""})`,
+    { cause },
+  );
+}
+
+/** The SDK's own switch for its notice, read when a client is made (@aws-sdk/core, emitWarningIfUnsupportedVersion). */
+const NODE_NOTICE_SWITCH = "AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED";
+
+/**
+ * AWS SDK v3 prints a multi-line "will require node >= 22" notice in every process on Node 20,
+ * which faasade supports: switched off through the SDK's variable before any client is made,
+ * unless the user set that variable (to any value) themselves.
+ */
+export function quietNodeVersionNotice(): void {
+  if (process.env[NODE_NOTICE_SWITCH] === undefined) process.env[NODE_NOTICE_SWITCH] = "true";
+}
+
 export function clients(options: ClientOptions = {}): Clients {
+  const { region } = options;
+  if (region !== undefined && (typeof region !== "string" || !/^[a-z0-9-]+$/.test(region))) {
+    throw new InvalidError(`aws: region must be a region name such as "us-east-1", got ${describe(region)}`);
+  }
+  quietNodeVersionNotice();
   const base = {
     // Spawns and maps send many requests at once: more sockets than the SDK's 50 per client.
     requestHandler: { httpAgent: { maxSockets: 256 }, httpsAgent: { maxSockets: 256 } },
-    ...(options.region ? { region: options.region } : {}),
+    ...(region ? { region } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
   };
   const endpoint = (service: "lambda" | "sqs" | "s3" | "iam") =>
     options.endpoints?.[service] ?? process.env[`AWS_ENDPOINT_URL_${service.toUpperCase()}`] ?? process.env.AWS_ENDPOINT_URL;
-  let lambda: Promise<LambdaClient> | undefined;
-  let sqs: Promise<SQSClient> | undefined;
-  let s3: Promise<S3Client> | undefined;
-  let iam: Promise<IAMClient> | undefined;
   return {
-    lambda: () =>
-      (lambda ??= load("@aws-sdk/client-lambda", async () => {
-        const { LambdaClient } = await import("@aws-sdk/client-lambda");
-        const url = endpoint("lambda");
-        return new LambdaClient({ ...base, ...(url ? { endpoint: url } : {}) });
-      })),
-    sqs: () =>
-      (sqs ??= load("@aws-sdk/client-sqs", async () => {
-        const { SQSClient } = await import("@aws-sdk/client-sqs");
-        const url = endpoint("sqs");
-        return new SQSClient({ ...base, ...(url ? { endpoint: url } : {}) });
-      })),
-    s3: () =>
-      (s3 ??= load("@aws-sdk/client-s3", async () => {
-        const { S3Client } = await import("@aws-sdk/client-s3");
-        const url = endpoint("s3");
-        // Emulators and custom endpoints serve buckets by path, not by host name.
-        return new S3Client({ ...base, ...(url ? { endpoint: url, forcePathStyle: true } : {}) });
-      })),
-    iam: () =>
-      (iam ??= load("@aws-sdk/client-iam", async () => {
-        const { IAMClient } = await import("@aws-sdk/client-iam");
-        const url = endpoint("iam");
-        return new IAMClient({ ...base, ...(url ? { endpoint: url } : {}) });
-      })),
+    lambda: lazyClient("@aws-sdk/client-lambda", async () => {
+      const { LambdaClient } = await import("@aws-sdk/client-lambda");
+      const url = endpoint("lambda");
+      return new LambdaClient({ ...base, ...(url ? { endpoint: url } : {}) });
+    }),
+    sqs: lazyClient("@aws-sdk/client-sqs", async () => {
+      const { SQSClient } = await import("@aws-sdk/client-sqs");
+      const url = endpoint("sqs");
+      return new SQSClient({ ...base, ...(url ? { endpoint: url } : {}) });
+    }),
+    s3: lazyClient("@aws-sdk/client-s3", async () => {
+      const { S3Client } = await import("@aws-sdk/client-s3");
+      const url = endpoint("s3");
+      // Emulators and custom endpoints serve buckets by path, not by host name.
+      return new S3Client({ ...base, ...(url ? { endpoint: url, forcePathStyle: true } : {}) });
+    }),
+    iam: lazyClient("@aws-sdk/client-iam", async () => {
+      const { IAMClient } = await import("@aws-sdk/client-iam");
+      const url = endpoint("iam");
+      return new IAMClient({ ...base, ...(url ? { endpoint: url } : {}) });
+    }),
   };
 }
 

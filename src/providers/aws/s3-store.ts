@@ -42,10 +42,11 @@ export function s3Store(clients: Clients, bucket: string): ObjectStore {
         return true;
       }
       const [s3, { PutObjectCommand }] = await Promise.all([client(), S()]);
+      // Bytes with their length, even when empty (a cancel marker): a body the SDK cannot measure
+      // ("" included) makes it print "Stream of unknown length" on the user's console.
+      const at = { Bucket: bucket, Key: key, Body: bytes, ContentLength: bytes.byteLength };
       try {
-        await s3.send(
-          new PutObjectCommand({ Bucket: bucket, Key: key, Body: bytes, ...(options.ifAbsent ? { IfNoneMatch: "*" } : {}) }),
-        );
+        await s3.send(new PutObjectCommand({ ...at, ...(options.ifAbsent ? { IfNoneMatch: "*" } : {}) }));
         return true;
       } catch (err) {
         const code = (err as { name?: string; $metadata?: { httpStatusCode?: number } }).name;

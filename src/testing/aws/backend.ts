@@ -9,6 +9,7 @@ import { pathToFileURL } from "node:url";
 import { InvalidError } from "../../core/errors.js";
 import { type AppManifest, manifestOf } from "../../core/manifest.js";
 import type { App } from "../../core/app.js";
+import { quietNodeVersionNotice } from "../../providers/aws/clients.js";
 import { type AwsProvider, aws } from "../../providers/aws/index.js";
 import { bucketName, functionName, keys } from "../../providers/aws/names.js";
 import { type HostedFunction, startLambdaHost } from "./lambda-host.js";
@@ -57,6 +58,7 @@ export async function startAwsBackend(options: AwsBackendOptions, internal: Inte
   const moduleUrl = module instanceof URL ? module.href : /^[a-z]+:/.test(module) ? module : pathToFileURL(module).href;
   const manifests = appsOf(await importApp(moduleUrl));
   if (manifests.length === 0) throw new InvalidError(`startTestBackend: ${moduleUrl} defines no app functions (export them)`);
+  quietNodeVersionNotice(); // before this backend's own clients, the first of the process
   const prefix = `faasade-test-${++started}`;
   const taskRoot = await makeTaskRoot(moduleUrl);
   const { buildApp } = await need("fauxqs", () => import("fauxqs"));
