@@ -1,9 +1,9 @@
 // What the CLI prints: generators as JSON lines as they come, --json that is always JSON, the
 // remote stack with --verbose, and a file with nothing to run.
 import { execFile } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { toJson } from "../src/cli/json.js";
 
@@ -116,6 +116,29 @@ describe("faasade run <file>::<function>", () => {
     expect(r.stderr.trim()).toBe(
       `faasade: NotFoundError: ${APP} defines no localEntrypoint, so nothing ran; its functions: boom, countdown, nothing, odd, square. Call one with faasade run ${APP}::<function> [json-args...]`,
     );
+  });
+});
+
+describe("a file that imports another copy of faasade", () => {
+  it("names the CLI to run instead of saying it exports no function", async () => {
+    // A project with faasade of its own (a copy of this build), and this repository's CLI run on it.
+    const project = mkdtempSync(join(tmpdir(), "faasade-other-copy-"));
+    const copy = join(project, "node_modules", "faasade");
+    mkdirSync(copy, { recursive: true });
+    cpSync("dist", join(copy, "dist"), { recursive: true });
+    cpSync("package.json", join(copy, "package.json"));
+    symlinkSync(resolve("node_modules"), join(copy, "node_modules"));
+    writeFileSync(
+      join(project, "app.mjs"),
+      'import { App } from "faasade";\nexport const f = new App("copy-app").function(function f() {});\n',
+    );
+    for (const command of [["deploy"], ["run"]]) {
+      const r = await cli(...command, join(project, command[0] === "run" ? "app.mjs::f" : "app.mjs"));
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim()).toMatch(
+        /uses another copy of faasade than this CLI \(.*\): run the project's own, as in npx faasade$/,
+      );
+    }
   });
 });
 

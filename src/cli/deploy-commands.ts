@@ -14,6 +14,7 @@ import { loadProvider } from "../core/providers.js";
 import { homePaths, readServerInfo, rotateToken } from "../providers/local/deploy/home.js";
 import { runServer, serverAnswers } from "../providers/local/deploy/process.js";
 import type { CommandSpec, Io } from "./command.js";
+import { functionsOf } from "./exports.js";
 import { parseJsonArgs, printResult, printYielded } from "./output.js";
 import { type Progress, progress } from "./progress.js";
 
@@ -48,9 +49,7 @@ async function deployerFor(io: Io, apps: App[] = []): Promise<Deployer> {
 async function appsOf(file: string, io: Io): Promise<App[]> {
   const exports = await io.load(file);
   const apps = new Set<App>();
-  for (const value of Object.values(exports)) {
-    if (value instanceof Function_) apps.add(value.definition().app);
-  }
+  for (const fn of functionsOf(file, exports)) apps.add(fn.definition().app);
   if (apps.size === 0) throw new NotFoundError(`${file} exports no function of any app: export the functions to deploy`);
   return [...apps];
 }

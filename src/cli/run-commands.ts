@@ -3,8 +3,8 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ENTRY, ENTRYPOINT_SCHEDULED } from "../core/caller.js";
 import { InvalidError, NotFoundError } from "../core/errors.js";
-import { Function_ } from "../core/function.js";
 import type { CommandSpec, Io } from "./command.js";
+import { functionsOf } from "./exports.js";
 import { parseJsonArgs, printResult, printYielded } from "./output.js";
 
 export const runCommands: CommandSpec[] = [
@@ -35,7 +35,7 @@ async function runEntrypoint(file: string, io: Io): Promise<void> {
   globals[ENTRY] = pathToFileURL(resolve(file)).href;
   const exports = await io.load(file);
   if (globals[ENTRYPOINT_SCHEDULED] === true) return;
-  const names = functionsOf(exports).map((f) => f.name);
+  const names = functionsOf(file, exports).map((f) => f.name);
   const listed = names.length === 0 ? "it exports no function either" : `its functions: ${names.join(", ")}`;
   throw new NotFoundError(
     `${file} defines no localEntrypoint, so nothing ran; ${listed}. Call one with faasade run ${file}::<function> [json-args...]`,
@@ -44,9 +44,9 @@ async function runEntrypoint(file: string, io: Io): Promise<void> {
 
 async function runFunction(file: string, fnName: string, args: unknown[], io: Io): Promise<void> {
   const exports = await io.load(file);
-  const fn = functionsOf(exports).find((f) => f.name === fnName);
+  const fn = functionsOf(file, exports).find((f) => f.name === fnName);
   if (fn === undefined) {
-    const names = functionsOf(exports).map((f) => f.name);
+    const names = functionsOf(file, exports).map((f) => f.name);
     throw new NotFoundError(
       `${file} exports no function named "${fnName}"${names.length > 0 ? `; it exports ${names.join(", ")}` : ""}`,
     );
@@ -58,6 +58,3 @@ async function runFunction(file: string, fnName: string, args: unknown[], io: Io
     await fn.definition().app.close();
   }
 }
-
-const functionsOf = (exports: Record<string, unknown>): Function_[] =>
-  Object.values(exports).filter((v): v is Function_ => v instanceof Function_);
