@@ -21,7 +21,11 @@ beforeAll(async () => {
       return `http://127.0.0.1:9/${fn.name.split("/").at(-1)}`;
     },
   });
-  client = new v2.FunctionServiceClient({ projectId: "my-project", authClient: loopbackAuth as never, ...gaxEndpoint(double.url) });
+  client = new v2.FunctionServiceClient({
+    projectId: "my-project",
+    authClient: loopbackAuth as never,
+    ...gaxEndpoint(double.url),
+  });
 });
 afterAll(async () => {
   await client?.close();
