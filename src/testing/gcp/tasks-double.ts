@@ -255,7 +255,13 @@ class TasksApi {
     if (this.queues.has(name) || this.isTaken(name)) {
       throw new ApiError("ALREADY_EXISTS", `Queue ${name} already exists, or was deleted too recently to be made again`);
     }
-    const json = normalizeQueue({ ...structuredClone(QUEUE_DEFAULTS), ...body, name });
+    const given = body as { rateLimits?: object; retryConfig?: object };
+    const json = normalizeQueue({
+      ...body,
+      name,
+      rateLimits: { ...QUEUE_DEFAULTS.rateLimits, ...given.rateLimits },
+      retryConfig: { ...QUEUE_DEFAULTS.retryConfig, ...given.retryConfig },
+    });
     this.queues.set(name, { json, tasks: new Map(), due: [], running: 0, maxRunning: 0 });
     return json;
   }
