@@ -247,6 +247,15 @@ describe("Cloud Tasks test double: tasks (contract)", () => {
     expect((target.received[0]?.at ?? 0) - created).toBeGreaterThanOrEqual(1_400);
   });
 
+  it("purges a queue's tasks: none is dispatched and the purge time is set", async () => {
+    await client.createTask({ parent: QUEUE, task: httpTask("g1", { scheduleTime: inSeconds(600) }) });
+    const [purged] = await client.purgeQueue({ name: QUEUE });
+    expect(Number(purged.purgeTime?.seconds)).toBeGreaterThan(0);
+    expect(double.stats(QUEUE).tasks).toBe(0);
+    await new Promise((r) => setTimeout(r, 900));
+    expect(target.received).toHaveLength(0);
+  });
+
   it("holds tasks while the queue is paused and dispatches them on resume", async () => {
     await client.pauseQueue({ name: QUEUE });
     await client.createTask({ parent: QUEUE, task: httpTask("p1") });

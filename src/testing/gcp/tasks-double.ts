@@ -218,6 +218,7 @@ class TasksApi {
         return this.setState(q(), 1);
       case "PurgeQueue":
         for (const task of q().tasks.values()) this.forget(q(), task);
+        q().json = { ...q().json, purgeTime: new Date().toISOString() };
         return q().json;
       case "ListTasks":
         return page([...q().tasks.values()], query, "tasks", (t) => tasksJson(t, view(query)));
