@@ -26,6 +26,12 @@ export interface QueueMessage {
   body: string;
   /** Delivery no sooner than this; at most the queue's `maxDelayMs` (longer delays are chained by the consumer). */
   delayMs?: number;
+  /**
+   * Names the message for queues that de-duplicate by name (Cloud Tasks): a second send with
+   * the same key (a resend of the same call id and attempt) is dropped by the platform and
+   * counts as queued. Queues without named messages ignore it.
+   */
+  dedupKey?: string;
 }
 
 /** A function's queue of spawned inputs (SQS, Cloud Tasks, Storage Queues). */

@@ -1,0 +1,130 @@
+/**
+ * The queue primitive on Cloud Tasks: one queue by its resource name, each message one
+ * CreateTask of an HTTP task to the function's URL (OIDC-authenticated when a service account
+ * is given), named from the message's `dedupKey` so that a resend is de-duplicated by Google.
+ */
+import { createHash } from "node:crypto";
+import type { Queue, QueueMessage } from "../../cloud/primitives.js";
+import { InvalidError } from "../../core/errors.js";
+import { type GcpClients, gcpCall } from "./clients.js";
+
+export interface TasksQueueOptions {
+  /** `projects/P/locations/L/queues/Q`. */
+  queuePath: string;
+  /** Where each task is sent: the function's URL. */
+  targetUrl: string;
+  /** The service account Cloud Tasks mints the OIDC token for; no token when absent. */
+  serviceAccountEmail?: string | undefined;
+  /** The token's audience. @default the target URL (as Google does) */
+  audience?: string | undefined;
+  /** The function's own timeout: the dispatch deadline is that plus a margin, within Cloud Tasks' [15 s, 30 min]. @default 10 min deadline */
+  functionTimeoutMs?: number | undefined;
+}
+
+/** The Queue, and DeleteTask by name for `cancel` while an input is still queued. */
+export interface TasksQueue extends Queue {
+  /** Removes a task by its full name (see `taskName`); false when it was not there (dispatched, done or never sent). */
+  deleteTask(name: string): Promise<boolean>;
+  /** The full task name of a message's `dedupKey`. */
+  taskName(key: string): string;
+}
+
+const MB = 1_000_000;
+const DAY_MS = 24 * 3_600_000;
+const MIN_DEADLINE_MS = 15_000;
+const MAX_DEADLINE_MS = 30 * 60_000;
+/** Time for the function to answer its own timeout (an outcome written, a response sent) before Tasks gives up on it. */
+const DEADLINE_MARGIN_MS = 30_000;
+
+/**
+ * Cloud Tasks has no batch call: each message is its own CreateTask, so `maxBatch` only
+ * bounds how many requests one flush has in flight at once (sockets, memory), not how many
+ * requests are made; 100 keeps a burst of spawns quick without opening hundreds of
+ * connections. A task is at most 1 MB with its name, URL and headers: bodies keep 64 KB of
+ * headroom for those. Schedule times reach 30 days ahead.
+ */
+const LIMITS = { maxBatch: 100, maxBatchBytes: 16 * MB, maxMessageBytes: MB - 64 * 1024, maxDelayMs: 30 * DAY_MS } as const;
+
+/** The task of `key` in the queue: a sha256 of the key, since Google warns that sequential names slow dispatch down. */
+export function taskName(queuePath: string, key: string): string {
+  return `${queuePath}/tasks/${createHash("sha256").update(key).digest("hex")}`;
+}
+
+/** The dispatch deadline for a function timeout: the timeout plus a margin, within Cloud Tasks' range. */
+export function dispatchDeadlineMs(functionTimeoutMs: number | undefined): number {
+  if (functionTimeoutMs === undefined) return 10 * 60_000;
+  if (!Number.isFinite(functionTimeoutMs) || functionTimeoutMs <= 0) {
+    throw new InvalidError(`functionTimeoutMs must be a positive number of milliseconds, got ${String(functionTimeoutMs)}`);
+  }
+  // Inputs longer than 30 min lose their request at the deadline (the function keeps running; its outcome still goes to storage).
+  return Math.min(MAX_DEADLINE_MS, Math.max(MIN_DEADLINE_MS, Math.ceil(functionTimeoutMs) + DEADLINE_MARGIN_MS));
+}
+
+const ALREADY_EXISTS = 6;
+const isAlreadyExists = (err: unknown) => (err as { code?: unknown })?.code === ALREADY_EXISTS;
+
+function validate(o: TasksQueueOptions): void {
+  if (!/^projects\/[^/]+\/locations\/[^/]+\/queues\/[A-Za-z0-9-]+$/.test(o.queuePath)) {
+    throw new InvalidError(`queuePath must be projects/P/locations/L/queues/Q, got '${o.queuePath}'`);
+  }
+  if (!/^https?:\/\//.test(o.targetUrl)) throw new InvalidError(`targetUrl must be an http(s) URL, got '${o.targetUrl}'`);
+}
+
+export function tasksQueue(clients: GcpClients, options: TasksQueueOptions): TasksQueue {
+  validate(options);
+  const { queuePath, targetUrl, serviceAccountEmail, audience } = options;
+  const deadlineSeconds = dispatchDeadlineMs(options.functionTimeoutMs) / 1000;
+  const oidc = serviceAccountEmail ? { oidcToken: { serviceAccountEmail, audience: audience ?? targetUrl } } : {};
+
+  const task = (m: QueueMessage) => {
+    const delay = Math.min(Math.max(0, m.delayMs ?? 0), LIMITS.maxDelayMs);
+    const at = Date.now() + delay;
+    return {
+      ...(m.dedupKey === undefined ? {} : { name: taskName(queuePath, m.dedupKey) }),
+      ...(delay > 0 ? { scheduleTime: { seconds: Math.floor(at / 1000), nanos: (at % 1000) * 1e6 } } : {}),
+      dispatchDeadline: { seconds: deadlineSeconds },
+      httpRequest: {
+        url: targetUrl,
+        httpMethod: "POST" as const,
+        headers: { "Content-Type": "application/json" },
+        body: Buffer.from(m.body).toString("base64"),
+        ...oidc,
+      },
+    };
+  };
+
+  const send = async (m: QueueMessage): Promise<Error | undefined> => {
+    const tasks = await clients.tasks();
+    try {
+      await gcpCall(`CreateTask ${queuePath}`, async () => {
+        try {
+          await tasks.createTask({ parent: queuePath, task: task(m) });
+        } catch (err) {
+          if (!isAlreadyExists(err)) throw err; // a resend of a task Google already has (or had): queued
+        }
+      });
+      return undefined;
+    } catch (err) {
+      return err as Error;
+    }
+  };
+
+  return {
+    ...LIMITS,
+    sendBatch: (messages) => Promise.all(messages.map(send)),
+    taskName: (key) => taskName(queuePath, key),
+    async deleteTask(name) {
+      if (!name.startsWith(`${queuePath}/tasks/`)) throw new InvalidError(`'${name}' is not a task of ${queuePath}`);
+      const tasks = await clients.tasks();
+      return gcpCall(`DeleteTask ${name}`, async () => {
+        try {
+          await tasks.deleteTask({ name });
+          return true;
+        } catch (err) {
+          if ((err as { code?: unknown })?.code === 5) return false; // dispatched, finished or never there
+          throw err;
+        }
+      });
+    },
+  };
+}
