@@ -3,7 +3,7 @@
 // Tasks deliveries, whose store and queue are in-memory test doubles (test/fixtures/gcp-doubles.mjs).
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
-import { RemoteError, UserCodeError, decode, encode } from "faasade";
+import { FunctionTimeoutError, RemoteError, UserCodeError, decode, encode } from "faasade";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { invokePath } from "../dist/src/cloud/invoke-path.js";
 import { keysIn } from "../dist/src/cloud/keys.js";
@@ -31,6 +31,8 @@ beforeAll(async () => {
       broken: { module: BROKEN },
       web: { module: APP, public: true, env: { FAASADE_APP: "gcp-app", FAASADE_ENVIRONMENT: "main", FAASADE_FUNCTION: "page" } },
       warm: { module: APP, minInstances: 2, maxInstances: 3 },
+      small: { module: APP, memoryMb: 64, timeoutMs: 1500 },
+      pool: { module: APP, maxInstances: 2, maxInputs: 2 },
     },
     verify: (token, audience) => tokens.verify(token, audience),
     platform: PLATFORM,
@@ -122,6 +124,20 @@ describe("gcp runtime: calls through the function host and the HTTP invoker", ()
     expect(unwrap("square", next.outcome)).toBe(25);
   });
 
+  it("running out of memory ends only that instance: RemoteError, then the next call works", async () => {
+    const c = caller("small");
+    const { outcome } = await c.run(specOf(fixture.hog), []);
+    expect(outcomeError("hog", outcome)).toBeInstanceOf(RemoteError);
+    expect(outcome.message).toMatch(/instance crashed or exited/);
+    expect(unwrap("square", (await c.run(specOf(fixture.square), [4])).outcome)).toBe(16);
+  }, 30_000);
+
+  it("past the platform's request timeout the caller gets a 504: TIMEOUT, a FunctionTimeoutError", async () => {
+    const { outcome } = await caller("small").run(specOf(fixture.sleeps), [10_000]);
+    expect(outcome.status).toBe("TIMEOUT");
+    expect(outcomeError("sleeps", outcome)).toBeInstanceOf(FunctionTimeoutError);
+  });
+
   it("without an ID token the host answers 401; with a forged or misaddressed one, 403", async () => {
     const url = host.urlOf("calls");
     const body = JSON.stringify({ v: 1 });
@@ -136,6 +152,17 @@ describe("gcp runtime: calls through the function host and the HTTP invoker", ()
     const invoker = httpInvoker({ urlOf: () => url, idToken: async () => other });
     await expect(invoker.call(specOf(fixture.square), body, new AbortController().signal)).rejects.toThrow(/roles\/run\.invoker/);
   });
+
+  it("requests spread over at most maxInstances instances of maxInputs each; one more waits for a free slot", async () => {
+    const c = caller("pool");
+    const started = Date.now();
+    const outcomes = await Promise.all([1, 2, 3, 4, 5].map(() => c.run(specOf(fixture.napPid), [1000])));
+    const pids = outcomes.map(({ outcome }) => unwrap("napPid", outcome) as number);
+    const perInstance = [...new Set(pids)].map((p) => pids.filter((q) => q === p).length).sort();
+    expect(perInstance).toEqual([2, 3]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1900);
+    expect(host.instances("pool")).toBe(2);
+  }, 30_000);
 
   it("min instances are kept running and replaced when one dies", async () => {
     await expect.poll(() => host.instances("warm"), { timeout: 15_000 }).toBe(2);
@@ -278,5 +305,78 @@ describe("gcp runtime: Cloud Tasks deliveries (in this process, with in-memory s
     const e = queued("fail", ["no"]);
     expect((await deliver(e)).status).toBe(200);
     expect(stored(e.callId).outcome).toMatchObject({ status: "FAILURE", userError: true });
+  });
+});
+
+describe("gcp http invoker (contract, against a loopback stub standing in for Cloud Functions' front end)", () => {
+  /** A stub that answers each POST with the next of `answers` (a status, or a function of the response). */
+  async function stub(answers: (number | ((res: import("node:http").ServerResponse) => void))[], port = 0) {
+    const { createServer } = await import("node:http");
+    const seen: { authorization: string | undefined; accept: string | undefined }[] = [];
+    const server = createServer((req, res) => {
+      seen.push({ authorization: req.headers.authorization, accept: req.headers.accept });
+      req.resume();
+      req.on("end", () => {
+        const next = answers.shift() ?? 200;
+        if (typeof next === "function") return next(res);
+        res.writeHead(next, { "content-type": "application/json" }).end(next === 200 ? '{"v":1,"status":"SUCCESS"}' : "busy");
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/fn`;
+    return { url, seen, close: () => new Promise<void>((r) => server.close(() => r())) };
+  }
+  const spec = () => specOf(fixture.square);
+  const signal = () => new AbortController().signal;
+  const invokerFor = (url: string) => httpInvoker({ urlOf: () => url, idToken: async (audience) => `token-for ${audience}` });
+
+  it("sends the ID token for the function's URL; 429 and 503 are ridden through; a 500 is a crash, not retried", async () => {
+    const s = await stub([429, 503, 200, 500]);
+    try {
+      const invoker = invokerFor(s.url);
+      expect(await invoker.call(spec(), "{}", signal())).toEqual({ text: '{"v":1,"status":"SUCCESS"}' });
+      expect(s.seen.map((r) => r.authorization)).toEqual(Array(3).fill(`Bearer token-for ${s.url}`));
+      const crashed = await invoker.call(spec(), "{}", signal());
+      expect(crashed).toEqual({
+        failure: { status: "FAILURE", message: expect.stringMatching(/instance crashed or exited.*HTTP 500/) },
+      });
+      expect(s.seen).toHaveLength(4);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("a refused connection is ridden through until the function's server listens", async () => {
+    const probe = await stub([]);
+    const port = Number(new URL(probe.url).port);
+    await probe.close();
+    const invoker = invokerFor(probe.url);
+    const pending = invoker.call(spec(), "{}", signal());
+    await new Promise((r) => setTimeout(r, 400));
+    const s = await stub([200], port);
+    try {
+      expect(await pending).toEqual({ text: '{"v":1,"status":"SUCCESS"}' });
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("a stream cut off after its first line delivers that line, then reports the crash", async () => {
+    const s = await stub([
+      (res) => {
+        res.writeHead(200, { "content-type": "application/x-ndjson" });
+        res.write('{"c":"AQ=="}\n');
+        setTimeout(() => res.destroy(), 100);
+      },
+    ]);
+    try {
+      const lines: string[] = [];
+      const failure = await invokerFor(s.url).stream(spec(), "{}", signal(), (l) => lines.push(l));
+      expect(lines).toEqual(['{"c":"AQ=="}']);
+      expect(failure).toMatchObject({ status: "FAILURE", message: expect.stringMatching(/instance crashed or exited/) });
+      expect(s.seen[0]?.accept).toBe("application/x-ndjson");
+    } finally {
+      await s.close();
+    }
   });
 });
