@@ -148,6 +148,12 @@ describe("gcp runtime: calls through the function host and the HTTP invoker", ()
     expect((await post({ authorization: `Bearer ${other}` })).status).toBe(403);
     const elsewhere = await tokens.idToken(host.urlOf("broken"));
     expect((await post({ authorization: `Bearer ${elsewhere}` })).status).toBe(403);
+    // a body that is no envelope never reaches user code: a 400 naming the field, an InvalidError for the caller
+    const good = httpInvoker({ urlOf: () => url, idToken: (audience) => tokens.idToken(audience) });
+    await expect(good.call(specOf(fixture.square), body, new AbortController().signal)).rejects.toMatchObject({
+      name: "InvalidError",
+      message: expect.stringMatching(/answered 400: faasade: the request's envelope\.app: expected a string/),
+    });
     // and the invoker reports it as the refusal it is, naming the role
     const invoker = httpInvoker({ urlOf: () => url, idToken: async () => other });
     await expect(invoker.call(specOf(fixture.square), body, new AbortController().signal)).rejects.toThrow(/roles\/run\.invoker/);
