@@ -10,7 +10,6 @@ import { TransportError } from "../src/core/transport.js";
 import { type GcpClients, gcpClients } from "../src/providers/gcp/clients.js";
 import { dispatchDeadlineMs, taskName, tasksQueue } from "../src/providers/gcp/tasks-queue.js";
 import { type TasksDouble, startTasksDouble } from "../src/testing/gcp/tasks-double.js";
-import { verifyTestToken } from "../src/testing/gcp/tasks-token.js";
 import { type HttpTarget, startHttpTarget } from "./fixtures/http-target.js";
 
 const LOCATION = "projects/p1/locations/europe-west1";
@@ -51,7 +50,7 @@ describe("gcp tasks queue", () => {
     for (const r of target.received) {
       expect(r.method).toBe("POST");
       expect(r.headers["content-type"]).toBe("application/json");
-      expect(verifyTestToken(double.tokenSecret, r.headers.authorization, target.url)?.email).toBe(ACCOUNT);
+      expect(double.tokens.claimsOf(r.headers.authorization, target.url)?.email).toBe(ACCOUNT);
     }
   });
 

@@ -5,8 +5,8 @@ process.env.METADATA_SERVER_DETECTION = "none";
 import type { CloudTasksClient } from "@google-cloud/tasks";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { gcpClients } from "../src/providers/gcp/clients.js";
+import { idTokenDouble } from "../src/testing/gcp/id-tokens.js";
 import { type TasksDouble, startTasksDouble } from "../src/testing/gcp/tasks-double.js";
-import { verifyTestToken } from "../src/testing/gcp/tasks-token.js";
 import { type HttpTarget, startHttpTarget } from "./fixtures/http-target.js";
 
 const LOCATION = "projects/p1/locations/europe-west1";
@@ -178,10 +178,10 @@ describe("Cloud Tasks test double: tasks (contract)", () => {
     expect(r?.headers["x-cloudtasks-taskname"]).toBe("d1");
     expect(r?.headers["x-cloudtasks-queuename"]).toBe("q1");
     expect(r?.headers["x-cloudtasks-taskretrycount"]).toBe("0");
-    const claims = verifyTestToken(double.tokenSecret, r?.headers.authorization, "https://fn.example/run");
+    const claims = double.tokens.claimsOf(r?.headers.authorization, "https://fn.example/run");
     expect(claims?.email).toBe(oidcToken.serviceAccountEmail);
-    expect(verifyTestToken(double.tokenSecret, r?.headers.authorization, target.url)).toBeUndefined();
-    expect(verifyTestToken("another-secret", r?.headers.authorization, "https://fn.example/run")).toBeUndefined();
+    expect(double.tokens.verify(r?.headers.authorization, target.url)).toBe(false);
+    expect(idTokenDouble().verify(r?.headers.authorization, "https://fn.example/run")).toBe(false); // another signer
 
     await expect.poll(() => double.stats(QUEUE).succeeded).toBe(1);
     expect(await codeOf(client.getTask({ name: `${QUEUE}/tasks/d1` }))).toBe(5);

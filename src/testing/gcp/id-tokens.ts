@@ -9,8 +9,18 @@ import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 export interface IdTokenDouble {
   /** A token for `audience` (a function's URL), as `GoogleAuth.getIdTokenClient(audience)` gives one. */
   idToken(audience: string, email?: string): Promise<string>;
-  /** Whether `token` was signed here, is unexpired, and names `audience`. */
-  verify(token: string, audience: string): boolean;
+  /** Whether `token` (bare, or an `Authorization` header's value) was signed here, is unexpired, and names `audience`. */
+  verify(token: string | undefined, audience: string): boolean;
+  /** The claims of such a token; undefined for any other. */
+  claimsOf(token: string | undefined, audience: string): IdTokenClaims | undefined;
+}
+
+export interface IdTokenClaims {
+  iss: string;
+  aud: string;
+  email: string;
+  iat: number;
+  exp: number;
 }
 
 const ISSUER = "https://accounts.google.com";
@@ -27,16 +37,20 @@ export function idTokenDouble(key: Buffer = randomBytes(32)): IdTokenDouble {
       return `${head}.${claims}.${b64url(sign(`${head}.${claims}`))}`;
     },
     verify(token, audience) {
-      const [head, claims, signature] = token.split(".");
-      if (head === undefined || claims === undefined || signature === undefined) return false;
+      return this.claimsOf(token, audience) !== undefined;
+    },
+    claimsOf(token, audience) {
+      const [head, claims, signature, ...rest] = (token ?? "").replace(/^Bearer\s+/i, "").split(".");
+      if (head === undefined || claims === undefined || signature === undefined || rest.length > 0) return undefined;
       const expected = sign(`${head}.${claims}`);
       const given = Buffer.from(signature, "base64url");
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) return false;
+      if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
       try {
-        const { aud, exp, iss } = JSON.parse(Buffer.from(claims, "base64url").toString("utf8")) as Record<string, unknown>;
-        return iss === ISSUER && aud === audience && typeof exp === "number" && exp > Date.now() / 1000;
+        const parsed = JSON.parse(Buffer.from(claims, "base64url").toString("utf8")) as IdTokenClaims;
+        const fresh = typeof parsed.exp === "number" && parsed.exp > Date.now() / 1000;
+        return parsed.iss === ISSUER && parsed.aud === audience && fresh ? parsed : undefined;
       } catch {
-        return false;
+        return undefined;
       }
     },
   };

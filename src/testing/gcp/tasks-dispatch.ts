@@ -6,7 +6,7 @@
  * `retryConfig.maxAttempts` allows. `maxDispatchesPerSecond` and `maxRetryDuration` are not
  * enforced by the double.
  */
-import { issueTestToken } from "./tasks-token.js";
+import type { IdTokenDouble } from "./id-tokens.js";
 import { durationMs } from "./tasks-wire.js";
 
 export interface Attempt {
@@ -60,7 +60,8 @@ export interface DispatchRecord {
 }
 
 export interface DispatchHooks {
-  tokenSecret: string;
+  /** Signs the OIDC tokens of tasks that ask for one (the function host verifies them). */
+  tokens: IdTokenDouble;
   /** Deadlines are enforced at this share of their length (tests of the deadline need not wait 15 s). */
   deadlineScale: number;
   /** The task is done for good (succeeded, out of attempts): the store forgets it and keeps its name. */
@@ -98,7 +99,7 @@ export function pump(q: StoredQueue, hooks: DispatchHooks): void {
   }
 }
 
-function requestHeaders(q: StoredQueue, task: StoredTask, secret: string): Record<string, string> {
+async function requestHeaders(q: StoredQueue, task: StoredTask, tokens: IdTokenDouble): Promise<Record<string, string>> {
   const headers: Record<string, string> = {
     "user-agent": "Google-Cloud-Tasks",
     ...(task.body ? { "content-type": "application/octet-stream" } : {}),
@@ -111,7 +112,7 @@ function requestHeaders(q: StoredQueue, task: StoredTask, secret: string): Recor
   };
   if (task.oidc) {
     const audience = task.oidc.audience || task.url;
-    headers.authorization = `Bearer ${issueTestToken(secret, audience, task.oidc.serviceAccountEmail)}`;
+    headers.authorization = `Bearer ${await tokens.idToken(audience, task.oidc.serviceAccountEmail)}`;
   }
   return headers;
 }
@@ -130,7 +131,7 @@ async function dispatch(q: StoredQueue, task: StoredTask, hooks: DispatchHooks):
   try {
     const answer = await fetch(task.url, {
       method: task.verb,
-      headers: requestHeaders(q, task, hooks.tokenSecret),
+      headers: await requestHeaders(q, task, hooks.tokens),
       ...(task.body && task.verb !== "GET" && task.verb !== "HEAD" ? { body: Buffer.from(task.body, "base64") } : {}),
       signal: AbortSignal.any([deadline, hooks.closing]),
     });

@@ -8,7 +8,7 @@
  *
  * It really dispatches (tasks-dispatch.ts): each task is an HTTP request to its URL at its
  * schedule time, within the queue's concurrency limit and the task's dispatch deadline, with
- * a test OIDC token (tasks-token.ts) when the task asks for one. Task names stay taken for
+ * a test OIDC token (id-tokens.ts) when the task asks for one. Task names stay taken for
  * `dedupWindowMs` after the task is gone (finished or deleted), as Google keeps them about an
  * hour. A fault hook answers the next requests with 503 UNAVAILABLE or drops their connections.
  */
@@ -16,7 +16,8 @@ import { randomInt } from "node:crypto";
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type DispatchHooks, type DispatchRecord, type StoredQueue, pump, schedule } from "./tasks-dispatch.js";
-import { newTokenSecret } from "./tasks-token.js";
+import { type IdTokenDouble, idTokenDouble } from "./id-tokens.js";
+import { loopbackAuth } from "./loopback-auth.js";
 import { type StoredTask, tasksJson, taskFromRequest } from "./tasks-task.js";
 import { ApiError, QUEUE_STATES, enumNumber, getPath, invalid, maskPath, setPath } from "./tasks-wire.js";
 
@@ -27,8 +28,8 @@ export interface TasksDoubleOptions {
   dedupWindowMs?: number;
   /** How long a deleted queue's name cannot be used again. @default 0 (Google: 7 days) */
   queueNameHoldMs?: number;
-  /** The HMAC secret of the OIDC test tokens. @default a fresh random one */
-  tokenSecret?: string;
+  /** The signer of the OIDC test tokens; give the function host the same one to verify them. @default a fresh one */
+  tokens?: IdTokenDouble;
   /**
    * Dispatch deadlines are enforced at this share of their length, so that a test of the
    * deadline need not wait Google's 15 s minimum; tasks still declare and show real deadlines.
@@ -53,9 +54,10 @@ export interface TasksDouble {
   /** `http://127.0.0.1:<port>`: the `tasks` endpoint for gcpClients. */
   readonly url: string;
   /** An auth client for the Google clients that adds nothing (the double checks no credentials). */
-  readonly authClient: LoopbackAuthClient;
-  /** The secret the dispatched OIDC tokens are signed with: give it to `verifyTestToken`. */
-  readonly tokenSecret: string;
+  /** The auth client the real Google client needs to talk to this double. */
+  readonly authClient: typeof loopbackAuth;
+  /** The signer of the dispatched OIDC tokens: `tokens.verify(token, audience)` checks one. */
+  readonly tokens: IdTokenDouble;
   /** Every dispatch attempt so far, in the order they ended. */
   readonly dispatches: readonly DispatchRecord[];
   /** API requests received, by RPC name (`CreateTask`: 3, ...), faulted ones included. */
@@ -65,17 +67,6 @@ export interface TasksDouble {
   fail(count: number, options?: { kind?: "unavailable" | "reset"; rpc?: RegExp }): void;
   close(): Promise<void>;
 }
-
-/** What gax needs of an auth client in fallback mode: headers, and a fetch to send with. */
-export interface LoopbackAuthClient {
-  getRequestHeaders(): Promise<Headers>;
-  fetch(url: string | URL, init?: RequestInit): Promise<Response>;
-}
-
-export const loopbackAuthClient = (): LoopbackAuthClient => ({
-  getRequestHeaders: async () => new Headers(),
-  fetch: (url, init) => fetch(url, init),
-});
 
 const ROUTE =
   /^\/v2\/(projects\/[^/]+\/locations\/[^/]+)\/queues(?:\/([A-Za-z0-9-]+)(\/tasks(?:\/([^/:]+))?)?)?(?::([a-zA-Z]+))?$/;
@@ -127,8 +118,8 @@ export async function startTasksDouble(options: TasksDoubleOptions = {}): Promis
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    authClient: loopbackAuthClient(),
-    tokenSecret: api.hooks.tokenSecret,
+    authClient: loopbackAuth,
+    tokens: api.hooks.tokens,
     dispatches: api.log,
     calls: api.calls,
     stats: (name) => api.stats(name),
@@ -156,7 +147,7 @@ class TasksApi {
 
   constructor(private readonly options: TasksDoubleOptions) {
     this.hooks = {
-      tokenSecret: options.tokenSecret ?? newTokenSecret(),
+      tokens: options.tokens ?? idTokenDouble(),
       deadlineScale: options.deadlineScale ?? 1,
       closing: this.closer.signal,
       record: (entry) => {
