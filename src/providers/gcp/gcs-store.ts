@@ -1,0 +1,90 @@
+/**
+ * The object store primitive on Cloud Storage: one bucket, through the JSON API client of
+ * clients.ts. Each operation is one request per object (a put is one multipart upload, never a
+ * resumable session: that would be two requests or more), so the request budgets of the issue hold.
+ */
+import type { File } from "@google-cloud/storage";
+import type { ObjectStore } from "../../cloud/primitives.js";
+import { NotFoundError } from "../../core/errors.js";
+import { type GcpClients, gcpCall } from "./clients.js";
+
+/** Deletes in flight at once: Cloud Storage has no multi-object delete outside batch requests. */
+const DELETE_PARALLEL = 16;
+/** Google's largest page. */
+const PAGE = 1000;
+
+/** `undefined` where Google answered 404; every other failure as gcpCall maps it. */
+async function unlessMissing<T>(operation: string, request: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await gcpCall(operation, request);
+  } catch (err) {
+    if (err instanceof NotFoundError) return undefined;
+    throw err;
+  }
+}
+
+const statusOf = (err: unknown) => (err as { code?: unknown })?.code;
+
+export function gcsStore(clients: GcpClients, bucket: string): ObjectStore {
+  const file = async (key: string): Promise<File> => (await clients.storage()).bucket(bucket).file(key);
+  const metadata = async (key: string) =>
+    unlessMissing(`get metadata of gs://${bucket}/${key}`, async () => (await (await file(key)).getMetadata())[0]);
+  return {
+    async get(key) {
+      const f = await file(key);
+      const got = await unlessMissing(`get gs://${bucket}/${key}`, () => f.download());
+      return got === undefined ? undefined : new Uint8Array(got[0].buffer, got[0].byteOffset, got[0].byteLength);
+    },
+    has: async (key) => (await metadata(key)) !== undefined,
+    async modifiedAt(key) {
+      const updated = (await metadata(key))?.updated;
+      return updated === undefined ? undefined : Date.parse(String(updated));
+    },
+    async put(key, body, options = {}) {
+      const f = await file(key);
+      const bytes = typeof body === "string" ? Buffer.from(body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+      return gcpCall(`put gs://${bucket}/${key}`, async () => {
+        try {
+          await f.save(bytes, {
+            resumable: false,
+            contentType: "application/octet-stream",
+            // Generation 0 is "no live object": Google refuses the write with 412 if one exists.
+            ...(options.ifAbsent ? { preconditionOpts: { ifGenerationMatch: 0 } } : {}),
+          });
+          return true;
+        } catch (err) {
+          if (options.ifAbsent && statusOf(err) === 412) return false;
+          throw err;
+        }
+      });
+    },
+    async *list(prefix, options = {}) {
+      const b = (await clients.storage()).bucket(bucket);
+      const { after } = options;
+      // startOffset is inclusive: `after` itself is skipped below.
+      let query: Record<string, unknown> | null = {
+        prefix,
+        maxResults: PAGE,
+        autoPaginate: false,
+        ...(after !== undefined ? { startOffset: after } : {}),
+      };
+      while (query !== null) {
+        const asked = query;
+        const [files, next] = await gcpCall(`list gs://${bucket}/${prefix}`, () => b.getFiles(asked));
+        for (const f of files) if (f.name !== after) yield f.name;
+        query = next?.pageToken ? { ...asked, pageToken: next.pageToken } : null;
+      }
+    },
+    async delete(keys) {
+      const b = (await clients.storage()).bucket(bucket);
+      let at = 0;
+      const worker = async () => {
+        while (at < keys.length) {
+          const key = keys[at++] as string;
+          await gcpCall(`delete gs://${bucket}/${key}`, () => b.file(key).delete({ ignoreNotFound: true }));
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(DELETE_PARALLEL, keys.length) }, worker));
+    },
+  };
+}
