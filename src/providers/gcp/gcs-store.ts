@@ -3,7 +3,7 @@
  * clients.ts. Each operation is one request per object (a put is one multipart upload, never a
  * resumable session: that would be two requests or more), so the request budgets of the issue hold.
  */
-import type { File } from "@google-cloud/storage";
+import type { File, Storage } from "@google-cloud/storage";
 import type { ObjectStore } from "../../cloud/primitives.js";
 import { NotFoundError } from "../../core/errors.js";
 import { type GcpClients, gcpCall } from "./clients.js";
@@ -25,6 +25,19 @@ async function unlessMissing<T>(operation: string, request: () => Promise<T>): P
 
 const statusOf = (err: unknown) => (err as { code?: unknown })?.code;
 
+/**
+ * Each Storage's own `autoRetry`, seen before any save through it: a save without a precondition
+ * (not idempotent, so not retried) turns the Storage's shared flag off and, for a simple upload,
+ * never back on (@google-cloud/storage 7.22), which would leave every later read without retries.
+ */
+const autoRetryOf = new WeakMap<Storage, boolean>();
+const keepAutoRetry = (storage: Storage) => {
+  if (!autoRetryOf.has(storage)) autoRetryOf.set(storage, storage.retryOptions.autoRetry !== false);
+};
+const restoreAutoRetry = (storage: Storage) => {
+  storage.retryOptions.autoRetry = autoRetryOf.get(storage) ?? true;
+};
+
 export function gcsStore(clients: GcpClients, bucket: string): ObjectStore {
   const file = async (key: string): Promise<File> => (await clients.storage()).bucket(bucket).file(key);
   const metadata = async (key: string) =>
@@ -41,7 +54,9 @@ export function gcsStore(clients: GcpClients, bucket: string): ObjectStore {
       return updated === undefined ? undefined : Date.parse(String(updated));
     },
     async put(key, body, options = {}) {
-      const f = await file(key);
+      const storage = await clients.storage();
+      keepAutoRetry(storage);
+      const f = storage.bucket(bucket).file(key);
       const bytes = typeof body === "string" ? Buffer.from(body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
       return gcpCall(`put gs://${bucket}/${key}`, async () => {
         try {
@@ -55,6 +70,8 @@ export function gcsStore(clients: GcpClients, bucket: string): ObjectStore {
         } catch (err) {
           if (options.ifAbsent && statusOf(err) === 412) return false;
           throw err;
+        } finally {
+          if (!options.ifAbsent) restoreAutoRetry(storage);
         }
       });
     },
