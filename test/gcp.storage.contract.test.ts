@@ -3,7 +3,7 @@
 // the object store and the deploy need, the answers Google gives (404, 409, 412 in its JSON error
 // shape), pages, preconditions and generations, a lifecycle rule round-trip, a 20 MB object.
 import { randomBytes } from "node:crypto";
-import type { Storage } from "@google-cloud/storage";
+import type { GetFilesOptions, GetFilesResponse, Storage } from "@google-cloud/storage";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gcpClients } from "../src/providers/gcp/clients.js";
 import { type StorageDouble, startStorageDouble } from "../src/testing/gcp/storage-double.js";
@@ -27,7 +27,7 @@ const refusal = async (p: Promise<unknown>) => {
   expect(err, "the request was refused").toBeDefined();
   return { code: err?.code, reason: err?.errors?.[0]?.reason, message: err?.message };
 };
-const deleteRule = (age: number) => ({ action: { type: "Delete" }, condition: { age } });
+const deleteRule = (age: number) => ({ action: { type: "Delete" as const }, condition: { age } });
 
 describe("Cloud Storage test double with the real client", { timeout: 60_000 }, () => {
   it("buckets: insert with a lifecycle rule and labels, get, patch, list, 409 on a second insert", async () => {
@@ -101,11 +101,11 @@ describe("Cloud Storage test double with the real client", { timeout: 60_000 }, 
     await Promise.all([...keys, "chunks/fc-2/0000", "other"].map((k) => bucket.file(k).save("v", { resumable: false })));
     double.takeCounts();
     const pages: string[][] = [];
-    let query: Record<string, unknown> | null = { prefix: "chunks/fc-1/", maxResults: 10, autoPaginate: false };
+    let query: GetFilesOptions | null = { prefix: "chunks/fc-1/", maxResults: 10, autoPaginate: false };
     while (query !== null) {
-      const [files, next] = await bucket.getFiles(query);
+      const [files, next]: GetFilesResponse = await bucket.getFiles(query);
       pages.push(files.map((f) => f.name));
-      query = next?.pageToken ? next : null;
+      query = (next as { pageToken?: string } | null)?.pageToken ? next : null;
     }
     expect(pages.map((p) => p.length)).toEqual([10, 10, 5]);
     expect(pages.flat()).toEqual(keys);

@@ -3,7 +3,7 @@
  * clients.ts. Each operation is one request per object (a put is one multipart upload, never a
  * resumable session: that would be two requests or more), so the request budgets of the issue hold.
  */
-import type { File, Storage } from "@google-cloud/storage";
+import type { File, GetFilesOptions, GetFilesResponse, Storage } from "@google-cloud/storage";
 import type { ObjectStore } from "../../cloud/primitives.js";
 import { NotFoundError } from "../../core/errors.js";
 import { type GcpClients, gcpCall } from "./clients.js";
@@ -79,17 +79,19 @@ export function gcsStore(clients: GcpClients, bucket: string): ObjectStore {
       const b = (await clients.storage()).bucket(bucket);
       const { after } = options;
       // startOffset is inclusive: `after` itself is skipped below.
-      let query: Record<string, unknown> | null = {
+      let query: GetFilesOptions | null = {
         prefix,
         maxResults: PAGE,
         autoPaginate: false,
         ...(after !== undefined ? { startOffset: after } : {}),
       };
       while (query !== null) {
-        const asked = query;
-        const [files, next] = await gcpCall(`list gs://${bucket}/${prefix}`, () => b.getFiles(asked));
+        const asked: GetFilesOptions = query;
+        const [files, next]: GetFilesResponse = await gcpCall(`list gs://${bucket}/${prefix}`, () => b.getFiles(asked));
         for (const f of files) if (f.name !== after) yield f.name;
-        query = next?.pageToken ? { ...asked, pageToken: next.pageToken } : null;
+        // The typings say an object; at the last page the client gives null.
+        const token = (next as { pageToken?: string } | null)?.pageToken;
+        query = token ? { ...asked, pageToken: token } : null;
       }
     },
     async delete(keys) {

@@ -38,6 +38,8 @@ export interface StorageDouble {
   readonly url: string;
   /** The next `count` requests (whose operation `only` matches, e.g. /objects\.insert/) fail with `fault`. */
   failNext(count: number, fault: StorageFault, only?: RegExp): void;
+  /** Drops the faults still waiting. */
+  clearFaults(): void;
   /** Requests since the last call, by operation (`objects.insert`, `objects.download`, `buckets.get`, ...). */
   takeCounts(): Record<string, number>;
   /** The stored object, for assertions. */
@@ -291,6 +293,7 @@ export async function startStorageDouble(options: { project?: string } = {}): Pr
     failNext(count, fault, only) {
       for (let i = 0; i < count; i++) faults.push({ fault, only });
     },
+    clearFaults: () => void faults.splice(0),
     takeCounts() {
       const taken = counts;
       counts = {};
