@@ -1,7 +1,8 @@
 // The Cloud Storage test double (src/testing/gcp/storage-double.ts) against the real
 // @google-cloud/storage client, made by clients.ts with the endpoint override: every operation
 // the object store and the deploy need, the answers Google gives (404, 409, 412 in its JSON error
-// shape), pages, preconditions and generations, a lifecycle rule round-trip, a 20 MB object.
+// shape), pages, preconditions and generations, a lifecycle rule round-trip, a 20 MB object,
+// resumable sessions (which faasade does not use: a put is one multipart request).
 import { randomBytes } from "node:crypto";
 import type { GetFilesOptions, GetFilesResponse, Storage } from "@google-cloud/storage";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -127,6 +128,23 @@ describe("Cloud Storage test double with the real client", { timeout: 60_000 }, 
     expect(back.equals(body)).toBe(true);
     expect(double.takeCounts()).toEqual({ "objects.insert": 1, "objects.download": 1 });
     expect((await file.getMetadata())[0].size).toBe(String(body.byteLength));
+  });
+
+  it("resumable uploads (the client's default for save): one session, in one PUT or in chunks", async () => {
+    await storage.createBucket("resumable-1");
+    const bucket = storage.bucket("resumable-1");
+    double.takeCounts();
+    await bucket.file("whole").save("in one piece");
+    expect(double.takeCounts()).toEqual({ "objects.insert": 1, "objects.upload": 1 });
+    expect((await bucket.file("whole").download())[0].toString()).toBe("in one piece");
+    const body = randomBytes(600 * 1024);
+    double.takeCounts();
+    await bucket.file("chunked").save(body, { chunkSize: 256 * 1024 });
+    expect(double.takeCounts()).toEqual({ "objects.insert": 1, "objects.upload": 3 });
+    expect((await bucket.file("chunked").download())[0].equals(body)).toBe(true);
+    const again = await refusal(bucket.file("whole").save("x", { preconditionOpts: { ifGenerationMatch: 0 } }));
+    expect(again.code).toBe(412);
+    expect((await bucket.file("whole").download())[0].toString()).toBe("in one piece");
   });
 
   it("media uploads (uploadType=media) are stored as multipart ones are", async () => {

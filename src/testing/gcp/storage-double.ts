@@ -2,8 +2,7 @@
  * A TEST DOUBLE of the Cloud Storage JSON API (no Google emulator exists for it), on 127.0.0.1
  * only, in memory, for faasade's offline tests: enough of the API for the real
  * `@google-cloud/storage` client pointed at it with `apiEndpoint`. Objects: insert (multipart
- * and media uploads; resumable ones are refused with 400, faasade uploads with `resumable:
- * false`), metadata, download (`alt=media`), list (prefix, delimiter, startOffset, endOffset,
+ * and media uploads in one request, resumable ones as a session of PUTs), metadata, download (`alt=media`), list (prefix, delimiter, startOffset, endOffset,
  * maxResults, pageToken), delete; generations and the `ifGenerationMatch` /
  * `ifGenerationNotMatch` preconditions (0: only if absent). Buckets: insert, get, patch (labels,
  * lifecycle), delete (409 unless empty), list. Errors in Google's JSON shape with its statuses.
@@ -57,9 +56,36 @@ class HttpError extends Error {
   }
 }
 
-/** A download's answer: the object's bytes rather than its JSON resource. */
-class Media {
-  constructor(readonly object: StoredObject) {}
+/** An answer other than a JSON resource: a download's bytes, a resumable session's 200 or 308. */
+class Reply {
+  constructor(
+    readonly status: number,
+    readonly headers: Record<string, string | number>,
+    readonly body?: Buffer | string,
+  ) {}
+}
+
+const media = (o: StoredObject) =>
+  new Reply(
+    200,
+    {
+      "content-type": String(o.meta.contentType ?? "application/octet-stream"),
+      "content-length": o.bytes.byteLength,
+      "x-goog-hash": `crc32c=${o.crc32c},md5=${o.md5Hash}`,
+      "x-goog-generation": String(o.generation),
+      "x-goog-stored-content-encoding": "identity",
+    },
+    o.bytes,
+  );
+
+/** A resumable upload under way: what the session was opened with, and the bytes so far. */
+interface Session {
+  bucket: string;
+  name: string;
+  meta: Record<string, unknown>;
+  query: URLSearchParams;
+  chunks: Buffer[];
+  received: number;
 }
 
 const conditionNotMet = () =>
@@ -107,16 +133,60 @@ export async function startStorageDouble(options: { project?: string } = {}): Pr
     updated: o.updated,
   });
 
+  const sessions = new Map<string, Session>();
+  let lastSession = 0;
+
   const insertObject = async (bucket: string, req: IncomingMessage, q: URLSearchParams) => {
-    const target = bucketOf(bucket);
+    bucketOf(bucket);
     const body = await readBody(req);
     const type = q.get("uploadType");
+    if (type === "resumable") return openSession(bucket, req, body, q);
     let meta: Record<string, unknown> = {};
     let bytes = body;
     if (type === "multipart") [meta, bytes] = splitMultipart(body, String(req.headers["content-type"]));
     else if (type === "media") meta = { contentType: req.headers["content-type"] ?? "application/octet-stream" };
     else throw new HttpError(400, "invalid", `uploadType ${JSON.stringify(type)} is not supported by this test double`);
+    return write(bucket, String(meta.name ?? q.get("name") ?? ""), meta, bytes, q);
+  };
+
+  /** A resumable upload's first request: its metadata; the answer's Location is where its bytes go. */
+  const openSession = (bucket: string, req: IncomingMessage, body: Buffer, q: URLSearchParams) => {
+    const meta = JSON.parse(body.toString() || "{}") as Record<string, unknown>;
     const name = String(meta.name ?? q.get("name") ?? "");
+    if (name === "") throw new HttpError(400, "required", "Required");
+    const contentType = req.headers["x-upload-content-type"];
+    if (typeof contentType === "string") meta.contentType ??= contentType;
+    const id = `session-${++lastSession}`;
+    sessions.set(id, { bucket, name, meta, query: q, chunks: [], received: 0 });
+    const location = `${url}/upload/storage/v1/b/${bucket}/o?uploadType=resumable&upload_id=${id}`;
+    return new Reply(200, { location, "content-length": 0 });
+  };
+
+  /** One PUT of a resumable session: its bytes at `Content-Range`; the object once all have come. */
+  const continueUpload = async (id: string, req: IncomingMessage) => {
+    const session = sessions.get(id);
+    if (session === undefined) throw new HttpError(404, "notFound", `No such upload session: ${id}`);
+    const body = await readBody(req);
+    const header = String(req.headers["content-range"] ?? "bytes */*");
+    const range = /^bytes (?:\*|(\d+)-(\d+|\*))\/(\d+|\*)$/.exec(header);
+    if (range === null) throw new HttpError(400, "invalid", `Bad Content-Range: ${header}`);
+    const [, from, to, size] = range;
+    if (from !== undefined && Number(from) === session.received) {
+      session.chunks.push(body);
+      session.received += body.byteLength;
+    }
+    // "bytes 0-*/*": this request's body was the rest of the object.
+    const total = size !== "*" ? Number(size) : to === "*" ? session.received : undefined;
+    if (total === undefined || session.received < total) {
+      const got = session.received > 0 ? { range: `bytes=0-${session.received - 1}` } : {};
+      return new Reply(308, { ...got, "content-length": 0 });
+    }
+    sessions.delete(id);
+    return write(session.bucket, session.name, session.meta, Buffer.concat(session.chunks), session.query);
+  };
+
+  const write = (bucket: string, name: string, meta: Record<string, unknown>, bytes: Buffer, q: URLSearchParams) => {
+    const target = bucketOf(bucket);
     if (name === "") throw new HttpError(400, "required", "Required");
     checkPreconditions(target.objects.get(name), q);
     const now = new Date().toISOString();
@@ -204,7 +274,7 @@ export async function startStorageDouble(options: { project?: string } = {}): Pr
     if (object) {
       const [bucket, name] = [decodeURIComponent(object[1] as string), decodeURIComponent(object[2] as string)];
       if (method === "GET" && q.get("alt") === "media")
-        return { op: "objects.download", run: () => new Media(objectOf(bucket, name, q)) };
+        return { op: "objects.download", run: () => media(objectOf(bucket, name, q)) };
       if (method === "GET") return { op: "objects.get", run: () => resourceOf(bucket, name, objectOf(bucket, name, q)) };
       if (method === "DELETE") {
         return {
@@ -221,6 +291,8 @@ export async function startStorageDouble(options: { project?: string } = {}): Pr
     if (objects) {
       const bucket = decodeURIComponent(objects[2] as string);
       if (objects[1] && method === "POST") return { op: "objects.insert", run: () => insertObject(bucket, req, q) };
+      const session = q.get("upload_id");
+      if (objects[1] && method === "PUT" && session) return { op: "objects.upload", run: () => continueUpload(session, req) };
       if (!objects[1] && method === "GET") return { op: "objects.list", run: () => listObjects(bucket, q) };
     }
     const bucket = /^\/storage\/v1\/b\/([^/]+)$/.exec(path);
@@ -262,17 +334,7 @@ export async function startStorageDouble(options: { project?: string } = {}): Pr
       if (fault === "unavailable")
         throw new HttpError(503, "backendError", "We encountered an internal error. Please try again.");
       const answer = await routed.run();
-      if (answer instanceof Media) {
-        const o = answer.object;
-        res.writeHead(200, {
-          "content-type": String(o.meta.contentType ?? "application/octet-stream"),
-          "content-length": o.bytes.byteLength,
-          "x-goog-hash": `crc32c=${o.crc32c},md5=${o.md5Hash}`,
-          "x-goog-generation": String(o.generation),
-          "x-goog-stored-content-encoding": "identity",
-        });
-        return void res.end(o.bytes);
-      }
+      if (answer instanceof Reply) return void res.writeHead(answer.status, answer.headers).end(answer.body);
       if (answer === undefined) return void res.writeHead(204).end();
       send(res, 200, answer);
     } catch (err) {
