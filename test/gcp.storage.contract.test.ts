@@ -177,5 +177,21 @@ describe("Cloud Storage test double with the real client", { timeout: 60_000 }, 
     double.failNext(1, "reset", /objects\.insert/);
     const reset = (await file.save("w", { resumable: false }).catch((e: unknown) => e)) as { code?: string; message?: string };
     expect(`${reset.code} ${reset.message}`).toMatch(/ECONNRESET|socket hang up/);
+    expect((await file.download())[0].toString()).toBe("v"); // never served
+    double.failNext(1, "lost", /objects\.insert/);
+    expect(await file.save("lost", { resumable: false }).catch((e: unknown) => e)).toBeInstanceOf(Error);
+    expect((await file.download())[0].toString()).toBe("lost"); // served, its answer lost
+  });
+
+  it("a restart refuses connections for a while, then serves the objects it had", async () => {
+    await storage.createBucket("restart-1");
+    const file = storage.bucket("restart-1").file("kept");
+    await file.save("before", { resumable: false });
+    const restarting = double.restart(300);
+    await new Promise((r) => setTimeout(r, 50));
+    const refused = (await fetch(`${double.url}/storage/v1/b/restart-1`).catch((e: unknown) => e)) as Error;
+    expect(refused).toBeInstanceOf(Error);
+    await restarting;
+    expect((await file.download())[0].toString()).toBe("before");
   });
 });

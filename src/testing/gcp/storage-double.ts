@@ -6,8 +6,8 @@
  * maxResults, pageToken), delete; generations and the `ifGenerationMatch` /
  * `ifGenerationNotMatch` preconditions (0: only if absent). Buckets: insert, get, patch (labels,
  * lifecycle), delete (409 unless empty), list. Errors in Google's JSON shape with its statuses.
- * It counts requests by operation, and can answer the next requests with 503 or reset their
- * connection (reliability tests). Lifecycle rules are kept, never applied.
+ * It counts requests by operation, and for reliability tests answers the next requests with 503,
+ * resets their connections (before serving them or after), or restarts. Lifecycle rules are kept, never applied.
  */
 import { createHash } from "node:crypto";
 import { type IncomingMessage, type ServerResponse, createServer } from "node:http";
@@ -29,8 +29,11 @@ interface Bucket {
   objects: Map<string, StoredObject>;
 }
 
-/** A fault for the next matching requests: Google's 503 answer, or a connection reset. */
-export type StorageFault = "unavailable" | "reset";
+/**
+ * A fault for the next matching requests: Google's 503 answer; the connection reset before the
+ * request is served; or "lost": served (its write kept), then the connection reset, the answer lost.
+ */
+export type StorageFault = "unavailable" | "reset" | "lost";
 
 export interface StorageDouble {
   /** `http://127.0.0.1:<port>`: the client's `apiEndpoint`. */
@@ -39,6 +42,8 @@ export interface StorageDouble {
   failNext(count: number, fault: StorageFault, only?: RegExp): void;
   /** Drops the faults still waiting. */
   clearFaults(): void;
+  /** Stops listening and cuts open connections, as a restarted service does; back after `ms`, its objects kept. */
+  restart(ms: number): Promise<void>;
   /** Requests since the last call, by operation (`objects.insert`, `objects.download`, `buckets.get`, ...). */
   takeCounts(): Record<string, number>;
   /** The stored object, for assertions. */
@@ -334,6 +339,7 @@ export async function startStorageDouble(options: { project?: string } = {}): Pr
       if (fault === "unavailable")
         throw new HttpError(503, "backendError", "We encountered an internal error. Please try again.");
       const answer = await routed.run();
+      if (fault === "lost") return void req.socket.destroy();
       if (answer instanceof Reply) return void res.writeHead(answer.status, answer.headers).end(answer.body);
       if (answer === undefined) return void res.writeHead(204).end();
       send(res, 200, answer);
@@ -349,7 +355,13 @@ export async function startStorageDouble(options: { project?: string } = {}): Pr
 
   const server = createServer((req, res) => void handle(req, res));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { port } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
   return {
     url,
     failNext(count, fault, only) {
@@ -362,11 +374,12 @@ export async function startStorageDouble(options: { project?: string } = {}): Pr
       return taken;
     },
     object: (bucket, name) => buckets.get(bucket)?.objects.get(name),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    async restart(ms) {
+      await stop();
+      await new Promise((r) => setTimeout(r, ms));
+      await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+    },
+    close: stop,
   };
 }
 
