@@ -167,6 +167,31 @@ describe("gcp object store on Cloud Storage", { timeout: 120_000 }, () => {
     expect(await s.put("flaky/reset", "v").catch((e: unknown) => e)).toBeInstanceOf(TransportError);
   });
 
+  it("a restart of the service mid-read: the read rides through it or is a TransportError, never another error", async () => {
+    const s = store();
+    await s.put("restart/k", "v");
+    const restarting = double.restart(1500);
+    const outcomes = await Promise.all(
+      ["get", "has", "list"].map(async (op) => {
+        await new Promise((r) => setTimeout(r, 50));
+        try {
+          if (op === "get") return text(await s.get("restart/k"));
+          if (op === "has") return await s.has("restart/k");
+          return (await all(s.list("restart/"))).join(",");
+        } catch (err) {
+          return err;
+        }
+      }),
+    );
+    await restarting;
+    for (const [i, want] of ["v", true, "restart/k"].entries()) {
+      const got = outcomes[i];
+      if (got instanceof Error) expect(got).toBeInstanceOf(TransportError);
+      else expect(got).toBe(want);
+    }
+    expect(text(await s.get("restart/k"))).toBe("v");
+  });
+
   it("refusals that do not pass are the contract's errors naming the operation, not TransportError", async () => {
     const s = gcsStore(clients(), "no-such-bucket");
     const err = await s.put("k", "v").catch((e: unknown) => e);
