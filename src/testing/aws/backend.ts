@@ -7,8 +7,8 @@
  */
 import { pathToFileURL } from "node:url";
 import { InvalidError } from "../../core/errors.js";
-import { type AppManifest, manifestOf } from "../../core/manifest.js";
-import type { App } from "../../core/app.js";
+import type { AppManifest } from "../../core/manifest.js";
+import { appsOf, importApp } from "../app-module.js";
 import { quietNodeVersionNotice } from "../../providers/aws/clients.js";
 import { type AwsProvider, aws } from "../../providers/aws/index.js";
 import { bucketName, functionName, keys } from "../../providers/aws/names.js";
@@ -179,26 +179,4 @@ export async function startAwsBackend(options: AwsBackendOptions, internal: Inte
  * Imports the app's module in this process (to learn its functions). A TypeScript module that
  * this process cannot import by itself (no tsx registered, not under vitest) goes through tsx.
  */
-async function importApp(moduleUrl: string): Promise<Record<string, unknown>> {
-  try {
-    return (await import(moduleUrl)) as Record<string, unknown>;
-  } catch (err) {
-    if ((err as { code?: string }).code !== "ERR_UNKNOWN_FILE_EXTENSION" || !isTypeScript(moduleUrl)) throw err;
-    const { tsImport } = await need("tsx", () => import("tsx/esm/api"));
-    return (await tsImport(moduleUrl, import.meta.url)) as Record<string, unknown>;
-  }
-}
-
-/** The apps the module's exported functions belong to (their own App objects, whichever copy of faasade made them). */
-function appsOf(exports: Record<string, unknown>): AppManifest[] {
-  const seen = new Map<string, AppManifest>();
-  for (const value of Object.values(exports)) {
-    const handle = value as { appName?: string; definition?: () => { app: App } };
-    if (typeof handle?.definition !== "function" || typeof handle.appName !== "string") continue;
-    const { app } = handle.definition();
-    const id = `${app.environment}/${app.name}`;
-    if (!seen.has(id)) seen.set(id, manifestOf(app));
-  }
-  return [...seen.values()];
-}
 export { startAwsBackend as startBackend };

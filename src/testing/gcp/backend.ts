@@ -1,0 +1,163 @@
+/**
+ * The app defined in `module`, on offline test doubles of Google Cloud: Cloud Storage, Cloud
+ * Tasks (which really dispatches each task to its function) and the Cloud Functions admin API
+ * in this process; each function's instances in processes of their own under functions-framework
+ * (function-host.ts). Resources are made as the gcp deploy names them, under a prefix of this
+ * backend's own, so the provider returned is the real client. Not yet behind
+ * `startTestBackend("gcp")`: docs/gcp.md says what is missing.
+ */
+import { randomBytes } from "node:crypto";
+import { pathToFileURL } from "node:url";
+import { keysIn } from "../../cloud/keys.js";
+import { InvalidError } from "../../core/errors.js";
+import type { AppManifest } from "../../core/manifest.js";
+import { gcpClients } from "../../providers/gcp/clients.js";
+import { gcsStore } from "../../providers/gcp/gcs-store.js";
+import { type AppRef, bucketName, functionId, functionPath, locationPath, queuePath } from "../../providers/gcp/names.js";
+import { type GcpProvider, gcpProvider } from "../../providers/gcp/platform.js";
+import { appsOf, importApp } from "../app-module.js";
+import type { StartedBackend } from "../backend.js";
+import { type FunctionHost, type HostedGcpFunction, startFunctionHost } from "./function-host.js";
+import { startFunctionsDouble } from "./functions-double.js";
+import { idTokenDouble } from "./id-tokens.js";
+import type { BackendConfig } from "./instance-platform.js";
+import { loopbackAuth } from "./loopback-auth.js";
+import { startStorageDouble } from "./storage-double.js";
+import { startTasksDouble } from "./tasks-double.js";
+
+export interface GcpTestBackend extends StartedBackend {
+  provider: GcpProvider;
+  host: FunctionHost;
+}
+
+const project = "faasade-offline";
+const region = "us-central1";
+const serviceAccount = "runner@faasade-offline.iam.gserviceaccount.com";
+/** Backends started in this process: each gets its own resource prefix. */
+let started = 0;
+
+export async function startGcpBackend(options: { module: string | URL; retentionMs: number }): Promise<GcpTestBackend> {
+  const moduleUrl =
+    options.module instanceof URL
+      ? options.module.href
+      : /^[a-z]+:/.test(options.module)
+        ? options.module
+        : pathToFileURL(options.module).href;
+  const manifests = appsOf(await importApp(moduleUrl));
+  if (manifests.length === 0) throw new InvalidError(`startTestBackend: ${moduleUrl} defines no app functions (export them)`);
+  const prefix = `gcpt${process.pid % 10_000}x${started++}`;
+  const tokenKey = randomBytes(32);
+  const tokens = idTokenDouble(tokenKey);
+  const [storage, tasks] = await Promise.all([startStorageDouble({ project }), startTasksDouble({ tokens })]);
+  let host: FunctionHost | undefined;
+  const functions = await startFunctionsDouble({
+    onDeploy: (fn) => {
+      const id = fn.name.split("/").at(-1) as string;
+      host?.setMinInstances(id, Number(fn.serviceConfig?.minInstanceCount ?? 0));
+      return host?.urlOf(id);
+    },
+  });
+  const endpoints = { storage: storage.url, tasks: tasks.url, functions: functions.url };
+  const config: BackendConfig = {
+    project,
+    region,
+    prefix,
+    retentionMs: options.retentionMs,
+    serviceAccount,
+    endpoints,
+    tokenKey: tokenKey.toString("hex"),
+  };
+  const refOf = (m: AppManifest): AppRef => ({ prefix, project, region, app: m.app, environment: m.environment });
+
+  host = await startFunctionHost({
+    functions: Object.fromEntries(
+      manifests.flatMap((m) => m.functions.map((f) => [functionId(refOf(m), f.name), hosted(m, f, moduleUrl, config)])),
+    ),
+    verify: (token, audience) => tokens.verify(token, audience),
+    platform: new URL("./instance-platform.js", import.meta.url).href,
+    env: { FAASADE_GCP_BACKEND: JSON.stringify(config), FAASADE_PROVIDER: "gcp" },
+  });
+  const sdk = gcpClients({ project, endpoints, authClient: loopbackAuth });
+  for (const m of manifests) await makeResources(sdk, m, refOf(m), host, functions.functions, options.retentionMs);
+
+  const provider = gcpProvider(
+    { project, region, prefix, retentionMs: options.retentionMs, serviceAccount, endpoints, authClient: loopbackAuth },
+    undefined,
+    {
+      idToken: (audience) => tokens.idToken(audience),
+    },
+  );
+  return {
+    provider,
+    host,
+    // Other processes cannot reach this backend by environment until faasade/gcp is exported.
+    env: {},
+    takeRequestCounts: () => ({ ...prefixed("storage", storage.takeCounts()), ...prefixed("tasks", { ...tasks.calls }) }),
+    async close() {
+      await provider.close();
+      await host?.close();
+      await Promise.all([storage.close(), tasks.close(), functions.close()]);
+    },
+  };
+}
+
+function hosted(m: AppManifest, f: AppManifest["functions"][number], module: string, config: BackendConfig): HostedGcpFunction {
+  return {
+    module,
+    maxInstances: f.options.maxContainers ?? 10,
+    maxInputs: f.options.maxInputs,
+    minInstances: f.options.minContainers,
+    timeoutMs: f.options.timeoutMs + 5_000,
+    ...(f.options.memoryMb ? { memoryMb: f.options.memoryMb } : {}),
+    env: {
+      ...f.options.env,
+      FAASADE_APP: m.app,
+      FAASADE_ENVIRONMENT: m.environment,
+      FAASADE_FUNCTION: f.name,
+      FAASADE_GCP_BACKEND: JSON.stringify(config),
+    },
+    public: f.options.web !== undefined && !f.options.web.auth,
+  };
+}
+
+/** The bucket and manifest of an app, and a queue and a function record per function, as deploy makes them. */
+async function makeResources(
+  sdk: ReturnType<typeof gcpClients>,
+  m: AppManifest,
+  ref: AppRef,
+  host: FunctionHost,
+  records: Map<string, Record<string, unknown> & { name: string }>,
+  retentionMs: number,
+): Promise<void> {
+  const storage = await sdk.storage();
+  const bucket = bucketName(ref);
+  await storage.createBucket(bucket, {
+    location: region,
+    lifecycle: { rule: [{ action: { type: "Delete" }, condition: { age: Math.ceil(retentionMs / 86_400_000) } }] },
+  });
+  await gcsStore(sdk, bucket).put(keysIn("").manifest({ app: m.app, environment: m.environment }), JSON.stringify(m));
+  const tasks = await sdk.tasks();
+  for (const f of m.functions) {
+    const maxConcurrentDispatches = (f.options.maxContainers ?? 10) * f.options.maxInputs;
+    await tasks.createQueue({
+      parent: locationPath(ref),
+      queue: { name: queuePath(ref, f.name), rateLimits: { maxConcurrentDispatches }, retryConfig: { maxAttempts: 1 } },
+    });
+    const id = functionId(ref, f.name);
+    records.set(functionPath(ref, f.name), {
+      name: functionPath(ref, f.name),
+      state: "ACTIVE",
+      environment: "GEN_2",
+      url: host.urlOf(id),
+      serviceConfig: {
+        minInstanceCount: f.options.minContainers,
+        maxInstanceCount: f.options.maxContainers ?? 100,
+        maxInstanceRequestConcurrency: f.options.maxInputs,
+        serviceAccountEmail: serviceAccount,
+      },
+    });
+  }
+}
+
+const prefixed = (service: string, counts: Record<string, number>) =>
+  Object.fromEntries(Object.entries(counts).map(([k, v]) => [`${service}:${k}`, v]));

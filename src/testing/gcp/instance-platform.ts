@@ -1,0 +1,62 @@
+/**
+ * The store and queue of an offline backend's function instances (FAASADE_GCP_PLATFORM names
+ * this module): Cloud Storage and Cloud Tasks on the backend's test doubles, reached through the
+ * endpoints the backend puts in every instance's environment. Calls made inside a function go to
+ * the same backend (`faasade/gcp` made known under its name).
+ */
+import type { Queue } from "../../cloud/primitives.js";
+import { provideModule } from "../../core/providers.js";
+import { gcpClients, gcpCall } from "../../providers/gcp/clients.js";
+import { gcsStore } from "../../providers/gcp/gcs-store.js";
+import { gcpProvider } from "../../providers/gcp/platform.js";
+import { tasksQueue } from "../../providers/gcp/tasks-queue.js";
+import { idTokenDouble } from "./id-tokens.js";
+import { loopbackAuth } from "./loopback-auth.js";
+
+const config = JSON.parse(process.env.FAASADE_GCP_BACKEND ?? "{}") as BackendConfig;
+
+/** What the backend tells each instance, as JSON in FAASADE_GCP_BACKEND. */
+export interface BackendConfig {
+  project: string;
+  region: string;
+  prefix: string;
+  retentionMs: number;
+  serviceAccount: string;
+  endpoints: { storage: string; tasks: string; functions: string };
+  /** The ID-token signer's key (hex): calls made inside a function sign with it. */
+  tokenKey: string;
+}
+
+const sdk = gcpClients({ project: config.project, endpoints: config.endpoints, authClient: loopbackAuth });
+const tokens = idTokenDouble(Buffer.from(config.tokenKey ?? "", "hex"));
+const providerOptions = {
+  project: config.project,
+  region: config.region,
+  prefix: config.prefix,
+  retentionMs: config.retentionMs,
+  serviceAccount: config.serviceAccount,
+  endpoints: config.endpoints,
+  authClient: loopbackAuth,
+};
+provideModule("gcp", { defaultProvider: () => gcpProvider(providerOptions, undefined, { idToken: (a) => tokens.idToken(a) }) });
+
+export const store = (bucket: string) => gcsStore(sdk, bucket);
+
+/** A function's queue; its tasks go to the function's URL, read from the admin API once. */
+export function queue(name: string): Queue {
+  const made = (async () => {
+    const functions = await sdk.functions();
+    const fnName = name.replace("/queues/", "/functions/");
+    const [fn] = await gcpCall(`GetFunction ${fnName}`, () => functions.getFunction({ name: fnName }));
+    return tasksQueue(sdk, { queuePath: name, targetUrl: fn.url as string, serviceAccountEmail: config.serviceAccount });
+  })();
+  made.catch(() => {});
+  const limits = tasksQueue(sdk, { queuePath: name, targetUrl: "http://127.0.0.1/" });
+  return {
+    maxBatch: limits.maxBatch,
+    maxBatchBytes: limits.maxBatchBytes,
+    maxMessageBytes: limits.maxMessageBytes,
+    maxDelayMs: limits.maxDelayMs,
+    sendBatch: async (messages) => (await made).sendBatch(messages),
+  };
+}
