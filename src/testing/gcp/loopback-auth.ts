@@ -3,7 +3,12 @@
  * requests, no metadata server. gax (REST mode) asks it for request headers and sends through its
  * `fetch`; Cloud Storage asks for headers only.
  */
-export const loopbackAuth = {
+export interface LoopbackAuth {
+  getRequestHeaders(): Promise<Headers>;
+  fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>;
+}
+
+export const loopbackAuth: LoopbackAuth = {
   getRequestHeaders: async () => new Headers(),
-  fetch: (input: string | URL | Request, init?: RequestInit) => fetch(input, init),
+  fetch: (input, init) => fetch(input, init),
 };
