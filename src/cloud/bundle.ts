@@ -33,8 +33,11 @@ export interface BundleOptions {
   external?: string[];
   /** Packages the cloud's runtime provides (e.g. `@aws-sdk/*`): neither bundled nor shipped. */
   provided?: string[];
-  /** More files for the zip beside `index.mjs`, by path (a `package.json` the platform reads). */
-  files?: Record<string, string>;
+  /**
+   * More files for the zip beside `index.mjs`, by path (a `package.json` the platform reads),
+   * given the packages shipped in node_modules (name → the project's directory of it).
+   */
+  files?: (installed: ReadonlyMap<string, string | undefined>) => Record<string, string>;
 }
 
 export interface Bundle {
@@ -56,13 +59,13 @@ export async function bundle(options: BundleOptions): Promise<Bundle> {
   /** Packages to install, found where they are imported: name → the directory they resolve to. */
   const natives: ProjectPackages = new Map();
   const files = new Map<string, Uint8Array>([["index.mjs", await buildIndex(options, modulePath, natives)]]);
-  for (const [path, text] of Object.entries(options.files ?? {})) files.set(path, new TextEncoder().encode(text));
   for (const name of options.external ?? []) natives.set(name, packageDir(name, dirname(modulePath)));
   if (natives.size > 0) {
     const installed = installForPlatform(natives, options.platform.cpu);
     assertNativeArchitecture(installed, options.platform.cpu);
     for (const [path, bytes] of installed) files.set(path, bytes);
   }
+  for (const [path, text] of Object.entries(options.files?.(natives) ?? {})) files.set(path, new TextEncoder().encode(text));
   const zip = await deterministicZip(files);
   return { zip, hash: createHash("sha256").update(zip).digest("hex"), installed: [...natives.keys()].sort() };
 }

@@ -38,16 +38,20 @@ export function gcpEntry(modulePath: string): string {
   ].join("\n");
 }
 
-/** The bundle's package.json: ESM, `index.mjs`, and the packages Google installs, pinned. */
-export function gcpPackageJson(modulePath: string): string {
+/**
+ * The bundle's package.json: ESM, `index.mjs`, and its dependencies pinned: the packages Google
+ * installs, and those shipped in the zip's node_modules (native addons, `external`), which the
+ * buildpack's `npm install` would otherwise remove as extraneous.
+ */
+export function gcpPackageJson(modulePath: string, shipped: ReadonlyMap<string, string | undefined> = new Map()): string {
   const from = [dirname(resolve(modulePath)), dirname(fileURLToPath(import.meta.url))];
-  const dependencies = Object.fromEntries(
-    Object.entries(INSTALLED_BY_GOOGLE).map(([name, pinned]) => {
-      const dir = from.map((at) => packageDir(name, at)).find((d) => d !== undefined);
-      const version = dir === undefined ? undefined : readPackage(dir).version;
-      return [name, typeof version === "string" ? version : pinned];
-    }),
-  );
+  const versionOf = (dir: string | undefined) => (dir === undefined ? undefined : readPackage(dir).version);
+  const google = Object.entries(INSTALLED_BY_GOOGLE).map(([name, pinned]) => {
+    const version = versionOf(from.map((at) => packageDir(name, at)).find((d) => d !== undefined));
+    return [name, typeof version === "string" ? version : pinned] as const;
+  });
+  const own = [...shipped].map(([name, dir]) => [name, String(versionOf(dir) ?? "*")] as const);
+  const dependencies = Object.fromEntries([...google, ...own].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   return `${JSON.stringify({ name: "faasade-function", private: true, type: "module", main: "index.mjs", dependencies }, null, 2)}\n`;
 }
 
@@ -58,7 +62,7 @@ export function gcpBundle(module: string, external?: string[]): BundleOptions {
     entry: gcpEntry,
     platform: { os: "linux", cpu: "x64" },
     provided: Object.keys(INSTALLED_BY_GOOGLE),
-    files: { "package.json": gcpPackageJson(module) },
+    files: (shipped) => ({ "package.json": gcpPackageJson(module, shipped) }),
     ...(external ? { external } : {}),
   };
 }
