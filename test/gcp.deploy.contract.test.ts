@@ -270,3 +270,55 @@ async function storageClient() {
   const { gcpClients } = await import("../src/providers/gcp/clients.js");
   return gcpClients({ project, endpoints: { storage: storage.url } }).storage();
 }
+
+describe("deploying into a shared bucket (contract)", { timeout: 60_000 }, () => {
+  it("makes no bucket, keeps the manifest under faasade/<env>/<app>/, and destroy leaves the bucket", async () => {
+    const shared = { ...options, bucket: "team-shared" };
+    const client = await storageClient();
+    await client.createBucket("team-shared");
+    await client.bucket("team-shared").file("theirs.txt").save("keep me", { resumable: false });
+    storage.takeCounts();
+    await deployApps([manifest("billing", [["charge", {}]])], shared, async () => code("v1"));
+    const counts = storage.takeCounts();
+    expect(counts["buckets.insert"]).toBeUndefined();
+    expect(counts["buckets.patch"]).toBeUndefined();
+    expect(storage.object("team-shared", "faasade/main/billing/manifest.json")).toBeDefined();
+    const env = functions.functions.get(fnPath("billing", "charge"))?.serviceConfig?.environmentVariables;
+    expect(env).toMatchObject({ FAASADE_GCP_BUCKET: "team-shared" });
+    expect((await gcpDeployer(shared).list()).map((a) => a.app)).toEqual(["billing"]);
+    await destroyGcp("billing", "main", shared);
+    expect(functions.functions.has(fnPath("billing", "charge"))).toBe(false);
+    expect(storage.object("team-shared", "faasade/main/billing/manifest.json")).toBeUndefined();
+    expect(String(storage.object("team-shared", "theirs.txt")?.bytes)).toBe("keep me");
+  });
+
+  it("a deploy cut by an unavailable Functions API is a TransportError, and the next deploy finishes it", async () => {
+    const app = manifest("flaky", [
+      ["one", {}],
+      ["two", {}],
+    ]);
+    // Once "one" is being created, the API answers 503 to everything (its operation's polls included).
+    const failing = deployApps([app], options, async () => code("v1")).catch((err: Error) => err);
+    const started = Date.now();
+    while (!functions.functions.has(fnPath("flaky", "one")) && Date.now() - started < 20_000) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    functions.failNext(1_000);
+    const err = await failing;
+    functions.failNext(0);
+    expect(err).toMatchObject({ name: "TransportError" });
+    expect(functions.functions.has(fnPath("flaky", "two"))).toBe(false);
+    const done = await deployApps([app], options, async () => code("v1"));
+    expect(done.map((d) => [d.name, d.changed])).toEqual([
+      ["one", []],
+      ["two", "created"],
+    ]);
+  });
+
+  it("a deployed runtime's queue sends to the function of the same id", async () => {
+    const { functionUrlOfQueue } = await import("../src/providers/gcp/deployed.js");
+    expect(functionUrlOfQueue(queuePath("shop", "resize"))).toBe(
+      `https://${region}-${project}.cloudfunctions.net/${functionId(ref("shop"), "resize")}`,
+    );
+  });
+});
