@@ -220,6 +220,9 @@ describe("deploying apps on gcp (contract, test doubles with the real clients)",
 
   it("lists the deployed apps from the buckets' manifests", async () => {
     await deployApps([manifest("other", [["ping", {}]])], options, async () => code("v1"));
+    // Another prefix that begins with this one: its apps are not this prefix's.
+    await deployApps([manifest("stranger", [["ping", {}]])], { ...options, prefix: "faasade-dev" }, async () => code("v1"));
+    expect((await gcpDeployer({ ...options, prefix: "faasade-dev" }).list()).map((a) => a.app)).toEqual(["stranger"]);
     const apps = await gcpDeployer(options).list();
     expect(apps.map((a) => a.app).sort()).toEqual(["other", "shop"]);
     expect(apps.find((a) => a.app === "shop")?.functions.map((f) => f.name)).toEqual(["resize", "report"]);

@@ -6,9 +6,10 @@
 import { listApps } from "../../cloud/apps.js";
 import type { DeployedApp, Deployer } from "../../core/provider.js";
 import { gcpCall } from "./clients.js";
-import { type GcpDeployOptions, deployContext } from "./deploy/context.js";
+import { type GcpDeployOptions, appRef, deployContext } from "./deploy/context.js";
 import { deployGcp, destroyGcp } from "./deploy/resources.js";
 import { gcsStore } from "./gcs-store.js";
+import { bucketName } from "./names.js";
 
 export function gcpDeployer(options: GcpDeployOptions): Deployer {
   return {
@@ -33,8 +34,14 @@ export function gcpDeployer(options: GcpDeployOptions): Deployer {
 export async function listGcp(options: GcpDeployOptions): Promise<DeployedApp[]> {
   const ctx = deployContext(options);
   const { bucket: shared, prefix } = ctx.options;
-  const buckets = shared !== undefined ? [shared] : await appBuckets(ctx, prefix);
-  return listApps(buckets.map((name) => ({ store: gcsStore(ctx.sdk, name), ref: { name, prefix: shared ? "faasade/" : "" } })));
+  if (shared !== undefined) return listApps([{ store: gcsStore(ctx.sdk, shared), ref: { name: shared, prefix: "faasade/" } }]);
+  const out: DeployedApp[] = [];
+  for (const name of await appBuckets(ctx, prefix)) {
+    const found = await listApps([{ store: gcsStore(ctx.sdk, name), ref: { name, prefix: "" } }]);
+    // "faasade-" also begins the buckets of a prefix "faasade-dev": only this prefix's own are kept.
+    out.push(...found.filter((a) => bucketName(appRef(ctx, a.app, a.environment)) === name));
+  }
+  return out;
 }
 
 async function appBuckets(ctx: ReturnType<typeof deployContext>, prefix: string): Promise<string[]> {
