@@ -317,11 +317,4 @@ describe("deploying into a shared bucket (contract)", { timeout: 60_000 }, () =>
       ["two", "created"],
     ]);
   });
-
-  it("a deployed runtime's queue sends to the function of the same id", async () => {
-    const { functionUrlOfQueue } = await import("../src/providers/gcp/deployed.js");
-    expect(functionUrlOfQueue(queuePath("shop", "resize"))).toBe(
-      `https://${region}-${project}.cloudfunctions.net/${functionId(ref("shop"), "resize")}`,
-    );
-  });
 });
