@@ -317,4 +317,23 @@ describe("deploying into a shared bucket (contract)", { timeout: 60_000 }, () =>
       ["two", "created"],
     ]);
   });
+
+  it("gcpDeployer bundles the module for real: a second deploy of the same code changes nothing", async () => {
+    const { app } = await import("./fixtures/gcp-app.mjs");
+    const apps = [manifestOf(app as never)];
+    const deployer = gcpDeployer(options);
+    const first = await deployer.deploy("test/fixtures/gcp-app.mjs", apps);
+    const fns = first[0]?.functions ?? [];
+    expect(fns.map((f) => f.name)).toEqual(apps[0]?.functions.map((f) => f.name));
+    expect(fns.find((f) => f.name === "square")?.resource).toBe(fnPath("gcp-app", "square"));
+    expect(fns.find((f) => f.name === "page")?.webUrl).toMatch(/^https:\/\//);
+    expect(fns.find((f) => f.name === "square")?.webUrl).toBeUndefined();
+    expect(functions.functions.get(fnPath("gcp-app", "square"))?.buildConfig?.entryPoint).toBe("faasade");
+    const mark = markNow();
+    await deployer.deploy("test/fixtures/gcp-app.mjs", apps);
+    const seen = requestsSince(mark);
+    expect(seen.admin.filter((r) => !isRead(r))).toEqual([]);
+    expect(Object.keys(seen.rpcs)).toEqual(["GetQueue"]);
+    expect(Object.keys(seen.storage).sort()).toEqual(["buckets.get", "objects.download"]);
+  });
 });
