@@ -33,6 +33,11 @@ export interface BundleOptions {
   external?: string[];
   /** Packages the cloud's runtime provides (e.g. `@aws-sdk/*`): neither bundled nor shipped. */
   provided?: string[];
+  /**
+   * More files for the zip beside `index.mjs`, by path (a `package.json` the platform reads),
+   * given the packages shipped in node_modules (name → the project's directory of it).
+   */
+  files?: (installed: ReadonlyMap<string, string | undefined>) => Record<string, string>;
 }
 
 export interface Bundle {
@@ -60,6 +65,7 @@ export async function bundle(options: BundleOptions): Promise<Bundle> {
     assertNativeArchitecture(installed, options.platform.cpu);
     for (const [path, bytes] of installed) files.set(path, bytes);
   }
+  for (const [path, text] of Object.entries(options.files?.(natives) ?? {})) files.set(path, new TextEncoder().encode(text));
   const zip = await deterministicZip(files);
   return { zip, hash: createHash("sha256").update(zip).digest("hex"), installed: [...natives.keys()].sort() };
 }

@@ -34,6 +34,7 @@ import { functionOf } from "../../cloud/run-input.js";
 import { type Envelope, checkEnvelope, toWire, unreachable } from "../../cloud/wire.js";
 import { InvalidError } from "../../core/errors.js";
 import type { Function_ } from "../../core/function.js";
+import { deployedPlatform } from "./deployed.js";
 import { CALL_INLINE_BYTES, STREAM_TYPE } from "./http-invoker.js";
 import { serveWeb } from "./web-serve.js";
 
@@ -44,10 +45,10 @@ export type { InvokeAnswer } from "../../cloud/wire.js";
 export const TASK_HEADER = "x-cloudtasks-taskname";
 
 export interface RuntimeOptions {
-  /** The object store of a bucket an envelope names (Cloud Storage). */
-  store(bucket: string): ObjectStore;
-  /** The queue an envelope's spawn target names (Cloud Tasks). */
-  queue(name: string): Queue;
+  /** The object store of a bucket an envelope names (Cloud Storage). @default gcsStore, as deployed (deployed.ts) */
+  store?(bucket: string): ObjectStore;
+  /** The queue an envelope's spawn target names (a Cloud Tasks queue path). @default tasksQueue, as deployed (deployed.ts) */
+  queue?(name: string): Queue;
   /** The registered function's name, the deployment's entry point. @default "faasade" */
   entryPoint?: string | undefined;
 }
@@ -106,14 +107,15 @@ export function handlers(options: RuntimeOptions): Handlers {
 }
 
 /** Registers the handler with functions-framework as `options.entryPoint` ("faasade"). */
-export function registerFaasade(options: RuntimeOptions): Handlers {
+export function registerFaasade(options: RuntimeOptions = {}): Handlers {
   const made = handlers(options);
   http(options.entryPoint ?? "faasade", made.handler);
   return made;
 }
 
 /** One store and one queue client per name, as long as the instance lives. */
-function remembered(options: RuntimeOptions): ConsumerPlatform {
+function remembered(given: RuntimeOptions): ConsumerPlatform {
+  const options = { ...deployedPlatform(), ...given } as Required<RuntimeOptions>;
   const stores = new Map<string, ObjectStore>();
   const queues = new Map<string, Queue>();
   return {

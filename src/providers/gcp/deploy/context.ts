@@ -1,6 +1,6 @@
 /** What every gcp deploy step shares: the resolved options, the clients, the log. */
 import { type GcpClients, gcpClients } from "../clients.js";
-import { locationPath } from "../names.js";
+import { type AppRef, locationPath } from "../names.js";
 import { type GcpOptions, type ResolvedGcpOptions, resolveGcpOptions } from "../options.js";
 
 export interface GcpDeployOptions extends GcpOptions {
@@ -8,6 +8,8 @@ export interface GcpDeployOptions extends GcpOptions {
   log?: (line: string) => void;
   /** Memory of a function that sets none. @default 512 */
   memoryMb?: number;
+  /** Packages to install into the bundle instead of inlining them. */
+  external?: string[];
 }
 
 export interface GcpDeployContext {
@@ -20,7 +22,7 @@ export interface GcpDeployContext {
 }
 
 export function deployContext(options: GcpDeployOptions): GcpDeployContext {
-  const { log, memoryMb, ...provider } = options;
+  const { log, memoryMb, external: _external, ...provider } = options;
   const resolved = resolveGcpOptions(provider);
   return {
     options: resolved,
@@ -29,4 +31,10 @@ export function deployContext(options: GcpDeployOptions): GcpDeployContext {
     memoryMb: memoryMb ?? 512,
     log: log ?? (() => {}),
   };
+}
+
+/** Where an app's things are (names.ts), from the options deploy and destroy were given. */
+export function appRef(ctx: GcpDeployContext, app: string, environment: string): AppRef {
+  const { prefix, project, region, bucket } = ctx.options;
+  return { prefix, project, region, app, environment, ...(bucket === undefined ? {} : { bucket }) };
 }
