@@ -9,11 +9,13 @@ import { type GcpClients, gcpCall, gcpClients } from "./clients.js";
 import { gcsStore } from "./gcs-store.js";
 import { tasksQueue } from "./tasks-queue.js";
 
-export function deployedPlatform(env: NodeJS.ProcessEnv = process.env): {
+export function deployedPlatform(
+  env: NodeJS.ProcessEnv = process.env,
+  sdk: GcpClients = gcpClients({ project: env.GOOGLE_CLOUD_PROJECT ?? "" }),
+): {
   store(bucket: string): ObjectStore;
   queue(name: string): Queue;
 } {
-  const sdk = gcpClients({ project: env.GOOGLE_CLOUD_PROJECT ?? "" });
   const timeoutMs = Number(env.FAASADE_GCP_TIMEOUT_MS);
   return {
     store: (bucket) => gcsStore(sdk, bucket),

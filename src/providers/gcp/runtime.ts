@@ -34,9 +34,15 @@ import { functionOf } from "../../cloud/run-input.js";
 import { type Envelope, checkEnvelope, toWire, unreachable } from "../../cloud/wire.js";
 import { InvalidError } from "../../core/errors.js";
 import type { Function_ } from "../../core/function.js";
+import { provideModule } from "../../core/providers.js";
 import { deployedPlatform } from "./deployed.js";
 import { CALL_INLINE_BYTES, STREAM_TYPE } from "./http-invoker.js";
+import { gcpProvider } from "./platform.js";
 import { serveWeb } from "./web-serve.js";
+
+// Calls made inside a function go to this cloud (FAASADE_PROVIDER=gcp there), also from a bundle:
+// the project, region, prefix and retention come from the variables deploy sets.
+provideModule("gcp", { defaultProvider: () => gcpProvider({}) });
 
 export { appModule } from "../../cloud/run-input.js";
 export type { InvokeAnswer } from "../../cloud/wire.js";

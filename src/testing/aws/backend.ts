@@ -7,7 +7,6 @@
  */
 import { pathToFileURL } from "node:url";
 import { InvalidError } from "../../core/errors.js";
-import type { AppManifest } from "../../core/manifest.js";
 import { appsOf, importApp } from "../app-module.js";
 import { quietNodeVersionNotice } from "../../providers/aws/clients.js";
 import { type AwsProvider, aws } from "../../providers/aws/index.js";
@@ -15,7 +14,7 @@ import { bucketName, functionName, keys } from "../../providers/aws/names.js";
 import { type HostedFunction, startLambdaHost } from "./lambda-host.js";
 import { need } from "./optional.js";
 import { type PollerTarget, startSqsPoller } from "./sqs-poller.js";
-import { isTypeScript, makeTaskRoot } from "./task-root.js";
+import { makeTaskRoot } from "./task-root.js";
 
 export interface TestBackend {
   provider: AwsProvider;

@@ -4,12 +4,10 @@
  * endpoints the backend puts in every instance's environment. Calls made inside a function go to
  * the same backend (`faasade/gcp` made known under its name).
  */
-import type { Queue } from "../../cloud/primitives.js";
 import { provideModule } from "../../core/providers.js";
-import { gcpClients, gcpCall } from "../../providers/gcp/clients.js";
-import { gcsStore } from "../../providers/gcp/gcs-store.js";
+import { gcpClients } from "../../providers/gcp/clients.js";
+import { deployedPlatform } from "../../providers/gcp/deployed.js";
 import { gcpProvider } from "../../providers/gcp/platform.js";
-import { tasksQueue } from "../../providers/gcp/tasks-queue.js";
 import { idTokenDouble } from "./id-tokens.js";
 import { loopbackAuth } from "./loopback-auth.js";
 
@@ -40,23 +38,5 @@ const providerOptions = {
 };
 provideModule("gcp", { defaultProvider: () => gcpProvider(providerOptions, undefined, { idToken: (a) => tokens.idToken(a) }) });
 
-export const store = (bucket: string) => gcsStore(sdk, bucket);
-
-/** A function's queue; its tasks go to the function's URL, read from the admin API once. */
-export function queue(name: string): Queue {
-  const made = (async () => {
-    const functions = await sdk.functions();
-    const fnName = name.replace("/queues/", "/functions/");
-    const [fn] = await gcpCall(`GetFunction ${fnName}`, () => functions.getFunction({ name: fnName }));
-    return tasksQueue(sdk, { queuePath: name, targetUrl: fn.url as string, serviceAccountEmail: config.serviceAccount });
-  })();
-  made.catch(() => {});
-  const limits = tasksQueue(sdk, { queuePath: name, targetUrl: "http://127.0.0.1/" });
-  return {
-    maxBatch: limits.maxBatch,
-    maxBatchBytes: limits.maxBatchBytes,
-    maxMessageBytes: limits.maxMessageBytes,
-    maxDelayMs: limits.maxDelayMs,
-    sendBatch: async (messages) => (await made).sendBatch(messages),
-  };
-}
+// The deployed runtime's own store and queues, on the doubles' endpoints.
+export const { store, queue } = deployedPlatform({ ...process.env, FAASADE_GCP_SERVICE_ACCOUNT: config.serviceAccount }, sdk);
