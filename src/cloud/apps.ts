@@ -1,6 +1,6 @@
 /** `faasade ls` on a cloud: the apps whose manifests the given stores hold (every page listed). */
 import type { AppManifest } from "../core/manifest.js";
-import type { DeployedApp } from "../core/provider.js";
+import type { DeployedApp, DeployedFunction } from "../core/provider.js";
 import type { AppStore } from "./calls.js";
 import { keysIn } from "./keys.js";
 import { parseStored } from "./wire.js";
@@ -29,4 +29,22 @@ async function manifestsUnder(listed: AsyncIterable<string>, prefix: string): Pr
     if (env && app && file === "manifest.json" && rest.length === 0) found.push(key);
   }
   return found;
+}
+
+/**
+ * What a deployer answers: the apps, each with its functions, from the provider's list of
+ * deployed functions, which comes app by app, function by function, in the manifests' order.
+ */
+export function byManifestOrder(
+  apps: readonly AppManifest[],
+  deployed: readonly { name: string; resource?: string | undefined; webUrl?: string | undefined }[],
+): { app: AppManifest; functions: DeployedFunction[] }[] {
+  let next = 0;
+  return apps.map((app) => ({
+    app,
+    functions: app.functions.map(() => {
+      const d = deployed[next++];
+      return { name: d?.name ?? "", resource: d?.resource, webUrl: d?.webUrl };
+    }),
+  }));
 }

@@ -68,15 +68,9 @@ export async function runInput(
   forwardGraphEvents((batch) => events.push(...batch));
   const ctx = new InputContext(e.inputId, e.callId, e.attempt);
   const stopWatching = onStart(ctx);
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<"timeout">((resolve) => {
-    timer = setTimeout(() => {
-      ctx.abort(new InputCancelledError(`timed out after ${spec.options.timeoutMs} ms`));
-      resolve("timeout");
-    }, spec.options.timeoutMs);
-  });
+  const deadline = attemptDeadline(ctx, spec.options.timeoutMs);
   try {
-    const result = await Promise.race([execute(raw, ctx, await args(), spec.isGenerator, onChunk), timedOut]);
+    const result = await Promise.race([execute(raw, ctx, await args(), spec.isGenerator, onChunk), deadline.timedOut]);
     const outcome: Outcome =
       result === "timeout"
         ? { ...base, status: "TIMEOUT", message: `function ${JSON.stringify(e.fn)} timed out after ${spec.options.timeoutMs} ms` }
@@ -84,10 +78,25 @@ export async function runInput(
     flushGraphEvents();
     return { outcome, graph: events, spec };
   } finally {
-    clearTimeout(timer);
+    deadline.clear();
     stopWatching?.();
     forwardGraphEvents(() => {});
   }
+}
+
+/**
+ * An attempt's timeout: at `timeoutMs` the input's signal aborts and `timedOut` resolves, for
+ * the caller to race its work against; `clear` once the work is over.
+ */
+export function attemptDeadline(ctx: InputContext, timeoutMs: number): { timedOut: Promise<"timeout">; clear(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => {
+      ctx.abort(new InputCancelledError(`timed out after ${timeoutMs} ms`));
+      resolve("timeout");
+    }, timeoutMs);
+  });
+  return { timedOut, clear: () => clearTimeout(timer) };
 }
 
 /** The call-graph records `record` makes. */

@@ -1,6 +1,6 @@
 /** `Function_` (also exported as `Function`): a handle to one function, defined here or by name. */
 import type { App } from "./app.js";
-import { Attempts, type Pending, newPending } from "./attempts.js";
+import { newPending } from "./attempts.js";
 import { currentStats, updateAutoscaler } from "./autoscaler.js";
 import { recordCall, recordInput } from "./call-graph.js";
 import { CallRecord, callRecords } from "./call-record.js";
@@ -18,14 +18,11 @@ import type { EffectiveAutoscaler, FunctionSpec, FunctionStats, Outcome, Provide
 import { defaultDeployment } from "./providers.js";
 import { findApp } from "./registry.js";
 import { MapRun } from "./map-run.js";
-import type { Allows, FunctionKind, KindOf } from "./kinds.js";
+import type { Allows, AnyFunction, FunctionKind, KindOf, ResultOf, YieldOf } from "./kinds.js";
+import { runOne, start } from "./submit.js";
 import { markStarted, trackUnconsumed } from "./unconsumed.js";
 
-// biome-ignore lint/suspicious/noExplicitAny: user functions take and return anything
-export type AnyFunction = (...args: any[]) => any;
-export type ResultOf<F extends AnyFunction> = Awaited<ReturnType<F>>;
-export type YieldOf<F extends AnyFunction> =
-  ReturnType<F> extends AsyncIterable<infer Y> ? Y : ReturnType<F> extends Iterable<infer Y> ? Y : never;
+export type { AnyFunction, ResultOf, YieldOf } from "./kinds.js";
 type ArgsIterable<T> = Iterable<T> | AsyncIterable<T>;
 
 /** A spawned call of a handle of kind `K`: a generator's yields its values, a plain one's its result. */
@@ -395,25 +392,4 @@ function webMisuse(name: string, method: string): InvalidError {
   return new InvalidError(
     `function ${JSON.stringify(name)} is a web endpoint: call it over HTTP (getWebUrl()), not with ${method}()`,
   );
-}
-
-/** Submits one input and resolves with its final outcome. */
-function runOne(target: Target, args: unknown[], callId: string | undefined): Promise<Outcome> {
-  return new Promise((resolve) => start(target, args, { settle: (_, o) => resolve(o) }, callId));
-}
-
-function start(
-  target: Target,
-  args: unknown[],
-  handlers: { settle(input: Pending, o: Outcome): void; chunk?(input: Pending, v: Uint8Array): void },
-  callId = newCallId(),
-  isRoot = false,
-): { attempts: Attempts } {
-  const bytes = encode(args, "args");
-  // Spawns can be asked for their graph; calls made inside an input belong to their parent's.
-  const graphed = isRoot || target.parentInputId !== undefined;
-  if (graphed) recordCall(callId, target.parentInputId, target.spec);
-  const attempts = new Attempts(target.provider, target.spec, handlers, graphed);
-  attempts.submit([newPending(newInputId(), callId, bytes, 0, target.parentInputId)]);
-  return { attempts };
 }

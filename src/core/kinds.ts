@@ -3,13 +3,19 @@
  * type tells. The runtime checks (`InvalidError`) stay; these make the same mistakes fail to
  * compile where the kind is known.
  */
-import type { AnyFunction } from "./function.js";
 
 /**
  * What a handle calls: `"plain"`, `"generator"` (a `function*` or `async function*`) or `"web"`
  * (defined with `web` options). A union means "not known": every method of those kinds
  * type-checks and the runtime check decides, as for an untyped `Function.fromName`.
  */
+/** The types of a handle's function: its arguments and results, or what it yields. */
+// biome-ignore lint/suspicious/noExplicitAny: user functions take and return anything
+export type AnyFunction = (...args: any[]) => any;
+export type ResultOf<F extends AnyFunction> = Awaited<ReturnType<F>>;
+export type YieldOf<F extends AnyFunction> =
+  ReturnType<F> extends AsyncIterable<infer Y> ? Y : ReturnType<F> extends Iterable<infer Y> ? Y : never;
+
 export type FunctionKind = "plain" | "generator" | "web";
 /** What a spawned call reads back: a result with `get()`, or a generator's values with `getGen()`. */
 export type CallKind = "plain" | "generator";

@@ -8,7 +8,8 @@ import type { IAMClient } from "@aws-sdk/client-iam";
 import type { LambdaClient } from "@aws-sdk/client-lambda";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { ExecutionError, InvalidError, ProviderError, describe } from "../../core/errors.js";
+import { lazyClient } from "../../cloud/lazy-client.js";
+import { InvalidError, ProviderError, describe } from "../../core/errors.js";
 import { TransportError } from "../../core/transport.js";
 
 export interface ClientOptions {
@@ -29,32 +30,13 @@ export interface Clients {
   iam(): Promise<IAMClient>;
 }
 
-async function load<T>(name: string, get: () => Promise<T>): Promise<T> {
-  try {
-    return await get();
-  } catch (cause) {
-    throw new ExecutionError(`the aws provider needs ${name}: npm i ${name}`, { cause });
-  }
-}
-
 /** What every client answers before its first request: the region its config resolved. */
 interface RegionConfigured {
   config: { region: () => Promise<string> };
 }
 
-/** One client per service, made on first use; a failure (a missing package or region) is not kept. */
-function lazyClient<T extends RegionConfigured>(name: string, make: () => Promise<T>): () => Promise<T> {
-  let made: Promise<T> | undefined;
-  return () => {
-    if (made === undefined) {
-      made = load(name, make).then(withRegion);
-      made.catch(() => {
-        made = undefined;
-      });
-    }
-    return made;
-  };
-}
+/** One client per service, made on first use and handed out once its region resolves. */
+const lazy = <T extends RegionConfigured>(pkg: string, make: () => Promise<T>) => lazyClient("aws", pkg, make, withRegion);
 
 /**
  * The region through the SDK's own chain (options, AWS_REGION, the profile's config), checked
@@ -107,23 +89,23 @@ export function clients(options: ClientOptions = {}): Clients {
   const endpoint = (service: "lambda" | "sqs" | "s3" | "iam") =>
     options.endpoints?.[service] ?? process.env[`AWS_ENDPOINT_URL_${service.toUpperCase()}`] ?? process.env.AWS_ENDPOINT_URL;
   return {
-    lambda: lazyClient("@aws-sdk/client-lambda", async () => {
+    lambda: lazy("@aws-sdk/client-lambda", async () => {
       const { LambdaClient } = await import("@aws-sdk/client-lambda");
       const url = endpoint("lambda");
       return new LambdaClient({ ...base, ...(url ? { endpoint: url } : {}) });
     }),
-    sqs: lazyClient("@aws-sdk/client-sqs", async () => {
+    sqs: lazy("@aws-sdk/client-sqs", async () => {
       const { SQSClient } = await import("@aws-sdk/client-sqs");
       const url = endpoint("sqs");
       return new SQSClient({ ...base, ...(url ? { endpoint: url } : {}) });
     }),
-    s3: lazyClient("@aws-sdk/client-s3", async () => {
+    s3: lazy("@aws-sdk/client-s3", async () => {
       const { S3Client } = await import("@aws-sdk/client-s3");
       const url = endpoint("s3");
       // Emulators and custom endpoints serve buckets by path, not by host name.
       return new S3Client({ ...base, ...(url ? { endpoint: url, forcePathStyle: true } : {}) });
     }),
-    iam: lazyClient("@aws-sdk/client-iam", async () => {
+    iam: lazy("@aws-sdk/client-iam", async () => {
       const { IAMClient } = await import("@aws-sdk/client-iam");
       const url = endpoint("iam");
       return new IAMClient({ ...base, ...(url ? { endpoint: url } : {}) });

@@ -1,4 +1,5 @@
 /** The deployment capability of the aws provider: what `faasade deploy/destroy/ls --provider aws` call. */
+import { byManifestOrder } from "../../cloud/apps.js";
 import type { Deployer } from "../../core/provider.js";
 import { type AwsDeployOptions, deployAws, destroyAws } from "./deploy/resources.js";
 import { listAws } from "./list.js";
@@ -7,15 +8,10 @@ export function awsDeployer(options: AwsDeployOptions): Deployer {
   return {
     async deploy(module, apps, { log } = {}) {
       const deployed = await deployAws(module, apps, { ...options, ...(log ? { log } : {}) });
-      // deployAws answers app by app, function by function, in the manifests' order.
-      let next = 0;
-      return apps.map((app) => ({
-        app,
-        functions: app.functions.map(() => {
-          const d = deployed[next++];
-          return { name: d?.name ?? "", resource: d?.functionName, webUrl: d?.webUrl };
-        }),
-      }));
+      return byManifestOrder(
+        apps,
+        deployed.map((d) => ({ name: d.name, resource: d.functionName, webUrl: d.webUrl })),
+      );
     },
     destroy: (app, environment, { log } = {}) => destroyAws(app, environment, { ...options, ...(log ? { log } : {}) }),
     list: () => listAws(options),

@@ -17,7 +17,8 @@ type FunctionServiceClient = v2.FunctionServiceClient;
  */
 // biome-ignore lint/suspicious/noExplicitAny: the SDKs' AuthClient types differ by their google-auth-library copy
 export type GcpAuthClient = any;
-import { ExecutionError, NotFoundError, ProviderError } from "../../core/errors.js";
+import { lazyClient } from "../../cloud/lazy-client.js";
+import { NotFoundError, ProviderError } from "../../core/errors.js";
 import { TransportError } from "../../core/transport.js";
 
 /** Where each Google API is reached; `http://127.0.0.1:<port>` for a loopback stand-in. */
@@ -45,27 +46,7 @@ export interface GcpClients {
   auth(): Promise<GoogleAuth>;
 }
 
-async function load<T>(name: string, get: () => Promise<T>): Promise<T> {
-  try {
-    return await get();
-  } catch (cause) {
-    throw new ExecutionError(`the gcp provider needs ${name}: npm i ${name}`, { cause });
-  }
-}
-
-/** One client per service, made on first use; a failure (a missing package) is not kept. */
-function lazy<T>(name: string, make: () => Promise<T>): () => Promise<T> {
-  let made: Promise<T> | undefined;
-  return () => {
-    if (made === undefined) {
-      made = load(name, make);
-      made.catch(() => {
-        made = undefined;
-      });
-    }
-    return made;
-  };
-}
+const lazy = <T>(pkg: string, make: () => Promise<T>) => lazyClient("gcp", pkg, make);
 
 /** gax's options for an endpoint override: REST over HTTP(S) to that host and port. */
 export function gaxEndpoint(url: string | undefined): Record<string, unknown> {

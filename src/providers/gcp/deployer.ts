@@ -3,7 +3,7 @@
  * call. `list` reads the manifests of the prefix's app buckets (Cloud Storage's bucket listing
  * with the prefix), or of the shared bucket.
  */
-import { listApps } from "../../cloud/apps.js";
+import { byManifestOrder, listApps } from "../../cloud/apps.js";
 import type { DeployedApp, Deployer } from "../../core/provider.js";
 import { gcpCall } from "./clients.js";
 import { type GcpDeployOptions, appRef, deployContext } from "./deploy/context.js";
@@ -15,15 +15,7 @@ export function gcpDeployer(options: GcpDeployOptions): Deployer {
   return {
     async deploy(module, apps, { log } = {}) {
       const deployed = await deployGcp(module, apps, { ...options, ...(log ? { log } : {}) });
-      // deployGcp answers app by app, function by function, in the manifests' order.
-      let next = 0;
-      return apps.map((app) => ({
-        app,
-        functions: app.functions.map(() => {
-          const d = deployed[next++];
-          return { name: d?.name ?? "", resource: d?.resource, webUrl: d?.webUrl };
-        }),
-      }));
+      return byManifestOrder(apps, deployed);
     },
     destroy: (app, environment, { log } = {}) => destroyGcp(app, environment, { ...options, ...(log ? { log } : {}) }),
     list: () => listGcp(options),

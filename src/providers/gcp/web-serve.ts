@@ -11,6 +11,7 @@ import { InputContext, inputStorage } from "../../core/context.js";
 import { InputCancelledError } from "../../core/errors.js";
 import type { Function_ } from "../../core/function.js";
 import { newCallId, newInputId } from "../../core/ids.js";
+import { attemptDeadline } from "../../cloud/run-input.js";
 
 type WebFn = (request: Request) => Response | Promise<Response>;
 
@@ -45,16 +46,10 @@ export async function serveWeb(req: FfRequest, res: FfResponse, handle: Function
   res.on("close", () => {
     if (!res.writableFinished) ctx.abort(new InputCancelledError("the caller went away"));
   });
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<"timeout">((resolve) => {
-    timer = setTimeout(() => {
-      ctx.abort(new InputCancelledError(`timed out after ${spec.options.timeoutMs} ms`));
-      resolve("timeout");
-    }, spec.options.timeoutMs);
-  });
+  const deadline = attemptDeadline(ctx, spec.options.timeoutMs);
   const failed = (err: unknown) => plain(res, 500, exposeErrors ? String((err as Error)?.message ?? err) : "internal error");
   try {
-    const answer = await Promise.race([inputStorage.run(ctx, async () => raw(webRequestOf(req))), timedOut]);
+    const answer = await Promise.race([inputStorage.run(ctx, async () => raw(webRequestOf(req))), deadline.timedOut]);
     if (answer === "timeout") return plain(res, 504, `function ${JSON.stringify(spec.name)} timed out`);
     if (!(answer instanceof Response)) {
       const got = answer === null ? "null" : typeof answer;
@@ -67,10 +62,13 @@ export async function serveWeb(req: FfRequest, res: FfResponse, handle: Function
       return;
     }
     const body = Readable.fromWeb(answer.body as import("node:stream/web").ReadableStream<Uint8Array>);
-    await Promise.race([pipeline(body, res), timedOut.then(() => Promise.reject(new Error("timed out while streaming")))]);
+    await Promise.race([
+      pipeline(body, res),
+      deadline.timedOut.then(() => Promise.reject(new Error("timed out while streaming"))),
+    ]);
   } catch (err) {
     failed(err); // once the answer has begun, its connection is cut: the caller sees it incomplete
   } finally {
-    clearTimeout(timer);
+    deadline.clear();
   }
 }

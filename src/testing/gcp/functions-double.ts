@@ -10,6 +10,7 @@
 import { randomUUID } from "node:crypto";
 import { type IncomingMessage, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { readBody, sendJson as send } from "./double-http.js";
 
 /** A function as the REST API carries it (proto3 JSON: camelCase, enums as names). */
 export interface FunctionJson {
@@ -248,14 +249,3 @@ const fail = (code: number, message: string): [number, unknown] => [
   { error: { code, message, status: STATUS[code] ?? "UNKNOWN" } },
 ];
 const notFound = (name: string) => fail(404, `${name} not found`);
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { "content-type": "application/json" });
-  res.end(JSON.stringify(body));
-}
-
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}

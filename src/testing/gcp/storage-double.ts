@@ -9,20 +9,21 @@
  * It counts requests by operation, and for reliability tests answers the next requests with 503,
  * resets their connections (before serving them or after), or restarts. Lifecycle rules are kept, never applied.
  */
-import { createHash } from "node:crypto";
 import { type IncomingMessage, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { readBody, sendJson as send } from "./double-http.js";
+import {
+  HttpError,
+  Reply,
+  type StoredObject,
+  byBytes,
+  checkPreconditions,
+  hashesOf,
+  media,
+  splitMultipart,
+} from "./storage-wire.js";
 
-export interface StoredObject {
-  bytes: Buffer;
-  /** Base64 hashes, computed once at insert (a 20 MB object is listed and read many times). */
-  md5Hash: string;
-  crc32c: string;
-  generation: number;
-  meta: Record<string, unknown>;
-  created: string;
-  updated: string;
-}
+export type { StoredObject } from "./storage-wire.js";
 
 interface Bucket {
   resource: Record<string, unknown>;
@@ -51,38 +52,6 @@ export interface StorageDouble {
   close(): Promise<void>;
 }
 
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly reason: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** An answer other than a JSON resource: a download's bytes, a resumable session's 200 or 308. */
-class Reply {
-  constructor(
-    readonly status: number,
-    readonly headers: Record<string, string | number>,
-    readonly body?: Buffer | string,
-  ) {}
-}
-
-const media = (o: StoredObject) =>
-  new Reply(
-    200,
-    {
-      "content-type": String(o.meta.contentType ?? "application/octet-stream"),
-      "content-length": o.bytes.byteLength,
-      "x-goog-hash": `crc32c=${o.crc32c},md5=${o.md5Hash}`,
-      "x-goog-generation": String(o.generation),
-      "x-goog-stored-content-encoding": "identity",
-    },
-    o.bytes,
-  );
-
 /** A resumable upload under way: what the session was opened with, and the bytes so far. */
 interface Session {
   bucket: string;
@@ -92,9 +61,6 @@ interface Session {
   chunks: Buffer[];
   received: number;
 }
-
-const conditionNotMet = () =>
-  new HttpError(412, "conditionNotMet", "At least one of the pre-conditions you specified did not hold.");
 
 export async function startStorageDouble(options: { project?: string } = {}): Promise<StorageDouble> {
   const project = options.project ?? "test-project";
@@ -196,7 +162,7 @@ export async function startStorageDouble(options: { project?: string } = {}): Pr
     checkPreconditions(target.objects.get(name), q);
     const now = new Date().toISOString();
     const { name: _n, bucket: _b, ...kept } = meta;
-    const hashes = { md5Hash: createHash("md5").update(bytes).digest("base64"), crc32c: crc32c(bytes) };
+    const hashes = hashesOf(bytes);
     const object = { bytes, ...hashes, generation: nextGeneration(), meta: kept, created: now, updated: now };
     target.objects.set(name, object);
     return resourceOf(bucket, name, object);
@@ -381,59 +347,4 @@ export async function startStorageDouble(options: { project?: string } = {}): Pr
     },
     close: stop,
   };
-}
-
-function checkPreconditions(object: StoredObject | undefined, q: URLSearchParams): void {
-  const match = q.get("ifGenerationMatch");
-  const notMatch = q.get("ifGenerationNotMatch");
-  const generation = object?.generation ?? 0;
-  if (match !== null && Number(match) !== generation) throw conditionNotMet();
-  if (notMatch !== null && Number(notMatch) === generation) throw conditionNotMet();
-}
-
-/** Object names sort by their UTF-8 bytes, as Google lists them. */
-const byBytes = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8" }).end(JSON.stringify(body));
-}
-
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
-/** A multipart/related upload: the JSON metadata part, then the media part. */
-function splitMultipart(body: Buffer, contentType: string): [Record<string, unknown>, Buffer] {
-  const boundary = /boundary="?([^";]+)"?/.exec(contentType)?.[1];
-  if (boundary === undefined) throw new HttpError(400, "invalid", "multipart upload without a boundary");
-  const delimiter = Buffer.from(`--${boundary}`);
-  const parts: Buffer[] = [];
-  for (let at = body.indexOf(delimiter); at >= 0; ) {
-    const next = body.indexOf(delimiter, at + delimiter.length);
-    if (next < 0) break;
-    const part = body.subarray(at + delimiter.length + 2, next - 2); // after "--b\r\n", before "\r\n--b"
-    const headersEnd = part.indexOf("\r\n\r\n");
-    parts.push(part.subarray(headersEnd + 4));
-    at = next;
-  }
-  const [meta, media] = parts;
-  if (meta === undefined || media === undefined) throw new HttpError(400, "invalid", "multipart upload without two parts");
-  return [JSON.parse(meta.toString() || "{}") as Record<string, unknown>, Buffer.from(media)];
-}
-
-const CRC32C_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-
-/** CRC-32C (Castagnoli) as Google reports it: base64 of the big-endian 4 bytes. */
-function crc32c(bytes: Buffer): string {
-  let c = 0xffffffff;
-  for (const b of bytes) c = (CRC32C_TABLE[(c ^ b) & 0xff] as number) ^ (c >>> 8);
-  const out = Buffer.alloc(4);
-  out.writeUInt32BE((c ^ 0xffffffff) >>> 0);
-  return out.toString("base64");
 }

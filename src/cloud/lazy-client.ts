@@ -1,0 +1,28 @@
+/**
+ * A cloud SDK client made on first use, from an SDK that is an optional peer dependency: a
+ * missing package is an `ExecutionError` with its install line, and a failure (a missing package,
+ * a client that is not `ready`) is not kept, so the next use tries again.
+ */
+import { ExecutionError } from "../core/errors.js";
+
+export function lazyClient<T>(
+  provider: string,
+  pkg: string,
+  make: () => Promise<T>,
+  ready: (client: T) => Promise<T> = async (client) => client,
+): () => Promise<T> {
+  let made: Promise<T> | undefined;
+  return () => {
+    if (made === undefined) {
+      made = make()
+        .catch((cause: unknown) => {
+          throw new ExecutionError(`the ${provider} provider needs ${pkg}: npm i ${pkg}`, { cause });
+        })
+        .then(ready);
+      made.catch(() => {
+        made = undefined;
+      });
+    }
+    return made;
+  };
+}
