@@ -74,6 +74,8 @@ describe("CLI", () => {
       [["run", "test/fixtures/writer-app.mjs::square", "{bad"], /argument 1 is not valid JSON/],
       [["run", "test/fixtures/writer-app.mjs::nope"], /exports no function named "nope"/],
       [["run", "no/such/file.mjs"], /no such file/],
+      [["run", `${"é".repeat(300)}.mjs`], /InvalidError: cannot read é+…: ENAMETOOLONG: name too long/],
+      [["run", "package.json/app.mjs"], /InvalidError: cannot read package.json\/app.mjs: ENOTDIR/],
       [["call", "no-such-app/fn"], /NotFoundError: no local deployment is running/],
       [["call", "not-a-ref"], /expected <app>\/<function>/],
       [["spawn", "a/b", "{bad"], /argument 1 is not valid JSON/],

@@ -3,7 +3,7 @@
  * The `faasade` command: `run` works without any deployment; the other commands drive
  * deployments (the local one under FAASADE_HOME by default). See docs/cli.md.
  */
-import { statSync } from "node:fs";
+import { type Stats, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { CommanderError } from "commander";
@@ -32,9 +32,20 @@ async function main(given: string[]): Promise<void> {
   }
 }
 
+/** The file's stat, undefined when it does not exist; a path the system refuses (too long, looping links, a file
+ * used as a folder, no permission) is the user's input at fault, so it is an InvalidError that says why. */
+function statOf(file: string): Stats | undefined {
+  try {
+    return statSync(file, { throwIfNoEntry: false });
+  } catch (err) {
+    const reason = String((err as Error).message).split(",")[0]; // "ENAMETOOLONG: name too long", without the path again
+    throw new InvalidError(`cannot read ${file.length > 80 ? `${file.slice(0, 80)}…` : file}: ${reason}`);
+  }
+}
+
 /** Imports a user's file; TypeScript through tsx, which the user installs. */
 async function load(file: string): Promise<Record<string, unknown>> {
-  const found = statSync(file, { throwIfNoEntry: false });
+  const found = statOf(file);
   if (found === undefined) throw new NotFoundError(`no such file: ${file}`);
   if (found.isDirectory())
     throw new InvalidError(`${file} is a directory: give the file that defines the app, as in faasade run app.ts`);
