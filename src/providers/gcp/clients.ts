@@ -78,7 +78,7 @@ export function gcpClients(options: GcpClientOptions): GcpClients {
       const { Storage } = await import("@google-cloud/storage");
       return new Storage({
         projectId: project,
-        ...(endpoints.storage ? { apiEndpoint: endpoints.storage, useAuthWithCustomEndpoint: authClient !== undefined } : {}),
+        ...(endpoints.storage ? { apiEndpoint: endpoints.storage, useAuthWithCustomEndpoint: true } : {}),
         ...(authClient ? { authClient } : {}),
       });
     }),

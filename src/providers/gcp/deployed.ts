@@ -7,11 +7,12 @@
 import type { ObjectStore, Queue } from "../../cloud/primitives.js";
 import { type GcpClients, gcpCall, gcpClients } from "./clients.js";
 import { gcsStore } from "./gcs-store.js";
+import { endpointsFromEnv } from "./options.js";
 import { tasksQueue } from "./tasks-queue.js";
 
 export function deployedPlatform(
   env: NodeJS.ProcessEnv = process.env,
-  sdk: GcpClients = gcpClients({ project: env.GOOGLE_CLOUD_PROJECT ?? "" }),
+  sdk: GcpClients = gcpClients({ project: env.GOOGLE_CLOUD_PROJECT ?? "", endpoints: endpointsFromEnv(env) }),
 ): {
   store(bucket: string): ObjectStore;
   queue(name: string): Queue;

@@ -17,7 +17,7 @@ export interface GcpOptions {
   region?: string;
   /** Credentials. @default Application Default Credentials */
   authClient?: GcpAuthClient;
-  /** Per-service endpoints (a loopback stand-in, a private endpoint). @default Google's */
+  /** Per-service endpoints (a loopback stand-in, a private endpoint). @default FAASADE_GCP_ENDPOINT_FUNCTIONS, _TASKS, _STORAGE, else Google's */
   endpoints?: GcpEndpoints;
   /** The Node.js runtime of deployed functions. @default "nodejs22" */
   runtime?: GcpRuntime;
@@ -88,7 +88,7 @@ export function resolveGcpOptions(options: GcpOptions): ResolvedGcpOptions {
     project: checked("project", project, /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, '"my-project" (6–30 characters of a-z, 0-9 and -)'),
     region: checked("region", region, /^[a-z]+-[a-z]+\d+$/, '"us-central1"'),
     authClient: options.authClient,
-    endpoints: checkedEndpoints(options.endpoints),
+    endpoints: checkedEndpoints(options.endpoints ?? endpointsFromEnv()),
     runtime: checkedRuntime(options.runtime),
     serviceAccount:
       options.serviceAccount === undefined
@@ -130,6 +130,12 @@ function checkedRuntime(runtime: unknown): GcpRuntime {
   if (!(RUNTIMES as readonly unknown[]).includes(runtime))
     throw new InvalidError(`gcp: runtime must be one of ${RUNTIMES.join(", ")}, got ${describe(runtime)}`);
   return runtime as GcpRuntime;
+}
+
+/** `FAASADE_GCP_ENDPOINT_<SERVICE>`: how another process (a deployed function, a CLI) is pointed at the same stand-ins. */
+export function endpointsFromEnv(vars: NodeJS.ProcessEnv = process.env): GcpEndpoints {
+  const of = (service: string) => vars[`FAASADE_GCP_ENDPOINT_${service.toUpperCase()}`] || undefined;
+  return { functions: of("functions"), tasks: of("tasks"), storage: of("storage") };
 }
 
 function checkedEndpoints(endpoints: unknown): GcpEndpoints {

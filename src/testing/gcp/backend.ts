@@ -3,10 +3,14 @@
  * Tasks (which really dispatches each task to its function) and the Cloud Functions admin API
  * in this process; each function's instances in processes of their own under functions-framework
  * (function-host.ts). Resources are made as the gcp deploy names them, under a prefix of this
- * backend's own, so the provider returned is the real client. Not yet behind
- * `startTestBackend("gcp")`: docs/gcp.md says what is missing.
+ * backend's own, so the provider returned is the real client. A metadata-server double gives every
+ * other process (each instance, a CLI, a test worker) credentials and ID tokens as the platform
+ * does: `env` names it with the endpoints, and `gcp()` from there reaches this backend.
  */
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { keysIn } from "../../cloud/keys.js";
 import { InvalidError } from "../../core/errors.js";
@@ -20,8 +24,8 @@ import type { StartedBackend } from "../backend.js";
 import { type FunctionHost, type HostedGcpFunction, startFunctionHost } from "./function-host.js";
 import { startFunctionsDouble } from "./functions-double.js";
 import { idTokenDouble } from "./id-tokens.js";
-import type { BackendConfig } from "./instance-platform.js";
 import { loopbackAuth } from "./loopback-auth.js";
+import { startMetadataDouble } from "./metadata-double.js";
 import { startStorageDouble } from "./storage-double.js";
 import { startTasksDouble } from "./tasks-double.js";
 
@@ -46,9 +50,12 @@ export async function startGcpBackend(options: { module: string | URL; retention
   const manifests = appsOf(await importApp(moduleUrl));
   if (manifests.length === 0) throw new InvalidError(`startTestBackend: ${moduleUrl} defines no app functions (export them)`);
   const prefix = `gcpt${process.pid % 10_000}x${started++}`;
-  const tokenKey = randomBytes(32);
-  const tokens = idTokenDouble(tokenKey);
-  const [storage, tasks] = await Promise.all([startStorageDouble({ project }), startTasksDouble({ tokens })]);
+  const tokens = idTokenDouble(randomBytes(32));
+  const [storage, tasks, metadata] = await Promise.all([
+    startStorageDouble({ project }),
+    startTasksDouble({ tokens }),
+    startMetadataDouble({ tokens, project, region, serviceAccount }),
+  ]);
   let host: FunctionHost | undefined;
   const functions = await startFunctionsDouble({
     onDeploy: (fn) => {
@@ -58,50 +65,55 @@ export async function startGcpBackend(options: { module: string | URL; retention
     },
   });
   const endpoints = { storage: storage.url, tasks: tasks.url, functions: functions.url };
-  const config: BackendConfig = {
-    project,
-    region,
-    prefix,
-    retentionMs: options.retentionMs,
-    serviceAccount,
-    endpoints,
-    tokenKey: tokenKey.toString("hex"),
+  // No user's gcloud credentials may be found before the metadata server (ADC tries them first).
+  const noGcloud = mkdtempSync(join(tmpdir(), "faasade-gcp-backend-"));
+  const env = {
+    FAASADE_PROVIDER: "gcp",
+    GOOGLE_CLOUD_PROJECT: project,
+    FAASADE_GCP_REGION: region,
+    FAASADE_GCP_PREFIX: prefix,
+    FAASADE_GCP_RETENTION_MS: String(options.retentionMs),
+    FAASADE_GCP_ENDPOINT_FUNCTIONS: functions.url,
+    FAASADE_GCP_ENDPOINT_TASKS: tasks.url,
+    FAASADE_GCP_ENDPOINT_STORAGE: storage.url,
+    GCE_METADATA_HOST: metadata.host,
+    METADATA_SERVER_DETECTION: "assume-present",
+    GOOGLE_APPLICATION_CREDENTIALS: "",
+    CLOUDSDK_CONFIG: noGcloud,
   };
   const refOf = (m: AppManifest): AppRef => ({ prefix, project, region, app: m.app, environment: m.environment });
 
   host = await startFunctionHost({
     functions: Object.fromEntries(
-      manifests.flatMap((m) => m.functions.map((f) => [functionId(refOf(m), f.name), hosted(m, f, moduleUrl, config)])),
+      manifests.flatMap((m) => m.functions.map((f) => [functionId(refOf(m), f.name), hosted(m, f, moduleUrl)])),
     ),
     verify: (token, audience) => tokens.verify(token, audience),
-    platform: new URL("./instance-platform.js", import.meta.url).href,
-    env: { FAASADE_GCP_BACKEND: JSON.stringify(config), FAASADE_PROVIDER: "gcp" },
+    env,
   });
   const sdk = gcpClients({ project, endpoints, authClient: loopbackAuth });
   for (const m of manifests) await makeResources(sdk, m, refOf(m), host, functions.functions, options.retentionMs);
 
+  // This process's own provider is handed its credentials; other processes find them through `env`.
   const provider = gcpProvider(
     { project, region, prefix, retentionMs: options.retentionMs, serviceAccount, endpoints, authClient: loopbackAuth },
     undefined,
-    {
-      idToken: (audience) => tokens.idToken(audience),
-    },
+    { idToken: (audience) => tokens.idToken(audience) },
   );
   return {
     provider,
     host,
-    // Other processes cannot reach this backend by environment until faasade/gcp is exported.
-    env: {},
+    env,
     takeRequestCounts: () => ({ ...prefixed("storage", storage.takeCounts()), ...prefixed("tasks", { ...tasks.calls }) }),
     async close() {
       await provider.close();
       await host?.close();
-      await Promise.all([storage.close(), tasks.close(), functions.close()]);
+      await Promise.all([storage.close(), tasks.close(), functions.close(), metadata.close()]);
+      rmSync(noGcloud, { recursive: true, force: true });
     },
   };
 }
 
-function hosted(m: AppManifest, f: AppManifest["functions"][number], module: string, config: BackendConfig): HostedGcpFunction {
+function hosted(m: AppManifest, f: AppManifest["functions"][number], module: string): HostedGcpFunction {
   return {
     module,
     maxInstances: f.options.maxContainers ?? 10,
@@ -114,7 +126,8 @@ function hosted(m: AppManifest, f: AppManifest["functions"][number], module: str
       FAASADE_APP: m.app,
       FAASADE_ENVIRONMENT: m.environment,
       FAASADE_FUNCTION: f.name,
-      FAASADE_GCP_BACKEND: JSON.stringify(config),
+      FAASADE_GCP_TIMEOUT_MS: String(f.options.timeoutMs),
+      FAASADE_GCP_SERVICE_ACCOUNT: serviceAccount,
     },
     public: f.options.web !== undefined && !f.options.web.auth,
   };
@@ -161,3 +174,5 @@ async function makeResources(
 
 const prefixed = (service: string, counts: Record<string, number>) =>
   Object.fromEntries(Object.entries(counts).map(([k, v]) => [`${service}:${k}`, v]));
+
+export { startGcpBackend as startBackend };
