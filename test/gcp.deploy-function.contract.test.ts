@@ -63,7 +63,7 @@ describe("deploying a Cloud Function (contract)", () => {
       maxInstanceRequestConcurrency: 4,
       maxInstanceCount: 3,
       minInstanceCount: 0,
-      availableMemory: "512M",
+      availableMemory: "512Mi",
     });
     expect(made?.labels).toMatchObject({
       "faasade-app": "shop",

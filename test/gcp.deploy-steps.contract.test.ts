@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bucketLabels, ensureBucket, lifecycleRules } from "../src/providers/gcp/deploy/bucket.js";
 import { type GcpDeployContext, deployContext } from "../src/providers/gcp/deploy/context.js";
-import { ensureQueue, queueLimits, removeQueue } from "../src/providers/gcp/deploy/queue.js";
+import { REDELIVERY, ensureQueue, queueLimits, removeQueue } from "../src/providers/gcp/deploy/queue.js";
 import { bucketName } from "../src/providers/gcp/names.js";
 import { loopbackAuth } from "../src/testing/gcp/loopback-auth.js";
 import { type StorageDouble, startStorageDouble } from "../src/testing/gcp/storage-double.js";
@@ -40,42 +40,48 @@ describe("a function's Cloud Tasks queue (contract)", () => {
   const queue = "projects/my-project/locations/europe-west1/queues/faasade-main-shop-resize";
 
   it("limits: instances × inputs, Google's 100 instances without maxContainers, at most 5 000", () => {
-    expect(queueLimits({ maxInstances: 3, concurrency: 4 })).toEqual({ maxConcurrentDispatches: 12, maxAttempts: 1 });
-    expect(queueLimits({ maxInstances: 100, concurrency: 80 })).toEqual({ maxConcurrentDispatches: 5000, maxAttempts: 1 });
+    expect(queueLimits({ maxInstances: 3, concurrency: 4 })).toEqual({ maxConcurrentDispatches: 12, retryConfig: REDELIVERY });
+    expect(queueLimits({ maxInstances: 100, concurrency: 80 })).toEqual({
+      maxConcurrentDispatches: 5000,
+      retryConfig: REDELIVERY,
+    });
   });
 
   it("is created, then a second run is one read, then a changed limit is one update naming only it", async () => {
     const ctx = context();
     let before = { ...tasks.calls };
-    expect(await ensureQueue(ctx, ref, "resize", { maxConcurrentDispatches: 12, maxAttempts: 1 })).toBe("created");
+    expect(await ensureQueue(ctx, ref, "resize", { maxConcurrentDispatches: 12, retryConfig: REDELIVERY })).toBe("created");
     expect(delta(before)).toEqual({ GetQueue: 1, CreateQueue: 1 });
     before = { ...tasks.calls };
-    expect(await ensureQueue(ctx, ref, "resize", { maxConcurrentDispatches: 12, maxAttempts: 1 })).toEqual([]);
+    expect(await ensureQueue(ctx, ref, "resize", { maxConcurrentDispatches: 12, retryConfig: REDELIVERY })).toEqual([]);
     expect(delta(before)).toEqual({ GetQueue: 1 });
     before = { ...tasks.calls };
-    expect(await ensureQueue(ctx, ref, "resize", { maxConcurrentDispatches: 30, maxAttempts: 1 })).toEqual([
+    expect(await ensureQueue(ctx, ref, "resize", { maxConcurrentDispatches: 30, retryConfig: REDELIVERY })).toEqual([
       "rate_limits.max_concurrent_dispatches",
     ]);
     expect(delta(before)).toEqual({ GetQueue: 1, UpdateQueue: 1 });
     const [q] = await (await ctx.sdk.tasks()).getQueue({ name: queue });
     expect(q.rateLimits?.maxConcurrentDispatches).toBe(30);
-    expect(q.retryConfig?.maxAttempts).toBe(1);
+    expect(q.retryConfig).toMatchObject({ maxAttempts: 100, maxDoublings: 6 });
+    expect([q.retryConfig?.minBackoff?.seconds, q.retryConfig?.maxBackoff?.seconds].map(Number)).toEqual([1, 60]);
     // What the mask did not name is the double's (Google's) default, untouched.
     expect(q.rateLimits?.maxDispatchesPerSecond).toBe(500);
   });
 
-  it("a queue changed by hand back to more attempts is set back to one", async () => {
+  it("a queue changed by hand to one attempt (deliveries lost) is set back to faasade's redelivery", async () => {
     const ctx = context();
     const client = await ctx.sdk.tasks();
     await client.updateQueue({
-      queue: { name: queue, retryConfig: { maxAttempts: 5 } },
-      updateMask: { paths: ["retry_config.max_attempts"] },
+      queue: { name: queue, retryConfig: { maxAttempts: 1, maxBackoff: { seconds: 3600 } } },
+      updateMask: { paths: ["retry_config.max_attempts", "retry_config.max_backoff"] },
     });
-    expect(await ensureQueue(ctx, ref, "resize", { maxConcurrentDispatches: 30, maxAttempts: 1 })).toEqual([
+    expect(await ensureQueue(ctx, ref, "resize", { maxConcurrentDispatches: 30, retryConfig: REDELIVERY })).toEqual([
       "retry_config.max_attempts",
+      "retry_config.max_backoff",
     ]);
     const [q] = await client.getQueue({ name: queue });
-    expect(q.retryConfig?.maxAttempts).toBe(1);
+    expect(q.retryConfig?.maxAttempts).toBe(100);
+    expect(Number(q.retryConfig?.maxBackoff?.seconds)).toBe(60);
   });
 
   it("is removed; removing it again is no error", async () => {

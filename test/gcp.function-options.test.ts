@@ -31,7 +31,7 @@ describe("gcp function settings", () => {
     });
     expect(s.environment).toEqual({ A: "1" });
     expect(gcpSettings(manifestWith({}), defaults)).toMatchObject({
-      availableMemory: "512M",
+      availableMemory: "512Mi",
       maxInstances: 100,
       concurrency: 1,
       ingress: "ALLOW_ALL",

@@ -101,14 +101,14 @@ describe("gcp runtime: calls through the function host and the HTTP invoker", ()
     expect(host.instances("broken")).toBe(1);
   });
 
-  it("process.exit in user code is a RemoteError for that input, and the next call gets a new instance", async () => {
+  it("process.exit in user code is a RemoteError naming the code, and the next call gets a new instance", async () => {
     const c = caller("calls");
     const before = (await c.run(specOf(fixture.pid), [])).outcome;
     const { outcome } = await c.run(specOf(fixture.exits), [3]);
     expect(outcome.status).toBe("FAILURE");
     const err = outcomeError("exits", outcome);
     expect(err).toBeInstanceOf(RemoteError);
-    expect((err as Error).message).toMatch(/instance crashed or exited/);
+    expect((err as Error).message).toMatch(/instance exited with code 3 while running "exits"/);
     const after = (await c.run(specOf(fixture.pid), [])).outcome;
     expect(after.status).toBe("SUCCESS");
     expect(unwrap("pid", after)).not.toBe(unwrap("pid", before));

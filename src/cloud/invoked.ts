@@ -11,7 +11,7 @@ import type { WireRequest, WireResponse } from "../core/web.js";
 import { argsOf, offloadOutcome } from "./offload.js";
 import type { ObjectStore } from "./primitives.js";
 import { runInput } from "./run-input.js";
-import { type Envelope, type InvokeAnswer, type StreamLine, toBase64, toWire } from "./wire.js";
+import { type Envelope, type InvokeAnswer, type StreamLine, lost, toBase64, toWire } from "./wire.js";
 
 /** The store an envelope names, by the platform's name for it. */
 export type StoreByName = (name: string) => ObjectStore;
@@ -29,6 +29,11 @@ export async function answerInvoke(e: Envelope, stores: StoreByName, taskId: str
   );
   const answer = await offloadOutcome(store, toWire(outcome), limit, e.store?.prefix);
   return graph.length > 0 ? { ...answer, graph } : answer;
+}
+
+/** What a call answers when its function ends the instance with `process.exit(code)` (exits.ts). */
+export function exitAnswer(e: Envelope, code: number, taskId: string): InvokeAnswer {
+  return toWire({ ...lost(e, `the function's instance exited with code ${code} while running ${JSON.stringify(e.fn)}`), taskId });
 }
 
 /** Where a streamed answer goes. */

@@ -12,6 +12,7 @@ import type { Function_ } from "../core/function.js";
 import type { FunctionSpec, Outcome } from "../core/provider.js";
 import { findApp } from "../core/registry.js";
 import { webAdapter } from "../core/web.js";
+import { runningUntil } from "./watchdog.js";
 import type { Envelope } from "./wire.js";
 
 let loading: Promise<void> | undefined;
@@ -86,17 +87,25 @@ export async function runInput(
 
 /**
  * An attempt's timeout: at `timeoutMs` the input's signal aborts and `timedOut` resolves, for
- * the caller to race its work against; `clear` once the work is over.
+ * the caller to race its work against; `clear` once the work is over. Where a runtime watches
+ * for blocked inputs (watchdog.ts), the deadline is watched too.
  */
 export function attemptDeadline(ctx: InputContext, timeoutMs: number): { timedOut: Promise<"timeout">; clear(): void } {
   let timer: NodeJS.Timeout | undefined;
+  const over = runningUntil(Date.now() + timeoutMs);
   const timedOut = new Promise<"timeout">((resolve) => {
     timer = setTimeout(() => {
       ctx.abort(new InputCancelledError(`timed out after ${timeoutMs} ms`));
       resolve("timeout");
     }, timeoutMs);
   });
-  return { timedOut, clear: () => clearTimeout(timer) };
+  return {
+    timedOut,
+    clear: () => {
+      clearTimeout(timer);
+      over();
+    },
+  };
 }
 
 /** The call-graph records `record` makes. */

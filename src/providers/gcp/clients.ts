@@ -29,6 +29,8 @@ export interface GcpEndpoints {
   tasks?: string | undefined;
   /** Cloud Storage JSON API. @default https://storage.googleapis.com */
   storage?: string | undefined;
+  /** Cloud Run Admin API v2 (the invoker policy of a 2nd gen function's service). @default https://run.googleapis.com */
+  run?: string | undefined;
 }
 
 export interface GcpClientOptions {

@@ -31,15 +31,28 @@ export interface HttpInvokerOptions {
 /** Connections that never reached the function: nothing ran, the request is sent again. */
 const NEVER_SENT = new Set(["ECONNREFUSED", "EAI_AGAIN", "ENOTFOUND", "UND_ERR_CONNECT_TIMEOUT"]);
 
-const crash = (fn: FunctionSpec, detail: string): PlatformFailure => ({
-  status: "FAILURE",
-  message: `the function's instance crashed or exited while running ${JSON.stringify(fn.name)} (${detail})`,
-});
+/**
+ * An instance lost mid-call. Past the function's timeout it was the runtime's watchdog ending an
+ * instance stuck in busy code (src/cloud/watchdog.ts; Cloud Run would let it run on): a timeout.
+ */
+const crash = (fn: FunctionSpec, startedAt: number, detail: string): PlatformFailure =>
+  Date.now() - startedAt >= fn.options.timeoutMs
+    ? {
+        status: "TIMEOUT",
+        message: `function ${JSON.stringify(fn.name)} timed out after ${fn.options.timeoutMs} ms: its instance was ended with the input still running (${detail})`,
+      }
+    : {
+        status: "FAILURE",
+        message: `the function's instance crashed or exited while running ${JSON.stringify(fn.name)} (${detail})`,
+      };
 
 const networkCode = (err: unknown): string | undefined => {
   const cause = (err as { cause?: { code?: unknown } })?.cause;
   return typeof cause?.code === "string" ? cause.code : undefined;
 };
+
+/** The function's own answer, and when its request was sent. */
+type Answer = Response & { startedAt: number };
 
 /** One POST: the response when it came from the function, the platform's failure, or a thrown refusal. */
 async function post(
@@ -48,9 +61,10 @@ async function post(
   body: string,
   signal: AbortSignal,
   streamed: boolean,
-): Promise<Response | PlatformFailure> {
+): Promise<Answer | PlatformFailure> {
   const url = await options.urlOf(fn);
   const token = await gcpCall("ID token", () => options.idToken(url));
+  const startedAt = Date.now();
   let response: Response;
   try {
     response = await fetch(url, {
@@ -67,18 +81,18 @@ async function post(
     if (signal.aborted) throw err;
     const code = networkCode(err) ?? "no code";
     if (NEVER_SENT.has(code)) throw new TransportError(`gcp POST ${url} failed: ${code}`, { cause: err });
-    return crash(fn, `the connection was lost: ${code}`);
+    return crash(fn, startedAt, `the connection was lost: ${code}`);
   }
-  if (response.ok) return response;
+  if (response.ok) return Object.assign(response, { startedAt });
   const said = (await response.text().catch(() => "")).split("\n")[0]?.slice(0, 300) ?? "";
-  return refusal(fn, url, response.status, said);
+  return refusal(fn, url, response.status, said, startedAt);
 }
 
 /** A non-2xx answer: a platform failure to report, or an error to throw (passing ones are ridden through). */
-function refusal(fn: FunctionSpec, url: string, status: number, said: string): PlatformFailure {
+function refusal(fn: FunctionSpec, url: string, status: number, said: string, startedAt: number): PlatformFailure {
   const where = `gcp POST ${url} answered ${status}${said ? `: ${said}` : ""}`;
   if (status === 429 || status === 503) throw new TransportError(where);
-  if (status === 500 || status === 502) return crash(fn, `HTTP ${status}${said ? `: ${said}` : ""}`);
+  if (status === 500 || status === 502) return crash(fn, startedAt, `HTTP ${status}${said ? `: ${said}` : ""}`);
   if (status === 504 || status === 408)
     return { status: "TIMEOUT", message: `function ${JSON.stringify(fn.name)} timed out in Cloud Functions (HTTP ${status})` };
   if (status === 401 || status === 403)
@@ -94,7 +108,7 @@ function refusal(fn: FunctionSpec, url: string, status: number, said: string): P
 /** Reads an answer's body as lines as they arrive; a connection lost on the way is a crash. */
 async function readLines(
   fn: FunctionSpec,
-  response: Response,
+  response: Answer,
   onLine: (line: string) => void,
 ): Promise<PlatformFailure | undefined> {
   const decoder = new TextDecoder();
@@ -107,7 +121,7 @@ async function readLines(
       for (const line of lines) onLine(line);
     }
   } catch (err) {
-    return crash(fn, `the answer was cut off: ${networkCode(err) ?? (err as Error).message}`);
+    return crash(fn, response.startedAt, `the answer was cut off: ${networkCode(err) ?? (err as Error).message}`);
   }
   pending += decoder.decode();
   if (pending !== "") onLine(pending);
@@ -126,7 +140,7 @@ export function httpInvoker(options: HttpInvokerOptions): Invoker {
         return { text: await answer.text() };
       } catch (err) {
         if (signal.aborted) throw err;
-        return { failure: crash(fn, `the answer was cut off: ${networkCode(err) ?? (err as Error).message}`) };
+        return { failure: crash(fn, answer.startedAt, `the answer was cut off: ${networkCode(err) ?? (err as Error).message}`) };
       }
     },
     async stream(fn, body, signal, onLine) {

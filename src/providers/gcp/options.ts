@@ -17,7 +17,7 @@ export interface GcpOptions {
   region?: string;
   /** Credentials. @default Application Default Credentials */
   authClient?: GcpAuthClient;
-  /** Per-service endpoints (a loopback stand-in, a private endpoint). @default FAASADE_GCP_ENDPOINT_FUNCTIONS, _TASKS, _STORAGE, else Google's */
+  /** Per-service endpoints (a loopback stand-in, a private endpoint). @default FAASADE_GCP_ENDPOINT_FUNCTIONS, _TASKS, _STORAGE, _RUN, else Google's */
   endpoints?: GcpEndpoints;
   /** The Node.js runtime of deployed functions. @default "nodejs22" */
   runtime?: GcpRuntime;
@@ -135,7 +135,7 @@ function checkedRuntime(runtime: unknown): GcpRuntime {
 /** `FAASADE_GCP_ENDPOINT_<SERVICE>`: how another process (a deployed function, a CLI) is pointed at the same stand-ins. */
 export function endpointsFromEnv(vars: NodeJS.ProcessEnv = process.env): GcpEndpoints {
   const of = (service: string) => vars[`FAASADE_GCP_ENDPOINT_${service.toUpperCase()}`] || undefined;
-  return { functions: of("functions"), tasks: of("tasks"), storage: of("storage") };
+  return { functions: of("functions"), tasks: of("tasks"), storage: of("storage"), run: of("run") };
 }
 
 function checkedEndpoints(endpoints: unknown): GcpEndpoints {
@@ -144,8 +144,8 @@ function checkedEndpoints(endpoints: unknown): GcpEndpoints {
     throw new InvalidError(`gcp: endpoints must be an object, got ${describe(endpoints)}`);
   const out: GcpEndpoints = {};
   for (const [service, url] of Object.entries(endpoints)) {
-    if (service !== "functions" && service !== "tasks" && service !== "storage")
-      throw new InvalidError(`gcp: endpoints has no service ${JSON.stringify(service)}; known: functions, tasks, storage`);
+    if (service !== "functions" && service !== "tasks" && service !== "storage" && service !== "run")
+      throw new InvalidError(`gcp: endpoints has no service ${JSON.stringify(service)}; known: functions, tasks, storage, run`);
     if (url === undefined) continue;
     if (typeof url !== "string" || !/^https?:\/\/[^/\s]+\/?$/.test(url))
       throw new InvalidError(`gcp: endpoints.${service} must be a URL such as "http://127.0.0.1:8085", got ${describe(url)}`);

@@ -24,13 +24,16 @@
  *   decides as on any queue.
  */
 import { randomBytes } from "node:crypto";
+import type { Server } from "node:net";
 import { http } from "@google-cloud/functions-framework";
 import type { Request as FfRequest, Response as FfResponse, HttpFunction } from "@google-cloud/functions-framework";
 import { AttemptStillRunning } from "../../cloud/attempt-lease.js";
 import { type ConsumerPlatform, consume } from "../../cloud/consumer.js";
-import { answerInvoke, streamInvoke } from "../../cloud/invoked.js";
+import { answerOnExit } from "../../cloud/exits.js";
+import { answerInvoke, exitAnswer, streamInvoke } from "../../cloud/invoked.js";
 import type { ObjectStore, Queue } from "../../cloud/primitives.js";
 import { functionOf } from "../../cloud/run-input.js";
+import { watchBlockedInputs } from "../../cloud/watchdog.js";
 import { type Envelope, checkEnvelope, toWire, unreachable } from "../../cloud/wire.js";
 import { InvalidError } from "../../core/errors.js";
 import type { Function_ } from "../../core/function.js";
@@ -78,20 +81,29 @@ export function handlers(options: RuntimeOptions): Handlers {
   const invoke = guarded(async (req, res) => {
     const e = envelopeOf(req, res);
     if (e === undefined) return;
+    const reply = (answer: unknown) => res.status(200).type("application/json").send(JSON.stringify(answer));
+    // Closing: the caller's next request must not reuse a connection to an instance that is gone.
+    const exiting = answerOnExit((code) => {
+      res.set("connection", "close");
+      reply(exitAnswer(e, code, INSTANCE));
+    }, serverOf(req));
     let answer: unknown;
     try {
       answer = await answerInvoke(e, platform.store, INSTANCE, CALL_INLINE_BYTES);
     } catch (err) {
       // The store refused (arguments or a large outcome): the caller is told as a failure of this input.
       answer = toWire(unreachable({ ...e, args: new Uint8Array() }, err));
+    } finally {
+      exiting();
     }
-    res.status(200).type("application/json").send(JSON.stringify(answer));
+    reply(answer);
   });
   const stream = guarded(async (req, res) => {
     const e = envelopeOf(req, res);
     if (e === undefined) return;
     res.status(200).type(STREAM_TYPE);
     res.flushHeaders();
+    const exiting = answerOnExit((code) => res.end(`${JSON.stringify({ o: exitAnswer(e, code, INSTANCE) })}\n`), serverOf(req));
     await streamInvoke(e, platform.store, INSTANCE, {
       write: (line) => res.write(line),
       end: (line) => res.end(line),
@@ -99,7 +111,7 @@ export function handlers(options: RuntimeOptions): Handlers {
         return res.writableEnded || res.destroyed;
       },
       onClose: (listener) => res.on("close", () => !res.writableFinished && listener()),
-    });
+    }).finally(exiting);
   });
   const task = guarded((req, res) => deliver(req, res, platform));
   const handler = guarded(async (req, res) => {
@@ -114,6 +126,7 @@ export function handlers(options: RuntimeOptions): Handlers {
 
 /** Registers the handler with functions-framework as `options.entryPoint` ("faasade"). */
 export function registerFaasade(options: RuntimeOptions = {}): Handlers {
+  watchBlockedInputs(); // Cloud Run lets busy code run on past its timeout
   const made = handlers(options);
   http(options.entryPoint ?? "faasade", made.handler);
   return made;
@@ -143,6 +156,9 @@ function guarded(run: (req: FfRequest, res: FfResponse) => Promise<void>): HttpF
       else res.destroy();
     });
 }
+
+/** The server a request came through (Node sets `socket.server` on every accepted connection). */
+const serverOf = (req: FfRequest): Server | undefined => (req.socket as { server?: Server } | undefined)?.server;
 
 /** The deployment's own function when it is a web function; undefined for any other deployment. */
 let web: Promise<Function_ | undefined> | undefined;

@@ -16,6 +16,7 @@ import { keysIn } from "../../cloud/keys.js";
 import { InvalidError } from "../../core/errors.js";
 import type { AppManifest } from "../../core/manifest.js";
 import { gcpClients } from "../../providers/gcp/clients.js";
+import { queueLimits } from "../../providers/gcp/deploy/queue.js";
 import { gcsStore } from "../../providers/gcp/gcs-store.js";
 import { type AppRef, bucketName, functionId, functionPath, locationPath, queuePath } from "../../providers/gcp/names.js";
 import { type GcpProvider, gcpProvider } from "../../providers/gcp/platform.js";
@@ -64,7 +65,8 @@ export async function startGcpBackend(options: { module: string | URL; retention
       return host?.urlOf(id);
     },
   });
-  const endpoints = { storage: storage.url, tasks: tasks.url, functions: functions.url };
+  // The Functions double serves Cloud Run's invoker policies too.
+  const endpoints = { storage: storage.url, tasks: tasks.url, functions: functions.url, run: functions.url };
   // No user's gcloud credentials may be found before the metadata server (ADC tries them first).
   const noGcloud = mkdtempSync(join(tmpdir(), "faasade-gcp-backend-"));
   const env = {
@@ -76,6 +78,7 @@ export async function startGcpBackend(options: { module: string | URL; retention
     FAASADE_GCP_ENDPOINT_FUNCTIONS: functions.url,
     FAASADE_GCP_ENDPOINT_TASKS: tasks.url,
     FAASADE_GCP_ENDPOINT_STORAGE: storage.url,
+    FAASADE_GCP_ENDPOINT_RUN: functions.url,
     GCE_METADATA_HOST: metadata.host,
     METADATA_SERVER_DETECTION: "assume-present",
     GOOGLE_APPLICATION_CREDENTIALS: "",
@@ -151,10 +154,13 @@ async function makeResources(
   await gcsStore(sdk, bucket).put(keysIn("").manifest({ app: m.app, environment: m.environment }), JSON.stringify(m));
   const tasks = await sdk.tasks();
   for (const f of m.functions) {
-    const maxConcurrentDispatches = (f.options.maxContainers ?? 10) * f.options.maxInputs;
+    const { maxConcurrentDispatches, retryConfig } = queueLimits({
+      maxInstances: f.options.maxContainers ?? 10,
+      concurrency: f.options.maxInputs,
+    });
     await tasks.createQueue({
       parent: locationPath(ref),
-      queue: { name: queuePath(ref, f.name), rateLimits: { maxConcurrentDispatches }, retryConfig: { maxAttempts: 1 } },
+      queue: { name: queuePath(ref, f.name), rateLimits: { maxConcurrentDispatches }, retryConfig },
     });
     const id = functionId(ref, f.name);
     records.set(functionPath(ref, f.name), {

@@ -68,7 +68,9 @@ const INSTANCE_ENTRY = new URL("./instance.js", import.meta.url);
 class Instance {
   readonly child: ChildProcess;
   readonly port: Promise<number>;
-  readonly agent = new Agent({ keepAlive: true });
+  // A connection per request: one kept alive to an instance that has just exited would be reset
+  // (was the request run?), while a new one is refused (it was not: the request goes elsewhere).
+  readonly agent = new Agent({ keepAlive: false });
   inFlight = 0;
   dead = false;
   ready = false;
@@ -185,12 +187,21 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<F
       if (!good) return text(res, 403, "Your client does not have permission to get URL from this server");
     }
     if (Number(req.headers["content-length"] ?? 0) > REQUEST_LIMIT) return text(res, 413, "Request Entity Too Large");
+    // Read whole first: a request refused by an instance that has just exited goes to another one.
+    const body = await readAll(req);
     const instance = await acquire(s);
     if (instance === undefined) return text(res, 429, "Rate exceeded: no available instance");
-    await forward(s, instance, req, res, `/${rest.join("/")}${target.search}`);
+    await forward(s, instance, { req, body }, res, `/${rest.join("/")}${target.search}`);
   };
 
-  const forward = async (s: FunctionState, i: Instance, req: IncomingMessage, res: ServerResponse, path: string) => {
+  const forward = async (
+    s: FunctionState,
+    i: Instance,
+    { req, body }: { req: IncomingMessage; body: Buffer },
+    res: ServerResponse,
+    path: string,
+    rerouted = false,
+  ) => {
     let settled = false;
     let timer: NodeJS.Timeout | undefined;
     let given = false; // the host ended the request itself (caller gone, timeout): not the instance's fault
@@ -227,13 +238,38 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<F
       up.destroy();
       settle();
     });
-    up.on("error", (err) => crashed((err as Error).message));
+    up.on("error", (err) => {
+      // Refused: the request never reached the instance (it has just exited). Cloud Run routes around it.
+      if (
+        (err as NodeJS.ErrnoException).code === "ECONNREFUSED" &&
+        !given &&
+        !settled &&
+        !res.headersSent &&
+        rerouted === false
+      ) {
+        i.kill();
+        settle();
+        void acquire(s).then((next) =>
+          next === undefined
+            ? text(res, 429, "Rate exceeded: no available instance")
+            : forward(s, next, { req, body }, res, path, true),
+        );
+        return;
+      }
+      crashed((err as Error).message);
+    });
     up.on("response", (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
       answer.on("close", () => (answer.complete ? settle() : crashed("the answer was cut off")));
     });
-    req.pipe(up);
+    up.end(body);
+  };
+
+  const readAll = async (req: IncomingMessage): Promise<Buffer> => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
   };
 
   const urlOf = (name: string) => `${url}/${encodeURIComponent(name)}`;

@@ -69,7 +69,10 @@ export async function startFunctionsDouble(options: FunctionsDoubleOptions = {})
     const object = fn.buildConfig?.source?.storageSource?.object;
     const zip = object === undefined ? undefined : uploads.get(object);
     const url = (await options.onDeploy?.(fn, zip)) ?? fn.url ?? defaultUrl(fn.name);
-    const done = { ...fn, state: "ACTIVE", environment: "GEN_2", url, updateTime: new Date().toISOString() };
+    // A 2nd gen function is served by a Cloud Run service of the same id, whose policy admits callers.
+    const service = fn.name.replace("/functions/", "/services/");
+    const serviceConfig = { ...fn.serviceConfig, service, uri: url };
+    const done = { ...fn, state: "ACTIVE", environment: "GEN_2", url, serviceConfig, updateTime: new Date().toISOString() };
     functions.set(fn.name, done);
     return done;
   };
@@ -99,6 +102,7 @@ export async function startFunctionsDouble(options: FunctionsDoubleOptions = {})
       if (method === "DELETE") {
         functions.delete(name);
         policies.delete(name);
+        policies.delete(name.replace("/functions/", "/services/"));
         return [200, operation(location, async () => ({ response: found }))];
       }
       if (method === "PATCH") {
@@ -144,6 +148,21 @@ export async function startFunctionsDouble(options: FunctionsDoubleOptions = {})
       if (!functions.has(name)) return notFound(name);
       if (m[2] === "setIamPolicy") policies.set(name, { ...(body as { policy: object }).policy, etag: randomUUID() });
       return [200, policies.get(name) ?? { etag: "ACAB" }];
+    }
+    // Cloud Run Admin API v2 on the same host: the invoker policy of a function's service.
+    m = /^\/v2\/(projects\/[^/]+\/locations\/[^/]+\/services\/[^/:]+):(getIamPolicy|setIamPolicy)$/.exec(path);
+    if (m) {
+      const name = m[1] as string;
+      if (!functions.has(name.replace("/services/", "/functions/"))) return notFound(name);
+      if (m[2] === "getIamPolicy" && method !== "GET") return fail(405, "getIamPolicy is a GET");
+      if (m[2] === "setIamPolicy") {
+        const given = (body as { policy?: { etag?: string } }).policy ?? {};
+        const now = policies.get(name) as { etag?: string } | undefined;
+        if (given.etag !== undefined && now?.etag !== undefined && given.etag !== now.etag)
+          return fail(409, "the policy changed since it was read (etag)");
+        policies.set(name, { ...given, etag: randomUUID() });
+      }
+      return [200, policies.get(name) ?? {}];
     }
     return fail(404, `no such method: ${method} ${path}`);
   };

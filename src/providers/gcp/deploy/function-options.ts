@@ -74,7 +74,7 @@ export function gcpSettings(fn: FunctionManifest, defaults: { memoryMb: number }
     );
   return {
     memoryMb,
-    availableMemory: memoryMb % 1024 === 0 ? `${memoryMb / 1024}Gi` : `${memoryMb}M`,
+    availableMemory: memoryMb % 1024 === 0 ? `${memoryMb / 1024}Gi` : `${memoryMb}Mi`,
     cpu: own.cpu,
     ingress: own.ingress ?? "ALLOW_ALL",
     vpcConnector: own.vpcConnector,

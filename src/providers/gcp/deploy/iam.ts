@@ -1,47 +1,91 @@
 /**
- * Who may call a function's URL. A public web function (`web` without `auth`) has `allUsers`
- * as invoker; every other function has no such binding, so an ID token is needed. The policy is
- * read, and written (with its etag, so a concurrent change is refused) only when it differs.
- *
- * OPEN QUESTION for the lead: this sets `roles/cloudfunctions.invoker` through the Functions
- * API's setIamPolicy, which the admin API test double serves. On the real cloud a 2nd-gen
- * function is served by a Cloud Run service, and what admits a caller there is
- * `roles/run.invoker` on that service (run.googleapis.com/v2 .../services/<id>:setIamPolicy);
- * whether the Functions API's binding is enough for 2nd gen must be checked live.
+ * Who may call a function's URL. A 2nd gen function is served by the Cloud Run service of the
+ * same name, and Cloud Run admits a caller by `roles/run.invoker` on that service
+ * (Google: https://cloud.google.com/functions/docs/reference/iam/roles; the Functions API's
+ * `roles/cloudfunctions.invoker` is 1st gen's). So the invoker members are set on the service,
+ * through the Cloud Run Admin API v2: `allUsers` for a public web function (`web` without
+ * `auth`), and the functions' own service account when one is given, since Cloud Tasks signs
+ * its deliveries' ID tokens as it. The policy is read, and written (with its etag, so a
+ * concurrent change is refused) only when it differs.
  */
-import { gcpCall } from "../clients.js";
+import { gcpError } from "../clients.js";
 import type { GcpDeployContext } from "./context.js";
 
-export const INVOKER_ROLE = "roles/cloudfunctions.invoker";
-const EVERYONE = "allUsers";
+export const INVOKER_ROLE = "roles/run.invoker";
+export const EVERYONE = "allUsers";
+const RUN_API = "https://run.googleapis.com";
 
 interface Binding {
-  role?: string | null;
-  members?: string[] | null;
+  role?: string;
+  members?: string[];
+}
+interface Policy {
+  bindings?: Binding[];
+  etag?: string;
 }
 
-/** Makes `resource` public or not; true when the policy was changed. */
-export async function ensurePublic(ctx: GcpDeployContext, resource: string, isPublic: boolean): Promise<boolean> {
-  const functions = await ctx.sdk.functions();
-  const [policy] = await gcpCall(`GetIamPolicy ${resource}`, () => functions.getIamPolicy({ resource } as never));
-  const bindings = (policy.bindings ?? []) as Binding[];
-  const now = bindings.some((b) => b.role === INVOKER_ROLE && b.members?.includes(EVERYONE));
-  if (now === isPublic) return false;
-  ctx.log(`${isPublic ? "opening" : "closing"} ${resource.split("/").at(-1)} ${isPublic ? "to" : "for"} allUsers`);
-  const next = isPublic ? withEveryone(bindings) : withoutEveryone(bindings);
-  await gcpCall(`SetIamPolicy ${resource}`, () =>
-    functions.setIamPolicy({ resource, policy: { ...policy, bindings: next } } as never),
-  );
+export interface Invokers {
+  /** `allUsers` may call it (a public web function). */
+  isPublic: boolean;
+  /** `serviceAccount:...` members that must be invokers (the functions' own account). */
+  accounts: string[];
+}
+
+/** The Cloud Run service that serves the 2nd gen function `functionName`: the same id. */
+export const serviceOf = (functionName: string) => functionName.replace("/functions/", "/services/");
+
+/** Sets the invoker members of the function's service; true when the policy was changed. */
+export async function ensureInvokers(ctx: GcpDeployContext, functionName: string, wanted: Invokers): Promise<boolean> {
+  const service = serviceOf(functionName);
+  const policy = await runIam<Policy>(ctx, service, "getIamPolicy");
+  const bindings = policy.bindings ?? [];
+  const members = new Set(bindings.find((b) => b.role === INVOKER_ROLE)?.members ?? []);
+  const next = new Set([...members].filter((m) => m !== EVERYONE));
+  if (wanted.isPublic) next.add(EVERYONE);
+  for (const account of wanted.accounts) next.add(`serviceAccount:${account}`);
+  if (next.size === members.size && [...next].every((m) => members.has(m))) return false;
+  ctx.log(`setting who may call ${service.split("/").at(-1)}${wanted.isPublic ? " (public)" : ""}`);
+  const others = bindings.filter((b) => b.role !== INVOKER_ROLE);
+  const invoker = next.size === 0 ? [] : [{ role: INVOKER_ROLE, members: [...next].sort() }];
+  await runIam(ctx, service, "setIamPolicy", { policy: { ...policy, bindings: [...others, ...invoker] } });
   return true;
 }
 
-function withEveryone(bindings: Binding[]): Binding[] {
-  if (!bindings.some((b) => b.role === INVOKER_ROLE)) return [...bindings, { role: INVOKER_ROLE, members: [EVERYONE] }];
-  return bindings.map((b) => (b.role === INVOKER_ROLE ? { ...b, members: [...(b.members ?? []), EVERYONE] } : b));
+/** One Cloud Run Admin API v2 IAM call with the deployer's credentials; a refusal is `gcpError`'s. */
+async function runIam<T>(
+  ctx: GcpDeployContext,
+  service: string,
+  verb: "getIamPolicy" | "setIamPolicy",
+  body?: object,
+): Promise<T> {
+  const url = `${ctx.options.endpoints.run ?? RUN_API}/v2/${service}:${verb}`;
+  const operation = `${verb === "getIamPolicy" ? "GetIamPolicy" : "SetIamPolicy"} ${service}`;
+  let response: Response;
+  try {
+    const auth = await (await ctx.sdk.auth()).getRequestHeaders(url);
+    const headers = new Headers(auth as ConstructorParameters<typeof Headers>[0]);
+    headers.set("content-type", "application/json");
+    response = await fetch(url, {
+      method: body === undefined ? "GET" : "POST",
+      headers,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  } catch (cause) {
+    throw gcpError(operation, cause);
+  }
+  const text = await response.text();
+  if (!response.ok) {
+    const said = errorMessage(text);
+    throw gcpError(operation, { code: response.status, message: said });
+  }
+  return (text === "" ? {} : JSON.parse(text)) as T;
 }
 
-function withoutEveryone(bindings: Binding[]): Binding[] {
-  return bindings
-    .map((b) => (b.role === INVOKER_ROLE ? { ...b, members: (b.members ?? []).filter((m) => m !== EVERYONE) } : b))
-    .filter((b) => (b.members ?? []).length > 0);
+/** Google's `{ error: { message } }`, or the start of whatever was answered. */
+function errorMessage(text: string): string {
+  try {
+    return (JSON.parse(text) as { error?: { message?: string } }).error?.message ?? text.slice(0, 300);
+  } catch {
+    return text.slice(0, 300);
+  }
 }

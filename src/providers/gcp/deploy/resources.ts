@@ -15,7 +15,7 @@ import { removeFunction } from "./destroy.js";
 import { gcpBundle } from "./entry.js";
 import { type DeployedFunction, ensureFunction } from "./function.js";
 import { type GcpSettings, gcpSettings } from "./function-options.js";
-import { ensurePublic } from "./iam.js";
+import { ensureInvokers } from "./iam.js";
 import { ensureQueue, queueLimits } from "./queue.js";
 
 export type { GcpDeployOptions } from "./context.js";
@@ -74,8 +74,10 @@ async function deployApp(ctx: GcpDeployContext, { app, settings }: AppPlan, code
     await ensureQueue(ctx, ref, fn.name, queueLimits(s));
     const deployed = await ensureFunction(ctx, { ref, fn, settings: s, code, environment: runtimeEnvironment(ctx, ref, fn, s) });
     const wasPublic = isPublicWeb(previous?.functions.find((f) => f.name === fn.name));
-    // Only web functions, and functions that were public, can have an allUsers binding: the others are not read.
-    if (fn.options.web !== undefined || wasPublic) await ensurePublic(ctx, deployed.resource, isPublicWeb(fn));
+    const accounts = [...new Set([s.serviceAccount, ctx.options.serviceAccount].filter((a) => a !== undefined))];
+    // Without an account to admit, only web functions and functions that were public can need a change: the others are not read.
+    if (fn.options.web !== undefined || wasPublic || accounts.length > 0)
+      await ensureInvokers(ctx, deployed.resource, { isPublic: isPublicWeb(fn), accounts });
     out.push({ ...deployed, app: app.app, webUrl: fn.options.web === undefined ? undefined : deployed.url });
   }
   return out;
