@@ -146,7 +146,7 @@ for line in "${FUNCTIONS[@]}"; do
   )
   printf '%s\n' "$FAASADE_ENV" >"$WORK/$ID.env.yaml"
 
-  if ((MEMORY_MB % 1024 == 0)); then MEMORY="$((MEMORY_MB / 1024))Gi"; else MEMORY="${MEMORY_MB}M"; fi
+  if ((MEMORY_MB % 1024 == 0)); then MEMORY="$((MEMORY_MB / 1024))Gi"; else MEMORY="${MEMORY_MB}Mi"; fi
   DEPLOY_FLAGS=(
     --project="$PROJECT" --region="$REGION" --gen2 --runtime="$RUNTIME" --source="$SOURCE"
     --entry-point=faasade --trigger-http --no-allow-unauthenticated

@@ -184,7 +184,7 @@ resource "google_cloudfunctions2_function" "fn" {
   }
 
   service_config {
-    available_memory                 = each.value.memory_mb % 1024 == 0 ? "${each.value.memory_mb / 1024}Gi" : "${each.value.memory_mb}M"
+    available_memory                 = each.value.memory_mb % 1024 == 0 ? "${each.value.memory_mb / 1024}Gi" : "${each.value.memory_mb}Mi"
     available_cpu                    = each.value.cpu == null ? null : tostring(each.value.cpu)
     timeout_seconds                  = each.value.timeout_s
     min_instance_count               = each.value.min_instances

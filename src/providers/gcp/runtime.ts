@@ -14,14 +14,15 @@
  *   value, each flushed as it comes, then the outcome;
  * - any other POST: a synchronous call, the envelope in, its outcome (`InvokeAnswer`) out.
  *
- * Cloud Tasks retries any non-2xx answer up to the queue's `max_attempts` (faasade deploys 1:
- * retries by policy are faasade's, queued as new tasks). So a task is answered:
+ * Cloud Tasks delivers again any task not answered 2xx (deploy/queue.ts: redeliveries, never
+ * the function's retries, which faasade queues as new tasks). So a task is answered:
  * - 200 when its delivery is over: the outcome or retry stored, a duplicate of a finished or
  *   retried attempt (nothing is run again), or a body that can never run (logged, dropped);
  * - 503 when it is not done: handed back because another delivery may still be running the
- *   same attempt, or the store or queue kept refusing. With `max_attempts` 1 Cloud Tasks does
- *   not deliver it again; with more, it does, and the attempt lease (src/cloud/attempt-lease.ts)
- *   decides as on any queue.
+ *   same attempt, or the store or queue kept refusing; the attempt lease
+ *   (src/cloud/attempt-lease.ts) decides on the next delivery, as on any queue.
+ * An instance stuck in busy code past an input's timeout is ended (src/cloud/watchdog.ts), and a
+ * `process.exit` in user code answers the calls in flight with its code (src/cloud/exits.ts).
  */
 import { randomBytes } from "node:crypto";
 import type { Server } from "node:net";
