@@ -171,6 +171,23 @@ const queued = (fn = "square", values: unknown[] = [3]) => ({
   spawn: { queue: QUEUE, retentionMs: 60_000 },
 });
 
+/** A huge string, printed short in a counterexample; JSON.stringify and String() make it whole. */
+class Huge {
+  constructor(
+    readonly char: string,
+    readonly length: number,
+  ) {}
+  toString(): string {
+    return this.char.repeat(this.length);
+  }
+  toJSON(): string {
+    return this.toString();
+  }
+  [fc.toStringMethod](): string {
+    return `huge(${JSON.stringify(this.char)} × ${this.length})`;
+  }
+}
+
 const FIELDS = ["v", "app", "env", "fn", "inputId", "callId", "attempt", "args", "argsAt", "parent", "store", "spawn"];
 const PROTO = ["__proto__", "constructor", "prototype", "toString", "hasOwnProperty"];
 /** Objects as JSON.parse makes them from hostile text: `__proto__` and `constructor` as own keys. */
@@ -182,7 +199,7 @@ const hostile = [
 ];
 const wrongValue = fc.oneof(
   fc.jsonValue({ maxDepth: 2 }),
-  fc.constantFrom(null, -1, 0, 1.5, 1e300, "1", "", "!!!!", "QQ=", "x".repeat(200_000), [], {}, { name: 1 }, { queue: "" }),
+  fc.constantFrom(null, -1, 0, 1.5, 1e300, "1", "", "!!!!", "QQ=", new Huge("x", 200_000), [], {}, { name: 1 }, { queue: "" }),
   fc.constantFrom(
     { name: BUCKET, prefix: "" },
     { name: "no-such-bucket", prefix: "" },
@@ -195,7 +212,7 @@ const wrongValue = fc.oneof(
     "payloads/nothing-here",
   ),
   fc.constantFrom(...hostile),
-  fc.constant("A".repeat(2_000_000)), // valid base64 of garbage codec bytes
+  fc.constant(new Huge("A", 2_000_000)), // valid base64 of garbage codec bytes
 );
 const mutation = fc.oneof(
   fc.record({ kind: fc.constant("set" as const), field: fc.constantFrom(...FIELDS), value: wrongValue }),
@@ -272,7 +289,11 @@ describe("gcp runtime: fuzzed sync calls", { timeout: 120_000 }, () => {
           numRuns: 200,
           interruptAfterTimeLimit: 30_000,
           // Found by this property: a hostile `constructor` made the refusal itself throw (describe in core/errors.ts).
-          examples: [["invoke", "square", [{ kind: "set", field: "app", value: hostile[2] }], "json"]],
+          examples: [
+            ["invoke", "square", [{ kind: "set", field: "app", value: hostile[2] }], "json"],
+            // Found by this property: a store error whose cause the codec cannot encode was a 500 (unreachable in cloud/wire.ts).
+            ["invoke", "square", [{ kind: "set", field: "argsAt", value: new Huge("A", 2_000_000) }], "json"],
+          ],
         },
       );
     } finally {
@@ -285,12 +306,13 @@ describe("gcp runtime: fuzzed sync calls", { timeout: 120_000 }, () => {
     const body = fc.oneof(
       fc.string({ maxLength: 60 }),
       fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v) ?? "null"),
-      fc.constantFrom("", "{", "[1,", "\u0000", "x".repeat(300_000), '{"v":1', "null", "[]", "{}"),
+      fc.constantFrom("", "{", "[1,", "\u0000", new Huge("x", 300_000), '{"v":1', "null", "[]", "{}"),
     );
     const spy = quiet();
     try {
       await fc.assert(
-        fc.asyncProperty(fc.constantFrom("handler", "invoke", "stream"), body, form, async (entry, text, how) => {
+        fc.asyncProperty(fc.constantFrom("handler", "invoke", "stream"), body, form, async (entry, raw, how) => {
+          const text = String(raw);
           const r = await post(entry, how, text, entry === "handler" && text.length % 2 ? { accept: STREAM } : {});
           const ctx = context(how, text, r);
           expect(r.cut, ctx).toBeUndefined();
@@ -309,6 +331,24 @@ describe("gcp runtime: fuzzed sync calls", { timeout: 120_000 }, () => {
     } finally {
       spy.mockRestore();
     }
+    expect(escaped).toEqual([]);
+  });
+
+  it("a call whose arguments the store cannot give (an outage) answers a FAILURE outcome, never a 500", async () => {
+    const e = { ...good("square"), args: "", argsAt: "payloads/fuzz-outage" };
+    await gcsStore(clients(), BUCKET).put(e.argsAt, args([9]));
+    storage.failNext(1_000, "unavailable", /objects\.download/);
+    const spy = quiet();
+    let r: Answer;
+    try {
+      r = await post("invoke", "json", JSON.stringify(e));
+    } finally {
+      spy.mockRestore();
+      storage.clearFaults();
+    }
+    expect([r.status, r.text.slice(0, 300)]).toEqual([200, expect.stringContaining('"status":"FAILURE"')]);
+    const again = await post("invoke", "json", JSON.stringify({ ...e, inputId: "in-fuzz-again" }));
+    expect(decode(Buffer.from(JSON.parse(again.text).value, "base64"))).toBe(81);
     expect(escaped).toEqual([]);
   });
 
@@ -475,13 +515,18 @@ describe("gcp runtime: a fuzzed web function's requests (the deployment's functi
     );
     const headers = fc.tuple(fc.dictionary(token, value, { maxKeys: 4 }), fc.option(odd, { nil: undefined }));
     const webPath = fc.webPath().filter((p) => !p.includes("gap"));
-    const body = fc.oneof(fc.string({ maxLength: 80 }), fc.constant(JSON.stringify(queued())), fc.constant("x".repeat(300_000)));
+    const body = fc.oneof(
+      fc.string({ maxLength: 80 }),
+      fc.constant(JSON.stringify(queued())),
+      fc.constant(new Huge("x", 300_000)),
+    );
     const method = fc.constantFrom("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS");
     const webForm = fc.constantFrom<Form>("text", "bytes", "urlencoded", "untyped", "json");
     const spy = quiet();
     try {
       await fc.assert(
-        fc.asyncProperty(method, webPath, headers, body, webForm, async (m, p, [given, extra], text, how) => {
+        fc.asyncProperty(method, webPath, headers, body, webForm, async (m, p, [given, extra], raw, how) => {
+          const text = String(raw);
           const type = CONTENT_TYPE[how];
           const sent = { ...given, ...extra, ...(type ? { "content-type": type } : {}) };
           // A connection of its own: one left unusable by a body never read is the next row's concern.
