@@ -8,13 +8,13 @@
 // Nothing escapes as an unhandled rejection or uncaught exception; a bad call is a 4xx naming what
 // was wrong; a task that can never run is answered 200 "dropped" (Cloud Tasks would only deliver it
 // again) and logged once; a good call still runs afterwards.
-import { Agent, createServer, request } from "node:http";
+import { Agent, createServer } from "node:http";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { http } from "@google-cloud/functions-framework";
 import type { Request as FfRequest, Response as FfResponse } from "@google-cloud/functions-framework";
 import fc from "fast-check";
-import { decode, encode } from "faasade";
+import { decode } from "faasade";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { keysIn } from "../dist/src/cloud/keys.js";
 import { gcpClients } from "../dist/src/providers/gcp/clients.js";
@@ -23,6 +23,22 @@ import type { Handlers } from "../dist/src/providers/gcp/runtime.js";
 import { tasksQueue } from "../dist/src/providers/gcp/tasks-queue.js";
 import { type StorageDouble, startStorageDouble } from "../dist/src/testing/gcp/storage-double.js";
 import { type TasksDouble, startTasksDouble } from "../dist/src/testing/gcp/tasks-double.js";
+import {
+  type Answer,
+  CONTENT_TYPE,
+  FORMS,
+  type Form,
+  Huge,
+  args,
+  client,
+  envelopes,
+  hostile,
+  mutated,
+  mutations,
+  namedBy,
+  next,
+  parsedOr,
+} from "./fixtures/gcp-fuzz.js";
 
 process.env.METADATA_SERVER_DETECTION = "none";
 delete process.env.FAASADE_FUNCTION; // not a web deployment until the last block says so
@@ -91,145 +107,12 @@ function route(req: FfRequest, res: FfResponse) {
   return made[entry](req, res);
 }
 
-interface Answer {
-  status: number;
-  type: string;
-  text: string;
-  allow: string | null;
-  /** Why the answer could not be read to its end (a connection cut), if it could not. */
-  cut?: string;
-}
-
-/** One request; never throws (a refused or cut connection is in the answer). */
-async function send(path: string, init: { method?: string; headers?: Record<string, string>; body?: string | Uint8Array }) {
-  const method = init.method ?? "POST";
-  const body = method === "GET" || method === "HEAD" ? undefined : init.body;
-  const answer: Answer = { status: 0, type: "", text: "", allow: null };
-  try {
-    const r = await fetch(`${base}${path}`, {
-      method,
-      headers: init.headers ?? {},
-      ...(body === undefined ? {} : { body }),
-      signal: AbortSignal.timeout(60_000),
-    });
-    Object.assign(answer, { status: r.status, type: r.headers.get("content-type") ?? "", allow: r.headers.get("allow") });
-    answer.text = await r.text();
-  } catch (err) {
-    answer.cut = `${(err as Error).message} ${String((err as Error).cause ?? "")}`;
-  }
-  return answer;
-}
-
-/**
- * How a body reaches the handler: as functions-framework parses each content type (JSON parsed,
- * text, bytes, urlencoded; all keep `rawBody`), unread (no content type), or already read by
- * another host into an object, a string or a Buffer with no raw bytes.
- */
-const FORMS = ["json", "text", "bytes", "urlencoded", "untyped", "object", "string", "buffer"] as const;
-type Form = (typeof FORMS)[number];
+const targets = { bucket: BUCKET, queue: QUEUE };
+const { good, queued } = envelopes(targets);
+const mutation = mutations(targets);
 const form = fc.constantFrom(...FORMS);
-const CONTENT_TYPE: Partial<Record<Form, string>> = {
-  json: "application/json",
-  text: "text/plain",
-  bytes: "application/octet-stream",
-  urlencoded: "application/x-www-form-urlencoded",
-};
-let n = 0;
-function post(entry: string, how: Form, text: string, headers: Record<string, string> = {}): Promise<Answer> {
-  if (how === "object" || how === "string" || how === "buffer") {
-    const id = `b${++n}`;
-    preparsed.set(id, how === "string" ? text : how === "buffer" ? Buffer.from(text) : parsedOr(text));
-    return send(`/preparsed/${entry}`, { headers: { ...headers, "x-fuzz-body": id } });
-  }
-  const type = CONTENT_TYPE[how];
-  const body = how === "untyped" ? new TextEncoder().encode(text) : text; // a Uint8Array body has no content type
-  return send(`/${entry}`, { headers: { ...(type ? { "content-type": type } : {}), ...headers }, body });
-}
-const parsedOr = (text: string): unknown => {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-};
-
-// ---- envelopes and their mutations ----
-const args = (values: unknown[]) => Buffer.from(encode(values, "args")).toString("base64");
-const good = (fn = "square", values: unknown[] = [3]) => ({
-  v: 1,
-  app: "gcp-app",
-  env: "main",
-  fn,
-  inputId: `in-fuzz-${++n}`,
-  callId: `fc-fuzz-${n}`,
-  attempt: 1,
-  args: args(values),
-  store: { name: BUCKET, prefix: "" },
-});
-const queued = (fn = "square", values: unknown[] = [3]) => ({
-  ...good(fn, values),
-  spawn: { queue: QUEUE, retentionMs: 60_000 },
-});
-
-/** A huge string, printed short in a counterexample; JSON.stringify and String() make it whole. */
-class Huge {
-  constructor(
-    readonly char: string,
-    readonly length: number,
-  ) {}
-  toString(): string {
-    return this.char.repeat(this.length);
-  }
-  toJSON(): string {
-    return this.toString();
-  }
-  [fc.toStringMethod](): string {
-    return `huge(${JSON.stringify(this.char)} × ${this.length})`;
-  }
-}
-
-const FIELDS = ["v", "app", "env", "fn", "inputId", "callId", "attempt", "args", "argsAt", "parent", "store", "spawn"];
-const PROTO = ["__proto__", "constructor", "prototype", "toString", "hasOwnProperty"];
-/** Objects as JSON.parse makes them from hostile text: `__proto__` and `constructor` as own keys. */
-const hostile = [
-  JSON.parse('{"__proto__":{"name":"faasade-fuzz","prefix":""}}'),
-  JSON.parse('{"__proto__":{"v":1},"constructor":{"prototype":{"polluted":true}}}'),
-  { constructor: { name: { toString: 1 } } },
-  { constructor: { name: "x".repeat(5_000) } },
-];
-const wrongValue = fc.oneof(
-  fc.jsonValue({ maxDepth: 2 }),
-  fc.constantFrom(null, -1, 0, 1.5, 1e300, "1", "", "!!!!", "QQ=", new Huge("x", 200_000), [], {}, { name: 1 }, { queue: "" }),
-  fc.constantFrom(
-    { name: BUCKET, prefix: "" },
-    { name: "no-such-bucket", prefix: "" },
-    { queue: QUEUE, retentionMs: 60_000 },
-    { queue: QUEUE, retentionMs: -1 },
-    { queue: QUEUE, retentionMs: "60000" },
-    { queue: QUEUE, retentionMs: 60_000, notBefore: "soon" },
-    { queue: "not a queue path", retentionMs: 60_000, notBefore: Date.now() + 3_600_000 },
-    { queue: QUEUE, retentionMs: 60_000, map: "yes" },
-    "payloads/nothing-here",
-  ),
-  fc.constantFrom(...hostile),
-  fc.constant(new Huge("A", 2_000_000)), // valid base64 of garbage codec bytes
-);
-const mutation = fc.oneof(
-  fc.record({ kind: fc.constant("set" as const), field: fc.constantFrom(...FIELDS), value: wrongValue }),
-  fc.record({ kind: fc.constant("delete" as const), field: fc.constantFrom(...FIELDS), value: fc.constant(undefined) }),
-  fc.record({ kind: fc.constant("proto" as const), field: fc.constantFrom(...PROTO), value: wrongValue }),
-);
-type Mutation = { kind: "set" | "delete" | "proto"; field: string; value: unknown };
-/** The envelope's JSON text with the changes made (prototype keys as own keys, as JSON.parse makes them). */
-const mutated = (envelope: Record<string, unknown>, changes: Mutation[]): string => {
-  const e: Record<string, unknown> = JSON.parse(JSON.stringify(envelope));
-  for (const c of changes) {
-    if (c.kind === "delete") delete e[c.field];
-    else Object.defineProperty(e, c.field, { value: c.value, enumerable: true, writable: true, configurable: true });
-  }
-  return JSON.stringify(e);
-};
 const fnName = fc.constantFrom("square", "fail", "slowCount", "page", "tally", "nope", "");
+const { send, post, onConnection } = client(() => base, preparsed);
 
 const tally = new Map<string, number>();
 const count = (what: string) => tally.set(what, (tally.get(what) ?? 0) + 1);
@@ -242,11 +125,6 @@ function expectNamedRefusal(r: Answer, named: RegExp, context: string): void {
   expect(r.text, context).not.toMatch(stack);
   expect(r.text, context).toMatch(named);
 }
-/** The mutated fields a refusal may name (a nested field under its parent; argsAt needs a store). */
-const namedBy = (changes: Mutation[]) => {
-  const fields = [...changes.filter((c) => c.kind !== "proto").map((c) => c.field), "store", "spawn"];
-  return new RegExp(`^faasade: the request's envelope\\.(${fields.join("|")})\\b`);
-};
 const context = (how: Form, body: string, r: Answer) => `${how} ${body.slice(0, 300)} -> ${r.status} ${r.text.slice(0, 300)}`;
 
 /** An answer of a sync call: the outcome of its input. */
@@ -435,7 +313,7 @@ describe("gcp runtime: fuzzed Cloud Tasks deliveries", { timeout: 180_000 }, () 
           fc.string({ maxLength: 300, unit: fc.constantFrom(..."abcXYZ019-_ /.") }),
           async (entry, text, how, suffix) => {
             logged = [];
-            const name = `t${++n}-${suffix}`.trim();
+            const name = `t${next()}-${suffix}`.trim();
             // Sometimes also a streamed call's accept header: the task header decides.
             const streamed = suffix.length % 2 === 1 ? { accept: STREAM } : {};
             const r = await post(entry, how, text, {
@@ -580,36 +458,3 @@ describe("gcp runtime: a fuzzed web function's requests (the deployment's functi
     expect(escaped).toEqual([]);
   });
 });
-
-/** A request on a connection of `agent`'s (node:http), or a new one of its own (`false`); never throws. */
-function onConnection(
-  agent: Agent | false,
-  method: string,
-  path: string,
-  headers: Record<string, string> = {},
-  body?: string | Uint8Array,
-): Promise<Answer & { ms: number }> {
-  const started = Date.now();
-  return new Promise((resolve) => {
-    const { port } = server.address() as AddressInfo;
-    const answer = (r: Partial<Answer>) =>
-      resolve({ status: 0, type: "", text: "", allow: null, ...r, ms: Date.now() - started });
-    const length = body === undefined ? {} : { "content-length": String(Buffer.byteLength(body)) }; // node:http sends none for DELETE, OPTIONS
-    const req = request(
-      { host: "127.0.0.1", port, path, method, headers: { ...headers, ...length }, agent, timeout: 60_000 },
-      (res) => {
-        let text = "";
-        res.setEncoding("utf8");
-        res.on("data", (chunk: string) => (text += chunk));
-        res.on("error", (err) => answer({ status: res.statusCode ?? 0, text, cut: String(err) }));
-        res.on("end", () => {
-          const allow = res.headers.allow ?? null;
-          answer({ status: res.statusCode ?? 0, type: res.headers["content-type"] ?? "", text, allow });
-        });
-      },
-    );
-    req.on("error", (err) => answer({ cut: String(err) }));
-    req.on("timeout", () => req.destroy(new Error("no answer in 60 s")));
-    req.end(body);
-  });
-}
