@@ -11,7 +11,7 @@ import type { WireRequest, WireResponse } from "../core/web.js";
 import { argsOf, offloadOutcome } from "./offload.js";
 import type { ObjectStore } from "./primitives.js";
 import { runInput } from "./run-input.js";
-import { type Envelope, type InvokeAnswer, type StreamLine, lost, toBase64, toWire } from "./wire.js";
+import { type Envelope, type InvokeAnswer, type StreamLine, lost, toBase64, toWire, unreachable } from "./wire.js";
 
 /** The store an envelope names, by the platform's name for it. */
 export type StoreByName = (name: string) => ObjectStore;
@@ -50,19 +50,27 @@ export interface LineSink {
 export async function streamInvoke(e: Envelope, stores: StoreByName, taskId: string, out: LineSink): Promise<void> {
   const store = storeOf(e, stores);
   const line = (l: StreamLine) => `${JSON.stringify(l)}\n`;
-  const { outcome, graph } = await runInput(
-    e,
-    taskId,
-    () => argsOf(store, e),
-    (value) => {
-      if (!out.closed) out.write(line({ c: toBase64(value) }));
-    },
-    (ctx) => {
-      // The caller left (remoteGen exited early): the generator stops at its next yield.
-      out.onClose(() => ctx.abort(new InputCancelledError("the caller stopped reading")));
-      return undefined;
-    },
-  );
+  let ran: Awaited<ReturnType<typeof runInput>>;
+  try {
+    ran = await runInput(
+      e,
+      taskId,
+      () => argsOf(store, e),
+      (value) => {
+        if (!out.closed) out.write(line({ c: toBase64(value) }));
+      },
+      (ctx) => {
+        // The caller left (remoteGen exited early): the generator stops at its next yield.
+        out.onClose(() => ctx.abort(new InputCancelledError("the caller stopped reading")));
+        return undefined;
+      },
+    );
+  } catch (err) {
+    // The store refused (the arguments): the caller is told as a failure of this input, as for a sync call.
+    if (!out.closed) out.end(line({ o: toWire(unreachable({ ...e, args: new Uint8Array() }, err)) }));
+    return;
+  }
+  const { outcome, graph } = ran;
   if (!out.closed) out.end(line({ o: graph.length > 0 ? { ...toWire(outcome), graph } : toWire(outcome) }));
 }
 

@@ -187,7 +187,13 @@ export function lost(input: { inputId: string; attempt: number }, message: strin
 /** A call that failed for good: faasade's own error (InternalFailure once ridden through) reaches the caller as itself. */
 export function unreachable(input: Input, err: unknown): Outcome {
   if (!(err instanceof FaasadeError)) return lost(input, (err as Error)?.message ?? String(err));
-  return { inputId: input.inputId, attempt: input.attempt, status: "FAILURE", error: encode(err, "error"), userError: false };
+  let error: Uint8Array;
+  try {
+    error = encode(err, "error");
+  } catch {
+    return lost(input, err.message); // a cause the codec cannot send (an SDK's response object, say)
+  }
+  return { inputId: input.inputId, attempt: input.attempt, status: "FAILURE", error, userError: false };
 }
 
 /** What a direct invoke answers: the outcome, and the call-graph records made during it. */

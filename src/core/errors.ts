@@ -43,5 +43,7 @@ export function describe(value: unknown): string {
   if (typeof value === "symbol" || typeof value === "bigint") return String(value);
   if (value === null || typeof value !== "object") return String(value);
   if (Array.isArray(value)) return `array(${value.length})`;
-  return value.constructor?.name ? `${value.constructor.name} object` : "object";
+  // The prototype's constructor, never an own `constructor` key (JSON from anyone may hold one of any shape).
+  const name: unknown = Object.getPrototypeOf(value)?.constructor?.name;
+  return typeof name === "string" && name !== "" ? `${name} object` : "object";
 }

@@ -70,5 +70,10 @@ export async function serveWeb(req: FfRequest, res: FfResponse, handle: Function
     failed(err); // once the answer has begun, its connection is cut: the caller sees it incomplete
   } finally {
     deadline.clear();
+    // A body the function left unread would hold the connection (the next request on it waits, then is reset): drain it.
+    if (!req.readableEnded) {
+      req.removeAllListeners("data");
+      req.resume();
+    }
   }
 }
