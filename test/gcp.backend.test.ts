@@ -1,9 +1,14 @@
 // The gcp provider end to end on the offline backend: the real clients against the Cloud
 // Storage, Cloud Tasks and Cloud Functions test doubles, each function's instances in processes
-// of their own under functions-framework. A first run of the main paths; the conformance suite
-// comes once the backend is behind startTestBackend("gcp").
+// of their own under functions-framework: the main paths, and what only Google's parts do
+// (tasks named by their send, DeleteTask on cancel). The contract itself: gcp.conformance.test.ts.
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Function_ } from "faasade";
+import { Function_, InputCancelledError } from "faasade";
+import { queuePath } from "../dist/src/providers/gcp/names.js";
+import { taskName } from "../dist/src/providers/gcp/tasks-queue.js";
 import { type GcpTestBackend, startGcpBackend } from "../dist/src/testing/gcp/backend.js";
 
 process.env.METADATA_SERVER_DETECTION = "none";
@@ -15,6 +20,16 @@ beforeAll(async () => {
   backend = await startGcpBackend({ module: new URL("../dist/src/testing/fixtures.js", import.meta.url), retentionMs: 60_000 });
 }, 60_000);
 afterAll(() => backend?.close());
+/** The fixture app's names, as the backend made them. */
+const ref = {
+  get prefix() {
+    return backend.env.FAASADE_GCP_PREFIX as string;
+  },
+  project: "faasade-offline",
+  region: "us-central1",
+  app: "conformance",
+  environment: "main",
+};
 
 describe("gcp on the offline backend", () => {
   it("remote: an HTTPS call with an ID token to the function's instance", async () => {
@@ -30,5 +45,24 @@ describe("gcp on the offline backend", () => {
     const out: number[] = [];
     for await (const y of handle<(x: number) => number>("square").map([1, 2, 3, 4, 5])) out.push(y);
     expect(out).toEqual([1, 4, 9, 16, 25]);
+  }, 60_000);
+
+  it("cancel of a queued call deletes its task (DeleteTask): it is never dispatched", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "faasade-gcp-cancel-"));
+    const slot = handle<(ms: number, marker: string) => string>("slot");
+    const first = await slot.spawn(1500, join(dir, "first"));
+    const queued = await slot.spawn(0, join(dir, "queued"));
+    for (let i = 0; i < 100 && !existsSync(join(dir, "first.started")); i++) await new Promise((r) => setTimeout(r, 100));
+    backend.takeRequestCounts();
+    await queued.cancel();
+    expect(backend.takeRequestCounts()["tasks:DeleteTask"]).toBe(1);
+    await expect(queued.get()).rejects.toBeInstanceOf(InputCancelledError);
+    expect(await first.get({ timeoutMs: 30_000 })).toBe("finished");
+    expect(await slot.remote(0, join(dir, "after"))).toBe("finished");
+    expect(existsSync(join(dir, "queued.started"))).toBe(false);
+    // The task was gone from the queue, not dispatched and then refused by the marker.
+    const name = taskName(queuePath(ref, "slot"), `${queued.objectId}/1`);
+    expect(backend.tasks.dispatches.filter((d) => d.task === name)).toEqual([]);
+    expect(backend.tasks.dispatches.some((d) => d.queue === queuePath(ref, "slot"))).toBe(true);
   }, 60_000);
 });

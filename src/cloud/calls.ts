@@ -10,7 +10,7 @@ import { type GraphEvent, type InputInfo, applyGraphEvents, callGraph } from "..
 import { NotFoundError } from "../core/errors.js";
 import type { CallState, CallStore, FunctionSpec, Input } from "../core/provider.js";
 import type { Send } from "./batching.js";
-import { type Keys, keysIn } from "./keys.js";
+import { type Keys, keysIn, sendKeys } from "./keys.js";
 import { offloadArgs } from "./offload.js";
 import type { ObjectStore, Queue } from "./primitives.js";
 import { type CallRecordJson, type StoreRef, type StoredResult, fromWire, parseStored, toEnvelope, toWire } from "./wire.js";
@@ -30,6 +30,8 @@ export interface CloudCallsOptions {
   queueOf(fn: FunctionSpec): Promise<{ queue: Queue; name: string }>;
   send: Send;
   retentionMs: number;
+  /** Removes a message still queued, by the queue's name and the message's `dedupKey` (Cloud Tasks' DeleteTask), where the platform can. */
+  unqueue?(queue: string, dedupKey: string): Promise<void>;
 }
 
 const POLL_MIN_MS = 50;
@@ -128,6 +130,7 @@ export function cloudCalls(o: CloudCallsOptions): CallStore {
         inputId: input.inputId,
         parent: input.parentInputId,
         createdAt: Date.now(),
+        queue: name,
       };
       const putRecord = app.store.put(keys.call(input.callId), JSON.stringify(record));
       where.set(input.callId, app);
@@ -138,7 +141,8 @@ export function cloudCalls(o: CloudCallsOptions): CallStore {
         queue.maxMessageBytes,
       );
       // Both before the spawn resolves: the record (what get reads) and the message (the work).
-      await Promise.all([putRecord, o.send(queue, { body: JSON.stringify(envelope) })]);
+      const dedupKey = sendKeys.attempt(input.callId, input.attempt);
+      await Promise.all([putRecord, o.send(queue, { body: JSON.stringify(envelope), dedupKey })]);
     },
     state: (callId, waitMs) =>
       poll(
@@ -173,6 +177,9 @@ export function cloudCalls(o: CloudCallsOptions): CallStore {
       };
       // Only if nothing settled it meanwhile: a finished call stays finished.
       await store.put(keys.result(callId), JSON.stringify(stored), { ifAbsent: true });
+      // Still queued, its first attempt need not wake an instance to find the marker. Any failure
+      // here is harmless: the marker and the result above already settled the call.
+      if (record?.queue !== undefined) await o.unqueue?.(record.queue, sendKeys.attempt(callId, 1)).catch(() => {});
     },
     async callGraph(callId): Promise<InputInfo[]> {
       const { store, keys } = await storeFor(callId);

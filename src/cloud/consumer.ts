@@ -15,7 +15,7 @@ import type { FunctionSpec, Outcome } from "../core/provider.js";
 import { retryDelay } from "../core/retries.js";
 import { rideThrough } from "../core/transport.js";
 import { claimAttempt } from "./attempt-lease.js";
-import { type Keys, keysIn } from "./keys.js";
+import { type Keys, keysIn, sendKeys } from "./keys.js";
 import { argsOf } from "./offload.js";
 import type { ObjectStore, Queue } from "./primitives.js";
 import { captureGraph, functionOf, runInput } from "./run-input.js";
@@ -60,7 +60,8 @@ interface Delivery {
 async function chainDelay({ e, spawn, queue }: Delivery): Promise<void> {
   const q = queue();
   const left = (spawn.notBefore ?? 0) - Date.now();
-  await sendOne(q, { body: JSON.stringify(e), delayMs: Math.min(left, q.maxDelayMs) });
+  const dedupKey = sendKeys.hop(e.callId, e.inputId, e.attempt, Date.now());
+  await sendOne(q, { body: JSON.stringify(e), delayMs: Math.min(left, q.maxDelayMs), dedupKey });
 }
 
 async function runSpawned(at: Delivery): Promise<void> {
@@ -113,7 +114,8 @@ async function queueRetry({ e, store, keys, queue }: Delivery, delay: number): P
     spawn: { ...(e.spawn as SpawnTarget), notBefore: delay > q.maxDelayMs ? Date.now() + delay : undefined },
   };
   await store.put(keys.retried(e.callId, e.attempt), "");
-  await sendOne(q, { body: JSON.stringify(next), delayMs: Math.min(delay, q.maxDelayMs) });
+  const dedupKey = sendKeys.attempt(e.callId, next.attempt);
+  await sendOne(q, { body: JSON.stringify(next), delayMs: Math.min(delay, q.maxDelayMs), dedupKey });
 }
 
 async function storeResult(
@@ -237,9 +239,9 @@ export function steadyStore(store: ObjectStore): ObjectStore {
 }
 
 /** One message sent, again while the queue's refusal (of the request, or of the message) passes. */
-async function sendOne(queue: Queue, message: { body: string; delayMs: number }): Promise<void> {
+async function sendOne(queue: Queue, message: { body: string; delayMs: number; dedupKey: string }): Promise<void> {
   await rideThrough(async () => {
-    const [refused] = await queue.sendBatch([{ body: message.body, delayMs: Math.max(0, message.delayMs) }]);
+    const [refused] = await queue.sendBatch([{ ...message, delayMs: Math.max(0, message.delayMs) }]);
     if (refused !== undefined) throw refused;
   });
 }

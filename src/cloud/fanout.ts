@@ -11,7 +11,7 @@
 import type { Input, OutcomeSink } from "../core/provider.js";
 import { TransportBackoff, isTransportError, rideThrough } from "../core/transport.js";
 import type { Send } from "./batching.js";
-import { keysIn } from "./keys.js";
+import { keysIn, sendKeys } from "./keys.js";
 import type { Queue } from "./primitives.js";
 import type { AppStore } from "./calls.js";
 import { type Envelope, type WireOutcome, fromWire, lost, parseStored, unreachable } from "./wire.js";
@@ -117,7 +117,8 @@ export function fanOut(send: Send): FanOut {
       inputs.forEach((input, i) => {
         map.waiting.set(input.inputId, { input, sink });
         byInput.set(input.inputId, callId);
-        rideThrough(() => send(queue, { body: JSON.stringify(envelopes[i]) })).catch((err: unknown) => {
+        const dedupKey = sendKeys.mapInput(callId, input.inputId, input.attempt);
+        rideThrough(() => send(queue, { body: JSON.stringify(envelopes[i]), dedupKey })).catch((err: unknown) => {
           if (!map.waiting.delete(input.inputId)) return;
           byInput.delete(input.inputId);
           sink.outcome(input, unreachable(input, err));

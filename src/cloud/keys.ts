@@ -1,7 +1,7 @@
 /**
  * Where faasade keeps things in an app's object store. Call ids are unique, so the calls of
  * every app can share a prefix; an app's manifest and settings are kept apart by app in a
- * shared store.
+ * shared store. And the names of queued messages (`sendKeys`).
  */
 export function keysIn(prefix: string) {
   const own = (r: { environment: string; app: string }) => (prefix === "" ? "" : `${prefix}${r.environment}/${r.app}/`);
@@ -26,3 +26,14 @@ export function keysIn(prefix: string) {
   } as const;
 }
 export type Keys = ReturnType<typeof keysIn>;
+
+/**
+ * The `dedupKey` of each send of a queued input: every send of one attempt has the same key, so
+ * a resend is caught by name, and each attempt (a retry) its own; a long delay chained past the
+ * queue's longest sends the same attempt again, so each hop is named apart.
+ */
+export const sendKeys = {
+  attempt: (callId: string, attempt: number) => `${callId}/${attempt}`,
+  mapInput: (callId: string, inputId: string, attempt: number) => `${callId}/${inputId}/${attempt}`,
+  hop: (callId: string, inputId: string, attempt: number, sentAt: number) => `${callId}/${inputId}/${attempt}/hop-${sentAt}`,
+};

@@ -29,7 +29,7 @@ export interface QueueMessage {
   /**
    * Names the message for queues that de-duplicate by name (Cloud Tasks): a second send with
    * the same key (a resend of the same call id and attempt) is dropped by the platform and
-   * counts as queued. Queues without named messages ignore it.
+   * counts as queued. Queues without named messages ignore it. keys.ts `sendKeys` makes them.
    */
   dedupKey?: string;
 }

@@ -46,6 +46,8 @@ export interface CloudPlatform {
   locate(callKey: (prefix: string) => string): Promise<AppStore | undefined>;
   /** A function's queue and the name its runtime knows it by. */
   queueOf(fn: FunctionSpec): Promise<{ queue: Queue; name: string }>;
+  /** Removes a message still queued by its queue's name and `dedupKey`, where the platform names messages (cancel). */
+  unqueue?(queue: string, dedupKey: string): Promise<void>;
   readonly invoker: Invoker;
   /** How long queued calls' results are kept. */
   readonly retentionMs: number;
@@ -131,6 +133,7 @@ export function cloudProvider(platform: CloudPlatform): CloudProvider {
       queueOf: platform.queueOf,
       send,
       retentionMs: platform.retentionMs,
+      ...(platform.unqueue === undefined ? {} : { unqueue: platform.unqueue }),
     }),
     ...(platform.deployer === undefined ? {} : { deployer: platform.deployer }),
     async lookup(app, environment, name) {

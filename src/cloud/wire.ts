@@ -73,6 +73,8 @@ export interface CallRecordJson {
   inputId: string;
   parent?: string | undefined;
   createdAt: number;
+  /** The queue it was sent to, by the name its runtime knows (absent in records of older versions). */
+  queue?: string | undefined;
 }
 
 export const toBase64 = (bytes: Uint8Array): string =>

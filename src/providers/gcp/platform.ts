@@ -13,7 +13,7 @@ import { gcsStore } from "./gcs-store.js";
 import { googleIdTokens, httpInvoker } from "./http-invoker.js";
 import { type AppRef, bucketName, functionPath, keyPrefixOf, queuePath } from "./names.js";
 import { type GcpOptions, type ResolvedGcpOptions, resolveGcpOptions } from "./options.js";
-import { type TasksQueue, tasksQueue } from "./tasks-queue.js";
+import { type TasksQueue, deleteTask, taskName, tasksQueue } from "./tasks-queue.js";
 
 export type GcpProvider = CloudProvider;
 
@@ -70,6 +70,9 @@ export function gcpProvider(options: GcpOptions, deployer?: Deployer, internals:
       return found;
     },
     invoker: httpInvoker({ urlOf: async (fn) => (await deployedOf(fn)).url, idToken: internals.idToken ?? googleIdTokens(sdk) }),
+    async unqueue(queue, dedupKey) {
+      await deleteTask(sdk, taskName(queue, dedupKey));
+    },
     retentionMs: o.retentionMs,
     maxInFlight: o.maxInFlight,
     fanOutFrom: o.fanOutFrom,

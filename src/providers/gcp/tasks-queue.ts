@@ -115,16 +115,21 @@ export function tasksQueue(clients: GcpClients, options: TasksQueueOptions): Tas
     taskName: (key) => taskName(queuePath, key),
     async deleteTask(name) {
       if (!name.startsWith(`${queuePath}/tasks/`)) throw new InvalidError(`'${name}' is not a task of ${queuePath}`);
-      const tasks = await clients.tasks();
-      return gcpCall(`DeleteTask ${name}`, async () => {
-        try {
-          await tasks.deleteTask({ name });
-          return true;
-        } catch (err) {
-          if ((err as { code?: unknown })?.code === 5) return false; // dispatched, finished or never there
-          throw err;
-        }
-      });
+      return deleteTask(clients, name);
     },
   };
+}
+
+/** Removes a task by its full name; false when it was not there (dispatched, done or never sent). */
+export async function deleteTask(clients: GcpClients, name: string): Promise<boolean> {
+  const tasks = await clients.tasks();
+  return gcpCall(`DeleteTask ${name}`, async () => {
+    try {
+      await tasks.deleteTask({ name });
+      return true;
+    } catch (err) {
+      if ((err as { code?: unknown })?.code === 5) return false;
+      throw err;
+    }
+  });
 }

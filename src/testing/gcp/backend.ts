@@ -28,11 +28,13 @@ import { idTokenDouble } from "./id-tokens.js";
 import { loopbackAuth } from "./loopback-auth.js";
 import { startMetadataDouble } from "./metadata-double.js";
 import { startStorageDouble } from "./storage-double.js";
-import { startTasksDouble } from "./tasks-double.js";
+import { type TasksDouble, startTasksDouble } from "./tasks-double.js";
 
 export interface GcpTestBackend extends StartedBackend {
   provider: GcpProvider;
   host: FunctionHost;
+  /** The Cloud Tasks double, for faasade's own tests (its dispatches). */
+  tasks: TasksDouble;
 }
 
 const project = "faasade-offline";
@@ -102,11 +104,17 @@ export async function startGcpBackend(options: { module: string | URL; retention
     undefined,
     { idToken: (audience) => tokens.idToken(audience) },
   );
+  let tasksBefore: Record<string, number> = {};
   return {
     provider,
     host,
+    tasks,
     env,
-    takeRequestCounts: () => ({ ...prefixed("storage", storage.takeCounts()), ...prefixed("tasks", { ...tasks.calls }) }),
+    takeRequestCounts: () => {
+      const since = Object.fromEntries(Object.entries(tasks.calls).map(([rpc, n]) => [rpc, n - (tasksBefore[rpc] ?? 0)]));
+      tasksBefore = { ...tasks.calls };
+      return { ...prefixed("storage", storage.takeCounts()), ...prefixed("tasks", since) };
+    },
     async close() {
       await provider.close();
       await host?.close();
