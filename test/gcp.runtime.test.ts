@@ -10,7 +10,7 @@ import { keysIn } from "../dist/src/cloud/keys.js";
 import type { ObjectStore, Queue } from "../dist/src/cloud/primitives.js";
 import { outcomeError, unwrap } from "../dist/src/core/outcome.js";
 import type { FunctionSpec, Input, Outcome } from "../dist/src/core/provider.js";
-import { httpInvoker } from "../dist/src/providers/gcp/http-invoker.js";
+import { gcpInvoker } from "../dist/src/providers/gcp/invoker.js";
 import { type FunctionHost, startFunctionHost } from "../dist/src/testing/gcp/function-host.js";
 import { idTokenDouble } from "../dist/src/testing/gcp/id-tokens.js";
 import * as fixture from "./fixtures/gcp-app.mjs";
@@ -43,7 +43,7 @@ afterAll(() => host?.close());
 const specOf = (f: { definition(): { spec: FunctionSpec } }) => f.definition().spec;
 /** Calls through the cloud layer's invoke path, as `remote` does, on the host's function `route`. */
 function caller(route: string) {
-  const invoker = httpInvoker({ urlOf: () => host.urlOf(route), idToken: (audience) => tokens.idToken(audience) });
+  const invoker = gcpInvoker({ urlOf: () => host.urlOf(route), idToken: (audience) => tokens.idToken(audience) });
   const path = invokePath(invoker, 8);
   const app = { store: memoryStore() as ObjectStore, ref: { name: "bucket", prefix: "" } };
   let n = 0;
@@ -149,13 +149,13 @@ describe("gcp runtime: calls through the function host and the HTTP invoker", ()
     const elsewhere = await tokens.idToken(host.urlOf("broken"));
     expect((await post({ authorization: `Bearer ${elsewhere}` })).status).toBe(403);
     // a body that is no envelope never reaches user code: a 400 naming the field, an InvalidError for the caller
-    const good = httpInvoker({ urlOf: () => url, idToken: (audience) => tokens.idToken(audience) });
+    const good = gcpInvoker({ urlOf: () => url, idToken: (audience) => tokens.idToken(audience) });
     await expect(good.call(specOf(fixture.square), body, new AbortController().signal)).rejects.toMatchObject({
       name: "InvalidError",
       message: expect.stringMatching(/answered 400: faasade: the request's envelope\.app: expected a string/),
     });
     // and the invoker reports it as the refusal it is, naming the role
-    const invoker = httpInvoker({ urlOf: () => url, idToken: async () => other });
+    const invoker = gcpInvoker({ urlOf: () => url, idToken: async () => other });
     await expect(invoker.call(specOf(fixture.square), body, new AbortController().signal)).rejects.toThrow(/roles\/run\.invoker/);
   });
 
@@ -334,7 +334,7 @@ describe("gcp http invoker (contract, against a loopback stub standing in for Cl
   }
   const spec = () => specOf(fixture.square);
   const signal = () => new AbortController().signal;
-  const invokerFor = (url: string) => httpInvoker({ urlOf: () => url, idToken: async (audience) => `token-for ${audience}` });
+  const invokerFor = (url: string) => gcpInvoker({ urlOf: () => url, idToken: async (audience) => `token-for ${audience}` });
 
   it("sends the ID token for the function's URL; 429 and 503 are ridden through; a 500 is a crash, not retried", async () => {
     const s = await stub([429, 503, 200, 500]);

@@ -10,7 +10,7 @@ import { type CloudPlatform, type CloudProvider, cloudProvider } from "../../clo
 import type { Deployer, FunctionSpec } from "../../core/provider.js";
 import { type GcpClients, gcpCall, gcpClients } from "./clients.js";
 import { gcsStore } from "./gcs-store.js";
-import { googleIdTokens, httpInvoker } from "./http-invoker.js";
+import { gcpInvoker, googleIdTokens } from "./invoker.js";
 import { type AppRef, bucketName, functionPath, keyPrefixOf, queuePath } from "./names.js";
 import { type GcpOptions, type ResolvedGcpOptions, resolveGcpOptions } from "./options.js";
 import { type TasksQueue, deleteTask, taskName, tasksQueue } from "./tasks-queue.js";
@@ -69,7 +69,7 @@ export function gcpProvider(options: GcpOptions, deployer?: Deployer, internals:
       }
       return found;
     },
-    invoker: httpInvoker({ urlOf: async (fn) => (await deployedOf(fn)).url, idToken: internals.idToken ?? googleIdTokens(sdk) }),
+    invoker: gcpInvoker({ urlOf: async (fn) => (await deployedOf(fn)).url, idToken: internals.idToken ?? googleIdTokens(sdk) }),
     async unqueue(queue, dedupKey) {
       await deleteTask(sdk, taskName(queue, dedupKey));
     },

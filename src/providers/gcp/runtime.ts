@@ -28,19 +28,24 @@ import { randomBytes } from "node:crypto";
 import type { Server } from "node:net";
 import { http } from "@google-cloud/functions-framework";
 import type { Request as FfRequest, Response as FfResponse, HttpFunction } from "@google-cloud/functions-framework";
-import { AttemptStillRunning } from "../../cloud/attempt-lease.js";
-import { type ConsumerPlatform, consume } from "../../cloud/consumer.js";
 import { answerOnExit } from "../../cloud/exits.js";
-import { answerInvoke, exitAnswer, streamInvoke } from "../../cloud/invoked.js";
+import { STREAM_TYPE } from "../../cloud/http-invoker.js";
+import {
+  type TextAnswer,
+  callAnswer,
+  callEnvelope,
+  deliveryAnswer,
+  deployedWebFunction,
+  isAnswer,
+  rememberedPlatform,
+} from "../../cloud/http-runtime.js";
+import { exitAnswer, streamInvoke } from "../../cloud/invoked.js";
 import type { ObjectStore, Queue } from "../../cloud/primitives.js";
-import { functionOf } from "../../cloud/run-input.js";
 import { watchBlockedInputs } from "../../cloud/watchdog.js";
-import { type Envelope, checkEnvelope, toWire, unreachable } from "../../cloud/wire.js";
 import { InvalidError } from "../../core/errors.js";
-import type { Function_ } from "../../core/function.js";
 import { provideModule } from "../../core/providers.js";
 import { deployedPlatform } from "./deployed.js";
-import { CALL_INLINE_BYTES, STREAM_TYPE } from "./http-invoker.js";
+import { CALL_INLINE_BYTES } from "./invoker.js";
 import { gcpProvider } from "./platform.js";
 import { serveWeb } from "./web-serve.js";
 
@@ -78,30 +83,22 @@ export interface Handlers {
 const INSTANCE = `${process.env.K_REVISION ?? "gcf"}/${randomBytes(4).toString("hex")}`;
 
 export function handlers(options: RuntimeOptions): Handlers {
-  const platform = remembered(options);
+  const platform = rememberedPlatform({ ...deployedPlatform(), ...options } as Required<RuntimeOptions>);
   const invoke = guarded(async (req, res) => {
-    const e = envelopeOf(req, res);
-    if (e === undefined) return;
+    const e = callEnvelope(req.method, () => bodyOf(req));
+    if (isAnswer(e)) return send(res, e);
     const reply = (answer: unknown) => res.status(200).type("application/json").send(JSON.stringify(answer));
     // Closing: the caller's next request must not reuse a connection to an instance that is gone.
     const exiting = answerOnExit((code) => {
       res.set("connection", "close");
       reply(exitAnswer(e, code, INSTANCE));
     }, serverOf(req));
-    let answer: unknown;
-    try {
-      answer = await answerInvoke(e, platform.store, INSTANCE, CALL_INLINE_BYTES);
-    } catch (err) {
-      // The store refused (arguments or a large outcome): the caller is told as a failure of this input.
-      answer = toWire(unreachable({ ...e, args: new Uint8Array() }, err));
-    } finally {
-      exiting();
-    }
+    const answer = await callAnswer(e, platform.store, INSTANCE, CALL_INLINE_BYTES).finally(exiting);
     reply(answer);
   });
   const stream = guarded(async (req, res) => {
-    const e = envelopeOf(req, res);
-    if (e === undefined) return;
+    const e = callEnvelope(req.method, () => bodyOf(req));
+    if (isAnswer(e)) return send(res, e);
     res.status(200).type(STREAM_TYPE);
     res.flushHeaders();
     const exiting = answerOnExit((code) => res.end(`${JSON.stringify({ o: exitAnswer(e, code, INSTANCE) })}\n`), serverOf(req));
@@ -114,9 +111,12 @@ export function handlers(options: RuntimeOptions): Handlers {
       onClose: (listener) => res.on("close", () => !res.writableFinished && listener()),
     }).finally(exiting);
   });
-  const task = guarded((req, res) => deliver(req, res, platform));
+  const task = guarded(async (req, res) => {
+    const name = (req.get(TASK_HEADER) ?? "(no task name)").slice(0, 200);
+    send(res, await deliveryAnswer(() => bodyOf(req), platform, INSTANCE, name));
+  });
   const handler = guarded(async (req, res) => {
-    const web = await webFunction();
+    const web = await deployedWebFunction();
     if (web !== undefined) return serveWeb(req, res, web, process.env.FAASADE_WEB_ERRORS === "expose");
     if (req.get(TASK_HEADER) !== undefined) return task(req, res);
     if (req.get("accept")?.includes(STREAM_TYPE)) return stream(req, res);
@@ -133,61 +133,25 @@ export function registerFaasade(options: RuntimeOptions = {}): Handlers {
   return made;
 }
 
-/** One store and one queue client per name, as long as the instance lives. */
-function remembered(given: RuntimeOptions): ConsumerPlatform {
-  const options = { ...deployedPlatform(), ...given } as Required<RuntimeOptions>;
-  const stores = new Map<string, ObjectStore>();
-  const queues = new Map<string, Queue>();
-  return {
-    store: (name) => stores.get(name) ?? (stores.set(name, options.store(name)).get(name) as ObjectStore),
-    queue: (name) => queues.get(name) ?? (queues.set(name, options.queue(name)).get(name) as Queue),
-  };
-}
+const send = (res: FfResponse, a: TextAnswer) =>
+  void res
+    .status(a.status)
+    .set(a.headers ?? {})
+    .type("text/plain")
+    .send(a.text);
 
 /** A handler whose failure is a 500 with its message, never an unhandled rejection. */
 function guarded(run: (req: FfRequest, res: FfResponse) => Promise<void>): HttpFunction {
   return (req: FfRequest, res: FfResponse) =>
     run(req, res).catch((err: unknown) => {
       console.error("faasade: the request failed:", err);
-      if (!res.headersSent)
-        res
-          .status(500)
-          .type("text/plain")
-          .send(String((err as Error)?.message ?? err));
+      if (!res.headersSent) send(res, { status: 500, text: String((err as Error)?.message ?? err) });
       else res.destroy();
     });
 }
 
 /** The server a request came through (Node sets `socket.server` on every accepted connection). */
 const serverOf = (req: FfRequest): Server | undefined => (req.socket as { server?: Server } | undefined)?.server;
-
-/** The deployment's own function when it is a web function; undefined for any other deployment. */
-let web: Promise<Function_ | undefined> | undefined;
-function webFunction(): Promise<Function_ | undefined> {
-  const fn = process.env.FAASADE_FUNCTION;
-  if (fn === undefined || fn === "") return Promise.resolve(undefined);
-  web ??= functionOf({ app: process.env.FAASADE_APP ?? "", env: process.env.FAASADE_ENVIRONMENT ?? "main", fn }).then((h) =>
-    typeof h !== "string" && h.definition().spec.options.web ? h : undefined,
-  );
-  return web;
-}
-
-/** The request's envelope, checked; or undefined once a 4xx saying why was answered. */
-function envelopeOf(req: FfRequest, res: FfResponse): Envelope | undefined {
-  if (req.method !== "POST") {
-    res.status(405).set("allow", "POST").type("text/plain").send("faasade: calls are POSTed envelopes");
-    return undefined;
-  }
-  try {
-    return checkEnvelope(bodyOf(req), "faasade: the request's envelope");
-  } catch (err) {
-    res
-      .status(400)
-      .type("text/plain")
-      .send((err as Error).message);
-    return undefined;
-  }
-}
 
 /** The request's JSON: functions-framework has parsed it (application/json) or kept its bytes. */
 function bodyOf(req: FfRequest): unknown {
@@ -199,34 +163,4 @@ function bodyOf(req: FfRequest): unknown {
   } catch (err) {
     throw new InvalidError(`faasade: the request's body (${text.length} characters) is not JSON: ${(err as Error).message}`);
   }
-}
-
-/** One Cloud Tasks delivery: the queued envelope run by the consumer, answered as the module's documentation says. */
-async function deliver(req: FfRequest, res: FfResponse, platform: ConsumerPlatform): Promise<void> {
-  const name = (req.get(TASK_HEADER) ?? "(no task name)").slice(0, 200);
-  let e: Envelope;
-  try {
-    e = checkEnvelope(bodyOf(req), "faasade: the task's envelope");
-    if (e.spawn === undefined || e.store === undefined)
-      throw new InvalidError("faasade: the task's envelope has no spawn target or store: it is not a queued input");
-  } catch (err) {
-    console.error(`faasade: dropped task ${name}, which can never run: ${(err as Error).message}`);
-    res
-      .status(200)
-      .type("text/plain")
-      .send(`dropped: ${(err as Error).message}`);
-    return;
-  }
-  try {
-    await consume(e, platform, INSTANCE);
-  } catch (err) {
-    const handedBack = err instanceof AttemptStillRunning;
-    if (!handedBack) console.error(`faasade: task ${name} was not done:`, err);
-    res
-      .status(503)
-      .type("text/plain")
-      .send(`${handedBack ? "handed back" : "not done"}: ${(err as Error).message}`);
-    return;
-  }
-  res.status(200).type("text/plain").send("done");
 }

@@ -68,9 +68,7 @@ const INSTANCE_ENTRY = new URL("./instance.js", import.meta.url);
 class Instance {
   readonly child: ChildProcess;
   readonly port: Promise<number>;
-  // A connection per request: one kept alive to an instance that has just exited would be reset
-  // (was the request run?), while a new one is refused (it was not: the request goes elsewhere).
-  readonly agent = new Agent({ keepAlive: false });
+  readonly agent = new Agent({ keepAlive: true });
   inFlight = 0;
   dead = false;
   ready = false;
@@ -259,6 +257,9 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<F
       crashed((err as Error).message);
     });
     up.on("response", (answer) => {
+      // An instance that closes its connection is ending (faasade's runtime says so as it exits):
+      // nothing more is routed to it, as Cloud Run routes nothing to an instance that is shutting down.
+      if (answer.headers.connection === "close") i.dead = true;
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
       answer.on("close", () => (answer.complete ? settle() : crashed("the answer was cut off")));

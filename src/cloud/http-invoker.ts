@@ -1,31 +1,35 @@
 /**
- * The invoker primitive on Cloud Functions (2nd gen): an HTTPS POST of the envelope to the
- * function's URL with a Google ID token whose audience is that URL. A generator's call asks for
- * `application/x-ndjson` and reads the chunked answer line by line as it arrives. The platform's
- * own answers become platform failures: a 500 (functions-framework's crash answer, or an
- * instance that died) or a connection lost while the function ran is a crash, a 504 a timeout;
- * refusals before the request reached the function (429, 503, a refused connection) are sent
- * again by the core's ride-through.
+ * The invoker primitive over HTTPS, for every cloud whose functions answer at a URL (Cloud
+ * Functions, Azure Functions): a POST of the envelope with the platform's credentials in its
+ * headers. A generator's call asks for `application/x-ndjson` and reads the chunked answer line
+ * by line as it arrives. The platform's own answers become platform failures: a 500/502 or a
+ * connection lost while the function ran is a crash (a timeout once the function's timeout had
+ * passed: an instance ended for running over), a 504 a timeout; refusals before the request
+ * reached the function (429, 503, a refused connection) are sent again by the core's ride-through.
  */
-import type { Invoker, PlatformFailure } from "../../cloud/primitives.js";
-import { ExecutionError, InvalidError, NotFoundError, ProviderError } from "../../core/errors.js";
-import type { FunctionSpec } from "../../core/provider.js";
-import { TransportError, rideThrough } from "../../core/transport.js";
-import { type GcpClients, gcpCall } from "./clients.js";
+import { ExecutionError, InvalidError, NotFoundError, ProviderError } from "../core/errors.js";
+import type { FunctionSpec } from "../core/provider.js";
+import { TransportError, rideThrough } from "../core/transport.js";
+import type { Invoker, PlatformFailure } from "./primitives.js";
 
-/**
- * Cloud Functions takes requests up to 32 MB and answers up to 32 MB (10 MB streamed): half of
- * that inline leaves room for JSON and base64, and sends a 20 MB argument through Cloud Storage.
- */
-export const CALL_INLINE_BYTES = 16 * 1024 * 1024;
 /** What a streamed call asks for, and the runtime answers with: one JSON line per value, then the outcome. */
 export const STREAM_TYPE = "application/x-ndjson";
 
 export interface HttpInvokerOptions {
-  /** The function's HTTPS URL (`Function.url`), also the ID token's audience. */
+  /** The provider's name, in messages: "gcp". */
+  platform: string;
+  /** The function's HTTPS URL. */
   urlOf(fn: FunctionSpec): string | Promise<string>;
-  /** A Google ID token for `audience`; `googleIdTokens(clients)` in production. */
-  idToken(audience: string): Promise<string>;
+  /** The credentials of one request to `url` (an `Authorization` header, a function key). */
+  headers(url: string): Promise<Record<string, string>>;
+  /** Bytes a request or an answer may carry inline; larger payloads go through the object store. */
+  callLimit: number;
+  /** What a 401 or 403 means there: the role or key the caller lacks. */
+  refused: string;
+  /** Where the function runs, in messages: "Cloud Functions". */
+  service: string;
+  /** The platform's request size limit, in messages: "32 MB". */
+  requestLimit: string;
 }
 
 /** Connections that never reached the function: nothing ran, the request is sent again. */
@@ -63,14 +67,14 @@ async function post(
   streamed: boolean,
 ): Promise<Answer | PlatformFailure> {
   const url = await options.urlOf(fn);
-  const token = await gcpCall("ID token", () => options.idToken(url));
+  const credentials = await options.headers(url);
   const startedAt = Date.now();
   let response: Response;
   try {
     response = await fetch(url, {
       method: "POST",
       headers: {
-        authorization: `Bearer ${token}`,
+        ...credentials,
         "content-type": "application/json",
         accept: streamed ? STREAM_TYPE : "application/json",
       },
@@ -80,28 +84,29 @@ async function post(
   } catch (err) {
     if (signal.aborted) throw err;
     const code = networkCode(err) ?? "no code";
-    if (NEVER_SENT.has(code)) throw new TransportError(`gcp POST ${url} failed: ${code}`, { cause: err });
+    if (NEVER_SENT.has(code)) throw new TransportError(`${options.platform} POST ${url} failed: ${code}`, { cause: err });
     return crash(fn, startedAt, `the connection was lost: ${code}`);
   }
   if (response.ok) return Object.assign(response, { startedAt });
   const said = (await response.text().catch(() => "")).split("\n")[0]?.slice(0, 300) ?? "";
-  return refusal(fn, url, response.status, said, startedAt);
+  return refusal(options, fn, { url, status: response.status, said, startedAt });
 }
 
 /** A non-2xx answer: a platform failure to report, or an error to throw (passing ones are ridden through). */
-function refusal(fn: FunctionSpec, url: string, status: number, said: string, startedAt: number): PlatformFailure {
-  const where = `gcp POST ${url} answered ${status}${said ? `: ${said}` : ""}`;
+function refusal(
+  o: HttpInvokerOptions,
+  fn: FunctionSpec,
+  { url, status, said, startedAt }: { url: string; status: number; said: string; startedAt: number },
+): PlatformFailure {
+  const where = `${o.platform} POST ${url} answered ${status}${said ? `: ${said}` : ""}`;
   if (status === 429 || status === 503) throw new TransportError(where);
   if (status === 500 || status === 502) return crash(fn, startedAt, `HTTP ${status}${said ? `: ${said}` : ""}`);
   if (status === 504 || status === 408)
-    return { status: "TIMEOUT", message: `function ${JSON.stringify(fn.name)} timed out in Cloud Functions (HTTP ${status})` };
-  if (status === 401 || status === 403)
-    throw new ProviderError(
-      `${where}: the caller's ID token was refused; it needs roles/run.invoker (run.routes.invoke) on the function's Cloud Run service`,
-    );
+    return { status: "TIMEOUT", message: `function ${JSON.stringify(fn.name)} timed out in ${o.service} (HTTP ${status})` };
+  if (status === 401 || status === 403) throw new ProviderError(`${where}: ${o.refused}`);
   if (status === 404) throw new NotFoundError(`${where}: is the function deployed?`);
   if (status === 400) throw new InvalidError(where);
-  if (status === 413) throw new ExecutionError(`${where}: the request is above Cloud Functions' 32 MB limit`);
+  if (status === 413) throw new ExecutionError(`${where}: the request is above the ${o.requestLimit} limit of ${o.service}`);
   throw new ProviderError(where);
 }
 
@@ -132,7 +137,7 @@ export function httpInvoker(options: HttpInvokerOptions): Invoker {
   const send = (fn: FunctionSpec, body: string, signal: AbortSignal, streamed: boolean) =>
     rideThrough(() => post(options, fn, body, signal, streamed), { signal });
   return {
-    callLimit: CALL_INLINE_BYTES,
+    callLimit: options.callLimit,
     async call(fn, body, signal) {
       const answer = await send(fn, body, signal, false);
       if (!(answer instanceof Response)) return { failure: answer };
@@ -150,23 +155,5 @@ export function httpInvoker(options: HttpInvokerOptions): Invoker {
       if (failure !== undefined && signal.aborted) throw signal.reason;
       return failure;
     },
-  };
-}
-
-/** ID tokens from Google's auth (ADC: a service account key, gcloud, the metadata server), one client per audience. */
-export function googleIdTokens(clients: Pick<GcpClients, "auth">): (audience: string) => Promise<string> {
-  const byAudience = new Map<string, Promise<{ getRequestHeaders(): Promise<Headers> }>>();
-  return async (audience) => {
-    let client = byAudience.get(audience);
-    if (client === undefined) {
-      client = clients.auth().then((auth) => auth.getIdTokenClient(audience));
-      byAudience.set(audience, client);
-      client.catch(() => byAudience.delete(audience));
-    }
-    // The client caches its token until shortly before it expires.
-    const authorization = (await (await client).getRequestHeaders()).get("authorization") ?? "";
-    if (!authorization.startsWith("Bearer "))
-      throw new ProviderError(`gcp: no ID token for ${audience}: the credentials gave no Bearer token`);
-    return authorization.slice("Bearer ".length);
   };
 }

@@ -1,0 +1,100 @@
+/**
+ * What every HTTP-triggered cloud runtime answers, whatever its framework: a request's body
+ * checked as an envelope (405 / 400 naming what was wrong), a call's answer, a queued delivery
+ * pushed over HTTP (Cloud Tasks) settled with the status that tells the platform whether to
+ * deliver it again, and the deployment's own web function. A runtime adapter only reads its
+ * framework's request and writes these answers (src/providers/gcp/runtime.ts).
+ */
+import { InvalidError } from "../core/errors.js";
+import type { Function_ } from "../core/function.js";
+import { AttemptStillRunning } from "./attempt-lease.js";
+import { type ConsumerPlatform, consume } from "./consumer.js";
+import { answerInvoke } from "./invoked.js";
+import type { ObjectStore, Queue } from "./primitives.js";
+import { functionOf } from "./run-input.js";
+import { type Envelope, checkEnvelope, toWire, unreachable } from "./wire.js";
+
+/** A plain-text answer. */
+export interface TextAnswer {
+  status: number;
+  text: string;
+  headers?: Record<string, string>;
+}
+
+/** A request's envelope, checked; or the 4xx that says why there is none. */
+export function callEnvelope(method: string, body: () => unknown): Envelope | TextAnswer {
+  if (method !== "POST") return { status: 405, text: "faasade: calls are POSTed envelopes", headers: { allow: "POST" } };
+  try {
+    return checkEnvelope(body(), "faasade: the request's envelope");
+  } catch (err) {
+    return { status: 400, text: (err as Error).message };
+  }
+}
+
+export const isAnswer = (v: Envelope | TextAnswer): v is TextAnswer => "status" in v && "text" in v;
+
+/** A call's answer as JSON: its outcome, or the store's refusal as a failure of this input. */
+export async function callAnswer(
+  e: Envelope,
+  stores: (name: string) => ObjectStore,
+  taskId: string,
+  limit: number,
+): Promise<unknown> {
+  try {
+    return await answerInvoke(e, stores, taskId, limit);
+  } catch (err) {
+    return toWire(unreachable({ ...e, args: new Uint8Array() }, err));
+  }
+}
+
+/**
+ * One pushed delivery of a queued input: 200 when it is over (the outcome or retry stored, a
+ * duplicate, or a body that can never run: logged, dropped); 503 when it is not done (handed back
+ * while another delivery may run the attempt, or the store or queue kept refusing), so that the
+ * platform delivers it again and the attempt lease decides.
+ */
+export async function deliveryAnswer(
+  body: () => unknown,
+  platform: ConsumerPlatform,
+  taskId: string,
+  name: string,
+): Promise<TextAnswer> {
+  let e: Envelope;
+  try {
+    e = checkEnvelope(body(), "faasade: the task's envelope");
+    if (e.spawn === undefined || e.store === undefined)
+      throw new InvalidError("faasade: the task's envelope has no spawn target or store: it is not a queued input");
+  } catch (err) {
+    console.error(`faasade: dropped task ${name}, which can never run: ${(err as Error).message}`);
+    return { status: 200, text: `dropped: ${(err as Error).message}` };
+  }
+  try {
+    await consume(e, platform, taskId);
+  } catch (err) {
+    const handedBack = err instanceof AttemptStillRunning;
+    if (!handedBack) console.error(`faasade: task ${name} was not done:`, err);
+    return { status: 503, text: `${handedBack ? "handed back" : "not done"}: ${(err as Error).message}` };
+  }
+  return { status: 200, text: "done" };
+}
+
+/** One store and one queue client per name, as long as the instance lives. */
+export function rememberedPlatform(make: { store(name: string): ObjectStore; queue(name: string): Queue }): ConsumerPlatform {
+  const stores = new Map<string, ObjectStore>();
+  const queues = new Map<string, Queue>();
+  return {
+    store: (name) => stores.get(name) ?? (stores.set(name, make.store(name)).get(name) as ObjectStore),
+    queue: (name) => queues.get(name) ?? (queues.set(name, make.queue(name)).get(name) as Queue),
+  };
+}
+
+let web: Promise<Function_ | undefined> | undefined;
+/** The deployment's own function (FAASADE_APP, _ENVIRONMENT, _FUNCTION) when it is a web function; undefined for any other. */
+export function deployedWebFunction(env: NodeJS.ProcessEnv = process.env): Promise<Function_ | undefined> {
+  const fn = env.FAASADE_FUNCTION;
+  if (fn === undefined || fn === "") return Promise.resolve(undefined);
+  web ??= functionOf({ app: env.FAASADE_APP ?? "", env: env.FAASADE_ENVIRONMENT ?? "main", fn }).then((h) =>
+    typeof h !== "string" && h.definition().spec.options.web ? h : undefined,
+  );
+  return web;
+}
