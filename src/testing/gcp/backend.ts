@@ -26,8 +26,8 @@ import { startFunctionsDouble } from "./functions-double.js";
 import { idTokenDouble } from "./id-tokens.js";
 import { loopbackAuth } from "./loopback-auth.js";
 import { startMetadataDouble } from "./metadata-double.js";
-import { startStorageDouble } from "./storage-double.js";
-import { startTasksDouble } from "./tasks-double.js";
+import { type StorageDouble, startStorageDouble } from "./storage-double.js";
+import { type TasksDouble, startTasksDouble } from "./tasks-double.js";
 
 export interface GcpTestBackend extends StartedBackend {
   provider: GcpProvider;
@@ -40,7 +40,20 @@ const serviceAccount = "runner@faasade-offline.iam.gserviceaccount.com";
 /** Backends started in this process: each gets its own resource prefix. */
 let started = 0;
 
-export async function startGcpBackend(options: { module: string | URL; retentionMs: number }): Promise<GcpTestBackend> {
+/**
+ * Only for faasade's own reliability tests (faulty-backend.ts), never passed by `startTestBackend`:
+ * proxies put in front of the Storage and Tasks doubles for the app's clients and instances (the
+ * backend's own setup goes to the doubles), and the doubles themselves, for their fault hooks.
+ */
+export interface InternalGcpBackendOptions {
+  front?: (stand: "storage" | "tasks", url: string) => Promise<{ url: string; close(): Promise<void> }>;
+  doubles?: (doubles: { storage: StorageDouble; tasks: TasksDouble }) => void;
+}
+
+export async function startGcpBackend(
+  options: { module: string | URL; retentionMs: number },
+  internal: InternalGcpBackendOptions = {},
+): Promise<GcpTestBackend> {
   const moduleUrl =
     options.module instanceof URL
       ? options.module.href
@@ -64,7 +77,13 @@ export async function startGcpBackend(options: { module: string | URL; retention
       return host?.urlOf(id);
     },
   });
-  const endpoints = { storage: storage.url, tasks: tasks.url, functions: functions.url };
+  internal.doubles?.({ storage, tasks });
+  const fronts = internal.front
+    ? await Promise.all([internal.front("storage", storage.url), internal.front("tasks", tasks.url)])
+    : [];
+  const direct = { storage: storage.url, tasks: tasks.url, functions: functions.url };
+  const [storageFront, tasksFront] = fronts;
+  const endpoints = { ...direct, storage: storageFront?.url ?? storage.url, tasks: tasksFront?.url ?? tasks.url };
   // No user's gcloud credentials may be found before the metadata server (ADC tries them first).
   const noGcloud = mkdtempSync(join(tmpdir(), "faasade-gcp-backend-"));
   const env = {
@@ -74,8 +93,8 @@ export async function startGcpBackend(options: { module: string | URL; retention
     FAASADE_GCP_PREFIX: prefix,
     FAASADE_GCP_RETENTION_MS: String(options.retentionMs),
     FAASADE_GCP_ENDPOINT_FUNCTIONS: functions.url,
-    FAASADE_GCP_ENDPOINT_TASKS: tasks.url,
-    FAASADE_GCP_ENDPOINT_STORAGE: storage.url,
+    FAASADE_GCP_ENDPOINT_TASKS: endpoints.tasks,
+    FAASADE_GCP_ENDPOINT_STORAGE: endpoints.storage,
     GCE_METADATA_HOST: metadata.host,
     METADATA_SERVER_DETECTION: "assume-present",
     GOOGLE_APPLICATION_CREDENTIALS: "",
@@ -90,7 +109,7 @@ export async function startGcpBackend(options: { module: string | URL; retention
     verify: (token, audience) => tokens.verify(token, audience),
     env,
   });
-  const sdk = gcpClients({ project, endpoints, authClient: loopbackAuth });
+  const sdk = gcpClients({ project, endpoints: direct, authClient: loopbackAuth });
   for (const m of manifests) await makeResources(sdk, m, refOf(m), host, functions.functions, options.retentionMs);
 
   // This process's own provider is handed its credentials; other processes find them through `env`.
@@ -107,6 +126,7 @@ export async function startGcpBackend(options: { module: string | URL; retention
     async close() {
       await provider.close();
       await host?.close();
+      await Promise.all(fronts.map((f) => f.close()));
       await Promise.all([storage.close(), tasks.close(), functions.close(), metadata.close()]);
       rmSync(noGcloud, { recursive: true, force: true });
     },
