@@ -43,10 +43,11 @@ let started = 0;
 /**
  * Only for faasade's own reliability tests (faulty-backend.ts), never passed by `startTestBackend`:
  * proxies put in front of the Storage and Tasks doubles for the app's clients and instances (the
- * backend's own setup goes to the doubles), and the doubles themselves, for their fault hooks.
+ * backend's own setup goes to the doubles) and in front of the function host (the functions'
+ * URLs, for callers and Cloud Tasks alike), and the doubles themselves, for their fault hooks.
  */
 export interface InternalGcpBackendOptions {
-  front?: (stand: "storage" | "tasks", url: string) => Promise<{ url: string; close(): Promise<void> }>;
+  front?: (stand: "storage" | "tasks" | "functions", url: string) => Promise<{ url: string; close(): Promise<void> }>;
   doubles?: (doubles: { storage: StorageDouble; tasks: TasksDouble }) => void;
 }
 
@@ -70,15 +71,18 @@ export async function startGcpBackend(
     startMetadataDouble({ tokens, project, region, serviceAccount }),
   ]);
   let host: FunctionHost | undefined;
+  let hostFront: { url: string } | undefined;
+  /** A function's URL as callers reach it (through the host's front, if any): also its ID tokens' audience. */
+  const publicUrl = (url: string) => (host && hostFront ? hostFront.url + url.slice(host.url.length) : url);
   const functions = await startFunctionsDouble({
     onDeploy: (fn) => {
       const id = fn.name.split("/").at(-1) as string;
       host?.setMinInstances(id, Number(fn.serviceConfig?.minInstanceCount ?? 0));
-      return host?.urlOf(id);
+      return host && publicUrl(host.urlOf(id));
     },
   });
   internal.doubles?.({ storage, tasks });
-  const fronts = internal.front
+  const fronts: { url: string; close(): Promise<void> }[] = internal.front
     ? await Promise.all([internal.front("storage", storage.url), internal.front("tasks", tasks.url)])
     : [];
   const direct = { storage: storage.url, tasks: tasks.url, functions: functions.url };
@@ -106,11 +110,13 @@ export async function startGcpBackend(
     functions: Object.fromEntries(
       manifests.flatMap((m) => m.functions.map((f) => [functionId(refOf(m), f.name), hosted(m, f, moduleUrl)])),
     ),
-    verify: (token, audience) => tokens.verify(token, audience),
+    verify: (token, audience) => tokens.verify(token, publicUrl(audience)),
     env,
   });
+  if (internal.front) fronts.push((hostFront = await internal.front("functions", host.url)));
+  const h = host;
   const sdk = gcpClients({ project, endpoints: direct, authClient: loopbackAuth });
-  for (const m of manifests) await makeResources(sdk, m, refOf(m), host, functions.functions, options.retentionMs);
+  for (const m of manifests) await makeResources(sdk, m, refOf(m), (id) => publicUrl(h.urlOf(id)), functions.functions, options.retentionMs);
 
   // This process's own provider is handed its credentials; other processes find them through `env`.
   const provider = gcpProvider(
@@ -158,7 +164,7 @@ async function makeResources(
   sdk: ReturnType<typeof gcpClients>,
   m: AppManifest,
   ref: AppRef,
-  host: FunctionHost,
+  urlOf: (id: string) => string,
   records: Map<string, Record<string, unknown> & { name: string }>,
   retentionMs: number,
 ): Promise<void> {
@@ -181,7 +187,7 @@ async function makeResources(
       name: functionPath(ref, f.name),
       state: "ACTIVE",
       environment: "GEN_2",
-      url: host.urlOf(id),
+      url: urlOf(id),
       serviceConfig: {
         minInstanceCount: f.options.minContainers,
         maxInstanceCount: f.options.maxContainers ?? 100,

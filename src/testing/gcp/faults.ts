@@ -1,8 +1,9 @@
 /**
  * The fault-injecting proxy (../fault-proxy.ts) for the offline Google Cloud backend (a test
  * double, for reliability tests only: not part of `startTestBackend`'s options), in front of the
- * Cloud Storage or the Cloud Tasks test double: Google's own error documents (429
- * RESOURCE_EXHAUSTED, 503 UNAVAILABLE, 500 INTERNAL), resets and restarts. Tasks delivered more
+ * Cloud Storage or the Cloud Tasks test double, or of the function host: Google's own error
+ * documents (429 RESOURCE_EXHAUSTED, 503 UNAVAILABLE, 500 INTERNAL; Cloud Run's 429 and 503 for
+ * a function's URL), resets and restarts. Tasks delivered more
  * than once are the Tasks double's own fault (`TasksDouble.duplicate`): a CreateTask sent twice
  * would be de-duplicated by its name.
  */
@@ -11,13 +12,16 @@ import { type ProxyFaults, type RefusalKind, startProxy } from "../fault-proxy.j
 
 export type { FaultCounts, RefusalKind } from "../fault-proxy.js";
 
-export type GcpService = "storage" | "tasks";
+export type GcpService = "storage" | "tasks" | "functions";
 export type GcpFaultProxy = ProxyFaults<GcpService>;
 
 /** Starts a proxy in front of the double of `service` at `upstream` (http://127.0.0.1:port). */
 export function startGcpFaultProxy(upstream: string, service: GcpService): Promise<GcpFaultProxy> {
   return startProxy<GcpService>(upstream, service, {
-    classify: (req) => ({ service, op: service === "storage" ? storageOp(req) : tasksOp(req) }),
+    classify: (req) => ({
+      service,
+      op: service === "storage" ? storageOp(req) : service === "tasks" ? tasksOp(req) : functionOp(req),
+    }),
     writeRefusal,
   });
 }
@@ -65,6 +69,12 @@ function tasksOp(req: IncomingMessage): string {
   return TASK_RPCS[`${method} ${m[2] === undefined ? "tasks" : "task"}${m[3] ?? ""}`] ?? `${method} tasks`;
 }
 
+/** A request to a function's URL: a task's delivery (Cloud Tasks names it), a streamed call, or a call. */
+function functionOp(req: IncomingMessage): string {
+  if (req.headers["x-cloudtasks-taskname"] !== undefined) return "task";
+  return String(req.headers.accept ?? "").includes("application/x-ndjson") ? "stream" : "call";
+}
+
 /** Google's answer for a refused request: its JSON error document (Storage's with the `errors` list it adds). */
 function writeRefusal(res: ServerResponse, service: GcpService, kind: RefusalKind, head: boolean, op: string): void {
   const [code, status, reason, message] =
@@ -73,8 +83,9 @@ function writeRefusal(res: ServerResponse, service: GcpService, kind: RefusalKin
       : kind === "unavailable"
         ? [503, "UNAVAILABLE", "backendError", "The service is currently unavailable (a fault of the test proxy)."]
         : [500, "INTERNAL", "backendError", "Internal error encountered (a fault of the test proxy)."];
-  // Media downloads answer errors as text, as Google's media endpoint (and the Storage double) does.
-  if (service === "storage" && op.startsWith("objects.download")) {
+  // Media downloads answer errors as text, as Google's media endpoint (and the Storage double) does;
+  // so does Cloud Run in front of a function (429: no instance free in time; 503).
+  if (service === "functions" || (service === "storage" && op.startsWith("objects.download"))) {
     res.writeHead(code, { "content-type": "text/plain; charset=utf-8" });
     res.end(head ? undefined : message);
     return;
