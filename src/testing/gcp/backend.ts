@@ -114,9 +114,10 @@ export async function startGcpBackend(
     env,
   });
   if (internal.front) fronts.push((hostFront = await internal.front("functions", host.url)));
-  const h = host;
+  const hosting = host;
+  const urlOf = (id: string) => publicUrl(hosting.urlOf(id));
   const sdk = gcpClients({ project, endpoints: direct, authClient: loopbackAuth });
-  for (const m of manifests) await makeResources(sdk, m, refOf(m), (id) => publicUrl(h.urlOf(id)), functions.functions, options.retentionMs);
+  for (const m of manifests) await makeResources(sdk, m, refOf(m), urlOf, functions.functions, options.retentionMs);
 
   // This process's own provider is handed its credentials; other processes find them through `env`.
   const provider = gcpProvider(
