@@ -1,5 +1,5 @@
 // Duplicate and late delivery on the offline gcp backend: Cloud Tasks delivers at least once,
-// and the Tasks double delivers every task again (6 s later, or at once). The consumer is
+// and the Tasks double delivers every task again (6 s later, 2 s later while it runs, or at once). The consumer is
 // idempotent by result and retried marker (src/cloud/consumer.ts), and a copy that meets a
 // running attempt is handed back (src/cloud/attempt-lease.ts): a call has one result, with the
 // right attempt.
@@ -43,6 +43,21 @@ describe("duplicate Cloud Tasks delivery (gcp offline backend, Tasks double)", {
     });
     expect(t).toMatchObject({ lost: 0, duplicated: 0, runs: 2 * expected.length, attempts: { 2: expected.length } });
     for (const tag of expected) expect(f.runs().get(tag)).toEqual([1, 2]);
+  });
+
+  it("a copy delivered while its input still runs (2 s into 4 s) is handed back (503): one run, one right result", async () => {
+    const expected = tags("dup-running", 10);
+    const started = Date.now();
+    f.doubles.tasks.duplicate({ ms: 10_000, copies: 1, delaySeconds: 2 });
+    const calls = await spawnAll(f.work, expected, 4000);
+    const results = await getAll(calls, 60_000);
+    await until(`${expected.length} copies delivered`, () => copiesSince(started) >= expected.length, 60_000);
+    f.doubles.tasks.clearDuplicates();
+    const copies = f.doubles.tasks.dispatches.filter((d) => d.copy && d.startedAt >= started);
+    const t = tallyResults("tasks duplicate, while running", expected, results, f.runs(), started, { copies: copies.length });
+    expect(t).toMatchObject({ lost: 0, duplicated: 0, runs: expected.length, attempts: { 1: expected.length } });
+    // Each copy met the attempt's start mark within the function's timeout: handed back, not run.
+    expect(copies.map((d) => d.status)).toEqual(expected.map(() => 503));
   });
 
   it("spawns and a map through Cloud Tasks whose tasks arrive twice at once: each input yields once, the right value", async () => {
