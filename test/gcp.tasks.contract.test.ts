@@ -191,6 +191,31 @@ describe("Cloud Tasks test double: tasks (contract)", () => {
     ]);
   });
 
+  it("delivers a task again when told (a fault): a copy at once and one later, the same request, recorded as copies", async () => {
+    double.duplicate({ ms: 5_000, copies: 1 });
+    await client.createTask({ parent: QUEUE, task: httpTask("c1") });
+    await target.waitFor(2);
+    double.clearDuplicates();
+    double.duplicate({ ms: 5_000, copies: 1, delaySeconds: 1 });
+    await client.createTask({ parent: QUEUE, task: httpTask("c2") });
+    await target.waitFor(4, 5_000);
+    double.clearDuplicates();
+    expect(
+      target.received.map((r) => [r.headers["x-cloudtasks-taskname"], r.headers["x-cloudtasks-taskretrycount"], r.body]),
+    ).toEqual([
+      ["c1", "0", '{"n":1}'],
+      ["c1", "0", '{"n":1}'],
+      ["c2", "0", '{"n":1}'],
+      ["c2", "0", '{"n":1}'],
+    ]);
+    // The later copy left a second after the first delivery began.
+    expect((target.received[3]?.at ?? 0) - (target.received[2]?.at ?? 0)).toBeGreaterThanOrEqual(700);
+    await expect.poll(() => double.dispatches.length).toBe(4);
+    expect(double.dispatches.filter((d) => d.copy).map((d) => d.task)).toEqual([`${QUEUE}/tasks/c1`, `${QUEUE}/tasks/c2`]);
+    // A copy never settles the task: each was done by its own first dispatch, counted once.
+    expect(double.stats(QUEUE).tasks).toBe(0);
+  });
+
   it("keeps to the queue's maxConcurrentDispatches: 10 tasks of 300 ms, 3 at a time", async () => {
     await client.updateQueue({
       queue: { name: QUEUE, rateLimits: { maxConcurrentDispatches: 3 } },

@@ -27,7 +27,7 @@ import { startFunctionsDouble } from "./functions-double.js";
 import { idTokenDouble } from "./id-tokens.js";
 import { loopbackAuth } from "./loopback-auth.js";
 import { startMetadataDouble } from "./metadata-double.js";
-import { startStorageDouble } from "./storage-double.js";
+import { type StorageDouble, startStorageDouble } from "./storage-double.js";
 import { type TasksDouble, startTasksDouble } from "./tasks-double.js";
 
 export interface GcpTestBackend extends StartedBackend {
@@ -43,7 +43,21 @@ const serviceAccount = "runner@faasade-offline.iam.gserviceaccount.com";
 /** Backends started in this process: each gets its own resource prefix. */
 let started = 0;
 
-export async function startGcpBackend(options: { module: string | URL; retentionMs: number }): Promise<GcpTestBackend> {
+/**
+ * Only for faasade's own reliability tests (faulty-backend.ts), never passed by `startTestBackend`:
+ * proxies put in front of the Storage and Tasks doubles for the app's clients and instances (the
+ * backend's own setup goes to the doubles) and in front of the function host (the functions'
+ * URLs, for callers and Cloud Tasks alike), and the doubles themselves, for their fault hooks.
+ */
+export interface InternalGcpBackendOptions {
+  front?: (stand: "storage" | "tasks" | "functions", url: string) => Promise<{ url: string; close(): Promise<void> }>;
+  doubles?: (doubles: { storage: StorageDouble; tasks: TasksDouble }) => void;
+}
+
+export async function startGcpBackend(
+  options: { module: string | URL; retentionMs: number },
+  internal: InternalGcpBackendOptions = {},
+): Promise<GcpTestBackend> {
   const moduleUrl =
     options.module instanceof URL
       ? options.module.href
@@ -60,15 +74,24 @@ export async function startGcpBackend(options: { module: string | URL; retention
     startMetadataDouble({ tokens, project, region, serviceAccount }),
   ]);
   let host: FunctionHost | undefined;
+  let hostFront: { url: string } | undefined;
+  /** A function's URL as callers reach it (through the host's front, if any): also its ID tokens' audience. */
+  const publicUrl = (url: string) => (host && hostFront ? hostFront.url + url.slice(host.url.length) : url);
   const functions = await startFunctionsDouble({
     onDeploy: (fn) => {
       const id = fn.name.split("/").at(-1) as string;
       host?.setMinInstances(id, Number(fn.serviceConfig?.minInstanceCount ?? 0));
-      return host?.urlOf(id);
+      return host && publicUrl(host.urlOf(id));
     },
   });
+  internal.doubles?.({ storage, tasks });
+  const fronts: { url: string; close(): Promise<void> }[] = internal.front
+    ? await Promise.all([internal.front("storage", storage.url), internal.front("tasks", tasks.url)])
+    : [];
   // The Functions double serves Cloud Run's invoker policies too.
-  const endpoints = { storage: storage.url, tasks: tasks.url, functions: functions.url, run: functions.url };
+  const direct = { storage: storage.url, tasks: tasks.url, functions: functions.url, run: functions.url };
+  const [storageFront, tasksFront] = fronts;
+  const endpoints = { ...direct, storage: storageFront?.url ?? storage.url, tasks: tasksFront?.url ?? tasks.url };
   // No user's gcloud credentials may be found before the metadata server (ADC tries them first).
   const noGcloud = mkdtempSync(join(tmpdir(), "faasade-gcp-backend-"));
   const env = {
@@ -78,8 +101,8 @@ export async function startGcpBackend(options: { module: string | URL; retention
     FAASADE_GCP_PREFIX: prefix,
     FAASADE_GCP_RETENTION_MS: String(options.retentionMs),
     FAASADE_GCP_ENDPOINT_FUNCTIONS: functions.url,
-    FAASADE_GCP_ENDPOINT_TASKS: tasks.url,
-    FAASADE_GCP_ENDPOINT_STORAGE: storage.url,
+    FAASADE_GCP_ENDPOINT_TASKS: endpoints.tasks,
+    FAASADE_GCP_ENDPOINT_STORAGE: endpoints.storage,
     FAASADE_GCP_ENDPOINT_RUN: functions.url,
     GCE_METADATA_HOST: metadata.host,
     METADATA_SERVER_DETECTION: "assume-present",
@@ -92,11 +115,14 @@ export async function startGcpBackend(options: { module: string | URL; retention
     functions: Object.fromEntries(
       manifests.flatMap((m) => m.functions.map((f) => [functionId(refOf(m), f.name), hosted(m, f, moduleUrl)])),
     ),
-    verify: (token, audience) => tokens.verify(token, audience),
+    verify: (token, audience) => tokens.verify(token, publicUrl(audience)),
     env,
   });
-  const sdk = gcpClients({ project, endpoints, authClient: loopbackAuth });
-  for (const m of manifests) await makeResources(sdk, m, refOf(m), host, functions.functions, options.retentionMs);
+  if (internal.front) fronts.push((hostFront = await internal.front("functions", host.url)));
+  const hosting = host;
+  const urlOf = (id: string) => publicUrl(hosting.urlOf(id));
+  const sdk = gcpClients({ project, endpoints: direct, authClient: loopbackAuth });
+  for (const m of manifests) await makeResources(sdk, m, refOf(m), urlOf, functions.functions, options.retentionMs);
 
   // This process's own provider is handed its credentials; other processes find them through `env`.
   const provider = gcpProvider(
@@ -118,6 +144,7 @@ export async function startGcpBackend(options: { module: string | URL; retention
     async close() {
       await provider.close();
       await host?.close();
+      await Promise.all(fronts.map((f) => f.close()));
       await Promise.all([storage.close(), tasks.close(), functions.close(), metadata.close()]);
       rmSync(noGcloud, { recursive: true, force: true });
     },
@@ -149,7 +176,7 @@ async function makeResources(
   sdk: ReturnType<typeof gcpClients>,
   m: AppManifest,
   ref: AppRef,
-  host: FunctionHost,
+  urlOf: (id: string) => string,
   records: Map<string, Record<string, unknown> & { name: string }>,
   retentionMs: number,
 ): Promise<void> {
@@ -175,7 +202,7 @@ async function makeResources(
       name: functionPath(ref, f.name),
       state: "ACTIVE",
       environment: "GEN_2",
-      url: host.urlOf(id),
+      url: urlOf(id),
       serviceConfig: {
         minInstanceCount: f.options.minContainers,
         maxInstanceCount: f.options.maxContainers ?? 100,

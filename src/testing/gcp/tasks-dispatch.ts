@@ -34,6 +34,8 @@ export interface StoredTask {
   lastAttempt?: Attempt;
   running: boolean;
   timer?: NodeJS.Timeout | undefined;
+  /** A duplicate delivery of a task (a fault): dispatched beside the queue's own, never settling the task. */
+  copy?: boolean;
 }
 
 export interface StoredQueue {
@@ -55,6 +57,8 @@ export interface DispatchRecord {
   /** The target's HTTP status; absent when it did not answer. */
   status?: number;
   outcome: "succeeded" | "failed" | "deadline" | "unreachable";
+  /** A duplicate delivery (`TasksDouble.duplicate`), not one of the queue's attempts. */
+  copy?: true;
   startedAt: number;
   ms: number;
 }
@@ -67,6 +71,8 @@ export interface DispatchHooks {
   /** The task is done for good (succeeded, out of attempts): the store forgets it and keeps its name. */
   finished(queue: StoredQueue, task: StoredTask): void;
   record(entry: DispatchRecord): void;
+  /** A dispatch of the queue's own (not a copy) has begun: where duplicate deliveries are made. */
+  started?(queue: StoredQueue, task: StoredTask): void;
   /** Aborts every in-flight request when the double closes. */
   closing: AbortSignal;
 }
@@ -126,6 +132,7 @@ async function dispatch(q: StoredQueue, task: StoredTask, hooks: DispatchHooks):
   const attempt: Attempt = { scheduleMs: task.scheduleMs, dispatchMs: startedAt };
   task.firstAttempt ??= attempt;
   task.lastAttempt = attempt;
+  if (!task.copy) hooks.started?.(q, task);
   const deadline = AbortSignal.timeout(Math.max(1, Math.round(task.deadlineMs * hooks.deadlineScale)));
   let outcome: DispatchRecord["outcome"];
   try {
@@ -151,11 +158,23 @@ async function dispatch(q: StoredQueue, task: StoredTask, hooks: DispatchHooks):
     attempt: task.dispatchCount,
     ...(attempt.status === undefined ? {} : { status: attempt.status }),
     outcome,
+    ...(task.copy ? { copy: true as const } : {}),
     startedAt,
     ms: Date.now() - startedAt,
   });
   if (q.tasks.get(task.name) === task) settle(q, task, outcome === "succeeded", hooks);
   pump(q, hooks);
+}
+
+/**
+ * The same request once more, as Cloud Tasks' at-least-once delivery sometimes makes it: the
+ * task's method, headers (its retry count too), body and a fresh token, outside the queue's
+ * concurrency limit, its outcome recorded and otherwise ignored.
+ */
+export function dispatchCopy(q: StoredQueue, task: StoredTask, hooks: DispatchHooks): void {
+  if (hooks.closing.aborted) return;
+  const { timer: _timer, ...rest } = task;
+  void dispatch(q, { ...rest, dispatchCount: Math.max(0, task.dispatchCount - 1), running: false, copy: true }, hooks);
 }
 
 /** After an attempt: done for good, or back on the timer after the backoff. */

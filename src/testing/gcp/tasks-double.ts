@@ -10,12 +10,13 @@
  * schedule time, within the queue's concurrency limit and the task's dispatch deadline, with
  * a test OIDC token (id-tokens.ts) when the task asks for one. Task names stay taken for
  * `dedupWindowMs` after the task is gone (finished or deleted), as Google keeps them about an
- * hour. A fault hook answers the next requests with 503 UNAVAILABLE or drops their connections.
+ * hour. A fault hook answers the next requests with 503 UNAVAILABLE or drops their connections;
+ * another delivers tasks more than once (at-least-once delivery), as Google may.
  */
 import { randomInt } from "node:crypto";
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type DispatchHooks, type DispatchRecord, type StoredQueue, pump, schedule } from "./tasks-dispatch.js";
+import { type DispatchHooks, type DispatchRecord, type StoredQueue, dispatchCopy, pump, schedule } from "./tasks-dispatch.js";
 import { type IdTokenDouble, idTokenDouble } from "./id-tokens.js";
 import { loopbackAuth } from "./loopback-auth.js";
 import { type StoredTask, tasksJson, taskFromRequest } from "./tasks-task.js";
@@ -65,6 +66,13 @@ export interface TasksDouble {
   stats(queueName: string): QueueStats;
   /** The next `count` API requests (of RPCs matching `rpc`, when given) answer 503 UNAVAILABLE, or have their connection dropped. */
   fail(count: number, options?: { kind?: "unavailable" | "reset"; rpc?: RegExp }): void;
+  /**
+   * For `ms`, every task whose dispatch begins is also delivered `copies` more times,
+   * `delaySeconds` after (0: at once), beside the queue's own attempts (its records say `copy`).
+   */
+  duplicate(o: { ms: number; copies?: number; delaySeconds?: number }): void;
+  /** Ends the `duplicate` windows and drops the copies not yet delivered. */
+  clearDuplicates(): void;
   close(): Promise<void>;
 }
 
@@ -124,6 +132,9 @@ export async function startTasksDouble(options: TasksDoubleOptions = {}): Promis
     calls: api.calls,
     stats: (name) => api.stats(name),
     fail: (count, o = {}) => api.faults.push({ left: count, kind: o.kind ?? "unavailable", rpc: o.rpc }),
+    duplicate: (o) =>
+      api.duplications.push({ until: Date.now() + o.ms, copies: o.copies ?? 1, delayMs: (o.delaySeconds ?? 0) * 1000 }),
+    clearDuplicates: () => api.clearDuplicates(),
     close: () => api.close(server),
   };
 }
@@ -141,6 +152,9 @@ class TasksApi {
   readonly log: DispatchRecord[] = [];
   readonly calls: Record<string, number> = {};
   readonly faults: Fault[] = [];
+  readonly duplications: { until: number; copies: number; delayMs: number }[] = [];
+  /** Copies waiting for their time. */
+  private readonly copies = new Set<NodeJS.Timeout>();
   readonly hooks: DispatchHooks;
   private readonly closer = new AbortController();
   private readonly counts = new Map<string, { dispatches: number; succeeded: number }>();
@@ -157,7 +171,29 @@ class TasksApi {
         if (entry.outcome === "succeeded") c.succeeded += 1;
       },
       finished: (q, task) => this.forget(q, task),
+      started: (q, task) => this.duplicateOf(q, task),
     };
+  }
+
+  /** The copies of a dispatch that a `duplicate` window asks for, each on its own timer. */
+  private duplicateOf(q: StoredQueue, task: StoredTask): void {
+    const now = Date.now();
+    const window = this.duplications.find((d) => d.until > now);
+    if (window === undefined) return;
+    const snapshot = { ...task, timer: undefined };
+    for (let i = 0; i < window.copies; i++) {
+      const timer = setTimeout(() => {
+        this.copies.delete(timer);
+        dispatchCopy(q, snapshot, this.hooks);
+      }, window.delayMs);
+      this.copies.add(timer);
+    }
+  }
+
+  clearDuplicates(): void {
+    this.duplications.length = 0;
+    for (const timer of this.copies) clearTimeout(timer);
+    this.copies.clear();
   }
 
   async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -342,6 +378,7 @@ class TasksApi {
 
   async close(server: Server): Promise<void> {
     this.closer.abort();
+    this.clearDuplicates();
     for (const q of this.queues.values()) for (const task of q.tasks.values()) clearTimeout(task.timer);
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
