@@ -2,8 +2,7 @@
 // fault proxy in front of the function host (what Cloud Run's front end answers) refuses calls
 // with Cloud Run's 429 and 503 for a while, then stops listening for 4 s (connections refused,
 // open ones cut), while `remote` calls, a map through invokes and streamed generator calls run.
-// Nothing is lost (../shared/API.md, "Executions in detail"). Two rows wait for provider
-// changes and are skipped with their reason unless FAASADE_FAULTS_PENDING is set.
+// Nothing is lost (../shared/API.md, "Executions in detail").
 import { afterAll, describe, expect, it } from "vitest";
 import {
   type Tally,
@@ -22,9 +21,6 @@ const DOWN_MS = 4000;
 const f = await startFaultyGcp();
 afterAll(() => f.close());
 await warm(f);
-
-/** The reason a row is skipped while the provider change it needs is pending. */
-const pending = (reason: string) => (process.env.FAASADE_FAULTS_PENDING ? undefined : reason);
 
 function expectNoneLost(rows: Tally[], results: unknown[][]) {
   for (const [i, row] of rows.entries()) {
@@ -121,11 +117,7 @@ describe("clients riding through a function URL's failures (gcp offline backend,
     expect(endedAt - started).toBeGreaterThanOrEqual(DOWN_MS - 400);
   });
 
-  it("the function URLs down for 4 s mid-map (connections cut, in flight and idle): each input is sent again, none lost", async (ctx) => {
-    const why = pending(
-      "src/providers/gcp/http-invoker.ts post(): a connection closed or reset after the request was written (UND_ERR_SOCKET, ECONNRESET) is a crash (FAILURE), not a TransportError; ../shared/API.md: an input whose connection broke is sent again under the same input id",
-    );
-    if (why) return ctx.skip(why);
+  it("the function URLs down for 4 s mid-map (connections cut, in flight and idle): each input is sent again, none lost", async () => {
     const mapped = tags("cut-map", 40);
     const started = Date.now();
     const running = mapAll(f.work, mapped, 1000);
@@ -143,11 +135,7 @@ describe("clients riding through a function URL's failures (gcp offline backend,
     expectNoneLost(rows, [a, b.results]);
   });
 
-  it("task deliveries refused by Cloud Run (429) for 5 s: spawned calls are delivered again, none lost", async (ctx) => {
-    const why = pending(
-      "the queues are deployed with max_attempts 1 (src/testing/gcp/backend.ts makeResources, as deploy does): a delivery Cloud Run refuses is never made again",
-    );
-    if (why) return ctx.skip(why);
+  it("task deliveries refused by Cloud Run (429) for 5 s: spawned calls are delivered again, none lost", async () => {
     const spawned = tags("refused-task", 20);
     const started = Date.now();
     f.faults.functions.refuse({ services: ["functions"], ops: /^task$/, ms: 5000, kinds: ["throttle"] });

@@ -46,8 +46,12 @@ export async function claimAttempt(
 ): Promise<Outcome | undefined> {
   const mark = parseMark(await store.get(key));
   if (mark === undefined) {
-    await store.put(key, JSON.stringify({ startedAt: Date.now(), taskId } satisfies Mark));
-    return undefined;
+    // Only if no other delivery marked it meanwhile (copies delivered at once): that one runs it.
+    if (await store.put(key, JSON.stringify({ startedAt: Date.now(), taskId } satisfies Mark), { ifAbsent: true }))
+      return undefined;
+    throw new AttemptStillRunning(
+      `attempt ${e.attempt} of function ${JSON.stringify(e.fn)} was marked started by another delivery just now`,
+    );
   }
   const timeoutMs = spec?.options.timeoutMs ?? 0;
   const ranMs = Date.now() - mark.startedAt;

@@ -2,10 +2,10 @@
  * The invoker primitive over HTTPS, for every cloud whose functions answer at a URL (Cloud
  * Functions, Azure Functions): a POST of the envelope with the platform's credentials in its
  * headers. A generator's call asks for `application/x-ndjson` and reads the chunked answer line
- * by line as it arrives. The platform's own answers become platform failures: a 500/502 or a
- * connection lost while the function ran is a crash (a timeout once the function's timeout had
- * passed: an instance ended for running over), a 504 a timeout; refusals before the request
- * reached the function (429, 503, a refused connection) are sent again by the core's ride-through.
+ * by line as it arrives. The platform's own answers become platform failures: a 500/502 or an
+ * answer cut off is a crash (a timeout once the function's timeout had passed: an instance ended
+ * for running over), a 504 a timeout; a 429, a 503 or no answer at all (a refused or broken
+ * connection to the platform's front) is sent again by the core's ride-through.
  */
 import { ExecutionError, InvalidError, NotFoundError, ProviderError } from "../core/errors.js";
 import type { FunctionSpec } from "../core/provider.js";
@@ -31,9 +31,6 @@ export interface HttpInvokerOptions {
   /** The platform's request size limit, in messages: "32 MB". */
   requestLimit: string;
 }
-
-/** Connections that never reached the function: nothing ran, the request is sent again. */
-const NEVER_SENT = new Set(["ECONNREFUSED", "EAI_AGAIN", "ENOTFOUND", "UND_ERR_CONNECT_TIMEOUT"]);
 
 /**
  * An instance lost mid-call. Past the function's timeout it was the runtime's watchdog ending an
@@ -82,10 +79,13 @@ async function post(
       signal,
     });
   } catch (err) {
+    // No answer at all: the platform's front (which answers an instance's crash with a status)
+    // was not reached, or the connection to it broke; the request is sent again (API.md: calls
+    // ride through transport failures, under the same input id).
     if (signal.aborted) throw err;
-    const code = networkCode(err) ?? "no code";
-    if (NEVER_SENT.has(code)) throw new TransportError(`${options.platform} POST ${url} failed: ${code}`, { cause: err });
-    return crash(fn, startedAt, `the connection was lost: ${code}`);
+    throw new TransportError(`${options.platform} POST ${url} failed: ${networkCode(err) ?? (err as Error).message}`, {
+      cause: err,
+    });
   }
   if (response.ok) return Object.assign(response, { startedAt });
   const said = (await response.text().catch(() => "")).split("\n")[0]?.slice(0, 300) ?? "";
