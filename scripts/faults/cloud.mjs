@@ -1,5 +1,5 @@
 // `npm run faults:aws` / `faults:gcp` (`node scripts/faults/cloud.mjs <provider>`): a cloud's
-// fault tests (test/<provider>.faults.*.test.ts, and test/gcp.large.test.ts for gcp) on its
+// fault tests (test/<provider>.faults.*.test.ts) on its
 // offline backend behind the fault proxies (src/testing/fault-proxy.ts), one file at a time
 // (they start processes of their own and time recoveries), then their rows: fault, inputs, runs,
 // lost, duplicated, attempts, time to the last result. Exits non-zero when any test failed.
@@ -8,7 +8,7 @@ import { readdirSync } from "node:fs";
 
 const provider = process.argv[2] ?? "aws";
 const files = readdirSync("test")
-  .filter((f) => new RegExp(`^${provider}\\.(faults\\..*|large)\\.test\\.ts$`).test(f))
+  .filter((f) => new RegExp(`^${provider}\\.faults\\..*\\.test\\.ts$`).test(f))
   .map((f) => `test/${f}`);
 const rows = [];
 const child = spawn(process.execPath, ["node_modules/vitest/vitest.mjs", "run", "--maxWorkers=1", ...files], {
