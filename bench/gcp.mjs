@@ -10,14 +10,17 @@
 // a counting proxy, so that the client's share is told apart from the instances' (which reach
 // the storage double directly): the double counts both.
 import { createServer, request } from "node:http";
+import os from "node:os";
 import { Agent } from "node:http";
 import { v2 } from "@google-cloud/functions";
 import { Function_, encode } from "faasade";
 import { gcp } from "faasade/gcp";
 import { startTestBackend } from "faasade/testing";
-import { bucketName, functionPath } from "../dist/src/providers/gcp/names.js";
+import { bucketName, functionId, functionPath } from "../dist/src/providers/gcp/names.js";
 
 const APP = "bench-gcp";
+/** What else the 2-core machine ran: the 1-minute load average at the start and at the end. */
+const loadAtStart = os.loadavg()[0];
 const backend = await startTestBackend("gcp", { module: new URL("./gcp-app.mjs", import.meta.url) });
 Object.assign(process.env, backend.env);
 const proxy = await countingProxy(backend.env.FAASADE_GCP_ENDPOINT_STORAGE);
@@ -41,6 +44,13 @@ const out = {};
 
 // Spawning 10 000 inputs: every Cloud Tasks and Cloud Storage request the doubles serve from the
 // first spawn until the last input's outcome is stored, the client's and the instances' alike.
+const ref = {
+  prefix: backend.env.FAASADE_GCP_PREFIX,
+  project: backend.env.GOOGLE_CLOUD_PROJECT,
+  region: backend.env.FAASADE_GCP_REGION,
+  app: APP,
+  environment: "main",
+};
 const square = await fn("square").hydrate(); // a handle, looked up once, as a program keeps it
 if ((await square.remote(3)) !== 9) throw new Error("square.remote(3) is not 9");
 const warm = await square.spawn(4); // the queue's lookup and a first delivery, before counting
@@ -54,6 +64,11 @@ const SPAWNS = Number(process.env.SPAWNS ?? 10_000);
 // file descriptors. Requests per spawn do not depend on it.
 const IN_FLIGHT = 1000;
 const spawned = new Array(SPAWNS);
+// The instances serving them, by process id: one that dies takes its inputs in flight with it.
+const squarePids = new Set();
+const sampler = setInterval(() => {
+  for (const pid of backend.host.pids(functionId(ref, "square"))) squarePids.add(pid);
+}, 250);
 let t = performance.now();
 let queued = 0;
 const spawner = async () => {
@@ -69,6 +84,8 @@ console.error(`spawned ${SPAWNS} in ${out.spawnMs} ms`);
 const statsCalls = await drained(square);
 out.drainMs = Math.round(performance.now() - t);
 const afterSpawns = take();
+clearInterval(sampler);
+out.squareInstances = squarePids.size;
 console.error(`drained after ${out.drainMs} ms`);
 const spawnCounts = add(duringSpawns, afterSpawns);
 // The drain's own polling (getCurrentStats → ListTasks) is the benchmark's, not the spawns'.
@@ -85,15 +102,30 @@ out.spawnRuntimeStorageRequests = out.spawnStorageRequests - out.spawnClientStor
 out.spawnByOperation = sorted(spawnCounts);
 out.spawnClientStorageByKey = sorted(clientStorage);
 // Every spawned result, checked (read after the count: reading results is get()'s cost, below).
+// The queue is empty and nothing runs: a call still pending now was lost on the way.
 let next = 0;
+out.lostInputs = 0;
+out.failedInputs = 0;
 const check = async () => {
   while (next < SPAWNS) {
     const i = next++;
-    const got = await spawned[i].get();
+    let got;
+    try {
+      got = await spawned[i].get({ timeoutMs: 0 });
+    } catch (err) {
+      if (err?.name === "TimeoutError") out.lostInputs++;
+      else {
+        out.failedInputs++;
+        out.firstFailure ??= `spawn(${i}): ${err?.name}: ${String(err?.message).slice(0, 300)}`;
+      }
+      continue;
+    }
     if (got !== i * i) throw new Error(`spawn(${i}).get() answered ${JSON.stringify(got)}, not ${i * i}`);
   }
 };
 await Promise.all(Array.from({ length: 64 }, check));
+if (out.lostInputs + out.failedInputs > 0)
+  console.error(`${out.lostInputs} spawned inputs lost, ${out.failedInputs} failed (${out.firstFailure ?? "-"})`);
 out.resultCheckStorageRequests = sum(take(), (op) => op.startsWith("storage:"));
 proxy.take();
 
@@ -104,7 +136,7 @@ const long = await sleep.spawn(30_000);
 take();
 proxy.take();
 t = performance.now();
-if ((await long.get()) !== 30_000) throw new Error("sleep.spawn(30 000).get() is not 30 000");
+if ((await long.get({ timeoutMs: 180_000 })) !== 30_000) throw new Error("sleep.spawn(30 000).get() is not 30 000");
 out.longGetMs = Math.round(performance.now() - t);
 const longWindow = take();
 const longClient = proxy.take();
@@ -116,13 +148,6 @@ out.longGetWindowByOperation = sorted(longWindow);
 // remote against a raw authenticated POST of the same envelope to the same function URL,
 // sequential, p50. The URL from the Functions admin API, the ID token from the metadata server,
 // fetched once and reused (tokens last an hour), as a hand-written client would.
-const ref = {
-  prefix: backend.env.FAASADE_GCP_PREFIX,
-  project: backend.env.GOOGLE_CLOUD_PROJECT,
-  region: backend.env.FAASADE_GCP_REGION,
-  app: APP,
-  environment: "main",
-};
 const admin = new URL(backend.env.FAASADE_GCP_ENDPOINT_FUNCTIONS);
 const functions = new v2.FunctionServiceClient({
   projectId: ref.project,
@@ -220,6 +245,7 @@ await functions.close();
 await provider.close();
 await proxy.close();
 await backend.close();
+out.loadAverage = [loadAtStart, os.loadavg()[0]].map((l) => Math.round(l * 10) / 10);
 console.error(
   JSON.stringify(
     {

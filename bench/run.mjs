@@ -562,6 +562,14 @@ const gcpRows =
           pass: (v) => v <= 2,
         },
         {
+          name: "gcp: spawned inputs without their result once the queue is empty (lost or failed)",
+          value: gcpRun.lostInputs === undefined ? undefined : gcpRun.lostInputs + gcpRun.failedInputs,
+          perRep: [],
+          unit: "",
+          target: "0",
+          pass: (v) => v === 0,
+        },
+        {
           name: "gcp: Cloud Storage requests of one get() on a call that finishes after 30 s",
           value: gcpRun.longGetStorageRequests,
           perRep: [],
@@ -745,6 +753,8 @@ is told apart from the instances'.
 | ... of which Cloud Tasks | ${fmtInt(gcpRun.spawnTasksRequests)} |
 | ... of which Cloud Storage from the client | ${fmtInt(gcpRun.spawnClientStorageRequests)} |
 | ... of which Cloud Storage from the instances (runtime) | ${fmtInt(gcpRun.spawnRuntimeStorageRequests)} |
+| ... inputs with no result once the queue was empty (lost) / failed | ${fmtInt(gcpRun.lostInputs)} / ${fmtInt(gcpRun.failedInputs)} |
+| ... instances of the function seen (process ids; 2 when none died) | ${fmtInt(gcpRun.squareInstances)} |
 | \`get()\` on a call that finishes after 30 s: wall time | ${fmtInt(gcpRun.longGetMs)} ms |
 | ... client Cloud Storage requests | ${fmtInt(gcpRun.longGetStorageRequests)} |
 | ... all Cloud Storage requests meanwhile (the instance's too) | ${fmtInt(gcpRun.longGetWindowStorageRequests)} |
@@ -760,6 +770,10 @@ is told apart from the instances'.
 - \`remote\` p50 per round (µs): ${(gcpRun.remoteP50UsRounds ?? []).map(fmtInt).join(", ")}; raw POST:
   ${(gcpRun.rawPostP50UsRounds ?? []).map(fmtInt).join(", ")}.
 - Largest inputs of the runtime bundle (bytes in the output): ${(gcpRun.runtimeBundleTop ?? []).map(([path, n]) => `\`${path}\` ${fmtInt(n)}`).join(", ")}.
+
+The machine's 1-minute load average was ${(gcpRun.loadAverage ?? []).join(" at the start, ")} at the end of this
+run (2 cores): the doubles, the proxy and the client share one Node thread, and other work on the
+machine slows every wall time here; the counts do not depend on it.
 
 Request counts are exact (counted where the doubles serve them). Every spawned input's result is
 read back and checked after the count; those reads (${fmtInt(gcpRun.resultCheckStorageRequests)}) are
