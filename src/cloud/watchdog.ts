@@ -44,7 +44,8 @@ export function watchBlockedInputs(graceMs = WATCHDOG_GRACE_MS): void {
   setInterval(() => {
     view[0] = Date.now();
   }, BEAT_MS).unref();
-  new Worker(THREAD, { eval: true, workerData: { buffer: view.buffer, graceMs } }).unref();
+  // Its own flags: inherited ones (--input-type=module, --import ...) would change how its CommonJS code is read.
+  new Worker(THREAD, { eval: true, execArgv: [], workerData: { buffer: view.buffer, graceMs } }).unref();
 }
 
 /** Marks an input running until `deadlineAt` (ms since the epoch); the returned function marks it over. */

@@ -22,6 +22,9 @@ const platform: Partial<RuntimeOptions> = platformUrl ? await import(platformUrl
 runtime.registerFaasade({ ...platform, entryPoint: "faasade" });
 const { getTestServer } = await import("@google-cloud/functions-framework/testing");
 const server = getTestServer("faasade");
+// The host keeps its connections to an instance open: an instance closing an idle one on its own
+// clock (Node's 5 s) could meet a request the host was writing to it, lost with the connection.
+server.keepAliveTimeout = 0;
 server.listen(0, "127.0.0.1", () => {
   process.send?.({ port: (server.address() as AddressInfo).port });
 });
