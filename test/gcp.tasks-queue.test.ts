@@ -9,6 +9,8 @@ import { InvalidError, NotFoundError, ProviderError } from "../src/core/errors.j
 import { TransportError } from "../src/core/transport.js";
 import { type GcpClients, gcpClients } from "../src/providers/gcp/clients.js";
 import { dispatchDeadlineMs, taskName, tasksQueue } from "../src/providers/gcp/tasks-queue.js";
+import { idTokenDouble } from "../src/testing/gcp/id-tokens.js";
+import { startMetadataDouble } from "../src/testing/gcp/metadata-double.js";
 import { type TasksDouble, startTasksDouble } from "../src/testing/gcp/tasks-double.js";
 import { type HttpTarget, startHttpTarget } from "./fixtures/http-target.js";
 
@@ -157,5 +159,38 @@ describe("gcp tasks queue", () => {
   it("refuses bad options up front, quoting them", () => {
     expect(() => tasksQueue(clients, { queuePath: "queues/q", targetUrl: target.url })).toThrow(/queuePath .*'queues\/q'/);
     expect(() => tasksQueue(clients, { queuePath: QUEUE, targetUrl: "ftp://x" })).toThrow(/targetUrl .*'ftp:\/\/x'/);
+  });
+});
+
+describe("gcp tasks queue with Application Default Credentials (the metadata server)", () => {
+  // Through ADC the clients send with gaxios, whose refusals carry HTTP statuses (409, 404), not gRPC codes.
+  it("a resend is still queued (409 ALREADY_EXISTS), and DeleteTask of a gone task is false (404)", async () => {
+    const metadata = await startMetadataDouble({
+      tokens: idTokenDouble(),
+      project: "p1",
+      region: "europe-west1",
+      serviceAccount: ACCOUNT,
+    });
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      GCE_METADATA_HOST: metadata.host,
+      METADATA_SERVER_DETECTION: "assume-present",
+      GOOGLE_APPLICATION_CREDENTIALS: "",
+      CLOUDSDK_CONFIG: "/nonexistent/faasade-test",
+    });
+    try {
+      const adc = gcpClients({ project: "p1", endpoints: { tasks: double.url } });
+      const q = tasksQueue(adc, { queuePath: QUEUE, targetUrl: target.url });
+      expect(await q.sendBatch([{ body: envelope(7), dedupKey: "fc-7/1" }])).toEqual([undefined]);
+      expect(await q.sendBatch([{ body: envelope(7), dedupKey: "fc-7/1" }])).toEqual([undefined]);
+      expect(double.calls.CreateTask).toBe(2);
+      await target.waitFor(1);
+      expect(await q.deleteTask(q.taskName("never-sent/1"))).toBe(false);
+      expect(metadata.calls["instance/service-accounts/default/token"]).toBeGreaterThan(0);
+      await (await adc.tasks()).close();
+    } finally {
+      process.env = saved;
+      await metadata.close();
+    }
   });
 });

@@ -97,6 +97,7 @@ export function gcpClients(options: GcpClientOptions): GcpClients {
 
 /** gRPC status codes (google-gax), and the HTTP statuses Cloud Storage answers with. */
 const NOT_FOUND = 5;
+const ALREADY_EXISTS = 6;
 const PERMISSION_DENIED = 7;
 const PASSING_CODES = new Set([
   4 /* DEADLINE_EXCEEDED */, 8 /* RESOURCE_EXHAUSTED */, 10 /* ABORTED */, 13 /* INTERNAL */, 14 /* UNAVAILABLE */,
@@ -112,9 +113,16 @@ interface GoogleError {
 
 const statusOf = (err: GoogleError) => (typeof err.code === "number" && err.code >= 100 ? err.code : err.status);
 
+// With credentials that send through gaxios (ADC: the metadata server, a key), a refusal reaches
+// us as gaxios' error with the HTTP status, not as gax's error with the gRPC code: both are read.
 export function isNotFound(cause: unknown): boolean {
   const err = cause as GoogleError;
   return err?.code === NOT_FOUND || statusOf(err) === 404;
+}
+
+export function isAlreadyExists(cause: unknown): boolean {
+  const err = cause as GoogleError;
+  return err?.code === ALREADY_EXISTS || statusOf(err) === 409;
 }
 
 function isPassing(cause: unknown): boolean {

@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import type { Queue, QueueMessage } from "../../cloud/primitives.js";
 import { InvalidError } from "../../core/errors.js";
-import { type GcpClients, gcpCall } from "./clients.js";
+import { type GcpClients, gcpCall, isAlreadyExists, isNotFound } from "./clients.js";
 
 export interface TasksQueueOptions {
   /** `projects/P/locations/L/queues/Q`. */
@@ -59,9 +59,6 @@ export function dispatchDeadlineMs(functionTimeoutMs: number | undefined): numbe
   // Inputs longer than 30 min lose their request at the deadline (the function keeps running; its outcome still goes to storage).
   return Math.min(MAX_DEADLINE_MS, Math.max(MIN_DEADLINE_MS, Math.ceil(functionTimeoutMs) + DEADLINE_MARGIN_MS));
 }
-
-const ALREADY_EXISTS = 6;
-const isAlreadyExists = (err: unknown) => (err as { code?: unknown })?.code === ALREADY_EXISTS;
 
 function validate(o: TasksQueueOptions): void {
   if (!/^projects\/[^/]+\/locations\/[^/]+\/queues\/[A-Za-z0-9-]+$/.test(o.queuePath)) {
@@ -128,7 +125,7 @@ export async function deleteTask(clients: GcpClients, name: string): Promise<boo
       await tasks.deleteTask({ name });
       return true;
     } catch (err) {
-      if ((err as { code?: unknown })?.code === 5) return false;
+      if (isNotFound(err)) return false;
       throw err;
     }
   });
