@@ -4,23 +4,22 @@
 // connections for 4 s. Nothing is lost.
 import { Function_ } from "faasade";
 import { afterAll, describe, expect, it } from "vitest";
-import { getAll, mapAll, providerWith, ranSoFar, spawnAll, startFaulty, tags, tallyResults, until } from "./faults/harness.js";
+import {
+  getAll,
+  mapAll,
+  providerWith,
+  ranSoFar,
+  spawnAll,
+  startFaulty,
+  tags,
+  tallyResults,
+  until,
+  expectNoneLost,
+} from "./faults/harness.js";
 
 const DOWN_MS = 4000;
 const f = await startFaulty();
 afterAll(() => f.close());
-
-function expectNoneLost(rows: ReturnType<typeof tallyResults>[], results: unknown[][]) {
-  for (const [i, row] of rows.entries()) {
-    const errors = results[i]?.filter((r) => r instanceof Error).map((e) => (e as Error).message.slice(0, 200));
-    expect({ fault: row.fault, lost: row.lost, duplicated: row.duplicated, errors: errors?.slice(0, 3) }).toEqual({
-      fault: row.fault,
-      lost: 0,
-      duplicated: 0,
-      errors: [],
-    });
-  }
-}
 
 describe("stand-ins restarting mid-map (aws offline backend, fault proxy)", { timeout: 90_000 }, () => {
   it("fauxqs down for 4 s mid-map (SQS fan-out) and with spawned calls in flight: 0 lost", async () => {

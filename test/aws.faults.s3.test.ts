@@ -16,6 +16,7 @@ import {
   tallyResults,
   until,
   warm,
+  expectNoneLost,
 } from "./faults/harness.js";
 
 // Runs are printed, not asserted: on a loaded machine an execution environment of the offline
@@ -74,15 +75,7 @@ async function underBursts(name: string, ops: RegExp | undefined) {
       tallyResults(`S3 5xx bursts (${name}): spawned generators, 50 values`, generators, c, runs, started, counts, endedAt),
     ];
     expect(Object.keys(counts).some((k) => k.startsWith("refused:s3:"))).toBe(true);
-    for (const [i, row] of rows.entries()) {
-      const errors = [a, b, c][i]?.filter((r) => r instanceof Error).map((e) => (e as Error).message.slice(0, 200));
-      expect({ fault: row.fault, lost: row.lost, duplicated: row.duplicated, errors: errors?.slice(0, 3) }).toEqual({
-        fault: row.fault,
-        lost: 0,
-        duplicated: 0,
-        errors: [],
-      });
-    }
+    expectNoneLost(rows, [a, b, c]);
     return rows;
   } finally {
     f.faults.storage.clear();

@@ -5,7 +5,6 @@
 // Nothing is lost (../shared/API.md, "Executions in detail").
 import { afterAll, describe, expect, it } from "vitest";
 import {
-  type Tally,
   mapAll,
   ranSoFar,
   startFaultyGcp,
@@ -15,24 +14,13 @@ import {
   tallyResults,
   until,
   warm,
+  expectNoneLost,
 } from "./faults/gcp-harness.js";
 
 const DOWN_MS = 4000;
 const f = await startFaultyGcp();
 afterAll(() => f.close());
 await warm(f);
-
-function expectNoneLost(rows: Tally[], results: unknown[][]) {
-  for (const [i, row] of rows.entries()) {
-    const errors = results[i]?.filter((r) => r instanceof Error).map((e) => (e as Error).message.slice(0, 300));
-    expect({ fault: row.fault, lost: row.lost, duplicated: row.duplicated, errors: errors?.slice(0, 3) }).toEqual({
-      fault: row.fault,
-      lost: 0,
-      duplicated: 0,
-      errors: [],
-    });
-  }
-}
 
 const asError = (err: unknown) => (err instanceof Error ? err : new Error(String(err)));
 /** `remote` calls one after another while `running()` holds, each an error in place of a rejection. */

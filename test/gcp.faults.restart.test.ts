@@ -16,23 +16,12 @@ import {
   tallyResults,
   until,
   warm,
+  expectNoneLost,
 } from "./faults/gcp-harness.js";
 
 const DOWN_MS = 4000;
 const f = await startFaultyGcp();
 afterAll(() => f.close());
-
-function expectNoneLost(rows: ReturnType<typeof tallyResults>[], results: unknown[][]) {
-  for (const [i, row] of rows.entries()) {
-    const errors = results[i]?.filter((r) => r instanceof Error).map((e) => (e as Error).message.slice(0, 300));
-    expect({ fault: row.fault, lost: row.lost, duplicated: row.duplicated, errors: errors?.slice(0, 3) }).toEqual({
-      fault: row.fault,
-      lost: 0,
-      duplicated: 0,
-      errors: [],
-    });
-  }
-}
 
 /** A map through Cloud Tasks and spawned calls under way when `stand`'s front goes down for DOWN_MS. */
 async function restartMidMap(stand: keyof FaultyGcp["faults"]) {

@@ -16,6 +16,7 @@ import {
   tallyResults,
   until,
   warm,
+  expectNoneLost,
 } from "./faults/gcp-harness.js";
 
 const f = await startFaultyGcp();
@@ -72,15 +73,7 @@ async function underBursts(name: string, ops: RegExp | undefined) {
       tallyResults(`Storage 5xx bursts (${name}): spawned generators, 50 values`, generators, c, runs, started, counts, endedAt),
     ];
     expect(Object.keys(counts).some((k) => k.startsWith("refused:storage:"))).toBe(true);
-    for (const [i, row] of rows.entries()) {
-      const errors = [a, b, c][i]?.filter((r) => r instanceof Error).map((e) => (e as Error).message.slice(0, 300));
-      expect({ fault: row.fault, lost: row.lost, duplicated: row.duplicated, errors: errors?.slice(0, 3) }).toEqual({
-        fault: row.fault,
-        lost: 0,
-        duplicated: 0,
-        errors: [],
-      });
-    }
+    expectNoneLost(rows, [a, b, c]);
     return rows;
   } finally {
     f.faults.storage.clear();

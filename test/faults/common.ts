@@ -2,6 +2,7 @@
 // asserts and prints (runs, inputs, lost, duplicated, attempts), and the calls they make.
 import { readFileSync } from "node:fs";
 import type { Function_, FunctionCall } from "faasade";
+import { expect } from "vitest";
 
 /** What one fault test counts, asserted and printed. */
 export interface Tally {
@@ -106,4 +107,17 @@ export const ranSoFar = (f: { runs(): Map<string, number[]> }, prefix: string) =
 export async function warmUp(fn: Function_<(tag: string, ms?: number) => unknown>, n: number): Promise<void> {
   const warmed = await mapAll(fn, tags(`warm-${Date.now()}`, n), 500);
   if (warmed.some((r) => r instanceof Error)) throw new Error(`warming failed: ${warmed.find((r) => r instanceof Error)}`);
+}
+
+/** Every row lost nothing and duplicated nothing, and its calls raised no error (the first three are shown). */
+export function expectNoneLost(rows: readonly Tally[], results: readonly (readonly unknown[] | undefined)[]): void {
+  for (const [i, row] of rows.entries()) {
+    const errors = results[i]?.filter((r) => r instanceof Error).map((e) => (e as Error).message.slice(0, 300));
+    expect({ fault: row.fault, lost: row.lost, duplicated: row.duplicated, errors: errors?.slice(0, 3) }).toEqual({
+      fault: row.fault,
+      lost: 0,
+      duplicated: 0,
+      errors: [],
+    });
+  }
 }
