@@ -271,30 +271,9 @@ async function drained(handle) {
   }
 }
 
-/**
- * The backend's counts since the last take. The Tasks double's counts are running totals, the
- * storage double's are taken: told apart once here (the resources' creation is in both), so
- * that each take is the requests since the one before.
- */
+/** The backend's counts since the last take, without the operations that saw none. */
 function requestCounter(b) {
-  const first = b.takeRequestCounts();
-  const second = b.takeRequestCounts();
-  const runningTotals = new Set(
-    Object.keys(first)
-      .map((op) => op.split(":")[0])
-      .filter((service) => Object.keys(second).some((op) => op.startsWith(`${service}:`))),
-  );
-  let last = second;
-  return () => {
-    const now = b.takeRequestCounts();
-    const since = {};
-    for (const [op, c] of Object.entries(now)) {
-      const d = runningTotals.has(op.split(":")[0]) ? c - (last[op] ?? 0) : c;
-      if (d !== 0) since[op] = d;
-    }
-    last = now;
-    return since;
-  };
+  return () => Object.fromEntries(Object.entries(b.takeRequestCounts()).filter(([, c]) => c !== 0));
 }
 
 /**
