@@ -13,14 +13,24 @@
  * hour. A fault hook answers the next requests with 503 UNAVAILABLE or drops their connections;
  * another delivers tasks more than once (at-least-once delivery), as Google may.
  */
-import { randomInt } from "node:crypto";
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type DispatchHooks, type DispatchRecord, type StoredQueue, dispatchCopy, pump, schedule } from "./tasks-dispatch.js";
 import { type IdTokenDouble, idTokenDouble } from "./id-tokens.js";
 import { loopbackAuth } from "./loopback-auth.js";
 import { type StoredTask, tasksJson, taskFromRequest } from "./tasks-task.js";
-import { ApiError, QUEUE_STATES, enumNumber, getPath, invalid, maskPath, setPath } from "./tasks-wire.js";
+import {
+  ApiError,
+  enumNumber,
+  generatedId,
+  getPath,
+  invalid,
+  maskPath,
+  normalizeQueue,
+  page,
+  setPath,
+  view,
+} from "./tasks-wire.js";
 
 export type { DispatchRecord } from "./tasks-dispatch.js";
 
@@ -383,41 +393,6 @@ class TasksApi {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
-}
-
-/** Google's queue checks (rate limits within its bounds), and the state as a number. */
-function normalizeQueue(json: Record<string, unknown>): Record<string, unknown> {
-  const limits = (json.rateLimits ?? {}) as Record<string, unknown>;
-  const concurrent = limits.maxConcurrentDispatches;
-  if (typeof concurrent !== "number" || !Number.isInteger(concurrent) || concurrent < 1 || concurrent > 5000) {
-    throw invalid(`rateLimits.maxConcurrentDispatches must be an integer in [1, 5000], got ${JSON.stringify(concurrent)}`);
-  }
-  const perSecond = limits.maxDispatchesPerSecond;
-  if (typeof perSecond !== "number" || perSecond <= 0 || perSecond > 500) {
-    throw invalid(`rateLimits.maxDispatchesPerSecond must be in (0, 500], got ${JSON.stringify(perSecond)}`);
-  }
-  const attempts = (json.retryConfig as Record<string, unknown> | undefined)?.maxAttempts;
-  if (typeof attempts !== "number" || !Number.isInteger(attempts) || attempts < -1) {
-    throw invalid(`retryConfig.maxAttempts must be an integer of at least -1, got ${JSON.stringify(attempts)}`);
-  }
-  const state = json.state === undefined ? 1 : enumNumber(QUEUE_STATES, json.state);
-  if (state === undefined || state === 0) throw invalid(`state ${JSON.stringify(json.state)} is not a queue state`);
-  return { ...json, state };
-}
-
-/** Google's generated task ids are long decimal numbers; never sequential. */
-const generatedId = () => `${randomInt(1, 2 ** 47)}${randomInt(0, 2 ** 47)}`;
-
-const view = (query: URLSearchParams) =>
-  enumNumber(["VIEW_UNSPECIFIED", "BASIC", "FULL"], Number(query.get("responseView") ?? 1)) ?? 1;
-
-/** A page of `items` by `pageSize` and `pageToken` (an offset, opaque to the client). */
-function page<T>(items: T[], query: URLSearchParams, field: string, shape: (item: T) => unknown = (x) => x) {
-  const size = Math.min(Number(query.get("pageSize")) || 1000, 1000);
-  const from = Number(query.get("pageToken") || 0);
-  const slice = items.slice(from, from + size);
-  const next = from + size < items.length ? String(from + size) : "";
-  return { [field]: slice.map(shape), ...(next ? { nextPageToken: next } : {}) };
 }
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {

@@ -2,8 +2,10 @@
  * The JSON of the Cloud Tasks v2 REST API as the Google clients send and read it in fallback
  * (REST) mode, for the Cloud Tasks test double: proto3 JSON (lowerCamelCase fields, durations
  * as "1.5s", timestamps in RFC 3339, enums as numbers since the clients ask for
- * `$alt=json;enum-encoding=int`, names accepted too) and Google's error document.
+ * `$alt=json;enum-encoding=int`, names accepted too), Google's error document, its queue checks,
+ * generated ids and pages.
  */
+import { randomInt } from "node:crypto";
 
 /** HttpMethod of google/cloud/tasks/v2/target.proto. */
 const METHODS = ["HTTP_METHOD_UNSPECIFIED", "POST", "GET", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"] as const;
@@ -97,3 +99,38 @@ export function setPath(object: Record<string, unknown>, path: readonly string[]
 /** An update mask path ("rate_limits.max_concurrent_dispatches") as JSON keys. */
 export const maskPath = (path: string) =>
   path.split(".").map((part) => part.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()));
+
+/** Google's queue checks (rate limits within its bounds), and the state as a number. */
+export function normalizeQueue(json: Record<string, unknown>): Record<string, unknown> {
+  const limits = (json.rateLimits ?? {}) as Record<string, unknown>;
+  const concurrent = limits.maxConcurrentDispatches;
+  if (typeof concurrent !== "number" || !Number.isInteger(concurrent) || concurrent < 1 || concurrent > 5000) {
+    throw invalid(`rateLimits.maxConcurrentDispatches must be an integer in [1, 5000], got ${JSON.stringify(concurrent)}`);
+  }
+  const perSecond = limits.maxDispatchesPerSecond;
+  if (typeof perSecond !== "number" || perSecond <= 0 || perSecond > 500) {
+    throw invalid(`rateLimits.maxDispatchesPerSecond must be in (0, 500], got ${JSON.stringify(perSecond)}`);
+  }
+  const attempts = (json.retryConfig as Record<string, unknown> | undefined)?.maxAttempts;
+  if (typeof attempts !== "number" || !Number.isInteger(attempts) || attempts < -1) {
+    throw invalid(`retryConfig.maxAttempts must be an integer of at least -1, got ${JSON.stringify(attempts)}`);
+  }
+  const state = json.state === undefined ? 1 : enumNumber(QUEUE_STATES, json.state);
+  if (state === undefined || state === 0) throw invalid(`state ${JSON.stringify(json.state)} is not a queue state`);
+  return { ...json, state };
+}
+
+/** Google's generated task ids are long decimal numbers; never sequential. */
+export const generatedId = () => `${randomInt(1, 2 ** 47)}${randomInt(0, 2 ** 47)}`;
+
+export const view = (query: URLSearchParams) =>
+  enumNumber(["VIEW_UNSPECIFIED", "BASIC", "FULL"], Number(query.get("responseView") ?? 1)) ?? 1;
+
+/** A page of `items` by `pageSize` and `pageToken` (an offset, opaque to the client). */
+export function page<T>(items: T[], query: URLSearchParams, field: string, shape: (item: T) => unknown = (x) => x) {
+  const size = Math.min(Number(query.get("pageSize")) || 1000, 1000);
+  const from = Number(query.get("pageToken") || 0);
+  const slice = items.slice(from, from + size);
+  const next = from + size < items.length ? String(from + size) : "";
+  return { [field]: slice.map(shape), ...(next ? { nextPageToken: next } : {}) };
+}
