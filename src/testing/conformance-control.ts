@@ -100,15 +100,16 @@ export function controlRows({ vt, f }: RowContext): void {
   it("one function's load does not show in another's stats", async () => {
     const busy = f("loaded");
     // Both kinds of input: a spawned call and a remote one, which providers may run by different paths.
-    const spawned = await busy.spawn(1500);
-    const direct = busy.remote(1500);
-    await waitFor("two running inputs of the loaded function", async () => (await statsOf(busy)).numRunningInputs === 2, 5000);
+    // Long enough that both run at once even when the second container starts cold on a loaded machine.
+    const spawned = await busy.spawn(4000);
+    const direct = busy.remote(4000);
+    await waitFor("two running inputs of the loaded function", async () => (await statsOf(busy)).numRunningInputs === 2, 8000);
     for (let i = 0; i < 3; i++) {
       expect(await statsOf(f("bystander"))).toEqual(IDLE);
       await sleep(100);
     }
-    expect(await spawned.get()).toBe(1500);
-    expect(await direct).toBe(1500);
+    expect(await spawned.get()).toBe(4000);
+    expect(await direct).toBe(4000);
   });
 
   it("lowering maxContainers drains: running inputs finish, extra containers stop after", async () => {
