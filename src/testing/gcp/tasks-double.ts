@@ -18,6 +18,7 @@ import type { AddressInfo } from "node:net";
 import { type DispatchHooks, type DispatchRecord, type StoredQueue, dispatchCopy, pump, schedule } from "./tasks-dispatch.js";
 import { type IdTokenDouble, idTokenDouble } from "./id-tokens.js";
 import { loopbackAuth } from "./loopback-auth.js";
+import { type Route, route } from "./tasks-routes.js";
 import { type StoredTask, tasksJson, taskFromRequest } from "./tasks-task.js";
 import {
   ApiError,
@@ -85,44 +86,6 @@ export interface TasksDouble {
   clearDuplicates(): void;
   close(): Promise<void>;
 }
-
-const ROUTE =
-  /^\/v2\/(projects\/[^/]+\/locations\/[^/]+)\/queues(?:\/([A-Za-z0-9-]+)(\/tasks(?:\/([^/:]+))?)?)?(?::([a-zA-Z]+))?$/;
-
-interface Route {
-  rpc: string;
-  location: string;
-  queue?: string;
-  task?: string;
-}
-
-function route(method: string, path: string): Route | undefined {
-  const m = ROUTE.exec(path);
-  if (m === null) return undefined;
-  const [, location = "", queueId, tasks, taskId, verb] = m;
-  const queue = queueId === undefined ? undefined : `${location}/queues/${queueId}`;
-  const task = taskId === undefined ? undefined : `${queue}/tasks/${taskId}`;
-  const at = { location, ...(queue ? { queue } : {}), ...(task ? { task } : {}) };
-  const key = `${method} ${queue === undefined ? "queues" : tasks === undefined ? "queue" : task === undefined ? "tasks" : "task"}${verb ? `:${verb}` : ""}`;
-  const rpc = RPCS[key];
-  return rpc === undefined ? undefined : { rpc, ...at };
-}
-
-const RPCS: Record<string, string> = {
-  "GET queues": "ListQueues",
-  "POST queues": "CreateQueue",
-  "GET queue": "GetQueue",
-  "PATCH queue": "UpdateQueue",
-  "DELETE queue": "DeleteQueue",
-  "POST queue:pause": "PauseQueue",
-  "POST queue:resume": "ResumeQueue",
-  "POST queue:purge": "PurgeQueue",
-  "GET tasks": "ListTasks",
-  "POST tasks": "CreateTask",
-  "GET task": "GetTask",
-  "DELETE task": "DeleteTask",
-  "POST task:run": "RunTask",
-};
 
 const QUEUE_DEFAULTS = {
   rateLimits: { maxDispatchesPerSecond: 500, maxBurstSize: 100, maxConcurrentDispatches: 1000 },
