@@ -132,10 +132,13 @@ function checkedRuntime(runtime: unknown): GcpRuntime {
   return runtime as GcpRuntime;
 }
 
+/** The services whose endpoint can be set. */
+const SERVICES = ["functions", "tasks", "storage", "run"] as const satisfies readonly (keyof GcpEndpoints)[];
+const isService = (name: string): name is (typeof SERVICES)[number] => (SERVICES as readonly string[]).includes(name);
+
 /** `FAASADE_GCP_ENDPOINT_<SERVICE>`: how another process (a deployed function, a CLI) is pointed at the same stand-ins. */
 export function endpointsFromEnv(vars: NodeJS.ProcessEnv = process.env): GcpEndpoints {
-  const of = (service: string) => vars[`FAASADE_GCP_ENDPOINT_${service.toUpperCase()}`] || undefined;
-  return { functions: of("functions"), tasks: of("tasks"), storage: of("storage"), run: of("run") };
+  return Object.fromEntries(SERVICES.map((s) => [s, vars[`FAASADE_GCP_ENDPOINT_${s.toUpperCase()}`] || undefined]));
 }
 
 function checkedEndpoints(endpoints: unknown): GcpEndpoints {
@@ -144,8 +147,8 @@ function checkedEndpoints(endpoints: unknown): GcpEndpoints {
     throw new InvalidError(`gcp: endpoints must be an object, got ${describe(endpoints)}`);
   const out: GcpEndpoints = {};
   for (const [service, url] of Object.entries(endpoints)) {
-    if (service !== "functions" && service !== "tasks" && service !== "storage" && service !== "run")
-      throw new InvalidError(`gcp: endpoints has no service ${JSON.stringify(service)}; known: functions, tasks, storage, run`);
+    if (!isService(service))
+      throw new InvalidError(`gcp: endpoints has no service ${JSON.stringify(service)}; known: ${SERVICES.join(", ")}`);
     if (url === undefined) continue;
     if (typeof url !== "string" || !/^https?:\/\/[^/\s]+\/?$/.test(url))
       throw new InvalidError(`gcp: endpoints.${service} must be a URL such as "http://127.0.0.1:8085", got ${describe(url)}`);

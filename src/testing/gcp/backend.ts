@@ -16,6 +16,7 @@ import { keysIn } from "../../cloud/keys.js";
 import { InvalidError } from "../../core/errors.js";
 import type { AppManifest } from "../../core/manifest.js";
 import { gcpClients } from "../../providers/gcp/clients.js";
+import { REQUEST_MARGIN_S } from "../../providers/gcp/deploy/function-options.js";
 import { queueLimits } from "../../providers/gcp/deploy/queue.js";
 import { gcsStore } from "../../providers/gcp/gcs-store.js";
 import { type AppRef, bucketName, functionId, functionPath, locationPath, queuePath } from "../../providers/gcp/names.js";
@@ -157,7 +158,7 @@ function hosted(m: AppManifest, f: AppManifest["functions"][number], module: str
     maxInstances: f.options.maxContainers ?? 10,
     maxInputs: f.options.maxInputs,
     minInstances: f.options.minContainers,
-    timeoutMs: f.options.timeoutMs + 5_000,
+    timeoutMs: f.options.timeoutMs + REQUEST_MARGIN_S * 1000,
     ...(f.options.memoryMb ? { memoryMb: f.options.memoryMb } : {}),
     env: {
       ...f.options.env,

@@ -52,6 +52,8 @@ const SERVICE_ACCOUNT = /^[^@\s]+@[^@\s]+\.gserviceaccount\.com$/;
 const RESERVED = new Set(["PORT", "K_SERVICE", "K_REVISION", "K_CONFIGURATION", "FUNCTION_TARGET", "FUNCTION_SIGNATURE_TYPE"]);
 /** Cloud Functions' longest HTTP request. */
 const MAX_TIMEOUT_S = 3600;
+/** The platform's request timeout past the function's own: time to answer its own timeout first. */
+export const REQUEST_MARGIN_S = 5;
 const DEFAULT_MAX_INSTANCES = 100;
 
 export function gcpSettings(fn: FunctionManifest, defaults: { memoryMb: number }): GcpSettings {
@@ -67,10 +69,10 @@ export function gcpSettings(fn: FunctionManifest, defaults: { memoryMb: number }
     throw new InvalidError(
       `${where}.cpu must be at least 1 for maxInputs ${concurrency} (Cloud Run runs one request at a time below 1 vCPU), got ${own.cpu}`,
     );
-  const timeoutS = Math.ceil(fn.options.timeoutMs / 1000) + 5;
+  const timeoutS = Math.ceil(fn.options.timeoutMs / 1000) + REQUEST_MARGIN_S;
   if (timeoutS > MAX_TIMEOUT_S)
     throw new InvalidError(
-      `function "${fn.name}": timeoutMs ${fn.options.timeoutMs} is longer than Cloud Functions' 60 minutes for an HTTP request (at most ${(MAX_TIMEOUT_S - 5) * 1000})`,
+      `function "${fn.name}": timeoutMs ${fn.options.timeoutMs} is longer than Cloud Functions' 60 minutes for an HTTP request (at most ${(MAX_TIMEOUT_S - REQUEST_MARGIN_S) * 1000})`,
     );
   return {
     memoryMb,
