@@ -60,13 +60,14 @@ describe("local deployments through the CLI", () => {
   });
 
   it("spawn prints a call id that get reads; get --timeout-ms 0 polls once", async () => {
-    const spawned = await d.cli("spawn", "deploy-app/slow", "400", "--json");
+    // Long enough that the next command (a process start, slow on a loaded machine) finds it still running.
+    const spawned = await d.cli("spawn", "deploy-app/slow", "3000", "--json");
     const { functionCallId } = JSON.parse(spawned.stdout) as { functionCallId: string };
     expect(functionCallId).toMatch(/^fc-/);
     const early = await d.cli("get", functionCallId, "--timeout-ms", "0");
     expect(early.code).toBe(1);
     expect(early.stderr).toMatch(/TimeoutError: call fc-.* is still running/);
-    expect(JSON.parse((await d.cli("get", functionCallId, "--json")).stdout)).toEqual({ ms: 400, version: 1 });
+    expect(JSON.parse((await d.cli("get", functionCallId, "--json")).stdout)).toEqual({ ms: 3000, version: 1 });
   });
 
   it("stats --json prints exactly the three numbers; warm sets minContainers", async () => {
