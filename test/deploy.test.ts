@@ -203,7 +203,6 @@ describe("local deployments through the CLI", () => {
   });
 
   it("a process that leaves a deployed map or remoteGen early still exits by itself", async () => {
-    const started = Date.now();
     const r = await d.script(`
       import { Function } from "faasade";
       function* endless() { for (let i = 0; ; i++) yield i; }
@@ -215,7 +214,7 @@ describe("local deployments through the CLI", () => {
     `);
     expect(r.stderr).toBe("");
     expect(r.stdout).toBe("5 3");
-    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(r.code).toBe(0); // not killed at the 30 s timeout: it exited by itself
   });
 
   it("destroy removes the app and its state", async () => {

@@ -129,7 +129,7 @@ describe("riding through a restart of the local deployment", { timeout: 90_000 }
     expect((err as Error).message).toMatch(/local deployment server \(FAASADE_HOME=.*\) could not be reached \(ECONNREFUSED\)/);
     expect((err as Error).message).toMatch(/still failing after \d+\.\d s/);
     expect(performance.now() - started).toBeGreaterThan(1500);
-    expect(performance.now() - started).toBeLessThan(6000);
+    expect(performance.now() - started).toBeLessThan(20_000); // the deadline's, not the 60 s without one
     await cli("deploy", "test/fixtures/ride-app.mjs");
   });
 });

