@@ -163,8 +163,8 @@ describe("aws runtime: spawned inputs from SQS", () => {
     expect(first.expiresAt - first.finishedAt).toBe(60_000);
     await handler(batch(e));
     expect((await readJson(`results/${e.callId}.json`)).finishedAt).toBe(first.finishedAt);
-    const graph = await readJson(`graph/${e.callId}.json`);
-    expect(graph[0]).toMatchObject({ call: e.callId, fn: "square" });
+    expect(first.graph[0]).toMatchObject({ call: e.callId, fn: "square" });
+    expect(first.call).toMatchObject({ fn: "square", inputId: e.inputId });
   });
 
   it("retries a failure by the function's policy as a new SQS message, then stores the success", async () => {

@@ -2,9 +2,11 @@
 // Storage, Cloud Tasks and Cloud Functions test doubles, each function's instances in processes
 // of their own under functions-framework: the main paths, and what only Google's parts do
 // (tasks named by their send, DeleteTask on cancel). The contract itself: gcp.conformance.test.ts.
+import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Function_, InputCancelledError } from "faasade";
 import { queuePath } from "../dist/src/providers/gcp/names.js";
@@ -46,6 +48,27 @@ describe("gcp on the offline backend", () => {
     for await (const y of handle<(x: number) => number>("square").map([1, 2, 3, 4, 5])) out.push(y);
     expect(out).toEqual([1, 4, 9, 16, 25]);
   }, 60_000);
+
+  it("another process reads a spawned call: pending from its task (GetTask; no call record), then its result and graph", async () => {
+    const call = await handle<(ms: number) => Promise<number>>("sleep").spawn(3000);
+    backend.takeRequestCounts();
+    const script = `
+      import { FunctionCall } from "faasade";
+      const call = FunctionCall.fromId(process.argv[1]);
+      const pending = await call.get({ timeoutMs: 0 }).catch((e) => e.name);
+      const value = await call.get({ timeoutMs: 30000 });
+      const graph = (await call.getCallGraph()).map((i) => [i.functionName, i.status]);
+      console.log(JSON.stringify({ pending, value, graph }));
+    `;
+    const { stdout } = await promisify(execFile)(process.execPath, ["--input-type=module", "-e", script, call.objectId], {
+      env: { ...process.env, ...backend.env },
+      timeout: 60_000,
+    });
+    expect(JSON.parse(stdout)).toEqual({ pending: "TimeoutError", value: 3000, graph: [["sleep", "SUCCESS"]] });
+    const counts = backend.takeRequestCounts();
+    expect(counts["tasks:GetTask"]).toBeGreaterThanOrEqual(1);
+    expect(counts["tasks:ListQueues"]).toBe(1);
+  }, 90_000);
 
   it("cancel of a queued call deletes its task (DeleteTask): it is never dispatched", async () => {
     const dir = mkdtempSync(join(tmpdir(), "faasade-gcp-cancel-"));

@@ -264,12 +264,21 @@ describe("gcp runtime: Cloud Tasks deliveries (in this process, with in-memory s
       spawn: { queue: "projects/p/locations/l/queues/q", retentionMs: 60_000 },
     };
   };
-  const deliver = (envelope: unknown) =>
+  const deliver = (envelope: unknown, retryCount?: number) =>
     fetch(url, {
       method: "POST",
-      headers: { "content-type": "application/json", "x-cloudtasks-taskname": "t1", "x-cloudtasks-queuename": "q" },
+      headers: {
+        "content-type": "application/json",
+        "x-cloudtasks-taskname": "t1",
+        "x-cloudtasks-queuename": "q",
+        ...(retryCount === undefined ? {} : { "x-cloudtasks-taskretrycount": String(retryCount) }),
+      },
       body: JSON.stringify(envelope),
     });
+  const touched = (callId: string) => ({
+    reads: store.reads.filter((k) => k.includes(callId)),
+    puts: [...store.puts.keys()].filter((k) => k.includes(callId)),
+  });
   const stored = (callId: string) =>
     JSON.parse(Buffer.from(store.objects.get(keys.result(callId)) as Uint8Array).toString("utf8"));
 
@@ -286,6 +295,26 @@ describe("gcp runtime: Cloud Tasks deliveries (in this process, with in-memory s
     const result = stored(e.callId);
     expect(result.outcome.status).toBe("SUCCESS");
     expect(decode(Buffer.from(result.outcome.value, "base64"))).toBe(`${e.callId}:1`);
+  });
+
+  it("a first delivery (retry count 0) reads nothing and writes its outcome only; a redelivery (1) finds it, runs nothing", async () => {
+    const e = queued("tally", [0]);
+    const before = fixture.runs.tally;
+    expect((await deliver(e, 0)).status).toBe(200);
+    expect(touched(e.callId)).toEqual({ reads: [], puts: [keys.result(e.callId)] });
+    expect(stored(e.callId)).toMatchObject({ outcome: { status: "SUCCESS" }, call: { fn: "tally", inputId: e.inputId } });
+    expect((await deliver(e, 1)).status).toBe(200);
+    expect(fixture.runs.tally - before).toBe(1);
+    expect(touched(e.callId)).toEqual({ reads: [keys.result(e.callId)], puts: [keys.result(e.callId)] });
+  });
+
+  it("a first delivery of a call cancelled meanwhile leaves the cancel's TERMINATED result as it is", async () => {
+    const e = queued("tally", [0]);
+    const cancelled = { outcome: { v: 1, inputId: e.inputId, attempt: 0, status: "TERMINATED" }, fn: "tally" };
+    await store.put(keys.result(e.callId), JSON.stringify(cancelled));
+    expect((await deliver(e, 0)).status).toBe(200);
+    expect(stored(e.callId).outcome.status).toBe("TERMINATED");
+    expect(store.puts.get(keys.result(e.callId))).toBe(1);
   });
 
   it("a delivery of an attempt another delivery is still running is handed back (503), and the outcome is written once", async () => {

@@ -87,7 +87,7 @@ beforeAll(async () => {
   });
   console.log(`packed-project timings (s): ${JSON.stringify(project.timings)}`);
 }, 600_000);
-afterAll(() => project?.remove());
+afterAll(() => project?.remove(), 120_000); // a node_modules of its own: slow to remove on a loaded machine
 
 const bin = (name: string) => join(project.dir, "node_modules", ".bin", name);
 const inProject = (command: string, args: string[], extraEnv: Record<string, string> = {}) =>

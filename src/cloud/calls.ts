@@ -1,19 +1,32 @@
 /**
- * Durable calls over an object store and a queue, for every cloud: `spawn` writes the call's
- * record and queues its envelope (acknowledged once both are stored); `state` reads the result,
+ * Durable calls over an object store and a queue, for every cloud: `spawn` queues the call's
+ * envelope and writes its record (acknowledged once both are stored; no record where the
+ * platform reads a pending call back from its queued message); `state` reads the result,
  * polling with growing intervals; a generator's values are listed page by page, each poll
  * asking only for keys after the last one read; `cancel` leaves a marker that the consumer
  * checks, and settles the call TERMINATED if nothing settled it first.
  */
 import QuickLRU from "quick-lru";
-import { type GraphEvent, type InputInfo, applyGraphEvents, callGraph } from "../core/call-graph.js";
+import { type InputInfo, applyGraphEvents, callGraph } from "../core/call-graph.js";
 import { NotFoundError } from "../core/errors.js";
 import type { CallState, CallStore, FunctionSpec, Input } from "../core/provider.js";
+import { rideThrough } from "../core/transport.js";
 import type { Send } from "./batching.js";
 import { type Keys, keysIn, sendKeys } from "./keys.js";
 import { offloadArgs } from "./offload.js";
 import type { ObjectStore, Queue } from "./primitives.js";
-import { type CallRecordJson, type StoreRef, type StoredResult, fromWire, parseStored, toEnvelope, toWire } from "./wire.js";
+import {
+  type CallRecordJson,
+  type Envelope,
+  type StoreRef,
+  type StoredResult,
+  checkEnvelope,
+  fromWire,
+  parseStored,
+  recordOf,
+  toEnvelope,
+  toWire,
+} from "./wire.js";
 
 /** An app's object store, with the reference that runtimes receive in envelopes. */
 export interface AppStore {
@@ -24,14 +37,20 @@ export interface AppStore {
 export interface CloudCallsOptions {
   /** The store of an app. */
   storeOf(fn: { app: string; environment: string }): AppStore;
-  /** The store holding a call made by another process, found by its record's key; undefined: nowhere. */
-  locate(callKey: (prefix: string) => string): Promise<AppStore | undefined>;
+  /** The stores of every app this provider can see, where a call made by another process is looked for. */
+  appStores(): Promise<AppStore[]>;
   /** A function's queue, and the name its runtime knows it by. */
   queueOf(fn: FunctionSpec): Promise<{ queue: Queue; name: string }>;
   send: Send;
   retentionMs: number;
   /** Removes a message still queued, by the queue's name and the message's `dedupKey` (Cloud Tasks' DeleteTask), where the platform can. */
   unqueue?(queue: string, dedupKey: string): Promise<void>;
+  /**
+   * A message still queued, by its `dedupKey`, in any queue of the platform's (Cloud Tasks'
+   * GetTask); undefined: none holds it. Where given, spawns write no record: a pending call's
+   * record is its first attempt's message.
+   */
+  queued?(dedupKey: string): Promise<string | undefined>;
 }
 
 const POLL_MIN_MS = 50;
@@ -44,19 +63,54 @@ const CHUNK_READS = 16;
 
 export function cloudCalls(o: CloudCallsOptions): CallStore {
   const where = new QuickLRU<string, AppStore>({ maxSize: REMEMBERED_CALLS });
-  const known = new QuickLRU<string, { fn: string; isGenerator: boolean }>({ maxSize: REMEMBERED_CALLS });
+  const known = new QuickLRU<string, CallRecordJson>({ maxSize: REMEMBERED_CALLS });
   const intervals = new QuickLRU<string, number>({ maxSize: REMEMBERED_CALLS });
   /** Per generator call: how many values were handed out, and the key of the last. */
   const cursors = new QuickLRU<string, { from: number; after: string }>({ maxSize: REMEMBERED_CALLS });
 
+  /** The first attempt's message of a call still queued, where the platform reads messages back. */
+  const queuedEnvelope = async (callId: string): Promise<Envelope | undefined> => {
+    const body = await o.queued?.(sendKeys.attempt(callId, 1));
+    if (body === undefined) return undefined;
+    const e = checkEnvelope(JSON.parse(body), `the queued message of call ${callId}`);
+    return e.callId === callId ? e : undefined;
+  };
+
+  /** The app store holding a result or record of a call made by another process. */
+  const holding = async (callId: string): Promise<AppStore | undefined> => {
+    for (const at of await o.appStores()) {
+      const keys = keysIn(at.ref.prefix);
+      const held = await Promise.all([at.store.has(keys.result(callId)), at.store.has(keys.call(callId))]);
+      if (held.includes(true)) return at;
+    }
+    return undefined;
+  };
+
   const storeFor = async (callId: string): Promise<AppStore & { keys: Keys }> => {
     let found = where.get(callId);
     if (found === undefined) {
-      found = await o.locate((prefix) => keysIn(prefix).call(callId));
+      found = await holding(callId);
+      const e = found === undefined ? await queuedEnvelope(callId) : undefined;
+      if (e !== undefined) {
+        found = o.storeOf({ app: e.app, environment: e.env });
+        known.set(callId, recordOf(e));
+      }
       if (found === undefined) throw new NotFoundError(`no call ${callId} in the apps this provider can see`);
       where.set(callId, found);
     }
     return { ...found, keys: keysIn(found.ref.prefix) };
+  };
+
+  /** A pending call's record: remembered, stored, or its queued message. */
+  const recordFor = async (callId: string, store: ObjectStore, keys: Keys): Promise<CallRecordJson> => {
+    let record = known.get(callId) ?? parseStored<CallRecordJson>(await store.get(keys.call(callId)));
+    if (record === undefined) {
+      const e = await queuedEnvelope(callId);
+      record = e === undefined ? undefined : recordOf(e);
+    }
+    if (record === undefined) throw new NotFoundError(`no call ${callId} in its app's store`);
+    known.set(callId, record);
+    return record;
   };
 
   const stateNow = async (callId: string): Promise<CallState> => {
@@ -67,13 +121,7 @@ export function cloudCalls(o: CloudCallsOptions): CallStore {
       if (result.expiresAt <= Date.now()) return { state: "expired", fn: result.fn, isGenerator: result.isGenerator };
       return { state: "done", fn: result.fn, isGenerator: result.isGenerator, outcome: fromWire(result.outcome) };
     }
-    let record = known.get(callId);
-    if (record === undefined) {
-      const read = parseStored<CallRecordJson>(await store.get(keys.call(callId)));
-      if (read === undefined) throw new NotFoundError(`no call ${callId} in its app's store`);
-      record = { fn: read.fn, isGenerator: read.isGenerator };
-      known.set(callId, record);
-    }
+    const record = await recordFor(callId, store, keys);
     return { state: "pending", fn: record.fn, isGenerator: record.isGenerator };
   };
 
@@ -132,14 +180,11 @@ export function cloudCalls(o: CloudCallsOptions): CallStore {
         createdAt: Date.now(),
         queue: name,
       };
-      const putRecord = app.store.put(keys.call(input.callId), JSON.stringify(record));
+      const putRecord = o.queued === undefined ? app.store.put(keys.call(input.callId), JSON.stringify(record)) : undefined;
       where.set(input.callId, app);
-      known.set(input.callId, { fn: fn.name, isGenerator: fn.isGenerator });
-      const envelope = await offloadArgs(
-        app.store,
-        { ...toEnvelope(fn, input, app.ref), spawn: { queue: name, retentionMs: o.retentionMs } },
-        queue.maxMessageBytes,
-      );
+      known.set(input.callId, record);
+      const spawn = { queue: name, retentionMs: o.retentionMs, module: fn.module, isGenerator: fn.isGenerator };
+      const envelope = await offloadArgs(app.store, { ...toEnvelope(fn, input, app.ref), spawn }, queue.maxMessageBytes);
       // Both before the spawn resolves: the record (what get reads) and the message (the work).
       const dedupKey = sendKeys.attempt(input.callId, input.attempt);
       await Promise.all([putRecord, o.send(queue, { body: JSON.stringify(envelope), dedupKey })]);
@@ -166,27 +211,28 @@ export function cloudCalls(o: CloudCallsOptions): CallStore {
       const { store, keys } = await storeFor(callId);
       const now = await stateNow(callId);
       if (now.state !== "pending") return;
+      const record = await recordFor(callId, store, keys);
       await store.put(keys.cancel(callId), "");
-      const record = parseStored<CallRecordJson>(await store.get(keys.call(callId)));
       const stored: StoredResult = {
-        outcome: toWire({ inputId: record?.inputId ?? "", attempt: 0, status: "TERMINATED" }),
+        outcome: toWire({ inputId: record.inputId, attempt: 0, status: "TERMINATED" }),
         fn: now.fn,
         isGenerator: now.isGenerator,
         finishedAt: Date.now(),
         expiresAt: Date.now() + o.retentionMs,
+        call: record,
       };
       // Only if nothing settled it meanwhile: a finished call stays finished.
       await store.put(keys.result(callId), JSON.stringify(stored), { ifAbsent: true });
-      // Still queued, its first attempt need not wake an instance to find the marker. Any failure
-      // here is harmless: the marker and the result above already settled the call.
-      if (record?.queue !== undefined) await o.unqueue?.(record.queue, sendKeys.attempt(callId, 1)).catch(() => {});
+      // Still queued, its first attempt never runs: its first delivery would not look for the marker.
+      const { unqueue } = o;
+      if (record.queue !== undefined && unqueue !== undefined)
+        await rideThrough(() => unqueue(record.queue as string, sendKeys.attempt(callId, 1)));
     },
     async callGraph(callId): Promise<InputInfo[]> {
       const { store, keys } = await storeFor(callId);
       // The call's own record and result first: the tree has its root even before its runtime wrote any.
-      const record = parseStored<CallRecordJson>(await store.get(keys.call(callId)));
-      if (record === undefined) throw new NotFoundError(`no call ${callId} in its app's store`);
       const result = parseStored<StoredResult>(await store.get(keys.result(callId)));
+      const record = result?.call ?? (await recordFor(callId, store, keys));
       applyGraphEvents([
         { call: callId, parent: record.parent, fn: record.fn, module: record.module },
         { call: callId, input: record.inputId, status: result?.outcome.status ?? "PENDING", task: result?.outcome.taskId ?? "" },
@@ -198,7 +244,7 @@ export function cloudCalls(o: CloudCallsOptions): CallStore {
         const id = queue.shift() as string;
         if (seen.has(id)) continue;
         seen.add(id);
-        const events = parseStored<GraphEvent[]>(await store.get(keys.graph(id))) ?? [];
+        const events = (id === callId ? result : parseStored<StoredResult>(await store.get(keys.result(id))))?.graph ?? [];
         applyGraphEvents(events);
         for (const e of events) if ("fn" in e && !seen.has(e.call)) queue.push(e.call);
       }

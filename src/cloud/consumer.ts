@@ -1,25 +1,26 @@
 /**
  * The queue-consumer side of every cloud runtime: one delivered message of a spawned call (or
- * of a map sent through the queue), run at least once and settled once. Idempotent by call id
- * and attempt (a redelivery of a finished or retried attempt does nothing), cancellable by
- * marker, retried by the core's own retry decision as a delayed message, and a delay longer
- * than the queue can hold is chained. A passing refusal of the store or queue (throttling, a
- * burst of 5xx, a dropped connection: a `TransportError`, src/core/transport.ts) is ridden
- * through, so that an input already run is not run again; any other refusal throws, and the
- * platform delivers the message again: nothing is lost.
+ * of a map sent through the queue), run at least once and settled once. A call's result is
+ * written only where none exists, so the first outcome (or a cancel) stands. A redelivery is
+ * idempotent by call id and attempt (a finished or retried attempt does nothing), checks the
+ * cancel marker, and claims the attempt (attempt-lease.ts). A platform's first delivery of a
+ * first attempt, which it will not deliver again while it runs (`first`), skips those reads: it
+ * costs one write, its outcome. Retries are queued by the core's own retry decision as delayed
+ * messages, and a delay longer than the queue can hold is chained. A passing refusal of the store
+ * or queue (a `TransportError`, src/core/transport.ts) is ridden through, so that an input already
+ * run is not run again; any other refusal throws, and the platform delivers the message again.
  */
 import { type GraphEvent, recordCall, recordInput } from "../core/call-graph.js";
-import type { InputContext } from "../core/context.js";
-import { InputCancelledError, InvalidError } from "../core/errors.js";
+import { InvalidError } from "../core/errors.js";
 import type { FunctionSpec, Outcome } from "../core/provider.js";
 import { retryDelay } from "../core/retries.js";
-import { rideThrough } from "../core/transport.js";
 import { claimAttempt } from "./attempt-lease.js";
+import { cancelledBy, chunkWriter, sendOne, steadyStore } from "./delivery-io.js";
 import { type Keys, keysIn, sendKeys } from "./keys.js";
 import { argsOf } from "./offload.js";
 import type { ObjectStore, Queue } from "./primitives.js";
 import { captureGraph, functionOf, runInput } from "./run-input.js";
-import { type Envelope, type SpawnTarget, type StoredResult, parseStored, toWire } from "./wire.js";
+import { type Envelope, type SpawnTarget, type StoredResult, recordOf, toWire } from "./wire.js";
 
 /** What a runtime adapter gives the consumer: its platform's store and queue by the names an envelope carries. */
 export interface ConsumerPlatform {
@@ -27,11 +28,19 @@ export interface ConsumerPlatform {
   queue(name: string): Queue;
 }
 
-/** How often a queued input running here looks for its cancel marker. */
-const CANCEL_POLL_MS = 1000;
+export interface DeliveryFacts {
+  /**
+   * The platform's first delivery of this message, and none follows while it runs (Cloud Tasks
+   * holds a dispatch until its deadline, past the function's timeout). Of a first attempt, such
+   * a delivery cannot meet a result, a retry or a start mark, and a cancel removed its message
+   * (`unqueue`): it runs at once. The platform's rare duplicate of it may run the input twice;
+   * the call still has one result. @default false
+   */
+  first?: boolean;
+}
 
 /** Runs one delivered message; resolves once its outcome (or its retry) is stored. */
-export async function consume(e: Envelope, platform: ConsumerPlatform, taskId: string): Promise<void> {
+export async function consume(e: Envelope, platform: ConsumerPlatform, taskId: string, facts: DeliveryFacts = {}): Promise<void> {
   if (e.spawn === undefined || e.store === undefined)
     throw new InvalidError("faasade: a queued envelope without its spawn target or store");
   const at: Delivery = {
@@ -41,7 +50,9 @@ export async function consume(e: Envelope, platform: ConsumerPlatform, taskId: s
     queue: () => platform.queue((e.spawn as SpawnTarget).queue),
     keys: keysIn(e.store.prefix),
     taskId,
+    fresh: facts.first === true && e.attempt === 1,
   };
+  at.ready = at.store.ready?.().catch(() => {}); // a client that cannot load fails the requests that need it
   if (e.spawn.notBefore !== undefined && e.spawn.notBefore > Date.now()) return chainDelay(at);
   if (e.spawn.map === true) return runMapInput(at);
   return runSpawned(at);
@@ -54,6 +65,10 @@ interface Delivery {
   queue: () => Queue;
   keys: Keys;
   taskId: string;
+  /** A first delivery of a first attempt (`DeliveryFacts.first`): nothing to look for before it runs. */
+  fresh: boolean;
+  /** The store's client made ready, begun as the delivery starts. */
+  ready?: Promise<void> | undefined;
 }
 
 /** A retry whose delay the queue cannot hold in one message: sent on, for the rest of the delay. */
@@ -66,16 +81,15 @@ async function chainDelay({ e, spawn, queue }: Delivery): Promise<void> {
 
 async function runSpawned(at: Delivery): Promise<void> {
   const { e, store, keys, taskId } = at;
-  if (await store.has(keys.result(e.callId))) return; // a redelivery of a finished call
-  if (await store.has(keys.retried(e.callId, e.attempt))) return; // this attempt ended and was retried
+  if (!at.fresh && (await store.has(keys.result(e.callId)))) return; // a redelivery of a finished call
+  if (!at.fresh && (await store.has(keys.retried(e.callId, e.attempt)))) return; // this attempt ended and was retried
   const handle = await functionOf(e);
   const spec = typeof handle === "string" ? undefined : handle.definition().spec;
-  if (await store.has(keys.cancel(e.callId))) {
-    await storeResult(at, { inputId: e.inputId, attempt: e.attempt, status: "TERMINATED", taskId }, [], spec?.isGenerator);
-    return;
+  if (!at.fresh) {
+    if (await store.has(keys.cancel(e.callId))) return storeResult(at, spec, terminated(at), []);
+    const lost = await claimAttempt(store, keys.started(e.callId, e.inputId, e.attempt), e, spec, taskId);
+    if (lost !== undefined) return settleSpawned(at, spec, lost, []);
   }
-  const lost = await claimAttempt(store, keys.started(e.callId, e.inputId, e.attempt), e, spec, taskId);
-  if (lost !== undefined) return settleSpawned(at, spec, lost, []);
   // The root's records come first, so that the tree can be rebuilt from them in order.
   const before = captureGraph(() => {
     if (spec === undefined) return;
@@ -88,25 +102,39 @@ async function runSpawned(at: Delivery): Promise<void> {
     taskId,
     () => argsOf(store, e),
     chunks.write,
-    cancelledBy(at, "the call was cancelled"),
+    cancelledBy(store, keys.cancel(e.callId), "the call was cancelled"),
   );
   await chunks.settled();
-  const cancelled = await store.has(keys.cancel(e.callId));
-  const final: Outcome = cancelled ? { ...outcome, status: "TERMINATED", value: undefined, error: undefined } : outcome;
-  await settleSpawned(at, spec, final, [...before, ...graph]);
+  await settleSpawned(at, spec, outcome, [...before, ...graph]);
 }
 
-/** The end of an attempt: the next one queued if the policy says so, else the call's result. */
+const terminated = ({ e, taskId }: Delivery): Outcome => ({
+  inputId: e.inputId,
+  attempt: e.attempt,
+  status: "TERMINATED",
+  taskId,
+});
+
+/**
+ * The end of an attempt: the next one queued if the policy says so (unless the call was
+ * cancelled meanwhile), else the call's result. A cancel that came while it ran needs no look:
+ * its own result was written first, and this one is not written over it.
+ */
 async function settleSpawned(at: Delivery, spec: FunctionSpec | undefined, final: Outcome, graph: GraphEvent[]): Promise<void> {
-  const { e, taskId } = at;
+  const { e, store, keys, taskId } = at;
   const delay = spec === undefined ? undefined : retryDelay(spec.options.retries, final);
-  if (delay !== undefined) return queueRetry(at, delay);
+  if (spec !== undefined && delay !== undefined && !(await store.has(keys.cancel(e.callId)))) return queueRetry(at, spec, delay);
   const after = captureGraph(() => spec !== undefined && recordInput(e.callId, e.inputId, final.status, final.taskId ?? taskId));
-  await storeResult(at, final, [...graph, ...after], spec?.isGenerator);
+  await storeResult(at, spec, final, [...graph, ...after]);
 }
 
-/** The next attempt, after `delay`: marked first, so that a redelivery of this attempt knows it is stale. */
-async function queueRetry({ e, store, keys, queue }: Delivery, delay: number): Promise<void> {
+/**
+ * The next attempt, after `delay`: marked first, so that a redelivery of this attempt knows it
+ * is stale, and recorded, so that a process that did not make the call finds it pending once
+ * the first attempt's message is gone.
+ */
+async function queueRetry(at: Delivery, spec: FunctionSpec, delay: number): Promise<void> {
+  const { e, store, keys, queue } = at;
   const q = queue();
   const next: Envelope = {
     ...e,
@@ -114,134 +142,58 @@ async function queueRetry({ e, store, keys, queue }: Delivery, delay: number): P
     spawn: { ...(e.spawn as SpawnTarget), notBefore: delay > q.maxDelayMs ? Date.now() + delay : undefined },
   };
   await store.put(keys.retried(e.callId, e.attempt), "");
+  await store.put(keys.call(e.callId), JSON.stringify(recordWith(at, spec)));
   const dedupKey = sendKeys.attempt(e.callId, next.attempt);
   await sendOne(q, { body: JSON.stringify(next), delayMs: Math.min(delay, q.maxDelayMs), dedupKey });
 }
 
-async function storeResult(
-  { e, spawn, store, keys }: Delivery,
-  outcome: Outcome,
-  graph: GraphEvent[],
-  isGenerator = false,
-): Promise<void> {
-  if (graph.length > 0) {
-    const all = [...(parseStored<GraphEvent[]>(await store.get(keys.graph(e.callId))) ?? []), ...graph];
-    await store.put(keys.graph(e.callId), JSON.stringify(all));
-  }
+const recordWith = ({ e }: Delivery, spec: FunctionSpec | undefined) => ({
+  ...recordOf(e),
+  ...(spec === undefined ? {} : { module: spec.module, isGenerator: spec.isGenerator }),
+});
+
+/** The call's result with its record and graph, unless one is already stored (a cancel's, a duplicate's). */
+async function storeResult(at: Delivery, spec: FunctionSpec | undefined, outcome: Outcome, graph: GraphEvent[]): Promise<void> {
+  const { e, spawn, store, keys } = at;
+  await at.ready; // kept from the moment it can be read, not from before a client first loaded
   const now = Date.now();
+  const call = recordWith(at, spec);
   const stored: StoredResult = {
     outcome: toWire(outcome),
     fn: e.fn,
-    isGenerator,
+    isGenerator: call.isGenerator,
     finishedAt: now,
     expiresAt: now + spawn.retentionMs,
+    call,
+    ...(graph.length > 0 ? { graph } : {}),
   };
-  await store.put(keys.result(e.callId), JSON.stringify(stored));
+  await store.put(keys.result(e.callId), JSON.stringify(stored), { ifAbsent: true });
 }
 
 /**
  * One input of a map sent through the queue: its outcome goes to `map-results/`, once per
  * attempt; failures are not retried here (the caller's map retries its inputs, as for invokes).
+ * The cancel marker (the map was left) is looked for even on a first delivery: a map left early
+ * may have thousands of inputs queued, which then end without running.
  */
 async function runMapInput(at: Delivery): Promise<void> {
   const { e, store, keys, taskId } = at;
   const resultKey = keys.mapResult(e.callId, e.inputId, e.attempt);
-  if (await store.has(resultKey)) return; // a redelivery
+  if (!at.fresh && (await store.has(resultKey))) return; // a redelivery
   if (await store.has(keys.cancel(e.callId))) return; // the map was left: nobody reads this input
   const handle = await functionOf(e);
   const spec = typeof handle === "string" ? undefined : handle.definition().spec;
-  const lost = await claimAttempt(store, keys.started(e.callId, e.inputId, e.attempt), e, spec, taskId);
-  if (lost !== undefined) {
-    await store.put(resultKey, JSON.stringify({ outcome: toWire(lost) }));
-    return;
-  }
-  const { outcome } = await runInput(
-    e,
-    taskId,
-    () => argsOf(store, e),
-    () => {},
-    cancelledBy(at, "the map was left"),
-  );
-  await store.put(resultKey, JSON.stringify({ outcome: toWire(outcome) }));
-}
-
-/** Writes of a generator's values in flight at once. */
-const CHUNK_WRITES = 16;
-
-/**
- * A generator's values written as they come, at most `CHUNK_WRITES` at once and started in the
- * order they were yielded: a reader hands out only a gapless run, and a burst of thousands of
- * writes at once would only queue on the client's sockets. A failed write fails the delivery,
- * never the process.
- */
-function chunkWriter(store: ObjectStore, keys: Keys, callId: string) {
-  let n = 0;
-  let running = 0;
-  const waiting: [string, Uint8Array][] = [];
-  let failed: { error: unknown } | undefined;
-  let idle: (() => void) | undefined;
-  const start = (key: string, value: Uint8Array) => {
-    running++;
-    store
-      .put(key, value)
-      .catch((error: unknown) => (failed ??= { error }))
-      .finally(() => {
-        running--;
-        const next = waiting.shift();
-        if (next !== undefined) start(...next);
-        else if (running === 0) idle?.();
-      });
-  };
-  return {
-    write: (value: Uint8Array) => {
-      const key = keys.chunk(callId, n++);
-      if (running < CHUNK_WRITES) start(key, value);
-      else waiting.push([key, value]);
-    },
-    async settled() {
-      if (running > 0) await new Promise<void>((resolve) => (idle = resolve));
-      if (failed !== undefined) throw failed.error; // the message comes back; the call runs again
-    },
-  };
-}
-
-/** Aborts a queued input once its cancel marker exists: polled (one look at a time), since object stores tell nobody. */
-const cancelledBy =
-  ({ store, keys, e }: Delivery, reason: string) =>
-  (ctx: InputContext) => {
-    let looking = false;
-    const watch = setInterval(() => {
-      if (looking) return;
-      looking = true;
-      store
-        .has(keys.cancel(e.callId))
-        .then(
-          (yes) => yes && ctx.abort(new InputCancelledError(reason)),
-          () => {},
-        )
-        .finally(() => (looking = false));
-    }, CANCEL_POLL_MS);
-    return () => clearInterval(watch);
-  };
-
-/** The consumer's view of a store: each request rides through passing refusals (results, chunks, markers, reads). */
-export function steadyStore(store: ObjectStore): ObjectStore {
-  const steady: ObjectStore = {
-    get: (key) => rideThrough(() => store.get(key)),
-    has: (key) => rideThrough(() => store.has(key)),
-    put: (key, body, options) => rideThrough(() => store.put(key, body, options)),
-    list: (prefix, options) => store.list(prefix, options),
-    delete: (keys) => rideThrough(() => store.delete(keys)),
-  };
-  const { modifiedAt } = store;
-  if (modifiedAt !== undefined) steady.modifiedAt = (key) => rideThrough(() => modifiedAt.call(store, key));
-  return steady;
-}
-
-/** One message sent, again while the queue's refusal (of the request, or of the message) passes. */
-async function sendOne(queue: Queue, message: { body: string; delayMs: number; dedupKey: string }): Promise<void> {
-  await rideThrough(async () => {
-    const [refused] = await queue.sendBatch([{ ...message, delayMs: Math.max(0, message.delayMs) }]);
-    if (refused !== undefined) throw refused;
-  });
+  const lost = at.fresh ? undefined : await claimAttempt(store, keys.started(e.callId, e.inputId, e.attempt), e, spec, taskId);
+  const outcome =
+    lost ??
+    (
+      await runInput(
+        e,
+        taskId,
+        () => argsOf(store, e),
+        () => {},
+        cancelledBy(store, keys.cancel(e.callId), "the map was left"),
+      )
+    ).outcome;
+  await store.put(resultKey, JSON.stringify({ outcome: toWire(outcome) }), { ifAbsent: true });
 }

@@ -8,7 +8,7 @@
 import { InvalidError } from "../core/errors.js";
 import type { Function_ } from "../core/function.js";
 import { AttemptStillRunning } from "./attempt-lease.js";
-import { type ConsumerPlatform, consume } from "./consumer.js";
+import { type ConsumerPlatform, type DeliveryFacts, consume } from "./consumer.js";
 import { answerInvoke } from "./invoked.js";
 import type { ObjectStore, Queue } from "./primitives.js";
 import { functionOf } from "./run-input.js";
@@ -58,6 +58,7 @@ export async function deliveryAnswer(
   platform: ConsumerPlatform,
   taskId: string,
   name: string,
+  facts: DeliveryFacts = {},
 ): Promise<TextAnswer> {
   let e: Envelope;
   try {
@@ -69,7 +70,7 @@ export async function deliveryAnswer(
     return { status: 200, text: `dropped: ${(err as Error).message}` };
   }
   try {
-    await consume(e, platform, taskId);
+    await consume(e, platform, taskId, facts);
   } catch (err) {
     const handedBack = err instanceof AttemptStillRunning;
     if (!handedBack) console.error(`faasade: task ${name} was not done:`, err);

@@ -14,7 +14,6 @@ export function keysIn(prefix: string) {
     chunk: (callId: string, n: number) => `${prefix}chunks/${callId}/${String(n).padStart(8, "0")}`,
     chunks: (callId: string) => `${prefix}chunks/${callId}/`,
     cancel: (callId: string) => `${prefix}cancel/${callId}`,
-    graph: (callId: string) => `${prefix}graph/${callId}.json`,
     payload: (id: string) => `${prefix}payloads/${id}`,
     /** Attempt `n` of a queued input was started by a delivery (attempt-lease.ts). */
     started: (callId: string, inputId: string, n: number) => `${prefix}started/${callId}/${inputId}.${n}`,

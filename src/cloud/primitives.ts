@@ -19,6 +19,11 @@ export interface ObjectStore {
   delete(keys: readonly string[]): Promise<void>;
   /** When the object was last written (ms since the epoch), where the platform tells; undefined: missing. */
   modifiedAt?(key: string): Promise<number | undefined>;
+  /**
+   * Loads the client and its credentials (an SDK's import, a token), where the first request
+   * would otherwise pay for them: a runtime starts it as a delivery begins, beside the function.
+   */
+  ready?(): Promise<void>;
 }
 
 /** One message to queue. */

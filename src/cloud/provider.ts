@@ -42,12 +42,14 @@ export interface CloudPlatform {
   readonly name: string;
   /** An app's store and the reference runtimes receive. */
   storeOf(fn: { app: string; environment: string }): AppStore;
-  /** The store that holds the object `callKey(prefix)` of a call made elsewhere; undefined: none. */
-  locate(callKey: (prefix: string) => string): Promise<AppStore | undefined>;
+  /** The stores of every app this provider can see, where a call made elsewhere is looked for. */
+  appStores(): Promise<AppStore[]>;
   /** A function's queue and the name its runtime knows it by. */
   queueOf(fn: FunctionSpec): Promise<{ queue: Queue; name: string }>;
   /** Removes a message still queued by its queue's name and `dedupKey`, where the platform names messages (cancel). */
   unqueue?(queue: string, dedupKey: string): Promise<void>;
+  /** A queued message's body by its `dedupKey`, in any of the platform's queues, where it can read one back (calls.ts). */
+  queued?(dedupKey: string): Promise<string | undefined>;
   readonly invoker: Invoker;
   /** How long queued calls' results are kept. */
   readonly retentionMs: number;
@@ -129,11 +131,12 @@ export function cloudProvider(platform: CloudPlatform): CloudProvider {
     canTerminateContainers: false,
     calls: cloudCalls({
       storeOf: platform.storeOf,
-      locate: platform.locate,
+      appStores: platform.appStores,
       queueOf: platform.queueOf,
       send,
       retentionMs: platform.retentionMs,
       ...(platform.unqueue === undefined ? {} : { unqueue: platform.unqueue }),
+      ...(platform.queued === undefined ? {} : { queued: platform.queued }),
     }),
     ...(platform.deployer === undefined ? {} : { deployer: platform.deployer }),
     async lookup(app, environment, name) {

@@ -40,6 +40,9 @@ export interface SpawnTarget {
   map?: boolean | undefined;
   /** Not to run before this time (ms since the epoch): a delay longer than the queue can hold is chained. */
   notBefore?: number | undefined;
+  /** The function's module and kind: what a call record says, for platforms that read a pending call from its message. */
+  module?: string | undefined;
+  isGenerator?: boolean | undefined;
 }
 
 export interface WireOutcome {
@@ -63,19 +66,36 @@ export interface StoredResult {
   isGenerator: boolean;
   finishedAt: number;
   expiresAt: number;
+  /** The call's record (absent in results of older versions). */
+  call?: CallRecordJson | undefined;
+  /** The call-graph records the call made: its own, and those of the calls it spawned. */
+  graph?: GraphEvent[] | undefined;
 }
 
-/** What `calls/<callId>.json` records, so that a call id alone finds the call. */
+/**
+ * What a call id alone must find out about its call: kept in `calls/<callId>.json`, or read back
+ * from the queued message itself where the platform can (`CloudPlatform.queued`), and in its result.
+ */
 export interface CallRecordJson {
   fn: string;
   module: string;
   isGenerator: boolean;
   inputId: string;
   parent?: string | undefined;
-  createdAt: number;
+  createdAt?: number | undefined;
   /** The queue it was sent to, by the name its runtime knows (absent in records of older versions). */
   queue?: string | undefined;
 }
+
+/** The record of a queued call, from its envelope. */
+export const recordOf = (e: Envelope): CallRecordJson => ({
+  fn: e.fn,
+  module: e.spawn?.module ?? "",
+  isGenerator: e.spawn?.isGenerator === true,
+  inputId: e.inputId,
+  parent: e.parent,
+  queue: e.spawn?.queue,
+});
 
 export const toBase64 = (bytes: Uint8Array): string =>
   Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
@@ -157,7 +177,14 @@ export function checkEnvelope(value: unknown, where = "envelope"): Envelope {
   if (e.argsAt !== undefined && e.store === undefined) throw refuse("store", "expected a store for argsAt");
   if (e.store !== undefined) checkFields(e.store, `${where}.store`, { name: "string", prefix: "text" });
   if (e.spawn !== undefined) {
-    checkFields(e.spawn, `${where}.spawn`, { queue: "string", retentionMs: "number", map: "boolean?", notBefore: "number?" });
+    checkFields(e.spawn, `${where}.spawn`, {
+      queue: "string",
+      retentionMs: "number",
+      map: "boolean?",
+      notBefore: "number?",
+      module: "text?",
+      isGenerator: "boolean?",
+    });
     const { retentionMs, notBefore } = e.spawn as SpawnTarget;
     if (!(retentionMs >= 0)) throw new InvalidError(`${where}.spawn.retentionMs: expected a number ≥ 0, got ${retentionMs}`);
     if (notBefore !== undefined && !Number.isFinite(notBefore))

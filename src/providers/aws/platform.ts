@@ -95,14 +95,7 @@ export function awsProvider(options: AwsOptions, deployer?: Deployer): AwsProvid
     maxInFlight,
     fanOutFrom,
     ...(deployer === undefined ? {} : { deployer }),
-    async locate(callKey) {
-      // A call made by another process: its record is in the shared bucket, or in one of this prefix's app buckets.
-      for (const bucket of shared !== undefined ? [shared] : await appBuckets(sdk, prefix)) {
-        const at = storeByName(bucket);
-        if (await at.store.has(callKey(at.ref.prefix))) return at;
-      }
-      return undefined;
-    },
+    appStores: async () => (shared !== undefined ? [shared] : await appBuckets(sdk, prefix)).map(storeByName),
     async applyAutoscaler(fn, settings) {
       const [lambda, L] = await Promise.all([sdk.lambda(), import("@aws-sdk/client-lambda")]);
       const FunctionName = lambdaName(fn);

@@ -49,6 +49,9 @@ export function gcsStore(clients: GcpClients, bucket: string): ObjectStore {
       return got === undefined ? undefined : new Uint8Array(got[0].buffer, got[0].byteOffset, got[0].byteLength);
     },
     has: async (key) => (await metadata(key)) !== undefined,
+    async ready() {
+      await (await clients.storage()).authClient.getAccessToken();
+    },
     async modifiedAt(key) {
       const updated = (await metadata(key))?.updated;
       return updated === undefined ? undefined : Date.parse(String(updated));

@@ -13,7 +13,7 @@ import { gcsStore } from "./gcs-store.js";
 import { gcpInvoker, googleIdTokens } from "./invoker.js";
 import { type AppRef, bucketName, functionPath, keyPrefixOf, queuePath } from "./names.js";
 import { type GcpOptions, type ResolvedGcpOptions, resolveGcpOptions } from "./options.js";
-import { type TasksQueue, deleteTask, taskName, tasksQueue } from "./tasks-queue.js";
+import { type TasksQueue, deleteTask, prefixQueues, taskBody, taskName, tasksQueue } from "./tasks-queue.js";
 
 export type GcpProvider = CloudProvider;
 
@@ -73,17 +73,16 @@ export function gcpProvider(options: GcpOptions, deployer?: Deployer, internals:
     async unqueue(queue, dedupKey) {
       await deleteTask(sdk, taskName(queue, dedupKey));
     },
+    // A spawn writes no record: a pending call made elsewhere is its first task, in one of this prefix's queues.
+    async queued(dedupKey) {
+      const bodies = await Promise.all((await prefixQueues(sdk, o)).map((queue) => taskBody(sdk, taskName(queue, dedupKey))));
+      return bodies.find((body) => body !== undefined);
+    },
     retentionMs: o.retentionMs,
     maxInFlight: o.maxInFlight,
     fanOutFrom: o.fanOutFrom,
     ...(deployer === undefined ? {} : { deployer }),
-    async locate(callKey) {
-      for (const bucket of o.bucket !== undefined ? [o.bucket] : await appBuckets(sdk, o)) {
-        const at = storeByName(bucket);
-        if (await at.store.has(callKey(at.ref.prefix))) return at;
-      }
-      return undefined;
-    },
+    appStores: async () => (o.bucket !== undefined ? [o.bucket] : await appBuckets(sdk, o)).map(storeByName),
     async applyAutoscaler(fn, settings) {
       const functions = await sdk.functions();
       const name = functionPath(refOf(fn), fn.name);

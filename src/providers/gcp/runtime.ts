@@ -113,7 +113,9 @@ export function handlers(options: RuntimeOptions): Handlers {
   });
   const task = guarded(async (req, res) => {
     const name = (req.get(TASK_HEADER) ?? "(no task name)").slice(0, 200);
-    send(res, await deliveryAnswer(() => bodyOf(req), platform, INSTANCE, name));
+    // Cloud Tasks dispatches a task again only once this request has ended (deploy/queue.ts: its deadline is past the function's timeout).
+    const first = req.get("x-cloudtasks-taskretrycount") === "0";
+    send(res, await deliveryAnswer(() => bodyOf(req), platform, INSTANCE, name, { first }));
   });
   const handler = guarded(async (req, res) => {
     const web = await deployedWebFunction();

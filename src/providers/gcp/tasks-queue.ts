@@ -130,3 +130,30 @@ export async function deleteTask(clients: GcpClients, name: string): Promise<boo
     }
   });
 }
+
+/** A task's body (its FULL view), decoded; undefined when the task is not there. */
+export async function taskBody(clients: GcpClients, name: string): Promise<string | undefined> {
+  const tasks = await clients.tasks();
+  return gcpCall(`GetTask ${name}`, async () => {
+    try {
+      const [task] = await tasks.getTask({ name, responseView: "FULL" });
+      const body = task.httpRequest?.body;
+      if (body == null) return undefined;
+      return (typeof body === "string" ? Buffer.from(body, "base64") : Buffer.from(body)).toString("utf8");
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  });
+}
+
+/** The queues of this prefix's functions in the region (queue ids start with the prefix, names.ts). */
+export async function prefixQueues(
+  clients: GcpClients,
+  r: { project: string; region: string; prefix: string },
+): Promise<string[]> {
+  const tasks = await clients.tasks();
+  const parent = `projects/${r.project}/locations/${r.region}`;
+  const [queues] = await gcpCall(`ListQueues ${parent}`, () => tasks.listQueues({ parent }));
+  return queues.map((q) => String(q.name)).filter((name) => name.startsWith(`${parent}/queues/${r.prefix}-`));
+}

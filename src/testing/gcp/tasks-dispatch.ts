@@ -168,13 +168,14 @@ async function dispatch(q: StoredQueue, task: StoredTask, hooks: DispatchHooks):
 
 /**
  * The same request once more, as Cloud Tasks' at-least-once delivery sometimes makes it: the
- * task's method, headers (its retry count too), body and a fresh token, outside the queue's
- * concurrency limit, its outcome recorded and otherwise ignored.
+ * task's method, headers (its retry count, or `laterRetries` more), body and a fresh token,
+ * outside the queue's concurrency limit, its outcome recorded and otherwise ignored.
  */
-export function dispatchCopy(q: StoredQueue, task: StoredTask, hooks: DispatchHooks): void {
+export function dispatchCopy(q: StoredQueue, task: StoredTask, hooks: DispatchHooks, laterRetries = 0): void {
   if (hooks.closing.aborted) return;
   const { timer: _timer, ...rest } = task;
-  void dispatch(q, { ...rest, dispatchCount: Math.max(0, task.dispatchCount - 1), running: false, copy: true }, hooks);
+  const dispatchCount = Math.max(0, task.dispatchCount - 1) + laterRetries;
+  void dispatch(q, { ...rest, dispatchCount, running: false, copy: true }, hooks);
 }
 
 /** After an attempt: done for good, or back on the timer after the backoff. */

@@ -80,8 +80,10 @@ export interface TasksDouble {
   /**
    * For `ms`, every task whose dispatch begins is also delivered `copies` more times,
    * `delaySeconds` after (0: at once), beside the queue's own attempts (its records say `copy`).
+   * Each copy carries the dispatch's own retry count (the platform's rare duplicate), or with
+   * `asRedeliveries` the next ones (1, 2, ...), as Cloud Tasks' retries of a dispatch it saw fail.
    */
-  duplicate(o: { ms: number; copies?: number; delaySeconds?: number }): void;
+  duplicate(o: { ms: number; copies?: number; delaySeconds?: number; asRedeliveries?: boolean }): void;
   /** Ends the `duplicate` windows and drops the copies not yet delivered. */
   clearDuplicates(): void;
   close(): Promise<void>;
@@ -106,7 +108,12 @@ export async function startTasksDouble(options: TasksDoubleOptions = {}): Promis
     stats: (name) => api.stats(name),
     fail: (count, o = {}) => api.faults.push({ left: count, kind: o.kind ?? "unavailable", rpc: o.rpc }),
     duplicate: (o) =>
-      api.duplications.push({ until: Date.now() + o.ms, copies: o.copies ?? 1, delayMs: (o.delaySeconds ?? 0) * 1000 }),
+      api.duplications.push({
+        until: Date.now() + o.ms,
+        copies: o.copies ?? 1,
+        delayMs: (o.delaySeconds ?? 0) * 1000,
+        asRedeliveries: o.asRedeliveries === true,
+      }),
     clearDuplicates: () => api.clearDuplicates(),
     close: () => api.close(server),
   };
@@ -125,7 +132,7 @@ class TasksApi {
   readonly log: DispatchRecord[] = [];
   readonly calls: Record<string, number> = {};
   readonly faults: Fault[] = [];
-  readonly duplications: { until: number; copies: number; delayMs: number }[] = [];
+  readonly duplications: { until: number; copies: number; delayMs: number; asRedeliveries: boolean }[] = [];
   /** Copies waiting for their time. */
   private readonly copies = new Set<NodeJS.Timeout>();
   readonly hooks: DispatchHooks;
@@ -157,7 +164,7 @@ class TasksApi {
     for (let i = 0; i < window.copies; i++) {
       const timer = setTimeout(() => {
         this.copies.delete(timer);
-        dispatchCopy(q, snapshot, this.hooks);
+        dispatchCopy(q, snapshot, this.hooks, window.asRedeliveries ? i + 1 : 0);
       }, window.delayMs);
       this.copies.add(timer);
     }
