@@ -1,25 +1,22 @@
 /**
- * The Google Cloud clients faasade uses, made on first use and imported lazily (the SDKs are
- * optional peer dependencies), with per-service endpoints from options (a loopback stand-in, a
- * private endpoint), and the one error helper every Google call goes through.
+ * The Google Cloud clients faasade uses, made on first use from SDKs imported lazily (optional
+ * peer dependencies), with per-service endpoints, and the one error helper every Google call goes through.
  */
 import type { v2 } from "@google-cloud/functions";
 import type { Storage } from "@google-cloud/storage";
 import type { CloudTasksClient } from "@google-cloud/tasks";
 import type { GoogleAuth } from "google-auth-library";
-
-type FunctionServiceClient = v2.FunctionServiceClient;
+import { lazyClient } from "../../cloud/lazy-client.js";
+import { isNetworkFailure, isPassingStatus, sdkCall } from "../../cloud/sdk-errors.js";
+import { NotFoundError, ProviderError } from "../../core/errors.js";
+import { TransportError } from "../../core/transport.js";
 
 /**
- * An auth client of google-auth-library (an `AuthClient`, or one that answers
- * `getRequestHeaders()` as stand-ins do). Each Google SDK bundles its own copy of that library,
- * so the type is kept loose here and handed to each SDK as it is.
+ * An auth client of google-auth-library (an `AuthClient`, or one that answers `getRequestHeaders()`
+ * as stand-ins do), loose because each Google SDK bundles its own copy of that library.
  */
 // biome-ignore lint/suspicious/noExplicitAny: the SDKs' AuthClient types differ by their google-auth-library copy
 export type GcpAuthClient = any;
-import { lazyClient } from "../../cloud/lazy-client.js";
-import { NotFoundError, ProviderError } from "../../core/errors.js";
-import { TransportError } from "../../core/transport.js";
 
 /** Where each Google API is reached; `http://127.0.0.1:<port>` for a loopback stand-in. */
 export interface GcpEndpoints {
@@ -33,55 +30,40 @@ export interface GcpEndpoints {
   run?: string | undefined;
 }
 
-export interface GcpClientOptions {
-  project: string;
-  endpoints?: GcpEndpoints | undefined;
-  /** @default Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS, gcloud, the metadata server) */
-  authClient?: GcpAuthClient;
-}
-
-export interface GcpClients {
-  storage(): Promise<Storage>;
-  tasks(): Promise<CloudTasksClient>;
-  functions(): Promise<FunctionServiceClient>;
-  /** Google's auth, for ID tokens (audience = a function's URL) and the admin clients. */
-  auth(): Promise<GoogleAuth>;
-}
-
 const lazy = <T>(pkg: string, make: () => Promise<T>) => lazyClient("gcp", pkg, make);
 
 /** gax's options for an endpoint override: REST over HTTP(S) to that host and port. */
 export function gaxEndpoint(url: string | undefined): Record<string, unknown> {
   if (url === undefined) return {};
   const { protocol, hostname, port } = new URL(url);
-  return {
-    fallback: true,
-    apiEndpoint: hostname,
-    protocol: protocol.replace(":", ""),
-    ...(port ? { port: Number(port) } : {}),
-  };
+  return { fallback: true, apiEndpoint: hostname, protocol: protocol.replace(":", ""), ...(port ? { port: Number(port) } : {}) };
+}
+
+export type GcpClientOptions = { project: string; endpoints?: GcpEndpoints | undefined; authClient?: GcpAuthClient };
+
+/** Each client made on first use; `auth` is Google's, for ID tokens (audience: a function's URL) and the admin clients. */
+export interface GcpClients {
+  storage(): Promise<Storage>;
+  tasks(): Promise<CloudTasksClient>;
+  functions(): Promise<v2.FunctionServiceClient>;
+  auth(): Promise<GoogleAuth>;
 }
 
 export function gcpClients(options: GcpClientOptions): GcpClients {
   const { project, endpoints = {}, authClient } = options;
-  const auth = lazy("google-auth-library", async () => {
-    const { GoogleAuth } = await import("google-auth-library");
-    return new GoogleAuth({
-      projectId: project,
-      scopes: ["https://www.googleapis.com/auth/cloud-platform"],
-      ...(authClient ? { authClient } : {}),
-    });
-  });
   // Each SDK bundles its own google-auth-library: without a client given, each finds ADC itself.
   const given = authClient ? { authClient } : {};
   return {
-    auth,
+    auth: lazy("google-auth-library", async () => {
+      const { GoogleAuth } = await import("google-auth-library");
+      return new GoogleAuth({ projectId: project, scopes: ["https://www.googleapis.com/auth/cloud-platform"], ...given });
+    }),
     storage: lazy("@google-cloud/storage", async () => {
       const { Storage } = await import("@google-cloud/storage");
       return new Storage({
         projectId: project,
         ...(endpoints.storage ? { apiEndpoint: endpoints.storage, useAuthWithCustomEndpoint: true } : {}),
-        ...(authClient ? { authClient } : {}),
+        ...given,
       });
     }),
     tasks: lazy("@google-cloud/tasks", async () => {
@@ -95,44 +77,24 @@ export function gcpClients(options: GcpClientOptions): GcpClients {
   };
 }
 
-/** gRPC status codes (google-gax), and the HTTP statuses Cloud Storage answers with. */
-const NOT_FOUND = 5;
-const ALREADY_EXISTS = 6;
-const PERMISSION_DENIED = 7;
-const PASSING_CODES = new Set([
-  4 /* DEADLINE_EXCEEDED */, 8 /* RESOURCE_EXHAUSTED */, 10 /* ABORTED */, 13 /* INTERNAL */, 14 /* UNAVAILABLE */,
-]);
-const PASSING_NETWORK = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "EAI_AGAIN", "UND_ERR_SOCKET"]);
+/** gRPC codes of passing trouble: DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED, INTERNAL, UNAVAILABLE. */
+const PASSING_CODES = new Set([4, 8, 10, 13, 14]);
 
-interface GoogleError {
-  code?: number | string;
-  status?: number;
-  message?: string;
-  errors?: { reason?: string; message?: string }[];
-}
-
-const statusOf = (err: GoogleError) => (typeof err.code === "number" && err.code >= 100 ? err.code : err.status);
+type GoogleError = { code?: number | string; status?: number; message?: string } | undefined;
+const grpcCodeOf = (err: GoogleError) => (typeof err?.code === "number" && err.code < 100 ? err.code : undefined);
+const statusOf = (err: GoogleError) => (typeof err?.code === "number" && err.code >= 100 ? err.code : err?.status);
 
 // With credentials that send through gaxios (ADC: the metadata server, a key), a refusal reaches
 // us as gaxios' error with the HTTP status, not as gax's error with the gRPC code: both are read.
-export function isNotFound(cause: unknown): boolean {
-  const err = cause as GoogleError;
-  return err?.code === NOT_FOUND || statusOf(err) === 404;
-}
-
-export function isAlreadyExists(cause: unknown): boolean {
-  const err = cause as GoogleError;
-  return err?.code === ALREADY_EXISTS || statusOf(err) === 409;
-}
-
-function isPassing(cause: unknown): boolean {
-  const err = cause as GoogleError & { cause?: GoogleError };
-  const http = statusOf(err);
-  if (typeof err?.code === "number" && err.code < 100 && PASSING_CODES.has(err.code)) return true;
-  if (http !== undefined && (http === 429 || http >= 500)) return true;
-  const network = typeof err?.code === "string" ? err.code : err?.cause?.code;
-  return typeof network === "string" && PASSING_NETWORK.has(network);
-}
+const answered = (cause: unknown, grpc: number, http: number) =>
+  grpcCodeOf(cause as GoogleError) === grpc || statusOf(cause as GoogleError) === http;
+export const isNotFound = (cause: unknown) => answered(cause, 5 /* NOT_FOUND */, 404);
+export const isAlreadyExists = (cause: unknown) => answered(cause, 6 /* ALREADY_EXISTS */, 409);
+const isDenied = (cause: unknown) => answered(cause, 7 /* PERMISSION_DENIED */, 403);
+const isPassing = (cause: unknown) =>
+  PASSING_CODES.has(grpcCodeOf(cause as GoogleError) ?? 0) ||
+  isPassingStatus(statusOf(cause as GoogleError)) ||
+  isNetworkFailure(cause);
 
 /**
  * Every Google refusal becomes the contract's error naming the operation, the SDK error as its
@@ -141,11 +103,10 @@ function isPassing(cause: unknown): boolean {
  * which callers ride through.
  */
 export function gcpError(operation: string, cause: unknown): ProviderError | NotFoundError | TransportError {
-  const err = (cause ?? {}) as GoogleError;
-  const said = String(err.message ?? cause).split("\n")[0] ?? "";
+  const said = String((cause as GoogleError)?.message ?? cause).split("\n")[0] ?? "";
   if (isPassing(cause)) return new TransportError(`gcp ${operation} failed: ${said}`, { cause });
   if (isNotFound(cause)) return new NotFoundError(`gcp ${operation}: not found: ${said}`, { cause });
-  if (err.code === PERMISSION_DENIED || statusOf(err) === 403) {
+  if (isDenied(cause)) {
     const permission = /permission '?([\w.]+)'?/i.exec(said)?.[1];
     return new ProviderError(
       `gcp ${operation} was refused: the credentials lack ${permission ? `the permission ${permission}` : "a permission"} (${said})`,
@@ -156,10 +117,4 @@ export function gcpError(operation: string, cause: unknown): ProviderError | Not
 }
 
 /** Runs one Google request; its failure is `gcpError(operation, ...)`. */
-export async function gcpCall<T>(operation: string, request: () => Promise<T>): Promise<T> {
-  try {
-    return await request();
-  } catch (cause) {
-    throw gcpError(operation, cause);
-  }
-}
+export const gcpCall = <T>(operation: string, request: () => Promise<T>): Promise<T> => sdkCall(operation, request, gcpError);

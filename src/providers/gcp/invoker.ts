@@ -1,11 +1,9 @@
-/**
- * Calls of a 2nd gen function: an HTTPS POST to its URL (src/cloud/http-invoker.ts) with a Google
- * ID token whose audience is that URL.
- */
+/** Calls of a 2nd gen function: an HTTPS POST to its URL (src/cloud/http-invoker.ts) with a Google ID token for that URL. */
 import { httpInvoker } from "../../cloud/http-invoker.js";
+import { rememberedBy } from "../../cloud/once.js";
 import type { Invoker } from "../../cloud/primitives.js";
-import type { FunctionSpec } from "../../core/provider.js";
 import { ProviderError } from "../../core/errors.js";
+import type { FunctionSpec } from "../../core/provider.js";
 import { type GcpClients, gcpCall } from "./clients.js";
 
 /**
@@ -33,16 +31,10 @@ export function gcpInvoker(options: {
 
 /** ID tokens from Google's auth (ADC: a service account key, gcloud, the metadata server), one client per audience. */
 export function googleIdTokens(clients: Pick<GcpClients, "auth">): (audience: string) => Promise<string> {
-  const byAudience = new Map<string, Promise<{ getRequestHeaders(): Promise<Headers> }>>();
+  const clientOf = rememberedBy(String, async (audience: string) => (await clients.auth()).getIdTokenClient(audience));
   return async (audience) => {
-    let client = byAudience.get(audience);
-    if (client === undefined) {
-      client = clients.auth().then((auth) => auth.getIdTokenClient(audience));
-      byAudience.set(audience, client);
-      client.catch(() => byAudience.delete(audience));
-    }
     // The client caches its token until shortly before it expires.
-    const authorization = (await (await client).getRequestHeaders()).get("authorization") ?? "";
+    const authorization = (await (await clientOf(audience)).getRequestHeaders()).get("authorization") ?? "";
     if (!authorization.startsWith("Bearer "))
       throw new ProviderError(`gcp: no ID token for ${audience}: the credentials gave no Bearer token`);
     return authorization.slice("Bearer ".length);
