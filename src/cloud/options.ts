@@ -20,10 +20,6 @@ export function envMs(name: string): number | undefined {
   return value;
 }
 
-/** The first of these environment variables that is set and not empty. */
-export const fromEnv = (...names: string[]): string | undefined =>
-  names.map((name) => process.env[name]).find((value) => value !== undefined && value !== "");
-
 /** An object of options, else `InvalidError`; with `known`, one without any other key (the message lists the known ones). */
 export function optionsObject<T>(provider: string, options: T, known?: readonly string[]): T {
   if (options === null || typeof options !== "object")
@@ -32,6 +28,21 @@ export function optionsObject<T>(provider: string, options: T, known?: readonly 
   if (unknown !== undefined)
     throw new InvalidError(`${provider}: unknown option ${JSON.stringify(unknown)}; known: ${known?.join(", ")}`);
   return options;
+}
+
+/** A checker of string options by name, each with its pattern and the example its message gives (see `matching`). */
+export function patternRules<N extends string>(provider: string, rules: Record<N, readonly [RegExp, string]>) {
+  return (name: N, value: unknown): string => {
+    const [pattern, example] = rules[name];
+    return matching(provider, name, value, pattern, example);
+  };
+}
+
+/** One of `allowed`, else `InvalidError` "<provider>: <name> must be one of <allowed>, got <value>". */
+export function oneOf<T>(provider: string, name: string, value: unknown, allowed: readonly T[]): T {
+  if (!(allowed as readonly unknown[]).includes(value))
+    throw new InvalidError(`${provider}: ${name} must be one of ${allowed.join(", ")}, got ${describe(value)}`);
+  return value as T;
 }
 
 /** A string matching `pattern`, else `InvalidError` "<provider>: <name> must be <example>, got <value>". */
@@ -65,15 +76,4 @@ export function endpointUrls<S extends string>(
     out[service as S] = origin.replace(/\/$/, "");
   }
   return out;
-}
-
-/** `<PREFIX><SERVICE>` of each service, from the environment (unset and empty as absent). */
-export function endpointsFromEnv<S extends string>(
-  services: readonly S[],
-  prefix: string,
-  vars: NodeJS.ProcessEnv = process.env,
-): Partial<Record<S, string>> {
-  return Object.fromEntries(services.map((s) => [s, vars[`${prefix}${s.toUpperCase()}`] || undefined])) as Partial<
-    Record<S, string>
-  >;
 }

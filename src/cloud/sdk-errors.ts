@@ -39,10 +39,10 @@ export async function sdkCall<T>(
   }
 }
 
-/** `undefined` where `request` failed with `NotFoundError`; any other failure as it is. */
-export async function unlessNotFound<T>(request: () => Promise<T>): Promise<T | undefined> {
+/** `undefined` where `pending` fails with `NotFoundError`; any other failure as it is. */
+export async function unlessNotFound<T>(pending: Promise<T>): Promise<T | undefined> {
   try {
-    return await request();
+    return await pending;
   } catch (err) {
     if (err instanceof NotFoundError) return undefined;
     throw err;

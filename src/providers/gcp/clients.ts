@@ -1,7 +1,4 @@
-/**
- * The Google Cloud clients faasade uses, made on first use from SDKs imported lazily (optional
- * peer dependencies), with per-service endpoints, and the one error helper every Google call goes through.
- */
+/** Google's clients, made on first use from SDKs imported lazily, with per-service endpoints; the error every Google call maps to. */
 import type { v2 } from "@google-cloud/functions";
 import type { Storage } from "@google-cloud/storage";
 import type { CloudTasksClient } from "@google-cloud/tasks";
@@ -11,10 +8,7 @@ import { isNetworkFailure, isPassingStatus, sdkCall } from "../../cloud/sdk-erro
 import { NotFoundError, ProviderError } from "../../core/errors.js";
 import { TransportError } from "../../core/transport.js";
 
-/**
- * An auth client of google-auth-library (an `AuthClient`, or one that answers `getRequestHeaders()`
- * as stand-ins do), loose because each Google SDK bundles its own copy of that library.
- */
+/** An auth client of google-auth-library (or a stand-in's, answering `getRequestHeaders()`); loose, as each SDK bundles its own copy. */
 // biome-ignore lint/suspicious/noExplicitAny: the SDKs' AuthClient types differ by their google-auth-library copy
 export type GcpAuthClient = any;
 
@@ -29,8 +23,6 @@ export interface GcpEndpoints {
   /** Cloud Run Admin API v2 (the invoker policy of a 2nd gen function's service). @default https://run.googleapis.com */
   run?: string | undefined;
 }
-
-const lazy = <T>(pkg: string, make: () => Promise<T>) => lazyClient("gcp", pkg, make);
 
 /** gax's options for an endpoint override: REST over HTTP(S) to that host and port. */
 export function gaxEndpoint(url: string | undefined): Record<string, unknown> {
@@ -54,64 +46,53 @@ export function gcpClients(options: GcpClientOptions): GcpClients {
   // Each SDK bundles its own google-auth-library: without a client given, each finds ADC itself.
   const given = authClient ? { authClient } : {};
   return {
-    auth: lazy("google-auth-library", async () => {
+    auth: lazyClient("gcp", "google-auth-library", async () => {
       const { GoogleAuth } = await import("google-auth-library");
       return new GoogleAuth({ projectId: project, scopes: ["https://www.googleapis.com/auth/cloud-platform"], ...given });
     }),
-    storage: lazy("@google-cloud/storage", async () => {
+    storage: lazyClient("gcp", "@google-cloud/storage", async () => {
       const { Storage } = await import("@google-cloud/storage");
-      return new Storage({
-        projectId: project,
-        ...(endpoints.storage ? { apiEndpoint: endpoints.storage, useAuthWithCustomEndpoint: true } : {}),
-        ...given,
-      });
+      const at = endpoints.storage ? { apiEndpoint: endpoints.storage, useAuthWithCustomEndpoint: true } : {};
+      return new Storage({ projectId: project, ...at, ...given });
     }),
-    tasks: lazy("@google-cloud/tasks", async () => {
+    tasks: lazyClient("gcp", "@google-cloud/tasks", async () => {
       const { CloudTasksClient } = await import("@google-cloud/tasks");
       return new CloudTasksClient({ projectId: project, ...gaxEndpoint(endpoints.tasks), ...given });
     }),
-    functions: lazy("@google-cloud/functions", async () => {
+    functions: lazyClient("gcp", "@google-cloud/functions", async () => {
       const { v2 } = await import("@google-cloud/functions");
       return new v2.FunctionServiceClient({ projectId: project, ...gaxEndpoint(endpoints.functions), ...given });
     }),
   };
 }
 
-/** gRPC codes of passing trouble: DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED, INTERNAL, UNAVAILABLE. */
-const PASSING_CODES = new Set([4, 8, 10, 13, 14]);
-
-type GoogleError = { code?: number | string; status?: number; message?: string } | undefined;
-const grpcCodeOf = (err: GoogleError) => (typeof err?.code === "number" && err.code < 100 ? err.code : undefined);
-const statusOf = (err: GoogleError) => (typeof err?.code === "number" && err.code >= 100 ? err.code : err?.status);
+/** gRPC codes (google-gax) as the HTTP status they stand for; ABORTED, a conflict worth retrying, as 503. */
+const STATUS_OF_CODE: Record<number, number> = { 4: 504, 5: 404, 6: 409, 7: 403, 8: 429, 10: 503, 13: 500, 14: 503 };
 
 // With credentials that send through gaxios (ADC: the metadata server, a key), a refusal reaches
 // us as gaxios' error with the HTTP status, not as gax's error with the gRPC code: both are read.
-const answered = (cause: unknown, grpc: number, http: number) =>
-  grpcCodeOf(cause as GoogleError) === grpc || statusOf(cause as GoogleError) === http;
-export const isNotFound = (cause: unknown) => answered(cause, 5 /* NOT_FOUND */, 404);
-export const isAlreadyExists = (cause: unknown) => answered(cause, 6 /* ALREADY_EXISTS */, 409);
-const isDenied = (cause: unknown) => answered(cause, 7 /* PERMISSION_DENIED */, 403);
-const isPassing = (cause: unknown) =>
-  PASSING_CODES.has(grpcCodeOf(cause as GoogleError) ?? 0) ||
-  isPassingStatus(statusOf(cause as GoogleError)) ||
-  isNetworkFailure(cause);
+function statusOf(cause: unknown): number | undefined {
+  const err = cause as { code?: unknown; status?: number } | undefined;
+  if (typeof err?.code !== "number") return err?.status;
+  return err.code >= 100 ? err.code : (STATUS_OF_CODE[err.code] ?? err.status);
+}
+export const isNotFound = (cause: unknown) => statusOf(cause) === 404;
+export const isAlreadyExists = (cause: unknown) => statusOf(cause) === 409;
 
 /**
- * Every Google refusal becomes the contract's error naming the operation, the SDK error as its
- * cause: NOT_FOUND → `NotFoundError`, PERMISSION_DENIED → `ProviderError` naming the permission
- * Google reported; a passing one (UNAVAILABLE, 429, 5xx, a broken connection) a `TransportError`,
- * which callers ride through.
+ * Every Google refusal becomes the contract's error naming the operation, the SDK error as its cause:
+ * NOT_FOUND a `NotFoundError`, PERMISSION_DENIED a `ProviderError` naming the permission Google reported,
+ * a passing one (UNAVAILABLE, 429, 5xx, a broken connection) a `TransportError`, which callers ride through.
  */
 export function gcpError(operation: string, cause: unknown): ProviderError | NotFoundError | TransportError {
-  const said = String((cause as GoogleError)?.message ?? cause).split("\n")[0] ?? "";
-  if (isPassing(cause)) return new TransportError(`gcp ${operation} failed: ${said}`, { cause });
+  const said = String((cause as { message?: unknown } | undefined)?.message ?? cause).split("\n")[0] ?? "";
+  if (isPassingStatus(statusOf(cause)) || isNetworkFailure(cause))
+    return new TransportError(`gcp ${operation} failed: ${said}`, { cause });
   if (isNotFound(cause)) return new NotFoundError(`gcp ${operation}: not found: ${said}`, { cause });
-  if (isDenied(cause)) {
+  if (statusOf(cause) === 403) {
     const permission = /permission '?([\w.]+)'?/i.exec(said)?.[1];
-    return new ProviderError(
-      `gcp ${operation} was refused: the credentials lack ${permission ? `the permission ${permission}` : "a permission"} (${said})`,
-      { cause },
-    );
+    const lacking = permission ? `the permission ${permission}` : "a permission";
+    return new ProviderError(`gcp ${operation} was refused: the credentials lack ${lacking} (${said})`, { cause });
   }
   return new ProviderError(`gcp ${operation} failed: ${said}`, { cause });
 }

@@ -1,7 +1,6 @@
 /**
- * What a deployed bundle's runtime talks to: Cloud Storage and Cloud Tasks with the function's own
- * credentials and the variables deploy sets (deploy/resources.ts). A queue's tasks go to the function
- * of the same id, whose URL and service account are read from the Functions API on the first send.
+ * What a deployed bundle's runtime talks to, with its own credentials and the variables deploy sets (deploy/resources.ts).
+ * A queue's tasks go to the function of the same id, whose URL and service account are read on the first send.
  */
 import { deferredQueue } from "../../cloud/deferred-queue.js";
 import type { ObjectStore, Queue } from "../../cloud/primitives.js";

@@ -1,7 +1,6 @@
 /**
- * The object store primitive on Cloud Storage: one bucket, through the JSON API client of
- * clients.ts. Each operation is one request per object (a put is one multipart upload, never a
- * resumable session: that would be two requests or more), so the request budgets of the issue hold.
+ * The object store primitive on one Cloud Storage bucket. Each operation is one request per object (a put is one
+ * multipart upload, never a resumable session: that would be two requests or more), so the issue's request budgets hold.
  */
 import type { GetFilesOptions, GetFilesResponse, Storage } from "@google-cloud/storage";
 import { eachLimit } from "../../cloud/parallel.js";
@@ -23,14 +22,14 @@ const autoRetryOf = new WeakMap<Storage, boolean>();
 
 export function gcsStore(clients: GcpClients, bucket: string): ObjectStore {
   const at = async () => (await clients.storage()).bucket(bucket);
-  const metadata = (key: string) =>
-    unlessNotFound(() =>
-      gcpCall(`get metadata of gs://${bucket}/${key}`, async () => (await (await at()).file(key).getMetadata())[0]),
-    );
+  const metadata = async (key: string) => {
+    const file = (await at()).file(key);
+    return (await unlessNotFound(gcpCall(`get metadata of gs://${bucket}/${key}`, () => file.getMetadata())))?.[0];
+  };
   return {
     async get(key) {
       const f = (await at()).file(key);
-      const got = await unlessNotFound(() => gcpCall(`get gs://${bucket}/${key}`, () => f.download()));
+      const got = await unlessNotFound(gcpCall(`get gs://${bucket}/${key}`, () => f.download()));
       return got === undefined ? undefined : new Uint8Array(got[0].buffer, got[0].byteOffset, got[0].byteLength);
     },
     has: async (key) => (await metadata(key)) !== undefined,
@@ -41,13 +40,13 @@ export function gcsStore(clients: GcpClients, bucket: string): ObjectStore {
     async put(key, body, options = {}) {
       const storage = await clients.storage();
       if (!autoRetryOf.has(storage)) autoRetryOf.set(storage, storage.retryOptions.autoRetry !== false);
-      const f = storage.bucket(bucket).file(key);
+      const file = storage.bucket(bucket).file(key);
       const bytes = typeof body === "string" ? Buffer.from(body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
       return gcpCall(`put gs://${bucket}/${key}`, async () => {
         try {
           // Generation 0 is "no live object": Google refuses the write with 412 if one exists.
           const precondition = options.ifAbsent ? { preconditionOpts: { ifGenerationMatch: 0 } } : {};
-          await f.save(bytes, { resumable: false, contentType: "application/octet-stream", ...precondition });
+          await file.save(bytes, { resumable: false, contentType: "application/octet-stream", ...precondition });
           return true;
         } catch (err) {
           if (options.ifAbsent && (err as { code?: unknown })?.code === 412) return false;
@@ -57,9 +56,8 @@ export function gcsStore(clients: GcpClients, bucket: string): ObjectStore {
         }
       });
     },
-    async *list(prefix, options = {}) {
+    async *list(prefix, { after } = {}) {
       const b = await at();
-      const { after } = options;
       // startOffset is inclusive: `after` itself is skipped below.
       const first = { prefix, maxResults: PAGE, autoPaginate: false, ...(after !== undefined ? { startOffset: after } : {}) };
       let query: GetFilesOptions | null = first;

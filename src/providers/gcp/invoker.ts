@@ -6,10 +6,7 @@ import { ProviderError } from "../../core/errors.js";
 import type { FunctionSpec } from "../../core/provider.js";
 import { type GcpClients, gcpCall } from "./clients.js";
 
-/**
- * Cloud Functions takes requests up to 32 MB and answers up to 32 MB (10 MB streamed): half of
- * that inline leaves room for JSON and base64, and sends a 20 MB argument through Cloud Storage.
- */
+/** Cloud Functions takes and answers up to 32 MB (10 MB streamed): half inline leaves room for JSON and base64. */
 export const CALL_INLINE_BYTES = 16 * 1024 * 1024;
 
 export function gcpInvoker(options: {

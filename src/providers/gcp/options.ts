@@ -1,14 +1,7 @@
 /** The options of `gcp()`, checked up front, and their defaults from the variables Google's own tools set. */
-import {
-  atLeastOne,
-  endpointUrls,
-  endpointsFromEnv as fromEnvVars,
-  envMs,
-  fromEnv,
-  matching,
-  optionsObject,
-} from "../../cloud/options.js";
-import { InvalidError, describe } from "../../core/errors.js";
+import { envEndpoints, fromEnv, required } from "../../cloud/env.js";
+import { atLeastOne, endpointUrls, envMs, oneOf, optionsObject, patternRules } from "../../cloud/options.js";
+import { InvalidError } from "../../core/errors.js";
 import type { GcpAuthClient, GcpEndpoints } from "./clients.js";
 
 /** Node.js runtimes of Cloud Functions faasade deploys to (nodejs20 was decommissioned on 2026-10-30). */
@@ -43,8 +36,9 @@ export interface GcpOptions {
 /** The options with every default filled in and every value checked. */
 export type ResolvedGcpOptions = ReturnType<typeof resolveGcpOptions>;
 
-/** The services whose endpoint can be set. */
 const SERVICES = ["functions", "tasks", "storage", "run"] as const satisfies readonly (keyof GcpEndpoints)[];
+const PROJECT_VARS = ["GOOGLE_CLOUD_PROJECT", "GCLOUD_PROJECT", "CLOUDSDK_CORE_PROJECT"];
+const REGION_VARS = ["FAASADE_GCP_REGION", "GOOGLE_CLOUD_REGION", "CLOUDSDK_FUNCTIONS_REGION"];
 const SEVEN_DAYS = 7 * 24 * 3600 * 1000;
 
 /** Each name option's rule, and the example its message gives. */
@@ -58,23 +52,13 @@ const RULES = {
   bucket: [/^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$/, "a bucket name"],
   prefix: [/^[a-z][a-z0-9-]{0,19}$/, '"faasade" (a letter, then up to 19 of a-z, 0-9 and -)'],
 } as const;
-const check = (name: keyof typeof RULES, value: unknown) => {
-  const [pattern, example] = RULES[name];
-  return matching("gcp", name, value, pattern, example);
-};
+const check = patternRules("gcp", RULES);
 const KNOWN = [...Object.keys(RULES), "authClient", "endpoints", "runtime", "retentionMs", "maxInFlight", "fanOutFrom"];
-
-const unset = (what: string, variable: string, example: string, option: string) =>
-  new InvalidError(
-    `gcp: no ${what} is set: set ${variable} (export ${variable}=${example}), or pass gcp({ ${option}: "${example}" }) in code`,
-  );
 
 export function resolveGcpOptions(options: GcpOptions) {
   optionsObject("gcp", options, KNOWN);
-  const project = options.project ?? fromEnv("GOOGLE_CLOUD_PROJECT", "GCLOUD_PROJECT", "CLOUDSDK_CORE_PROJECT");
-  if (project === undefined) throw unset("Google Cloud project", "GOOGLE_CLOUD_PROJECT", "my-project", "project");
-  const region = options.region ?? fromEnv("FAASADE_GCP_REGION", "GOOGLE_CLOUD_REGION", "CLOUDSDK_FUNCTIONS_REGION");
-  if (region === undefined) throw unset("region", "FAASADE_GCP_REGION", "us-central1", "region");
+  const project = required("gcp", "project", options.project, PROJECT_VARS, "Google Cloud project", "my-project");
+  const region = required("gcp", "region", options.region, REGION_VARS, "region", "us-central1");
   return {
     project: check("project", project),
     region: check("region", region),
@@ -91,16 +75,13 @@ export function resolveGcpOptions(options: GcpOptions) {
 }
 
 function checkedRuntime(runtime: unknown): GcpRuntime {
-  if (runtime === undefined) return "nodejs22";
   if (runtime === "nodejs20" || runtime === "nodejs18")
     throw new InvalidError(
       `gcp: runtime ${JSON.stringify(runtime)} is decommissioned on Cloud Functions; use "nodejs22" (the default) or "nodejs24"`,
     );
-  if (!(RUNTIMES as readonly unknown[]).includes(runtime))
-    throw new InvalidError(`gcp: runtime must be one of ${RUNTIMES.join(", ")}, got ${describe(runtime)}`);
-  return runtime as GcpRuntime;
+  return oneOf("gcp", "runtime", runtime ?? "nodejs22", RUNTIMES);
 }
 
 /** `FAASADE_GCP_ENDPOINT_<SERVICE>`: how another process (a deployed function, a CLI) is pointed at the same stand-ins. */
 export const endpointsFromEnv = (vars: NodeJS.ProcessEnv = process.env): GcpEndpoints =>
-  fromEnvVars(SERVICES, "FAASADE_GCP_ENDPOINT_", vars);
+  envEndpoints(SERVICES, "FAASADE_GCP_ENDPOINT_", vars);
