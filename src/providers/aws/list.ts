@@ -1,19 +1,18 @@
 /** `faasade ls --provider aws`: the apps of the shared bucket, or of this prefix's app buckets. */
 import { listAppBuckets } from "../../cloud/apps.js";
-import { fromEnv } from "../../cloud/env.js";
 import type { DeployedApp } from "../../core/provider.js";
 import { type ClientOptions, awsCall, clients } from "./clients.js";
-import { bucketName } from "./names.js";
+import { bucketName, prefixOf, sharedBucketOf } from "./names.js";
 import { s3Store } from "./s3-store.js";
 
 export type ListOptions = ClientOptions & { prefix?: string | undefined; bucket?: string | undefined };
 
 export function listAws(options: ListOptions = {}): Promise<DeployedApp[]> {
-  const prefix = options.prefix ?? fromEnv("FAASADE_AWS_PREFIX") ?? "faasade";
+  const prefix = prefixOf(options.prefix);
   const sdk = clients(options);
   // "faasade-" also begins the buckets of a prefix "faasade-dev": only this prefix's own are kept.
   const isOwn = (a: DeployedApp, name: string) => bucketName({ prefix, app: a.app, environment: a.environment }) === name;
-  const shared = options.bucket ?? fromEnv("FAASADE_AWS_BUCKET");
+  const shared = sharedBucketOf(options.bucket);
   return listAppBuckets(
     shared,
     () => appBuckets(sdk, prefix),

@@ -1,3 +1,4 @@
+import { fromEnv } from "../../cloud/env.js";
 import { keysIn } from "../../cloud/keys.js";
 import type { CloudAppRef } from "../../cloud/names.js";
 export type { Keys } from "../../cloud/keys.js";
@@ -9,6 +10,11 @@ export { keyPrefixOf } from "../../cloud/names.js";
  * function, and the keys inside the bucket.
  */
 export type AppRef = CloudAppRef;
+
+/** The prefix of every resource name: the option, else FAASADE_AWS_PREFIX, else "faasade". */
+export const prefixOf = (given: string | undefined) => given ?? fromEnv("FAASADE_AWS_PREFIX") ?? "faasade";
+/** The shared bucket, if any: the option, else FAASADE_AWS_BUCKET. */
+export const sharedBucketOf = (given: string | undefined) => given ?? fromEnv("FAASADE_AWS_BUCKET");
 
 /** S3 bucket of an app and environment: results, call records, cancel markers, large payloads. */
 export const bucketName = (r: AppRef) => r.bucket ?? `${r.prefix}-${r.environment}-${r.app}`.toLowerCase().slice(0, 63);
