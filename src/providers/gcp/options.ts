@@ -62,7 +62,7 @@ export function resolveGcpOptions(options: GcpOptions) {
   return {
     project: check("project", project),
     region: check("region", region),
-    authClient: options.authClient as GcpAuthClient,
+    authClient: options.authClient,
     endpoints: endpointUrls("gcp", options.endpoints ?? endpointsFromEnv(), SERVICES) as GcpEndpoints,
     runtime: checkedRuntime(options.runtime),
     serviceAccount: options.serviceAccount === undefined ? undefined : check("serviceAccount", options.serviceAccount),
