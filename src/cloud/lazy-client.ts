@@ -4,6 +4,7 @@
  * a client that is not `ready`) is not kept, so the next use tries again.
  */
 import { ExecutionError } from "../core/errors.js";
+import { untilFulfilled } from "./once.js";
 
 export function lazyClient<T>(
   provider: string,
@@ -11,18 +12,10 @@ export function lazyClient<T>(
   make: () => Promise<T>,
   ready: (client: T) => Promise<T> = async (client) => client,
 ): () => Promise<T> {
-  let made: Promise<T> | undefined;
-  return () => {
-    if (made === undefined) {
-      made = make()
-        .catch((cause: unknown) => {
-          throw new ExecutionError(`the ${provider} provider needs ${pkg}: npm i ${pkg}`, { cause });
-        })
-        .then(ready);
-      made.catch(() => {
-        made = undefined;
-      });
-    }
-    return made;
-  };
+  const needs = (cause: unknown) => new ExecutionError(`the ${provider} provider needs ${pkg}: npm i ${pkg}`, { cause });
+  return untilFulfilled(() =>
+    make()
+      .catch((cause: unknown) => Promise.reject(needs(cause)))
+      .then(ready),
+  );
 }

@@ -19,3 +19,61 @@ export function envMs(name: string): number | undefined {
   }
   return value;
 }
+
+/** An object of options, else `InvalidError`; with `known`, one without any other key (the message lists the known ones). */
+export function optionsObject<T>(provider: string, options: T, known?: readonly string[]): T {
+  if (options === null || typeof options !== "object")
+    throw new InvalidError(`${provider}: options must be an object, got ${describe(options)}`);
+  const unknown = known === undefined ? undefined : Object.keys(options).find((key) => !known.includes(key));
+  if (unknown !== undefined)
+    throw new InvalidError(`${provider}: unknown option ${JSON.stringify(unknown)}; known: ${known?.join(", ")}`);
+  return options;
+}
+
+/** A checker of string options by name, each with its pattern and the example its message gives (see `matching`). */
+export function patternRules<N extends string>(provider: string, rules: Record<N, readonly [RegExp, string]>) {
+  return (name: N, value: unknown): string => {
+    const [pattern, example] = rules[name];
+    return matching(provider, name, value, pattern, example);
+  };
+}
+
+/** One of `allowed`, else `InvalidError` "<provider>: <name> must be one of <allowed>, got <value>". */
+export function oneOf<T>(provider: string, name: string, value: unknown, allowed: readonly T[]): T {
+  if (!(allowed as readonly unknown[]).includes(value))
+    throw new InvalidError(`${provider}: ${name} must be one of ${allowed.join(", ")}, got ${describe(value)}`);
+  return value as T;
+}
+
+/** A string matching `pattern`, else `InvalidError` "<provider>: <name> must be <example>, got <value>". */
+export function matching(provider: string, name: string, value: unknown, pattern: RegExp, example: string): string {
+  if (typeof value !== "string" || !pattern.test(value))
+    throw new InvalidError(`${provider}: ${name} must be ${example}, got ${describe(value)}`);
+  return value;
+}
+
+/** Per-service endpoints: an http(s) origin for each of `services` given (a trailing slash dropped), nothing else. */
+export function endpointUrls<S extends string>(
+  provider: string,
+  endpoints: unknown,
+  services: readonly S[],
+): Partial<Record<S, string>> {
+  if (endpoints === undefined) return {};
+  if (endpoints === null || typeof endpoints !== "object")
+    throw new InvalidError(`${provider}: endpoints must be an object, got ${describe(endpoints)}`);
+  const out: Partial<Record<S, string>> = {};
+  for (const [service, url] of Object.entries(endpoints)) {
+    if (!(services as readonly string[]).includes(service))
+      throw new InvalidError(`${provider}: endpoints has no service ${JSON.stringify(service)}; known: ${services.join(", ")}`);
+    if (url === undefined) continue;
+    const origin = matching(
+      provider,
+      `endpoints.${service}`,
+      url,
+      /^https?:\/\/[^/\s]+\/?$/,
+      'a URL such as "http://127.0.0.1:8085"',
+    );
+    out[service as S] = origin.replace(/\/$/, "");
+  }
+  return out;
+}

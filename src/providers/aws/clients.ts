@@ -9,7 +9,9 @@ import type { LambdaClient } from "@aws-sdk/client-lambda";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { lazyClient } from "../../cloud/lazy-client.js";
-import { InvalidError, ProviderError, describe } from "../../core/errors.js";
+import { matching } from "../../cloud/options.js";
+import { isNetworkFailure, isPassingStatus, sdkCall } from "../../cloud/sdk-errors.js";
+import { InvalidError, ProviderError } from "../../core/errors.js";
 import { TransportError } from "../../core/transport.js";
 
 export interface ClientOptions {
@@ -76,9 +78,7 @@ export function quietNodeVersionNotice(): void {
 
 export function clients(options: ClientOptions = {}): Clients {
   const { region } = options;
-  if (region !== undefined && (typeof region !== "string" || !/^[a-z0-9-]+$/.test(region))) {
-    throw new InvalidError(`aws: region must be a region name such as "us-east-1", got ${describe(region)}`);
-  }
+  if (region !== undefined) matching("aws", "region", region, /^[a-z0-9-]+$/, 'a region name such as "us-east-1"');
   quietNodeVersionNotice();
   const base = {
     // Spawns and maps send many requests at once: more sockets than the SDK's 50 per client.
@@ -150,34 +150,25 @@ const PASSING_NAMES = new Set([
   "TimeoutError",
   "EC2ThrottledException",
 ]);
-const PASSING_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "ECONNABORTED", "EAI_AGAIN"]);
 
 /** Whether an SDK error is worth trying again: throttled, a 5xx, or a connection that broke. */
 export function isPassing(err: unknown): boolean {
-  const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
   if (e === null || typeof e !== "object") return false;
-  const status = e.$metadata?.httpStatusCode;
   return (
     PASSING_NAMES.has(e.name ?? "") ||
-    PASSING_CODES.has(e.code ?? "") ||
     e.$retryable !== undefined ||
-    status === 429 ||
-    (status !== undefined && status >= 500)
+    isPassingStatus(e.$metadata?.httpStatusCode) ||
+    isNetworkFailure(e)
   );
 }
 
 /** Runs one AWS request; a refusal becomes a `ProviderError` naming `operation` (a passing one, by default, a `TransportError`). */
-export async function awsCall<T>(
+export const awsCall = <T>(
   operation: string,
   run: () => Promise<T>,
   wrap: (operation: string, err: unknown) => Error = providerError,
-): Promise<T> {
-  try {
-    return await run();
-  } catch (err) {
-    throw wrap(operation, err);
-  }
-}
+): Promise<T> => sdkCall(operation, run, wrap);
 
 /** Whether an S3 error means "no such object" (GetObject and HeadObject say it differently). */
 export function isMissing(err: unknown): boolean {

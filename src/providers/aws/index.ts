@@ -5,6 +5,7 @@
  * app from its name. docs/aws.md.
  */
 import { lazyDeployer } from "../../cloud/provider.js";
+import { prefixOf } from "./names.js";
 import { type AwsOptions, type AwsProvider, awsProvider } from "./platform.js";
 
 export type { AwsOptions, AwsProvider } from "./platform.js";
@@ -15,7 +16,7 @@ export function aws(options: AwsOptions = {}): AwsProvider {
   const deployer = lazyDeployer(async () =>
     (await import("./deployer.js")).awsDeployer({
       ...options,
-      prefix: options.prefix ?? process.env.FAASADE_AWS_PREFIX ?? "faasade",
+      prefix: prefixOf(options.prefix),
     }),
   );
   return awsProvider(options, deployer);

@@ -1,17 +1,24 @@
 /** `faasade ls --provider aws`: the apps of the shared bucket, or of this prefix's app buckets. */
-import { listApps } from "../../cloud/apps.js";
+import { listAppBuckets } from "../../cloud/apps.js";
 import type { DeployedApp } from "../../core/provider.js";
 import { type ClientOptions, awsCall, clients } from "./clients.js";
+import { bucketName, prefixOf, sharedBucketOf } from "./names.js";
 import { s3Store } from "./s3-store.js";
 
 export type ListOptions = ClientOptions & { prefix?: string | undefined; bucket?: string | undefined };
 
-export async function listAws(options: ListOptions = {}): Promise<DeployedApp[]> {
-  const prefix = options.prefix ?? process.env.FAASADE_AWS_PREFIX ?? "faasade";
-  const shared = options.bucket ?? process.env.FAASADE_AWS_BUCKET;
+export function listAws(options: ListOptions = {}): Promise<DeployedApp[]> {
+  const prefix = prefixOf(options.prefix);
   const sdk = clients(options);
-  const buckets = shared !== undefined ? [shared] : await appBuckets(sdk, prefix);
-  return listApps(buckets.map((name) => ({ store: s3Store(sdk, name), ref: { name, prefix: shared ? "faasade/" : "" } })));
+  // "faasade-" also begins the buckets of a prefix "faasade-dev": only this prefix's own are kept.
+  const isOwn = (a: DeployedApp, name: string) => bucketName({ prefix, app: a.app, environment: a.environment }) === name;
+  const shared = sharedBucketOf(options.bucket);
+  return listAppBuckets(
+    shared,
+    () => appBuckets(sdk, prefix),
+    (name) => s3Store(sdk, name),
+    isOwn,
+  );
 }
 
 /** The buckets of this prefix's apps (every page of ListBuckets). */

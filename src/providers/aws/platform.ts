@@ -5,16 +5,15 @@
  */
 import QuickLRU from "quick-lru";
 import type { AppStore } from "../../cloud/calls.js";
-import { atLeastOne, envMs } from "../../cloud/options.js";
+import { atLeastOne, envMs, optionsObject } from "../../cloud/options.js";
 import type { Queue } from "../../cloud/primitives.js";
 import { type CloudPlatform, type CloudProvider, cloudProvider } from "../../cloud/provider.js";
-import { InvalidError, describe } from "../../core/errors.js";
 import type { Deployer, FunctionSpec } from "../../core/provider.js";
 import { type ClientOptions, awsCall, clients, isMissing, providerError } from "./clients.js";
 import type { AwsDeployOptions } from "./deploy/resources.js";
 import { lambdaInvoker } from "./lambda-invoker.js";
 import { appBuckets } from "./list.js";
-import { ALIAS, type AppRef, bucketName, functionName, keyPrefixOf } from "./names.js";
+import { ALIAS, type AppRef, bucketName, functionName, keyPrefixOf, prefixOf, sharedBucketOf } from "./names.js";
 import { s3Store } from "./s3-store.js";
 import { sqsQueue } from "./sqs-queue.js";
 
@@ -41,9 +40,8 @@ const REMEMBERED_QUEUES = 1000;
 
 /** The provider over S3, SQS and Lambda; `deployer` where this process may deploy (a runtime never does). */
 export function awsProvider(options: AwsOptions, deployer?: Deployer): AwsProvider {
-  if (options === null || typeof options !== "object")
-    throw new InvalidError(`aws: options must be an object, got ${describe(options)}`);
-  const prefix = options.prefix ?? process.env.FAASADE_AWS_PREFIX ?? "faasade";
+  optionsObject("aws", options);
+  const prefix = prefixOf(options.prefix);
   const maxInFlight = atLeastOne("aws", "maxInFlight", options.maxInFlight ?? 64, true);
   const retentionMs = atLeastOne(
     "aws",
@@ -54,7 +52,7 @@ export function awsProvider(options: AwsOptions, deployer?: Deployer): AwsProvid
   const fanOutFrom = atLeastOne("aws", "fanOutFrom", options.fanOutFrom ?? FANOUT_MIN_INPUTS, false);
   const sdk = clients(options);
   // An existing bucket, if given, holds every app's objects under "faasade/".
-  const shared = options.bucket ?? process.env.FAASADE_AWS_BUCKET;
+  const shared = sharedBucketOf(options.bucket);
   const refOf = (fn: { app: string; environment: string }): AppRef => ({ prefix, ...fn, bucket: shared });
   const lambdaName = (fn: FunctionSpec) => functionName(refOf(fn), fn.name);
 

@@ -1,8 +1,7 @@
 /**
  * @module
- * The Google Cloud provider (`faasade/gcp`): functions run on Cloud Functions (2nd gen), spawned
- * inputs go through Cloud Tasks, results live in Cloud Storage. The cloud layer (src/cloud/)
- * does the work; platform.ts names Google's parts for it. docs/gcp.md.
+ * The Google Cloud provider (`faasade/gcp`): Cloud Functions (2nd gen), Cloud Tasks for spawned inputs, Cloud Storage
+ * for results. The cloud layer (src/cloud/) does the work; platform.ts names Google's parts for it. docs/gcp.md.
  */
 import { lazyDeployer } from "../../cloud/provider.js";
 import type { GcpDeployOptions } from "./deploy/context.js";

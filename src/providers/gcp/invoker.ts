@@ -1,17 +1,12 @@
-/**
- * Calls of a 2nd gen function: an HTTPS POST to its URL (src/cloud/http-invoker.ts) with a Google
- * ID token whose audience is that URL.
- */
+/** Calls of a 2nd gen function: an HTTPS POST to its URL (src/cloud/http-invoker.ts) with a Google ID token for that URL. */
 import { httpInvoker } from "../../cloud/http-invoker.js";
+import { rememberedBy } from "../../cloud/once.js";
 import type { Invoker } from "../../cloud/primitives.js";
-import type { FunctionSpec } from "../../core/provider.js";
 import { ProviderError } from "../../core/errors.js";
+import type { FunctionSpec } from "../../core/provider.js";
 import { type GcpClients, gcpCall } from "./clients.js";
 
-/**
- * Cloud Functions takes requests up to 32 MB and answers up to 32 MB (10 MB streamed): half of
- * that inline leaves room for JSON and base64, and sends a 20 MB argument through Cloud Storage.
- */
+/** Cloud Functions takes and answers up to 32 MB (10 MB streamed): half inline leaves room for JSON and base64. */
 export const CALL_INLINE_BYTES = 16 * 1024 * 1024;
 
 export function gcpInvoker(options: {
@@ -33,16 +28,10 @@ export function gcpInvoker(options: {
 
 /** ID tokens from Google's auth (ADC: a service account key, gcloud, the metadata server), one client per audience. */
 export function googleIdTokens(clients: Pick<GcpClients, "auth">): (audience: string) => Promise<string> {
-  const byAudience = new Map<string, Promise<{ getRequestHeaders(): Promise<Headers> }>>();
+  const clientOf = rememberedBy(String, async (audience: string) => (await clients.auth()).getIdTokenClient(audience));
   return async (audience) => {
-    let client = byAudience.get(audience);
-    if (client === undefined) {
-      client = clients.auth().then((auth) => auth.getIdTokenClient(audience));
-      byAudience.set(audience, client);
-      client.catch(() => byAudience.delete(audience));
-    }
     // The client caches its token until shortly before it expires.
-    const authorization = (await (await client).getRequestHeaders()).get("authorization") ?? "";
+    const authorization = (await (await clientOf(audience)).getRequestHeaders()).get("authorization") ?? "";
     if (!authorization.startsWith("Bearer "))
       throw new ProviderError(`gcp: no ID token for ${audience}: the credentials gave no Bearer token`);
     return authorization.slice("Bearer ".length);

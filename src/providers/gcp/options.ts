@@ -1,9 +1,7 @@
-/**
- * The options of `gcp()`, checked up front with messages that quote the bad value, and their
- * defaults from the environment (the variables Google's own tools set).
- */
-import { atLeastOne, envMs } from "../../cloud/options.js";
-import { InvalidError, describe } from "../../core/errors.js";
+/** The options of `gcp()`, checked up front, and their defaults from the variables Google's own tools set. */
+import { envEndpoints, fromEnv, required } from "../../cloud/env.js";
+import { atLeastOne, endpointUrls, envMs, oneOf, optionsObject, patternRules } from "../../cloud/options.js";
+import { InvalidError } from "../../core/errors.js";
 import type { GcpAuthClient, GcpEndpoints } from "./clients.js";
 
 /** Node.js runtimes of Cloud Functions faasade deploys to (nodejs20 was decommissioned on 2026-10-30). */
@@ -36,123 +34,54 @@ export interface GcpOptions {
 }
 
 /** The options with every default filled in and every value checked. */
-export interface ResolvedGcpOptions {
-  project: string;
-  region: string;
-  authClient: GcpAuthClient;
-  endpoints: GcpEndpoints;
-  runtime: GcpRuntime;
-  serviceAccount: string | undefined;
-  bucket: string | undefined;
-  retentionMs: number;
-  prefix: string;
-  maxInFlight: number;
-  fanOutFrom: number;
-}
+export type ResolvedGcpOptions = ReturnType<typeof resolveGcpOptions>;
 
-const KNOWN = new Set<string>([
-  "project",
-  "region",
-  "authClient",
-  "endpoints",
-  "runtime",
-  "serviceAccount",
-  "bucket",
-  "retentionMs",
-  "prefix",
-  "maxInFlight",
-  "fanOutFrom",
-]);
+const SERVICES = ["functions", "tasks", "storage", "run"] as const satisfies readonly (keyof GcpEndpoints)[];
+const PROJECT_VARS = ["GOOGLE_CLOUD_PROJECT", "GCLOUD_PROJECT", "CLOUDSDK_CORE_PROJECT"];
+const REGION_VARS = ["FAASADE_GCP_REGION", "GOOGLE_CLOUD_REGION", "CLOUDSDK_FUNCTIONS_REGION"];
 const SEVEN_DAYS = 7 * 24 * 3600 * 1000;
-const env = (...names: string[]) => names.map((n) => process.env[n]).find((v) => v !== undefined && v !== "");
 
-export function resolveGcpOptions(options: GcpOptions): ResolvedGcpOptions {
-  if (options === null || typeof options !== "object")
-    throw new InvalidError(`gcp: options must be an object, got ${describe(options)}`);
-  for (const key of Object.keys(options)) {
-    if (!KNOWN.has(key)) throw new InvalidError(`gcp: unknown option ${JSON.stringify(key)}; known: ${[...KNOWN].join(", ")}`);
-  }
-  const project = options.project ?? env("GOOGLE_CLOUD_PROJECT", "GCLOUD_PROJECT", "CLOUDSDK_CORE_PROJECT");
-  if (project === undefined) {
-    throw new InvalidError(
-      'gcp: no Google Cloud project is set: set GOOGLE_CLOUD_PROJECT (export GOOGLE_CLOUD_PROJECT=my-project), or pass gcp({ project: "my-project" }) in code',
-    );
-  }
-  const region = options.region ?? env("FAASADE_GCP_REGION", "GOOGLE_CLOUD_REGION", "CLOUDSDK_FUNCTIONS_REGION");
-  if (region === undefined) {
-    throw new InvalidError(
-      'gcp: no region is set: set FAASADE_GCP_REGION (export FAASADE_GCP_REGION=us-central1), or pass gcp({ region: "us-central1" }) in code',
-    );
-  }
+/** Each name option's rule, and the example its message gives. */
+const RULES = {
+  project: [/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, '"my-project" (6–30 characters of a-z, 0-9 and -)'],
+  region: [/^[a-z]+-[a-z]+\d+$/, '"us-central1"'],
+  serviceAccount: [
+    /^[^@\s]+@[^@\s]+\.iam\.gserviceaccount\.com$|^[^@\s]+@developer\.gserviceaccount\.com$/,
+    'an e-mail such as "runner@my-project.iam.gserviceaccount.com"',
+  ],
+  bucket: [/^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$/, "a bucket name"],
+  prefix: [/^[a-z][a-z0-9-]{0,19}$/, '"faasade" (a letter, then up to 19 of a-z, 0-9 and -)'],
+} as const;
+const check = patternRules("gcp", RULES);
+const KNOWN = [...Object.keys(RULES), "authClient", "endpoints", "runtime", "retentionMs", "maxInFlight", "fanOutFrom"];
+
+export function resolveGcpOptions(options: GcpOptions) {
+  optionsObject("gcp", options, KNOWN);
+  const project = required("gcp", "project", options.project, PROJECT_VARS, "Google Cloud project", "my-project");
+  const region = required("gcp", "region", options.region, REGION_VARS, "region", "us-central1");
   return {
-    project: checked("project", project, /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, '"my-project" (6–30 characters of a-z, 0-9 and -)'),
-    region: checked("region", region, /^[a-z]+-[a-z]+\d+$/, '"us-central1"'),
+    project: check("project", project),
+    region: check("region", region),
     authClient: options.authClient,
-    endpoints: checkedEndpoints(options.endpoints ?? endpointsFromEnv()),
+    endpoints: endpointUrls("gcp", options.endpoints ?? endpointsFromEnv(), SERVICES) as GcpEndpoints,
     runtime: checkedRuntime(options.runtime),
-    serviceAccount:
-      options.serviceAccount === undefined
-        ? undefined
-        : checked(
-            "serviceAccount",
-            options.serviceAccount,
-            /^[^@\s]+@[^@\s]+\.iam\.gserviceaccount\.com$|^[^@\s]+@developer\.gserviceaccount\.com$/,
-            'an e-mail such as "runner@my-project.iam.gserviceaccount.com"',
-          ),
-    bucket:
-      options.bucket === undefined
-        ? env("FAASADE_GCP_BUCKET")
-        : checked("bucket", options.bucket, /^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$/, "a bucket name"),
+    serviceAccount: options.serviceAccount === undefined ? undefined : check("serviceAccount", options.serviceAccount),
+    bucket: options.bucket === undefined ? fromEnv("FAASADE_GCP_BUCKET") : check("bucket", options.bucket),
     retentionMs: atLeastOne("gcp", "retentionMs", options.retentionMs ?? envMs("FAASADE_GCP_RETENTION_MS") ?? SEVEN_DAYS, true),
-    prefix: checked(
-      "prefix",
-      options.prefix ?? env("FAASADE_GCP_PREFIX") ?? "faasade",
-      /^[a-z][a-z0-9-]{0,19}$/,
-      '"faasade" (a letter, then up to 19 of a-z, 0-9 and -)',
-    ),
+    prefix: check("prefix", options.prefix ?? fromEnv("FAASADE_GCP_PREFIX") ?? "faasade"),
     maxInFlight: atLeastOne("gcp", "maxInFlight", options.maxInFlight ?? 64, true),
     fanOutFrom: atLeastOne("gcp", "fanOutFrom", options.fanOutFrom ?? Number.POSITIVE_INFINITY, false),
   };
 }
 
-function checked(name: string, value: unknown, pattern: RegExp, example: string): string {
-  if (typeof value !== "string" || !pattern.test(value))
-    throw new InvalidError(`gcp: ${name} must be ${example}, got ${describe(value)}`);
-  return value;
-}
-
 function checkedRuntime(runtime: unknown): GcpRuntime {
-  if (runtime === undefined) return "nodejs22";
   if (runtime === "nodejs20" || runtime === "nodejs18")
     throw new InvalidError(
       `gcp: runtime ${JSON.stringify(runtime)} is decommissioned on Cloud Functions; use "nodejs22" (the default) or "nodejs24"`,
     );
-  if (!(RUNTIMES as readonly unknown[]).includes(runtime))
-    throw new InvalidError(`gcp: runtime must be one of ${RUNTIMES.join(", ")}, got ${describe(runtime)}`);
-  return runtime as GcpRuntime;
+  return oneOf("gcp", "runtime", runtime ?? "nodejs22", RUNTIMES);
 }
-
-/** The services whose endpoint can be set. */
-const SERVICES = ["functions", "tasks", "storage", "run"] as const satisfies readonly (keyof GcpEndpoints)[];
-const isService = (name: string): name is (typeof SERVICES)[number] => (SERVICES as readonly string[]).includes(name);
 
 /** `FAASADE_GCP_ENDPOINT_<SERVICE>`: how another process (a deployed function, a CLI) is pointed at the same stand-ins. */
-export function endpointsFromEnv(vars: NodeJS.ProcessEnv = process.env): GcpEndpoints {
-  return Object.fromEntries(SERVICES.map((s) => [s, vars[`FAASADE_GCP_ENDPOINT_${s.toUpperCase()}`] || undefined]));
-}
-
-function checkedEndpoints(endpoints: unknown): GcpEndpoints {
-  if (endpoints === undefined) return {};
-  if (endpoints === null || typeof endpoints !== "object")
-    throw new InvalidError(`gcp: endpoints must be an object, got ${describe(endpoints)}`);
-  const out: GcpEndpoints = {};
-  for (const [service, url] of Object.entries(endpoints)) {
-    if (!isService(service))
-      throw new InvalidError(`gcp: endpoints has no service ${JSON.stringify(service)}; known: ${SERVICES.join(", ")}`);
-    if (url === undefined) continue;
-    if (typeof url !== "string" || !/^https?:\/\/[^/\s]+\/?$/.test(url))
-      throw new InvalidError(`gcp: endpoints.${service} must be a URL such as "http://127.0.0.1:8085", got ${describe(url)}`);
-    out[service] = url.replace(/\/$/, "");
-  }
-  return out;
-}
+export const endpointsFromEnv = (vars: NodeJS.ProcessEnv = process.env): GcpEndpoints =>
+  envEndpoints(SERVICES, "FAASADE_GCP_ENDPOINT_", vars);

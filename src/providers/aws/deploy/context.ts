@@ -2,10 +2,11 @@
  * What every deploy and destroy step shares: the options, the SDK clients and modules, and where
  * an app's things are (names.ts). Steps read first and write only what differs.
  */
+import { optionsObject } from "../../../cloud/options.js";
 import { ExecutionError, InvalidError, describe } from "../../../core/errors.js";
 import type { ClientOptions } from "../clients.js";
 import { type Clients, clients } from "../clients.js";
-import { type AppRef, bucketName, keyPrefixOf, keysIn } from "../names.js";
+import { type AppRef, bucketName, keyPrefixOf, keysIn, prefixOf, sharedBucketOf } from "../names.js";
 
 export interface AwsDeployOptions extends ClientOptions {
   /** @default FAASADE_AWS_PREFIX, else "faasade" */
@@ -49,7 +50,7 @@ export async function deployContext(options: AwsDeployOptions): Promise<DeployCo
   return {
     options,
     sdk: clients(options),
-    prefix: options.prefix ?? process.env.FAASADE_AWS_PREFIX ?? "faasade",
+    prefix: prefixOf(options.prefix),
     log: options.log ?? (() => {}),
     L: await sdkModule("@aws-sdk/client-lambda", () => import("@aws-sdk/client-lambda")),
     S: await sdkModule("@aws-sdk/client-s3", () => import("@aws-sdk/client-s3")),
@@ -67,7 +68,7 @@ async function sdkModule<T>(name: string, load: () => Promise<T>): Promise<T> {
 }
 
 function checkDeployOptions(o: AwsDeployOptions): void {
-  if (typeof o !== "object" || o === null) throw new InvalidError(`aws deploy: options must be an object, got ${describe(o)}`);
+  optionsObject("aws deploy", o);
   const bad = (key: string, rule: string, value: unknown) =>
     new InvalidError(`aws deploy: ${key} must be ${rule}, got ${describe(value)}`);
   const int = (key: "memoryMb" | "retentionDays", min: number, max: number) => {
@@ -107,7 +108,7 @@ export interface AppScope {
 }
 
 export function appScope(ctx: DeployContext, app: string, environment: string): AppScope {
-  const shared = ctx.options.bucket ?? process.env.FAASADE_AWS_BUCKET;
+  const shared = sharedBucketOf(ctx.options.bucket);
   const ref: AppRef = { prefix: ctx.prefix, app, environment, bucket: shared };
   const keyPrefix = keyPrefixOf(ref);
   return { ref, shared, bucket: bucketName(ref), keyPrefix, manifestKey: keysIn(keyPrefix).manifest(ref) };

@@ -1,0 +1,32 @@
+/** Lookups made once and kept once they succeed: a failure is not kept, so the next use tries again. */
+import QuickLRU from "quick-lru";
+
+/** `make`'s result, made on first use. */
+export function untilFulfilled<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | undefined;
+  return () => {
+    if (made === undefined) {
+      made = make();
+      made.catch(() => {
+        made = undefined;
+      });
+    }
+    return made;
+  };
+}
+
+/** One lookup per key at a time, the newest `maxSize` kept; `forget` drops one (after a change). */
+export function rememberedBy<A, T>(keyOf: (arg: A) => string, lookup: (arg: A) => Promise<T>, maxSize = 1000) {
+  const found = new QuickLRU<string, Promise<T>>({ maxSize });
+  const get = (arg: A): Promise<T> => {
+    const key = keyOf(arg);
+    let hit = found.get(key);
+    if (hit === undefined) {
+      hit = lookup(arg);
+      found.set(key, hit);
+      hit.catch(() => found.delete(key));
+    }
+    return hit;
+  };
+  return Object.assign(get, { forget: (arg: A) => found.delete(keyOf(arg)) });
+}
