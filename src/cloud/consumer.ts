@@ -30,13 +30,15 @@ export interface ConsumerPlatform {
 
 export interface DeliveryFacts {
   /**
-   * The platform's first delivery of this message, and none follows while it runs (Cloud Tasks
-   * holds a dispatch until its deadline, past the function's timeout). Of a first attempt, such
-   * a delivery cannot meet a result, a retry or a start mark, and a cancel removed its message
-   * (`unqueue`): it runs at once. The platform's rare duplicate of it may run the input twice;
-   * the call still has one result. @default false
+   * The platform's first delivery of this message, and none follows while it runs, for inputs
+   * whose timeout is at most `heldForMs` (Cloud Tasks holds a dispatch until its deadline). Of a
+   * first attempt, such a delivery cannot meet a result, a retry or a start mark, and a cancel
+   * removed its message (`unqueue`): it runs at once. The platform's rare duplicate of it may run
+   * the input twice; the call still has one result. @default false
    */
   first?: boolean;
+  /** How long the platform holds a delivery before it delivers the message again. @default no limit */
+  heldForMs?: number;
 }
 
 /** Runs one delivered message; resolves once its outcome (or its retry) is stored. */
@@ -50,7 +52,7 @@ export async function consume(e: Envelope, platform: ConsumerPlatform, taskId: s
     queue: () => platform.queue((e.spawn as SpawnTarget).queue),
     keys: keysIn(e.store.prefix),
     taskId,
-    fresh: facts.first === true && e.attempt === 1,
+    facts,
   };
   at.ready = at.store.ready?.().catch(() => {}); // a client that cannot load fails the requests that need it
   if (e.spawn.notBefore !== undefined && e.spawn.notBefore > Date.now()) return chainDelay(at);
@@ -65,8 +67,7 @@ interface Delivery {
   queue: () => Queue;
   keys: Keys;
   taskId: string;
-  /** A first delivery of a first attempt (`DeliveryFacts.first`): nothing to look for before it runs. */
-  fresh: boolean;
+  facts: DeliveryFacts;
   /** The store's client made ready, begun as the delivery starts. */
   ready?: Promise<void> | undefined;
 }
@@ -79,13 +80,22 @@ async function chainDelay({ e, spawn, queue }: Delivery): Promise<void> {
   await sendOne(q, { body: JSON.stringify(e), delayMs: Math.min(left, q.maxDelayMs), dedupKey });
 }
 
+/** A first delivery of a first attempt that nothing can have started, retried or settled (`DeliveryFacts.first`). */
+const isFresh = ({ e, facts }: Delivery, spec: FunctionSpec | undefined) =>
+  facts.first === true && e.attempt === 1 && (spec?.options.timeoutMs ?? 0) <= (facts.heldForMs ?? Number.POSITIVE_INFINITY);
+
+async function specOf(e: Envelope): Promise<FunctionSpec | undefined> {
+  const handle = await functionOf(e);
+  return typeof handle === "string" ? undefined : handle.definition().spec;
+}
+
 async function runSpawned(at: Delivery): Promise<void> {
   const { e, store, keys, taskId } = at;
-  if (!at.fresh && (await store.has(keys.result(e.callId)))) return; // a redelivery of a finished call
-  if (!at.fresh && (await store.has(keys.retried(e.callId, e.attempt)))) return; // this attempt ended and was retried
-  const handle = await functionOf(e);
-  const spec = typeof handle === "string" ? undefined : handle.definition().spec;
-  if (!at.fresh) {
+  const spec = await specOf(e);
+  const fresh = isFresh(at, spec);
+  if (!fresh && (await store.has(keys.result(e.callId)))) return; // a redelivery of a finished call
+  if (!fresh && (await store.has(keys.retried(e.callId, e.attempt)))) return; // this attempt ended and was retried
+  if (!fresh) {
     if (await store.has(keys.cancel(e.callId))) return storeResult(at, spec, terminated(at), []);
     const lost = await claimAttempt(store, keys.started(e.callId, e.inputId, e.attempt), e, spec, taskId);
     if (lost !== undefined) return settleSpawned(at, spec, lost, []);
@@ -179,11 +189,11 @@ async function storeResult(at: Delivery, spec: FunctionSpec | undefined, outcome
 async function runMapInput(at: Delivery): Promise<void> {
   const { e, store, keys, taskId } = at;
   const resultKey = keys.mapResult(e.callId, e.inputId, e.attempt);
-  if (!at.fresh && (await store.has(resultKey))) return; // a redelivery
+  const spec = await specOf(e);
+  const fresh = isFresh(at, spec);
+  if (!fresh && (await store.has(resultKey))) return; // a redelivery
   if (await store.has(keys.cancel(e.callId))) return; // the map was left: nobody reads this input
-  const handle = await functionOf(e);
-  const spec = typeof handle === "string" ? undefined : handle.definition().spec;
-  const lost = at.fresh ? undefined : await claimAttempt(store, keys.started(e.callId, e.inputId, e.attempt), e, spec, taskId);
+  const lost = fresh ? undefined : await claimAttempt(store, keys.started(e.callId, e.inputId, e.attempt), e, spec, taskId);
   const outcome =
     lost ??
     (

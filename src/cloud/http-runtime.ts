@@ -2,14 +2,19 @@
  * What every HTTP-triggered cloud runtime answers, whatever its framework: a request's body
  * checked as an envelope (405 / 400 naming what was wrong), a call's answer, a queued delivery
  * pushed over HTTP (Cloud Tasks) settled with the status that tells the platform whether to
- * deliver it again, and the deployment's own web function. A runtime adapter only reads its
+ * deliver it again, and the deployment's own web function; and, for runtimes on a Node HTTP
+ * server, a call answered or streamed to its `ServerResponse`. A runtime adapter only reads its
  * framework's request and writes these answers (src/providers/gcp/runtime.ts).
  */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Server } from "node:net";
 import { InvalidError } from "../core/errors.js";
 import type { Function_ } from "../core/function.js";
 import { AttemptStillRunning } from "./attempt-lease.js";
 import { type ConsumerPlatform, type DeliveryFacts, consume } from "./consumer.js";
-import { answerInvoke } from "./invoked.js";
+import { answerOnExit } from "./exits.js";
+import { STREAM_TYPE } from "./http-invoker.js";
+import { answerInvoke, exitAnswer, streamInvoke } from "./invoked.js";
 import type { ObjectStore, Queue } from "./primitives.js";
 import { functionOf } from "./run-input.js";
 import { type Envelope, checkEnvelope, toWire, unreachable } from "./wire.js";
@@ -98,4 +103,69 @@ export function deployedWebFunction(env: NodeJS.ProcessEnv = process.env): Promi
     typeof h !== "string" && h.definition().spec.options.web ? h : undefined,
   );
   return web;
+}
+
+/** A request body's JSON, or an `InvalidError` saying why there is none. */
+export function jsonBody(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new InvalidError(`faasade: the request's body (${text.length} characters) is not JSON: ${(err as Error).message}`);
+  }
+}
+
+/** Writes a plain-text answer. */
+export function sendText(res: ServerResponse, a: TextAnswer): void {
+  res.writeHead(a.status, { ...a.headers, "content-type": "text/plain; charset=utf-8" }).end(a.text);
+}
+
+/** A handler whose failure is a 500 with its message (or a cut stream), never an unhandled rejection. */
+export function guarded<Q extends IncomingMessage, S extends ServerResponse>(run: (req: Q, res: S) => Promise<void>) {
+  return (req: Q, res: S): void =>
+    void run(req, res).catch((err: unknown) => {
+      console.error("faasade: the request failed:", err);
+      if (!res.headersSent) sendText(res, { status: 500, text: String((err as Error)?.message ?? err) });
+      else res.destroy();
+    });
+}
+
+/** The server a request came through (Node sets `socket.server` on every accepted connection). */
+const serverOf = (req: IncomingMessage): Server | undefined => (req.socket as { server?: Server } | undefined)?.server;
+
+/**
+ * A synchronous call's answer as JSON. A `process.exit` in user code answers it with the exit
+ * code, closing the connection: the caller's next request must not reuse one to an instance that is gone.
+ */
+export async function respondToCall(
+  req: IncomingMessage,
+  res: ServerResponse,
+  e: Envelope,
+  at: { stores: (name: string) => ObjectStore; taskId: string; limit: number },
+): Promise<void> {
+  const reply = (answer: unknown, close = false) =>
+    res
+      .writeHead(200, { "content-type": "application/json", ...(close ? { connection: "close" } : {}) })
+      .end(JSON.stringify(answer));
+  const exiting = answerOnExit((code) => reply(exitAnswer(e, code, at.taskId), true), serverOf(req));
+  reply(await callAnswer(e, at.stores, at.taskId, at.limit).finally(exiting));
+}
+
+/** A streamed call: one JSON line per yielded value, each flushed as it comes, then the outcome (or the exit code). */
+export async function respondWithStream(
+  req: IncomingMessage,
+  res: ServerResponse,
+  e: Envelope,
+  at: { stores: (name: string) => ObjectStore; taskId: string },
+): Promise<void> {
+  res.writeHead(200, { "content-type": STREAM_TYPE });
+  res.flushHeaders();
+  const exiting = answerOnExit((code) => res.end(`${JSON.stringify({ o: exitAnswer(e, code, at.taskId) })}\n`), serverOf(req));
+  await streamInvoke(e, at.stores, at.taskId, {
+    write: (line) => res.write(line),
+    end: (line) => res.end(line),
+    get closed() {
+      return res.writableEnded || res.destroyed;
+    },
+    onClose: (listener) => res.on("close", () => !res.writableFinished && listener()),
+  }).finally(exiting);
 }

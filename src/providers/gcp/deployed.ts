@@ -4,7 +4,8 @@
  */
 import { deferredQueue } from "../../cloud/deferred-queue.js";
 import type { ObjectStore, Queue } from "../../cloud/primitives.js";
-import { type GcpClients, gcpCall, gcpClients } from "./clients.js";
+import { type GcpClients, gcpClients } from "./clients.js";
+import { readDeployed } from "./functions-api.js";
 import { gcsStore } from "./gcs-store.js";
 import { endpointsFromEnv } from "./options.js";
 import { tasksQueue } from "./tasks-queue.js";
@@ -21,11 +22,9 @@ export function deployedPlatform(
     // `projects/P/locations/R/queues/ID`, sending to `.../functions/ID`.
     queue: (queuePath) =>
       deferredQueue(tasksQueue(sdk, { queuePath, targetUrl: "https://example.invalid/" }), async () => {
-        const name = queuePath.replace("/queues/", "/functions/");
-        const functions = await sdk.functions();
-        const [fn] = await gcpCall(`GetFunction ${name}`, () => functions.getFunction({ name }));
-        const serviceAccountEmail = serviceAccount ?? fn.serviceConfig?.serviceAccountEmail ?? undefined;
-        return tasksQueue(sdk, { queuePath, targetUrl: String(fn.url), serviceAccountEmail, functionTimeoutMs });
+        const fn = await readDeployed(sdk, queuePath.replace("/queues/", "/functions/"));
+        const serviceAccountEmail = serviceAccount ?? fn.serviceAccount;
+        return tasksQueue(sdk, { queuePath, targetUrl: fn.url, serviceAccountEmail, functionTimeoutMs });
       }),
   };
 }

@@ -6,7 +6,8 @@
 import { createHash } from "node:crypto";
 import type { Queue, QueueMessage } from "../../cloud/primitives.js";
 import { InvalidError } from "../../core/errors.js";
-import { type GcpClients, gcpCall, isAlreadyExists, isNotFound } from "./clients.js";
+import { unlessNotFound } from "../../cloud/sdk-errors.js";
+import { type GcpClients, gcpCall, isAlreadyExists } from "./clients.js";
 
 export interface TasksQueueOptions {
   /** `projects/P/locations/L/queues/Q`. */
@@ -21,27 +22,18 @@ export interface TasksQueueOptions {
   functionTimeoutMs?: number | undefined;
 }
 
-/** The Queue, and DeleteTask by name for `cancel` while an input is still queued. */
-export interface TasksQueue extends Queue {
-  /** Removes a task by its full name (see `taskName`); false when it was not there (dispatched, done or never sent). */
-  deleteTask(name: string): Promise<boolean>;
-  /** The full task name of a message's `dedupKey`. */
-  taskName(key: string): string;
-}
-
 const MB = 1_000_000;
 const DAY_MS = 24 * 3_600_000;
 const MIN_DEADLINE_MS = 15_000;
 const MAX_DEADLINE_MS = 30 * 60_000;
 /** Time for the function to answer its own timeout (an outcome written, a response sent) before Tasks gives up on it. */
 const DEADLINE_MARGIN_MS = 30_000;
+/** An input whose timeout is at most this is held by one dispatch until it ends; a longer one is dispatched again meanwhile. */
+export const HELD_FOR_MS = MAX_DEADLINE_MS - DEADLINE_MARGIN_MS;
 
 /**
- * Cloud Tasks has no batch call: each message is its own CreateTask, so `maxBatch` only
- * bounds how many requests one flush has in flight at once (sockets, memory), not how many
- * requests are made; 100 keeps a burst of spawns quick without opening hundreds of
- * connections. A task is at most 1 MB with its name, URL and headers: bodies keep 64 KB of
- * headroom for those. Schedule times reach 30 days ahead.
+ * No batch call: `maxBatch` only bounds the CreateTasks one flush has in flight. A task is at
+ * most 1 MB with its name, URL and headers (64 KB kept for those); schedules reach 30 days ahead.
  */
 const LIMITS = { maxBatch: 100, maxBatchBytes: 16 * MB, maxMessageBytes: MB - 64 * 1024, maxDelayMs: 30 * DAY_MS } as const;
 
@@ -67,7 +59,7 @@ function validate(o: TasksQueueOptions): void {
   if (!/^https?:\/\//.test(o.targetUrl)) throw new InvalidError(`targetUrl must be an http(s) URL, got '${o.targetUrl}'`);
 }
 
-export function tasksQueue(clients: GcpClients, options: TasksQueueOptions): TasksQueue {
+export function tasksQueue(clients: GcpClients, options: TasksQueueOptions): Queue {
   validate(options);
   const { queuePath, targetUrl, serviceAccountEmail, audience } = options;
   const deadlineSeconds = dispatchDeadlineMs(options.functionTimeoutMs) / 1000;
@@ -106,45 +98,22 @@ export function tasksQueue(clients: GcpClients, options: TasksQueueOptions): Tas
     }
   };
 
-  return {
-    ...LIMITS,
-    sendBatch: (messages) => Promise.all(messages.map(send)),
-    taskName: (key) => taskName(queuePath, key),
-    async deleteTask(name) {
-      if (!name.startsWith(`${queuePath}/tasks/`)) throw new InvalidError(`'${name}' is not a task of ${queuePath}`);
-      return deleteTask(clients, name);
-    },
-  };
+  return { ...LIMITS, sendBatch: (messages) => Promise.all(messages.map(send)) };
 }
 
 /** Removes a task by its full name; false when it was not there (dispatched, done or never sent). */
 export async function deleteTask(clients: GcpClients, name: string): Promise<boolean> {
   const tasks = await clients.tasks();
-  return gcpCall(`DeleteTask ${name}`, async () => {
-    try {
-      await tasks.deleteTask({ name });
-      return true;
-    } catch (err) {
-      if (isNotFound(err)) return false;
-      throw err;
-    }
-  });
+  return (await unlessNotFound(gcpCall(`DeleteTask ${name}`, () => tasks.deleteTask({ name })))) !== undefined;
 }
 
 /** A task's body (its FULL view), decoded; undefined when the task is not there. */
 export async function taskBody(clients: GcpClients, name: string): Promise<string | undefined> {
   const tasks = await clients.tasks();
-  return gcpCall(`GetTask ${name}`, async () => {
-    try {
-      const [task] = await tasks.getTask({ name, responseView: "FULL" });
-      const body = task.httpRequest?.body;
-      if (body == null) return undefined;
-      return (typeof body === "string" ? Buffer.from(body, "base64") : Buffer.from(body)).toString("utf8");
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
-  });
+  const found = await unlessNotFound(gcpCall(`GetTask ${name}`, () => tasks.getTask({ name, responseView: "FULL" })));
+  const body = found?.[0].httpRequest?.body;
+  if (body == null) return undefined;
+  return (typeof body === "string" ? Buffer.from(body, "base64") : Buffer.from(body)).toString("utf8");
 }
 
 /** The queues of this prefix's functions in the region (queue ids start with the prefix, names.ts). */
@@ -156,4 +125,15 @@ export async function prefixQueues(
   const parent = `projects/${r.project}/locations/${r.region}`;
   const [queues] = await gcpCall(`ListQueues ${parent}`, () => tasks.listQueues({ parent }));
   return queues.map((q) => String(q.name)).filter((name) => name.startsWith(`${parent}/queues/${r.prefix}-`));
+}
+
+/**
+ * Tasks waiting and being dispatched, from the first page of ListTasks (Cloud Tasks v2 has no
+ * queue counts): exact up to 1 000 tasks, "at least 1 000" beyond (docs/gcp.md).
+ */
+export async function taskCounts(clients: GcpClients, parent: string): Promise<{ queued: number; processing: number }> {
+  const tasks = await clients.tasks();
+  const [page] = await gcpCall(`ListTasks ${parent}`, () => tasks.listTasks({ parent, pageSize: 1000 }, { autoPaginate: false }));
+  const processing = page.filter((t) => Number(t.dispatchCount ?? 0) > Number(t.responseCount ?? 0)).length;
+  return { queued: page.length - processing, processing };
 }
