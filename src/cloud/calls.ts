@@ -3,8 +3,9 @@
  * envelope and writes its record (acknowledged once both are stored; no record where the
  * platform reads a pending call back from its queued message); `state` reads the result,
  * polling with growing intervals; a generator's values are listed page by page, each poll
- * asking only for keys after the last one read; `cancel` leaves a marker that the consumer
- * checks, and settles the call TERMINATED if nothing settled it first.
+ * asking only for keys after the last one read; `cancel` settles the call TERMINATED if nothing
+ * settled it first, then leaves a marker that a running input looks for, and removes a message
+ * still queued where the platform can.
  */
 import QuickLRU from "quick-lru";
 import { type InputInfo, applyGraphEvents, callGraph } from "../core/call-graph.js";
@@ -212,7 +213,6 @@ export function cloudCalls(o: CloudCallsOptions): CallStore {
       const now = await stateNow(callId);
       if (now.state !== "pending") return;
       const record = await recordFor(callId, store, keys);
-      await store.put(keys.cancel(callId), "");
       const stored: StoredResult = {
         outcome: toWire({ inputId: record.inputId, attempt: 0, status: "TERMINATED" }),
         fn: now.fn,
@@ -221,8 +221,10 @@ export function cloudCalls(o: CloudCallsOptions): CallStore {
         expiresAt: Date.now() + o.retentionMs,
         call: record,
       };
-      // Only if nothing settled it meanwhile: a finished call stays finished.
+      // Only if nothing settled it meanwhile: a finished call stays finished. Before the marker: an
+      // input that sees the marker and ends (even with a value) then finds its result taken.
       await store.put(keys.result(callId), JSON.stringify(stored), { ifAbsent: true });
+      await store.put(keys.cancel(callId), "");
       // Still queued, its first attempt never runs: its first delivery would not look for the marker.
       const { unqueue } = o;
       if (record.queue !== undefined && unqueue !== undefined)

@@ -77,6 +77,8 @@ export function followLog(file: string, line: (text: string) => void, { interval
     const now = await stat(file).catch(() => undefined);
     if (now === undefined && handle === undefined) return;
     if (now === undefined || now.ino !== ino || now.size < offset) {
+      // Drained once more: what was written to the old file between the first drain and the stat.
+      if (handle !== undefined && now?.ino !== ino) await drain(handle);
       if (handle !== undefined) endOfFile();
       await reopen();
       if (handle !== undefined) await drain(handle);
