@@ -26,7 +26,7 @@ describe("duplicate Cloud Tasks delivery (gcp offline backend, Tasks double)", {
     // Every copy is delivered and answered: 3 deliveries per call.
     await until(`${2 * expected.length} copies delivered`, () => copiesSince(started) >= 2 * expected.length, 60_000);
     f.doubles.tasks.clearDuplicates();
-    const t = tallyResults("tasks duplicate, late", expected, results, f.runs(), started, { copies: copiesSince(started) });
+    const t = tallyResults("tasks redelivery, late", expected, results, f.runs(), started, { copies: copiesSince(started) });
     expect(t).toMatchObject({ lost: 0, duplicated: 0, runs: expected.length, attempts: { 1: expected.length } });
     for (const tag of expected) expect(f.runs().get(tag)).toEqual([1]);
   });
@@ -40,7 +40,7 @@ describe("duplicate Cloud Tasks delivery (gcp offline backend, Tasks double)", {
     const results = await getAll(calls, 60_000);
     await until(`${2 * expected.length} copies delivered`, () => copiesSince(started) >= 2 * expected.length, 60_000);
     f.doubles.tasks.clearDuplicates();
-    const t = tallyResults("tasks duplicate, retried call", expected, results, f.runs(), started, {
+    const t = tallyResults("tasks redelivery, retried call", expected, results, f.runs(), started, {
       copies: copiesSince(started),
     });
     expect(t).toMatchObject({ lost: 0, duplicated: 0, runs: 2 * expected.length, attempts: { 2: expected.length } });

@@ -93,9 +93,9 @@ async function runSpawned(at: Delivery): Promise<void> {
   const { e, store, keys, taskId } = at;
   const spec = await specOf(e);
   const fresh = isFresh(at, spec);
-  if (!fresh && (await store.has(keys.result(e.callId)))) return; // a redelivery of a finished call
-  if (!fresh && (await store.has(keys.retried(e.callId, e.attempt)))) return; // this attempt ended and was retried
   if (!fresh) {
+    if (await store.has(keys.result(e.callId))) return; // a redelivery of a finished call
+    if (await store.has(keys.retried(e.callId, e.attempt))) return; // this attempt ended and was retried
     if (await store.has(keys.cancel(e.callId))) return storeResult(at, spec, terminated(at), []);
     const lost = await claimAttempt(store, keys.started(e.callId, e.inputId, e.attempt), e, spec, taskId);
     if (lost !== undefined) return settleSpawned(at, spec, lost, []);
@@ -131,8 +131,7 @@ const terminated = ({ e, taskId }: Delivery): Outcome => ({
 
 /**
  * The end of an attempt: the next one queued if the policy says so (unless the call was
- * cancelled meanwhile), else the call's result. A cancel that came while it ran needs no look:
- * its own result was written first, and this one is not written over it.
+ * cancelled meanwhile), else the call's result, which a cancel's (written first) keeps out.
  */
 async function settleSpawned(at: Delivery, spec: FunctionSpec | undefined, final: Outcome, graph: GraphEvent[]): Promise<void> {
   const { e, store, keys, taskId } = at;
