@@ -1,10 +1,22 @@
 // Lookups kept once they succeed (src/cloud/once.ts) and the queue whose sender needs one (deferred-queue.ts).
 import { describe, expect, it } from "vitest";
 import { deferredQueue } from "../src/cloud/deferred-queue.js";
-import { rememberedBy, untilFulfilled } from "../src/cloud/once.js";
+import { keptBy, rememberedBy, untilFulfilled } from "../src/cloud/once.js";
 import type { Queue } from "../src/cloud/primitives.js";
 
 describe("lookups kept once they succeed", () => {
+  it("keptBy makes each key's value once and hands the same one out again", () => {
+    const made: string[] = [];
+    const get = keptBy((key) => {
+      made.push(key);
+      return { key };
+    });
+    const a = get("a");
+    expect(get("a")).toBe(a);
+    expect(get("b")).toEqual({ key: "b" });
+    expect(made).toEqual(["a", "b"]);
+  });
+
   it("untilFulfilled shares one pending make, keeps a success, and tries again after a failure", async () => {
     let made = 0;
     let fail = true;

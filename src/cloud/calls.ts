@@ -14,6 +14,7 @@ import type { CallState, CallStore, FunctionSpec, Input } from "../core/provider
 import { rideThrough } from "../core/transport.js";
 import type { Send } from "./batching.js";
 import { type Keys, keysIn, sendKeys } from "./keys.js";
+import { keptBy } from "./once.js";
 import { offloadArgs } from "./offload.js";
 import type { ObjectStore, Queue } from "./primitives.js";
 import {
@@ -61,6 +62,8 @@ const POLL_MAX_MS = 1500;
 export const REMEMBERED_CALLS = 10_000;
 /** Chunk reads in flight at once. */
 const CHUNK_READS = 16;
+/** An app store's keys, made once per prefix: every poll of a call asks for them. */
+const keysOf = keptBy(keysIn);
 
 export function cloudCalls(o: CloudCallsOptions): CallStore {
   const where = new QuickLRU<string, AppStore>({ maxSize: REMEMBERED_CALLS });
@@ -80,7 +83,7 @@ export function cloudCalls(o: CloudCallsOptions): CallStore {
   /** The app store holding a result or record of a call made by another process. */
   const holding = async (callId: string): Promise<AppStore | undefined> => {
     for (const at of await o.appStores()) {
-      const keys = keysIn(at.ref.prefix);
+      const keys = keysOf(at.ref.prefix);
       const held = await Promise.all([at.store.has(keys.result(callId)), at.store.has(keys.call(callId))]);
       if (held.includes(true)) return at;
     }
@@ -99,7 +102,7 @@ export function cloudCalls(o: CloudCallsOptions): CallStore {
       if (found === undefined) throw new NotFoundError(`no call ${callId} in the apps this provider can see`);
       where.set(callId, found);
     }
-    return { ...found, keys: keysIn(found.ref.prefix) };
+    return { ...found, keys: keysOf(found.ref.prefix) };
   };
 
   /** A pending call's record: remembered, stored, or its queued message. */
@@ -170,7 +173,7 @@ export function cloudCalls(o: CloudCallsOptions): CallStore {
   return {
     async spawn(fn: FunctionSpec, input: Input) {
       const app = o.storeOf(fn);
-      const keys = keysIn(app.ref.prefix);
+      const keys = keysOf(app.ref.prefix);
       const { queue, name } = await o.queueOf(fn);
       const record: CallRecordJson = {
         fn: fn.name,

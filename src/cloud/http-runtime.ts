@@ -13,6 +13,7 @@ import type { Function_ } from "../core/function.js";
 import { AttemptStillRunning } from "./attempt-lease.js";
 import { type ConsumerPlatform, type DeliveryFacts, consume } from "./consumer.js";
 import { answerOnExit } from "./exits.js";
+import { keptBy } from "./once.js";
 import { STREAM_TYPE } from "./http-invoker.js";
 import { answerInvoke, exitAnswer, streamInvoke } from "./invoked.js";
 import type { ObjectStore, Queue } from "./primitives.js";
@@ -86,12 +87,7 @@ export async function deliveryAnswer(
 
 /** One store and one queue client per name, as long as the instance lives. */
 export function rememberedPlatform(make: { store(name: string): ObjectStore; queue(name: string): Queue }): ConsumerPlatform {
-  const stores = new Map<string, ObjectStore>();
-  const queues = new Map<string, Queue>();
-  return {
-    store: (name) => stores.get(name) ?? (stores.set(name, make.store(name)).get(name) as ObjectStore),
-    queue: (name) => queues.get(name) ?? (queues.set(name, make.queue(name)).get(name) as Queue),
-  };
+  return { store: keptBy((name) => make.store(name)), queue: keptBy((name) => make.queue(name)) };
 }
 
 let web: Promise<Function_ | undefined> | undefined;

@@ -30,3 +30,16 @@ export function rememberedBy<A, T>(keyOf: (arg: A) => string, lookup: (arg: A) =
   };
   return Object.assign(get, { forget: (arg: A) => found.delete(keyOf(arg)) });
 }
+
+/** `make(key)` once per key, kept as long as the process lives (stores and queue clients, made without a request). */
+export function keptBy<T>(make: (key: string) => T): (key: string) => T {
+  const made = new Map<string, T>();
+  return (key) => {
+    let value = made.get(key);
+    if (value === undefined) {
+      value = make(key);
+      made.set(key, value);
+    }
+    return value;
+  };
+}

@@ -3,8 +3,8 @@
  * Lambda invokes of the `live` alias as the invoker, provisioned concurrency for
  * `minContainers`, reserved concurrency for `maxContainers`, and the counts stats are made of.
  */
-import QuickLRU from "quick-lru";
 import type { AppStore } from "../../cloud/calls.js";
+import { keptBy, rememberedBy } from "../../cloud/once.js";
 import { atLeastOne, envMs, optionsObject } from "../../cloud/options.js";
 import type { Queue } from "../../cloud/primitives.js";
 import { type CloudPlatform, type CloudProvider, cloudProvider } from "../../cloud/provider.js";
@@ -36,7 +36,6 @@ export type AwsProvider = CloudProvider;
 const SEVEN_DAYS = 7 * 24 * 3600 * 1000;
 /** Maps take invokes unless told otherwise: on the offline backend invokes measured 3–8× faster than SQS fan-out. */
 export const FANOUT_MIN_INPUTS = Number.POSITIVE_INFINITY;
-const REMEMBERED_QUEUES = 1000;
 
 /** The provider over S3, SQS and Lambda; `deployer` where this process may deploy (a runtime never does). */
 export function awsProvider(options: AwsOptions, deployer?: Deployer): AwsProvider {
@@ -56,33 +55,18 @@ export function awsProvider(options: AwsOptions, deployer?: Deployer): AwsProvid
   const refOf = (fn: { app: string; environment: string }): AppRef => ({ prefix, ...fn, bucket: shared });
   const lambdaName = (fn: FunctionSpec) => functionName(refOf(fn), fn.name);
 
-  const stores = new Map<string, AppStore>();
-  const storeByName = (bucket: string): AppStore => {
-    let found = stores.get(bucket);
-    if (found === undefined) {
-      found = { store: s3Store(sdk, bucket), ref: { name: bucket, prefix: keyPrefixOf({ bucket: shared }) } };
-      stores.set(bucket, found);
-    }
-    return found;
-  };
+  const storeByName = keptBy(
+    (bucket): AppStore => ({ store: s3Store(sdk, bucket), ref: { name: bucket, prefix: keyPrefixOf({ bucket: shared }) } }),
+  );
   const storeOf = (fn: { app: string; environment: string }) => storeByName(bucketName(refOf(fn)));
 
   /** Queues by function, kept whole: sends coalesce per queue object. */
-  const queues = new QuickLRU<string, Promise<{ queue: Queue; name: string }>>({ maxSize: REMEMBERED_QUEUES });
-  const queueOf = (fn: FunctionSpec) => {
+  const queueOf = rememberedBy(lambdaName, async (fn: FunctionSpec): Promise<{ queue: Queue; name: string }> => {
     const name = lambdaName(fn);
-    let found = queues.get(name);
-    if (found === undefined) {
-      found = (async () => {
-        const [sqs, { GetQueueUrlCommand }] = await Promise.all([sdk.sqs(), import("@aws-sdk/client-sqs")]);
-        const { QueueUrl } = await awsCall(`GetQueueUrl ${name}`, () => sqs.send(new GetQueueUrlCommand({ QueueName: name })));
-        return { queue: sqsQueue(sdk, QueueUrl as string), name: QueueUrl as string };
-      })();
-      queues.set(name, found);
-      found.catch(() => queues.delete(name));
-    }
-    return found;
-  };
+    const [sqs, { GetQueueUrlCommand }] = await Promise.all([sdk.sqs(), import("@aws-sdk/client-sqs")]);
+    const { QueueUrl } = await awsCall(`GetQueueUrl ${name}`, () => sqs.send(new GetQueueUrlCommand({ QueueName: name })));
+    return { queue: sqsQueue(sdk, QueueUrl as string), name: QueueUrl as string };
+  });
 
   const platform: CloudPlatform = {
     name: "aws",

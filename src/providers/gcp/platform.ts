@@ -5,7 +5,7 @@
  * so any process finds an app from its name.
  */
 import type { AppStore } from "../../cloud/calls.js";
-import { rememberedBy } from "../../cloud/once.js";
+import { keptBy, rememberedBy } from "../../cloud/once.js";
 import { type CloudPlatform, type CloudProvider, cloudProvider } from "../../cloud/provider.js";
 import { unlessNotFound } from "../../cloud/sdk-errors.js";
 import type { Deployer, FunctionSpec } from "../../core/provider.js";
@@ -29,12 +29,7 @@ export function gcpProvider(options: GcpOptions, deployer?: Deployer, internals:
   const o = resolveGcpOptions(options);
   const sdk = gcpClients({ project: o.project, endpoints: o.endpoints, authClient: o.authClient });
   const refOf = (fn: { app: string; environment: string }): AppRef => ({ ...o, ...fn });
-  const stores = new Map<string, AppStore>();
-  const storeByName = (name: string): AppStore => {
-    const found = stores.get(name) ?? { store: gcsStore(sdk, name), ref: { name, prefix: keyPrefixOf(o) } };
-    stores.set(name, found);
-    return found;
-  };
+  const storeByName = keptBy((name): AppStore => ({ store: gcsStore(sdk, name), ref: { name, prefix: keyPrefixOf(o) } }));
   const fnKey = (fn: FunctionSpec) => `${fn.environment}/${fn.app}/${fn.name}`;
   const deployedOf = rememberedBy(fnKey, (fn: FunctionSpec) => readDeployed(sdk, functionPath(refOf(fn), fn.name)));
   const queueOf = rememberedBy(fnKey, async (fn: FunctionSpec) => {
