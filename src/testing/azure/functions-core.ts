@@ -50,7 +50,10 @@ export function installFunctionsCore(): CapturedCore {
       model = m;
     },
     getProgrammingModel: () => model,
-    registerFunction(metadata: { name: string; bindings: Record<string, CoreBinding>; retryOptions?: unknown }, handler: Registration["handler"]) {
+    registerFunction(
+      metadata: { name: string; bindings: Record<string, CoreBinding>; retryOptions?: unknown },
+      handler: Registration["handler"],
+    ) {
       const trigger = Object.values(metadata.bindings).find((b) => b.direction === "in" && /trigger$/i.test(b.type));
       if (trigger === undefined) throw new Error(`faasade: function ${JSON.stringify(metadata.name)} has no trigger binding`);
       functions.set(metadata.name, { ...metadata, trigger, handler });
