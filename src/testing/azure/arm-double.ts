@@ -58,6 +58,7 @@ export type ArmOperation =
   | "managementPolicies.createOrUpdate"
   | "managementPolicies.delete"
   | "scm.publish"
+  | "scm.zipDeploy"
   | "scm.deploymentStatus";
 
 export interface ArmDouble {
@@ -94,7 +95,7 @@ const SITE = new RegExp(`^${SUB}/Microsoft\\.Web/sites/([^/]+)(/.*)?$`, "i");
 const SITES = new RegExp(`^${SUB}/Microsoft\\.Web/sites$`, "i");
 const PLAN = new RegExp(`^${SUB}/Microsoft\\.Web/serverfarms/([^/]+)$`, "i");
 const POLICY = new RegExp(`^${SUB}/Microsoft\\.Storage/storageAccounts/([^/]+)/managementPolicies/([^/]+)$`, "i");
-const SCM = /^\/scm\/([^/]+)\/api\/(publish|deployments\/([^/]+))$/;
+const SCM = /^\/scm\/([^/]+)\/api\/(publish|zipdeploy|deployments\/([^/]+))$/;
 const API_VERSIONS: Record<string, string> = { web: "2025-05-01", storage: "2025-08-01" };
 
 /** Deployment status codes of Kudu: 3 Failed, 4 Success (0–2: pending, building, deploying). */
@@ -292,9 +293,10 @@ export async function startArmDouble(options: ArmDoubleOptions = {}): Promise<Ar
 
   const scmRoutes = (method: string, m: RegExpExecArray, raw: Buffer, req: IncomingMessage): [ArmOperation, Answer] => {
     const site = sites.get((m[1] as string).toLowerCase());
-    const op: ArmOperation = m[2] === "publish" ? "scm.publish" : "scm.deploymentStatus";
+    const op = scmOperation(m[2] as string);
+    if (!/^Bearer \S+/.test(String(req.headers.authorization))) return [op, [401, { Message: "no bearer token" }]];
     if (site === undefined) return [op, [404, { Message: `no site ${m[1]}` }]];
-    if (op === "scm.publish") {
+    if (op !== "scm.deploymentStatus") {
       if (method !== "POST") return [op, [405, { Message: "publish is a POST" }]];
       if (!/^application\/(zip|octet-stream)/.test(String(req.headers["content-type"])))
         return [op, [415, { Message: "the package must be sent as application/zip" }]];
@@ -375,7 +377,7 @@ export async function startArmDouble(options: ArmDoubleOptions = {}): Promise<Ar
     const method = req.method ?? "GET";
     const path = decodeURIComponent(url.pathname);
     const scm = SCM.exec(path);
-    if (scm !== null) return scm[2] === "publish" ? "scm.publish" : "scm.deploymentStatus";
+    if (scm !== null) return scmOperation(scm[2] as string);
     const m = SITE.exec(path);
     if (m !== null) return siteOperation(method, m[4] ?? "");
     if (SITES.test(path)) return "webApps.listByResourceGroup";
@@ -434,6 +436,8 @@ const SITE_OPERATIONS: Record<string, ArmOperation> = {
   "PUT /config/web": "webApps.updateConfiguration",
   "PATCH /config/web": "webApps.updateConfiguration",
 };
+const scmOperation = (path: string): ArmOperation =>
+  path === "publish" ? "scm.publish" : path === "zipdeploy" ? "scm.zipDeploy" : "scm.deploymentStatus";
 const siteOperation = (method: string, rest: string): ArmOperation | undefined => SITE_OPERATIONS[`${method} ${rest}`];
 
 /** Kudu's deployment record: `status` 4 Success, 3 Failed; `complete` once it ended. */
