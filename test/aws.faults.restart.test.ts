@@ -2,52 +2,17 @@
 // listening for 4 s, open connections cut, then comes back with its state (what a restart of a
 // durable service looks like to its clients); then the Lambda test host's API refuses
 // connections for 4 s. Nothing is lost.
-import { Function_ } from "faasade";
 import { afterAll, describe, expect, it } from "vitest";
-import {
-  getAll,
-  mapAll,
-  providerWith,
-  ranSoFar,
-  spawnAll,
-  startFaulty,
-  tags,
-  tallyResults,
-  until,
-  expectNoneLost,
-} from "./faults/harness.js";
+import { expectNoneLost, mapAll, ranSoFar, startFaulty, tags, tallyResults, until } from "./faults/aws-harness.js";
+import { restartMidMap } from "./faults/restart.js";
 
 const DOWN_MS = 4000;
 const f = await startFaulty();
 afterAll(() => f.close());
 
 describe("stand-ins restarting mid-map (aws offline backend, fault proxy)", { timeout: 90_000 }, () => {
-  it("fauxqs down for 4 s mid-map (SQS fan-out) and with spawned calls in flight: 0 lost", async () => {
-    const provider = await providerWith(f, { fanOutFrom: 1 });
-    const queued = Function_.fromName<(tag: string, ms?: number) => unknown>("faults-app", "work", { provider });
-    try {
-      expect((await mapAll(queued, ["warm-restart"]))[0]).toEqual({ tag: "warm-restart", attempt: 1 });
-      const mapped = tags("restart-storage-map", 30);
-      const spawned = tags("restart-storage-spawn", 20);
-      const started = Date.now();
-      const calls = await spawnAll(f.work, spawned, 300);
-      const running = Promise.all([mapAll(queued, mapped, 300), getAll(calls, 60_000)]);
-      await until("the map under way", () => ranSoFar(f, "restart-storage-map") >= 5, 30_000);
-      await f.faults.storage.restart(DOWN_MS);
-      const [a, b] = await running;
-      const endedAt = Date.now();
-      const counts = f.faults.storage.takeCounts();
-      const runs = f.runs();
-      const rows = [
-        tallyResults("fauxqs restart (4 s): map (SQS)", mapped, a, runs, started, counts, endedAt),
-        tallyResults("fauxqs restart (4 s): spawns", spawned, b, runs, started, counts, endedAt),
-      ];
-      expect(counts["restart:storage"]).toBe(1);
-      expectNoneLost(rows, [a, b]);
-    } finally {
-      await provider.close();
-    }
-  });
+  it("fauxqs down for 4 s mid-map (SQS fan-out) and with spawned calls in flight: 0 lost", () =>
+    restartMidMap(f, { stand: "storage", label: "fauxqs", downMs: DOWN_MS, underWayMs: 30_000, withinMs: 60_000 }));
 
   it("the Lambda API refusing connections for 4 s mid-map (invokes): 0 lost", async () => {
     expect(await f.work.remote("warm-lambda")).toEqual({ tag: "warm-lambda", attempt: 1 });

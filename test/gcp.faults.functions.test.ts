@@ -13,14 +13,13 @@ import {
   tags,
   tallyResults,
   until,
-  warm,
   expectNoneLost,
 } from "./faults/gcp-harness.js";
 
 const DOWN_MS = 4000;
 const f = await startFaultyGcp();
 afterAll(() => f.close());
-await warm(f);
+await f.warm();
 
 const asError = (err: unknown) => (err instanceof Error ? err : new Error(String(err)));
 /** `remote` calls one after another while `running()` holds, each an error in place of a rejection. */

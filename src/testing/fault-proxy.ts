@@ -23,6 +23,8 @@ export interface ProxyWire<S extends string> {
   writeRefusal(res: ServerResponse, service: S, kind: RefusalKind, head: boolean, op: string): void;
   /** A copy of a request body, to be delivered `seconds` later (AWS: SQS's DelaySeconds). @default the body itself */
   delayed?(body: Buffer, seconds: number): Buffer;
+  /** Copies are held for their delay and sent then, unchanged (a signed request, Azure's, cannot be rewritten). */
+  holdsCopies?: boolean;
 }
 
 interface Window<S extends string> {
@@ -120,8 +122,12 @@ export async function startProxy<S extends string>(upstream: string, name: strin
         return void buffered(req).then((body) => {
           if (dup !== undefined) {
             count(`duplicated:${service}:${op}`);
-            const copy = wire.delayed?.(body, dup.delaySeconds) ?? body;
-            for (let i = 0; i < dup.copies; i++) forwardBody(req, copy, undefined);
+            const copy = wire.holdsCopies ? body : (wire.delayed?.(body, dup.delaySeconds) ?? body);
+            const send = () => {
+              for (let i = 0; i < dup.copies; i++) forwardBody(req, copy, undefined);
+            };
+            if (wire.holdsCopies && dup.delaySeconds > 0) setTimeout(send, dup.delaySeconds * 1000).unref();
+            else send();
           }
           forwardBody(req, body, reset === undefined ? res : undefined, () => req.socket.destroy());
         });
