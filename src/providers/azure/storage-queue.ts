@@ -6,8 +6,8 @@
  */
 import QuickLRU from "quick-lru";
 import type { Queue, QueueMessage } from "../../cloud/primitives.js";
-import { unlessNotFound } from "../../cloud/sdk-errors.js";
-import { type AzureClients, azureCall } from "./clients.js";
+import { NotFoundError } from "../../core/errors.js";
+import { type AzureClients, azureCall, codeOf } from "./clients.js";
 
 const DAY_MS = 24 * 3_600_000;
 /**
@@ -50,10 +50,14 @@ export function storageQueue(clients: AzureClients, name: string): Queue {
 export async function deleteQueued(clients: AzureClients, name: string, receipt: string): Promise<boolean> {
   const [messageId, popReceipt] = JSON.parse(receipt) as [string, string];
   const queue = (await clients.queues()).getQueueClient(name);
-  const deleted = await unlessNotFound(
-    azureCall(`delete message ${messageId} of queue ${name}`, () => queue.deleteMessage(messageId, popReceipt)),
-  );
-  return deleted !== undefined;
+  try {
+    await azureCall(`delete message ${messageId} of queue ${name}`, () => queue.deleteMessage(messageId, popReceipt));
+    return true;
+  } catch (err) {
+    // Received since it was sent (its pop receipt changed), or gone: it is no longer queued.
+    if (err instanceof NotFoundError || codeOf((err as Error).cause) === "PopReceiptMismatch") return false;
+    throw err;
+  }
 }
 
 /**

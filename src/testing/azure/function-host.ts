@@ -52,6 +52,8 @@ export interface AzureFunctionHostOptions {
   execArgv?: string[] | undefined;
   /** How long an HTTP request may take to be answered before the front cuts it. @default 230 000 */
   httpCapMs?: number | undefined;
+  /** The storage the host's own queue listeners use, where it differs from the trigger's connection (a front of the platform's). @default the trigger's connection setting */
+  hostConnection?: string | undefined;
   /** Idle instances above the always-ready ones leave after this long. @default 60 000 */
   idleMs?: number | undefined;
 }
@@ -119,7 +121,8 @@ export async function startFunctionHost(options: AzureFunctionHostOptions): Prom
     const site: Site = { name, fn, env, key: fn.key ?? hex(), masterKey: hex(), dispatchers: [], pool: undefined as never };
     site.pool = new InstancePool({
       entry: WORKER_ENTRY,
-      env: () => env,
+      // Read as each instance starts: a variable added to `options.env` later (a front's URL) reaches new instances.
+      env: () => ({ ...env, ...options.env, ...fn.env }),
       execArgv: [...(options.execArgv ?? []), ...heap],
       maxInstances: fn.maxInstances ?? 10,
       min: fn.alwaysReady ?? 0,
@@ -138,7 +141,7 @@ export async function startFunctionHost(options: AzureFunctionHostOptions): Prom
     site.functions = functions;
     for (const f of functions.filter((g) => g.trigger.type === "queueTrigger")) {
       const queueName = resolved(String(f.trigger.queueName ?? ""), site.env);
-      const connection = site.env[String(f.trigger.connection ?? "AzureWebJobsStorage")] ?? "";
+      const connection = options.hostConnection ?? site.env[String(f.trigger.connection ?? "AzureWebJobsStorage")] ?? "";
       const service = QueueServiceClient.fromConnectionString(connection);
       site.dispatchers.push(
         dispatchQueue({
