@@ -52,6 +52,8 @@ export interface AzureFunctionHostOptions {
   execArgv?: string[] | undefined;
   /** How long an HTTP request may take to be answered before the front cuts it. @default 230 000 */
   httpCapMs?: number | undefined;
+  /** Where the instances' output goes ("ignore": fuzzing, whose refusals are logged by the thousand). @default "inherit" */
+  logs?: "inherit" | "ignore" | undefined;
   /** Idle instances above the always-ready ones leave after this long. @default 60 000 */
   idleMs?: number | undefined;
 }
@@ -121,6 +123,7 @@ export async function startFunctionHost(options: AzureFunctionHostOptions): Prom
       entry: WORKER_ENTRY,
       env: () => env,
       execArgv: [...(options.execArgv ?? []), ...heap],
+      logs: options.logs,
       maxInstances: fn.maxInstances ?? 10,
       min: fn.alwaysReady ?? 0,
       onSpawn: (i) =>
