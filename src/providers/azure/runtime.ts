@@ -32,9 +32,15 @@ import { type LineSink, streamInvoke } from "../../cloud/invoked.js";
 import type { ObjectStore, Queue } from "../../cloud/primitives.js";
 import { watchBlockedInputs } from "../../cloud/watchdog.js";
 import type { Envelope } from "../../cloud/wire.js";
+import { provideModule } from "../../core/providers.js";
 import { deployedPlatform } from "./deployed.js";
 import { CALL_INLINE_BYTES, CALL_ROUTE } from "./invoker.js";
+import { azureProvider } from "./platform.js";
 import { serveWeb } from "./web-serve.js";
+
+// Calls made inside a function go to this cloud (FAASADE_PROVIDER=azure there), also from a bundle: the
+// subscription, resource group, prefix and retention come from the app settings deploy sets.
+provideModule("azure", { defaultProvider: () => azureProvider({}) });
 
 export { appModule } from "../../cloud/run-input.js";
 export type { InvokeAnswer } from "../../cloud/wire.js";

@@ -3,8 +3,9 @@
  * site name, on one 127.0.0.1 port: `<url>/<site>/<route>` reaches that app's HTTP triggers as its host
  * serves them (host.json `routePrefix`, "" as deploy sets it): a route with authLevel "function" needs the
  * site's key (`x-functions-key` or `?code=`), "admin" its master key, "anonymous" nothing (401 otherwise);
- * a request above 100 MB is a 413; past the HTTP cap (230 s: Azure's load balancer) the caller's request is
- * cut with a 504 while the function runs on. Its storage-queue triggers are dispatched from azurite
+ * a request above 100 MB is a 413; past the HTTP cap (230 s: Azure's load balancer's idle timeout) without
+ * an answer, or without a byte of an answer begun, the caller's request is cut (a 504 while no answer has
+ * begun) while the function runs on. Its storage-queue triggers are dispatched from azurite
  * (queue-dispatch.ts). Each site has a pool of instances (../instance-pool.ts: `maxInstances`, HTTP
  * concurrency per instance, always-ready instances, idle ones reaped), each a process of its own (worker.ts),
  * so that a crash, an out-of-memory or `process.exit` in user code fails only what that instance was running:
@@ -14,12 +15,12 @@ import { randomBytes } from "node:crypto";
 import { type IncomingMessage, type ServerResponse, createServer, request } from "node:http";
 import type { AddressInfo } from "node:net";
 import { QueueServiceClient } from "@azure/storage-queue";
+import type { RegisteredFunction } from "./functions-core.js";
 import { forwardTo, plainText as text, readAll } from "../instance-forward.js";
 import { InstancePool, type PooledInstance } from "../instance-pool.js";
 import type { QueueFacts } from "./invocations.js";
 import { type DispatchCounts, type Dispatcher, type QueueSettings, dispatchQueue, newCounts } from "./queue-dispatch.js";
 import { bySpecificity, matchRoute } from "./routes.js";
-import type { RegisteredFunction } from "./worker.js";
 
 export interface HostedAzureFunction {
   /** The app's module (a file URL), imported by every instance beside the runtime. */
@@ -50,7 +51,10 @@ export interface AzureFunctionHostOptions {
   platform?: string | undefined;
   /** Node flags for each instance (`--import tsx` for a TypeScript app). */
   execArgv?: string[] | undefined;
-  /** How long an HTTP request may take to be answered before the front cuts it. @default 230 000 */
+  /**
+   * How long an HTTP request may wait for its answer, or an answer begun for its next bytes, before the
+   * front cuts it (Azure's load balancer's idle timeout). @default 230 000
+   */
   httpCapMs?: number | undefined;
   /** Where the instances' output goes ("ignore": fuzzing, whose refusals are logged by the thousand). @default "inherit" */
   logs?: "inherit" | "ignore" | undefined;
@@ -89,7 +93,6 @@ const WORKER_ENTRY = new URL("./worker.js", import.meta.url);
 interface Site {
   name: string;
   fn: HostedAzureFunction;
-  env: Record<string, string>;
   key: string;
   masterKey: string;
   pool: InstancePool;
@@ -107,21 +110,22 @@ export async function startFunctionHost(options: AzureFunctionHostOptions): Prom
   let url = "";
   let closing = false;
 
+  // Read as each instance starts: a caller may add to `options.env` once the host listens (its own URL).
+  const envOf = (name: string, fn: HostedAzureFunction): Record<string, string> => ({
+    ...(process.env as Record<string, string>),
+    ...options.env,
+    ...fn.env,
+    WEBSITE_SITE_NAME: name,
+    FUNCTIONS_WORKER_RUNTIME: "node",
+    FAASADE_AZURE_MODULE: fn.module,
+    ...(options.platform ? { FAASADE_AZURE_PLATFORM: options.platform } : {}),
+  });
   for (const [name, fn] of Object.entries(options.sites)) {
-    const env: Record<string, string> = {
-      ...(process.env as Record<string, string>),
-      ...options.env,
-      ...fn.env,
-      WEBSITE_SITE_NAME: name,
-      FUNCTIONS_WORKER_RUNTIME: "node",
-      FAASADE_AZURE_MODULE: fn.module,
-      ...(options.platform ? { FAASADE_AZURE_PLATFORM: options.platform } : {}),
-    };
     const heap = fn.memoryMb === undefined ? [] : [`--max-old-space-size=${fn.memoryMb}`];
-    const site: Site = { name, fn, env, key: fn.key ?? hex(), masterKey: hex(), dispatchers: [], pool: undefined as never };
+    const site: Site = { name, fn, key: fn.key ?? hex(), masterKey: hex(), dispatchers: [], pool: undefined as never };
     site.pool = new InstancePool({
       entry: WORKER_ENTRY,
-      env: () => env,
+      env: () => envOf(name, fn),
       execArgv: [...(options.execArgv ?? []), ...heap],
       logs: options.logs,
       maxInstances: fn.maxInstances ?? 10,
@@ -139,10 +143,18 @@ export async function startFunctionHost(options: AzureFunctionHostOptions): Prom
   const indexed = (site: Site, functions: RegisteredFunction[]) => {
     if (site.functions !== undefined || closing) return;
     site.functions = functions;
+    const env = envOf(site.name, site.fn);
     for (const f of functions.filter((g) => g.trigger.type === "queueTrigger")) {
-      const queueName = resolved(String(f.trigger.queueName ?? ""), site.env);
-      const connection = site.env[String(f.trigger.connection ?? "AzureWebJobsStorage")] ?? "";
-      const service = QueueServiceClient.fromConnectionString(connection);
+      const queueName = resolved(String(f.trigger.queueName ?? ""), env);
+      const setting = String(f.trigger.connection ?? "AzureWebJobsStorage");
+      let service: QueueServiceClient;
+      try {
+        service = QueueServiceClient.fromConnectionString(env[setting] ?? "");
+      } catch (err) {
+        // As the host, which reports a trigger it cannot listen with and runs the rest.
+        console.error(`faasade: ${site.name}/${f.name}: app setting ${setting} holds no storage connection string:`, err);
+        continue;
+      }
       site.dispatchers.push(
         dispatchQueue({
           queue: service.getQueueClient(queueName),
@@ -233,6 +245,7 @@ export async function startFunctionHost(options: AzureFunctionHostOptions): Prom
     const path = `/.host/http/${encodeURIComponent(found.fn.name)}`;
     await forwardTo(site.pool, i, { method: req.method ?? "GET", path, headers, body }, res, {
       timeoutMs: options.httpCapMs ?? HTTP_CAP_MS,
+      idle: true,
       timedOut: { status: 504, text: "The request timed out: no answer within the HTTP limit of the front end" },
       slots,
       pendingMs: PENDING_MS,

@@ -17,14 +17,8 @@ import { pipeline } from "node:stream/promises";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import type { RuntimeOptions } from "../../providers/azure/runtime.js";
 import { readAll } from "../instance-forward.js";
-import { type Registration, installFunctionsCore } from "./functions-core.js";
+import { type RegisteredFunction, type Registration, installFunctionsCore } from "./functions-core.js";
 import { type QueueFacts, invokeHttp, invokeQueue } from "./invocations.js";
-
-/** What an instance tells the host of each registration. */
-export interface RegisteredFunction {
-  name: string;
-  trigger: Registration["trigger"];
-}
 
 const moduleUrl = process.env.FAASADE_AZURE_MODULE;
 if (moduleUrl === undefined) throw new Error("faasade: an instance needs FAASADE_AZURE_MODULE (the app's module URL)");
