@@ -23,7 +23,7 @@ let queues: QueueServiceClient;
 beforeAll(async () => {
   azurite = await startAzurite();
   queues = QueueServiceClient.fromConnectionString(azurite.connectionString);
-  for (const q of ["probe-q", "faasade-q"]) await queues.getQueueClient(q).createIfNotExists();
+  for (const q of ["probe-q", "faasade-q", "batch-q"]) await queues.getQueueClient(q).createIfNotExists();
   host = await startFunctionHost({
     sites: {
       app1: {
@@ -36,6 +36,21 @@ beforeAll(async () => {
           PROBE_LOG: LOG,
         },
         queues: { maxDequeueCount: 3, leaseMs: 4000, maxPollingIntervalMs: 200 },
+      },
+      batch: {
+        module: APP,
+        env: {
+          FAASADE_AZURE_STORAGE: azurite.connectionString,
+          FAASADE_AZURE_QUEUE: "faasade-q",
+          PROBE_QUEUE: "batch-q",
+          PROBE_LOG: LOG,
+        },
+        queues: { batchSize: 2, newBatchThreshold: 0, maxPollingIntervalMs: 200 },
+      },
+      small: {
+        module: APP,
+        memoryMb: 64,
+        env: { FAASADE_AZURE_STORAGE: azurite.connectionString, FAASADE_AZURE_QUEUE: "faasade-q" },
       },
       web1: {
         module: APP,
@@ -66,6 +81,7 @@ interface Probe {
   dequeueCount: number;
   id: string;
   pid: number;
+  at: number;
 }
 const probes = (tag: string): Probe[] => {
   let text = "";
@@ -150,6 +166,18 @@ describe("azure host stand-in: queue trigger dispatch (contract, against azurite
     expect(host.requests.update).toBeGreaterThan(0);
   });
 
+  it("runs no more messages at once than a batch (batchSize 2, newBatchThreshold 0)", async () => {
+    const tag = randomUUID();
+    for (let i = 0; i < 6; i++) await send(JSON.stringify({ tag, i, sleepMs: 1000 }), "batch-q");
+    await expect.poll(() => probes(tag).length, { timeout: 30_000 }).toBe(6);
+    const starts = probes(tag)
+      .map((p) => p.at)
+      .sort((a, b) => a - b);
+    // A third message starts only once one of the two before it has ended, a second later.
+    for (let i = 0; i + 2 < starts.length; i++)
+      expect((starts[i + 2] as number) - (starts[i] as number)).toBeGreaterThanOrEqual(900);
+  });
+
   it("counts its own storage requests", () => {
     expect(host.requests.receive).toBeGreaterThan(0);
     expect(host.requests.delete).toBeGreaterThanOrEqual(4);
@@ -197,6 +225,13 @@ describe("azure host stand-in: HTTP front (contract)", { timeout: 60_000 }, () =
     expect(r.status).toBe(500);
     expect(await r.text()).toMatch(/instance crashed or exited/);
     expect((await get("/anon/again")).status).toBe(200);
+  });
+
+  it("running out of memory ends only that instance: a 500, then the next request works", async () => {
+    const r = await fetch(`${host.urlOf("small")}/hog`);
+    expect(r.status).toBe(500);
+    expect(await r.text()).toMatch(/instance crashed or exited/);
+    expect((await fetch(`${host.urlOf("small")}/anon/after-oom`)).status).toBe(200);
   });
 
   it("a request above 100 MB is refused with a 413 before it is read", async () => {
