@@ -205,6 +205,8 @@ describe("azure host stand-in: HTTP front (contract)", { timeout: 60_000 }, () =
     const body = (await r.json()) as { name: string; q: string; url: string; fn: string };
     expect(body).toMatchObject({ name: "some name", q: "1", fn: "anon" });
     expect(new URL(body.url).pathname).toBe("/anon/some%20name");
+    const unicode = await get("/anon/%E2%9C%93%20ok");
+    expect(((await unicode.json()) as { name: string }).name).toBe("\u2713 ok");
     expect((await get("/nowhere")).status).toBe(404);
     expect((await fetch(`${host.urlOf("app1")}/anon/x`, { method: "DELETE" })).status).toBe(404);
     expect((await fetch(`${host.url}/no-such-site/anon/x`)).status).toBe(404);

@@ -101,6 +101,8 @@ interface Site {
 }
 
 const hex = () => randomBytes(16).toString("hex");
+/** Route parameters for the instance, in a header: base64 JSON, since a decoded path may hold any character. */
+const paramsHeader = (params: Record<string, string>) => Buffer.from(JSON.stringify(params)).toString("base64");
 /** A binding expression's value: `%NAME%` from the app's settings. */
 const resolved = (value: string, env: Record<string, string>) => value.replace(/%([^%]+)%/g, (_, name) => env[name] ?? "");
 
@@ -220,28 +222,30 @@ export async function startFunctionHost(options: AzureFunctionHostOptions): Prom
     const body = await readAll(req);
     if (body.length > REQUEST_LIMIT) return text(res, 413, "Request Entity Too Large");
     const slots = site.fn.httpConcurrency ?? 16;
-    const i = await site.pool.acquire(slots, PENDING_MS);
-    if (i === undefined) return text(res, 429, "no instance could take the request");
-    let functions: RegisteredFunction[];
-    try {
-      functions = await functionsOf(site, i);
-    } catch (err) {
-      site.pool.release(i);
-      return text(res, 500, `the instance crashed or exited while starting: ${(err as Error).message}`);
+    // As the host, which checks the route and key before it invokes: an instance is taken first only
+    // while no instance has told the site's functions yet.
+    let i: PooledInstance | undefined;
+    let functions = site.functions;
+    if (functions === undefined) {
+      i = await site.pool.acquire(slots, PENDING_MS);
+      if (i === undefined) return text(res, 429, "no instance could take the request");
+      try {
+        functions = await functionsOf(site, i);
+      } catch (err) {
+        site.pool.release(i);
+        return text(res, 500, `the instance crashed or exited while starting: ${(err as Error).message}`);
+      }
     }
     const found = route(site, functions, req.method ?? "GET", `/${rest.join("/")}`);
-    const refusal =
-      found === undefined
-        ? { status: 404, text: "" }
-        : !authorized(site, found.fn.trigger.authLevel, req, target.searchParams)
-          ? { status: 401, text: "" }
-          : undefined;
-    if (refusal !== undefined || found === undefined) {
-      site.pool.release(i);
-      return text(res, refusal?.status ?? 404, refusal?.text ?? "");
+    const status = found === undefined ? 404 : authorized(site, found.fn.trigger.authLevel, req, target.searchParams) ? 0 : 401;
+    if (status !== 0 || found === undefined) {
+      if (i !== undefined) site.pool.release(i);
+      return text(res, status || 404, "");
     }
+    i ??= await site.pool.acquire(slots, PENDING_MS);
+    if (i === undefined) return text(res, 429, "no instance could take the request");
     const seen = `http://${req.headers.host ?? "127.0.0.1"}/${rest.join("/")}${target.search}`;
-    const headers = { ...req.headers, "x-faasade-url": seen, "x-faasade-params": JSON.stringify(found.params) };
+    const headers = { ...req.headers, "x-faasade-url": seen, "x-faasade-params": paramsHeader(found.params) };
     const path = `/.host/http/${encodeURIComponent(found.fn.name)}`;
     await forwardTo(site.pool, i, { method: req.method ?? "GET", path, headers, body }, res, {
       timeoutMs: options.httpCapMs ?? HTTP_CAP_MS,
