@@ -23,7 +23,7 @@ let queues: QueueServiceClient;
 beforeAll(async () => {
   azurite = await startAzurite();
   queues = QueueServiceClient.fromConnectionString(azurite.connectionString);
-  for (const q of ["probe-q", "faasade-q", "batch-q"]) await queues.getQueueClient(q).createIfNotExists();
+  for (const q of ["probe-q", "faasade-q", "batch-q", "wide-q"]) await queues.getQueueClient(q).createIfNotExists();
   host = await startFunctionHost({
     sites: {
       app1: {
@@ -46,6 +46,16 @@ beforeAll(async () => {
           PROBE_LOG: LOG,
         },
         queues: { batchSize: 2, newBatchThreshold: 0, maxPollingIntervalMs: 200 },
+      },
+      wide: {
+        module: APP,
+        env: {
+          FAASADE_AZURE_STORAGE: azurite.connectionString,
+          FAASADE_AZURE_QUEUE: "faasade-q",
+          PROBE_QUEUE: "wide-q",
+          PROBE_LOG: LOG,
+        },
+        queues: { batchSize: 2, newBatchThreshold: 0, listeners: 2, maxPollingIntervalMs: 200 },
       },
       small: {
         module: APP,
@@ -176,6 +186,15 @@ describe("azure host stand-in: queue trigger dispatch (contract, against azurite
     // A third message starts only once one of the two before it has ended, a second later.
     for (let i = 0; i + 2 < starts.length; i++)
       expect((starts[i + 2] as number) - (starts[i] as number)).toBeGreaterThanOrEqual(900);
+  });
+
+  it("with two listeners (two instances polling), twice a batch runs at once, on two instances", async () => {
+    const tag = randomUUID();
+    for (let i = 0; i < 4; i++) await send(JSON.stringify({ tag, i, sleepMs: 3000 }), "wide-q");
+    await expect.poll(() => probes(tag).length, { timeout: 30_000 }).toBe(4);
+    const started = probes(tag).map((p) => p.at);
+    expect(Math.max(...started) - Math.min(...started)).toBeLessThan(2500);
+    expect(new Set(probes(tag).map((p) => p.pid)).size).toBe(2);
   });
 
   it("counts its own storage requests", () => {

@@ -19,7 +19,14 @@ import type { RegisteredFunction } from "./functions-core.js";
 import { forwardTo, plainText as text, readAll } from "../instance-forward.js";
 import { InstancePool, type PooledInstance } from "../instance-pool.js";
 import type { QueueFacts } from "./invocations.js";
-import { type DispatchCounts, type Dispatcher, type QueueSettings, dispatchQueue, newCounts } from "./queue-dispatch.js";
+import {
+  type DispatchCounts,
+  type Dispatcher,
+  type QueueSettings,
+  dispatchQueue,
+  newCounts,
+  slotsPerInstance,
+} from "./queue-dispatch.js";
 import { bySpecificity, matchRoute } from "./routes.js";
 
 export interface HostedAzureFunction {
@@ -86,8 +93,6 @@ const REQUEST_LIMIT = 104_857_600;
 const HTTP_CAP_MS = 230_000;
 /** How long a request or a message waits for a free instance. */
 const PENDING_MS = 60_000;
-/** Queue messages one instance runs at once: batchSize + newBatchThreshold at the defaults. */
-const QUEUE_SLOTS = 24;
 const WORKER_ENTRY = new URL("./worker.js", import.meta.url);
 
 interface Site {
@@ -171,7 +176,7 @@ export async function startFunctionHost(options: AzureFunctionHostOptions): Prom
 
   /** One message on an instance: true when its function returned; a crash fails it and ends the instance. */
   const runMessage = async (site: Site, fn: string, body: string, facts: QueueFacts): Promise<boolean> => {
-    const i = await site.pool.acquire(QUEUE_SLOTS, PENDING_MS);
+    const i = await site.pool.acquire(slotsPerInstance(site.fn.queues), PENDING_MS);
     if (i === undefined) return false;
     try {
       const port = await i.port;
