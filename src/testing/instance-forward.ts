@@ -19,6 +19,11 @@ export interface Forwarded {
 
 export interface ForwardOptions {
   timeoutMs: number;
+  /**
+   * Whether `timeoutMs` is a limit on idle time (an answer begun goes on while its bytes flow: Azure's load
+   * balancer) rather than on the whole request (Cloud Run's request timeout). @default false
+   */
+  idle?: boolean | undefined;
   /** What the caller gets past `timeoutMs`. */
   timedOut: { status: number; text: string };
   /** Headers of the 500 that tells of a crash. */
@@ -64,13 +69,19 @@ export async function forwardTo(
     return crashed((err as Error).message);
   }
   const up = request({ host: "127.0.0.1", port, method: req.method, path: req.path, headers: req.headers, agent: i.agent });
-  timer = setTimeout(() => {
+  const timedOut = () => {
     given = true;
     if (!res.headersSent) plainText(res, options.timedOut.status, options.timedOut.text);
     else res.destroy();
     up.destroy();
     settle();
-  }, options.timeoutMs);
+  };
+  timer = setTimeout(timedOut, options.timeoutMs);
+  const stillFlowing = () => {
+    if (!options.idle || settled) return;
+    clearTimeout(timer);
+    timer = setTimeout(timedOut, options.timeoutMs);
+  };
   res.on("close", () => {
     if (settled || res.writableFinished) return;
     given = true; // the caller left: the instance's connection closes too, as the platform's does
@@ -98,6 +109,8 @@ export async function forwardTo(
     // nothing more is routed to it, as a platform routes nothing to an instance that is shutting down.
     if (answer.headers.connection === "close") i.dead = true;
     res.writeHead(answer.statusCode ?? 502, answer.headers);
+    stillFlowing();
+    answer.on("data", stillFlowing);
     answer.pipe(res);
     answer.on("close", () => (answer.complete ? settle() : crashed("the answer was cut off")));
   });

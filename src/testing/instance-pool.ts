@@ -26,8 +26,8 @@ export class PooledInstance {
   ready = false;
   lastUsed = Date.now();
 
-  constructor(entry: URL, env: Record<string, string>, execArgv: string[]) {
-    this.child = fork(entry, [], { env, execArgv, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  constructor(entry: URL, env: Record<string, string>, execArgv: string[], logs: "inherit" | "ignore" = "inherit") {
+    this.child = fork(entry, [], { env, execArgv, stdio: ["ignore", logs, logs, "ipc"] });
     this.hello = new Promise<ReadyMessage>((resolve, reject) => {
       this.child.once("message", (m: ReadyMessage) => {
         this.ready = true;
@@ -64,6 +64,8 @@ export interface PoolOptions {
   /** The environment of a new instance. */
   env(): Record<string, string>;
   execArgv: string[];
+  /** Where an instance's output goes. @default "inherit" */
+  logs?: "inherit" | "ignore" | undefined;
   /** @default 10 */
   maxInstances?: number | undefined;
   /** Instances kept running while idle. @default 0 */
@@ -83,7 +85,7 @@ export class InstancePool {
   }
 
   spawn(): PooledInstance {
-    const instance = new PooledInstance(this.options.entry, this.options.env(), this.options.execArgv);
+    const instance = new PooledInstance(this.options.entry, this.options.env(), this.options.execArgv, this.options.logs);
     this.instances.add(instance);
     instance.child.once("exit", () => {
       this.instances.delete(instance);

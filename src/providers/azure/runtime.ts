@@ -31,15 +31,15 @@ import {
 import { type LineSink, streamInvoke } from "../../cloud/invoked.js";
 import type { ObjectStore, Queue } from "../../cloud/primitives.js";
 import { watchBlockedInputs } from "../../cloud/watchdog.js";
-import { provideModule } from "../../core/providers.js";
 import type { Envelope } from "../../cloud/wire.js";
+import { provideModule } from "../../core/providers.js";
 import { deployedPlatform } from "./deployed.js";
-import { azureProvider } from "./platform.js";
 import { CALL_INLINE_BYTES, CALL_ROUTE } from "./invoker.js";
+import { azureProvider } from "./platform.js";
 import { serveWeb } from "./web-serve.js";
 
 // Calls made inside a function go to this cloud (FAASADE_PROVIDER=azure there), also from a bundle: the
-// subscription, group, prefix, storage and retention come from the settings deploy sets.
+// subscription, resource group, prefix and retention come from the app settings deploy sets.
 provideModule("azure", { defaultProvider: () => azureProvider({}) });
 
 export { appModule } from "../../cloud/run-input.js";

@@ -3,8 +3,9 @@
  * site name, on one 127.0.0.1 port: `<url>/<site>/<route>` reaches that app's HTTP triggers as its host
  * serves them (host.json `routePrefix`, "" as deploy sets it): a route with authLevel "function" needs the
  * site's key (`x-functions-key` or `?code=`), "admin" its master key, "anonymous" nothing (401 otherwise);
- * a request above 100 MB is a 413; past the HTTP cap (230 s: Azure's load balancer) the caller's request is
- * cut with a 504 while the function runs on. Its storage-queue triggers are dispatched from azurite
+ * a request above 100 MB is a 413; past the HTTP cap (230 s: Azure's load balancer's idle timeout) without
+ * an answer, or without a byte of an answer begun, the caller's request is cut (a 504 while no answer has
+ * begun) while the function runs on. Its storage-queue triggers are dispatched from azurite
  * (queue-dispatch.ts). Each site has a pool of instances (../instance-pool.ts: `maxInstances`, HTTP
  * concurrency per instance, always-ready instances, idle ones reaped), each a process of its own (worker.ts),
  * so that a crash, an out-of-memory or `process.exit` in user code fails only what that instance was running:
@@ -14,12 +15,19 @@ import { randomBytes } from "node:crypto";
 import { type IncomingMessage, type ServerResponse, createServer, request } from "node:http";
 import type { AddressInfo } from "node:net";
 import { QueueServiceClient } from "@azure/storage-queue";
+import type { RegisteredFunction } from "./functions-core.js";
 import { forwardTo, plainText as text, readAll } from "../instance-forward.js";
 import { InstancePool, type PooledInstance } from "../instance-pool.js";
 import type { QueueFacts } from "./invocations.js";
-import { type DispatchCounts, type Dispatcher, type QueueSettings, dispatchQueue, newCounts } from "./queue-dispatch.js";
+import {
+  type DispatchCounts,
+  type Dispatcher,
+  type QueueSettings,
+  dispatchQueue,
+  newCounts,
+  slotsPerInstance,
+} from "./queue-dispatch.js";
 import { bySpecificity, matchRoute } from "./routes.js";
-import type { RegisteredFunction } from "./worker.js";
 
 export interface HostedAzureFunction {
   /** The app's module (a file URL), imported by every instance beside the runtime. */
@@ -50,12 +58,17 @@ export interface AzureFunctionHostOptions {
   platform?: string | undefined;
   /** Node flags for each instance (`--import tsx` for a TypeScript app). */
   execArgv?: string[] | undefined;
-  /** How long an HTTP request may take to be answered before the front cuts it. @default 230 000 */
+  /**
+   * How long an HTTP request may wait for its answer, or an answer begun for its next bytes, before the
+   * front cuts it (Azure's load balancer's idle timeout). @default 230 000
+   */
   httpCapMs?: number | undefined;
-  /** The storage the host's own queue listeners use, where it differs from the trigger's connection (a front of the platform's). @default the trigger's connection setting */
-  hostConnection?: string | undefined;
+  /** Where the instances' output goes ("ignore": fuzzing, whose refusals are logged by the thousand). @default "inherit" */
+  logs?: "inherit" | "ignore" | undefined;
   /** Idle instances above the always-ready ones leave after this long. @default 60 000 */
   idleMs?: number | undefined;
+  /** The storage the host's own queue listeners use, where it differs from the trigger's connection (a front of the platform's). @default the trigger's connection setting */
+  hostConnection?: string | undefined;
 }
 
 export interface AzureFunctionHost {
@@ -82,14 +95,11 @@ const REQUEST_LIMIT = 104_857_600;
 const HTTP_CAP_MS = 230_000;
 /** How long a request or a message waits for a free instance. */
 const PENDING_MS = 60_000;
-/** Queue messages one instance runs at once: batchSize + newBatchThreshold at the defaults. */
-const QUEUE_SLOTS = 24;
 const WORKER_ENTRY = new URL("./worker.js", import.meta.url);
 
 interface Site {
   name: string;
   fn: HostedAzureFunction;
-  env: Record<string, string>;
   key: string;
   masterKey: string;
   pool: InstancePool;
@@ -98,6 +108,8 @@ interface Site {
 }
 
 const hex = () => randomBytes(16).toString("hex");
+/** Route parameters for the instance, in a header: base64 JSON, since a decoded path may hold any character. */
+const paramsHeader = (params: Record<string, string>) => Buffer.from(JSON.stringify(params)).toString("base64");
 /** A binding expression's value: `%NAME%` from the app's settings. */
 const resolved = (value: string, env: Record<string, string>) => value.replace(/%([^%]+)%/g, (_, name) => env[name] ?? "");
 
@@ -107,23 +119,24 @@ export async function startFunctionHost(options: AzureFunctionHostOptions): Prom
   let url = "";
   let closing = false;
 
+  // Read as each instance starts: a caller may add to `options.env` once the host listens (its own URL).
+  const envOf = (name: string, fn: HostedAzureFunction): Record<string, string> => ({
+    ...(process.env as Record<string, string>),
+    ...options.env,
+    ...fn.env,
+    WEBSITE_SITE_NAME: name,
+    FUNCTIONS_WORKER_RUNTIME: "node",
+    FAASADE_AZURE_MODULE: fn.module,
+    ...(options.platform ? { FAASADE_AZURE_PLATFORM: options.platform } : {}),
+  });
   for (const [name, fn] of Object.entries(options.sites)) {
-    const env: Record<string, string> = {
-      ...(process.env as Record<string, string>),
-      ...options.env,
-      ...fn.env,
-      WEBSITE_SITE_NAME: name,
-      FUNCTIONS_WORKER_RUNTIME: "node",
-      FAASADE_AZURE_MODULE: fn.module,
-      ...(options.platform ? { FAASADE_AZURE_PLATFORM: options.platform } : {}),
-    };
     const heap = fn.memoryMb === undefined ? [] : [`--max-old-space-size=${fn.memoryMb}`];
-    const site: Site = { name, fn, env, key: fn.key ?? hex(), masterKey: hex(), dispatchers: [], pool: undefined as never };
+    const site: Site = { name, fn, key: fn.key ?? hex(), masterKey: hex(), dispatchers: [], pool: undefined as never };
     site.pool = new InstancePool({
       entry: WORKER_ENTRY,
-      // Read as each instance starts: a variable added to `options.env` later (a front's URL) reaches new instances.
-      env: () => ({ ...env, ...options.env, ...fn.env }),
+      env: () => envOf(name, fn),
       execArgv: [...(options.execArgv ?? []), ...heap],
+      logs: options.logs,
       maxInstances: fn.maxInstances ?? 10,
       min: fn.alwaysReady ?? 0,
       onSpawn: (i) =>
@@ -139,10 +152,18 @@ export async function startFunctionHost(options: AzureFunctionHostOptions): Prom
   const indexed = (site: Site, functions: RegisteredFunction[]) => {
     if (site.functions !== undefined || closing) return;
     site.functions = functions;
+    const env = envOf(site.name, site.fn);
     for (const f of functions.filter((g) => g.trigger.type === "queueTrigger")) {
-      const queueName = resolved(String(f.trigger.queueName ?? ""), site.env);
-      const connection = options.hostConnection ?? site.env[String(f.trigger.connection ?? "AzureWebJobsStorage")] ?? "";
-      const service = QueueServiceClient.fromConnectionString(connection);
+      const queueName = resolved(String(f.trigger.queueName ?? ""), env);
+      const setting = String(f.trigger.connection ?? "AzureWebJobsStorage");
+      let service: QueueServiceClient;
+      try {
+        service = QueueServiceClient.fromConnectionString(options.hostConnection ?? env[setting] ?? "");
+      } catch (err) {
+        // As the host, which reports a trigger it cannot listen with and runs the rest.
+        console.error(`faasade: ${site.name}/${f.name}: app setting ${setting} holds no storage connection string:`, err);
+        continue;
+      }
       site.dispatchers.push(
         dispatchQueue({
           queue: service.getQueueClient(queueName),
@@ -157,7 +178,7 @@ export async function startFunctionHost(options: AzureFunctionHostOptions): Prom
 
   /** One message on an instance: true when its function returned; a crash fails it and ends the instance. */
   const runMessage = async (site: Site, fn: string, body: string, facts: QueueFacts): Promise<boolean> => {
-    const i = await site.pool.acquire(QUEUE_SLOTS, PENDING_MS);
+    const i = await site.pool.acquire(slotsPerInstance(site.fn.queues), PENDING_MS);
     if (i === undefined) return false;
     try {
       const port = await i.port;
@@ -208,31 +229,34 @@ export async function startFunctionHost(options: AzureFunctionHostOptions): Prom
     const body = await readAll(req);
     if (body.length > REQUEST_LIMIT) return text(res, 413, "Request Entity Too Large");
     const slots = site.fn.httpConcurrency ?? 16;
-    const i = await site.pool.acquire(slots, PENDING_MS);
-    if (i === undefined) return text(res, 429, "no instance could take the request");
-    let functions: RegisteredFunction[];
-    try {
-      functions = await functionsOf(site, i);
-    } catch (err) {
-      site.pool.release(i);
-      return text(res, 500, `the instance crashed or exited while starting: ${(err as Error).message}`);
+    // As the host, which checks the route and key before it invokes: an instance is taken first only
+    // while no instance has told the site's functions yet.
+    let i: PooledInstance | undefined;
+    let functions = site.functions;
+    if (functions === undefined) {
+      i = await site.pool.acquire(slots, PENDING_MS);
+      if (i === undefined) return text(res, 429, "no instance could take the request");
+      try {
+        functions = await functionsOf(site, i);
+      } catch (err) {
+        site.pool.release(i);
+        return text(res, 500, `the instance crashed or exited while starting: ${(err as Error).message}`);
+      }
     }
     const found = route(site, functions, req.method ?? "GET", `/${rest.join("/")}`);
-    const refusal =
-      found === undefined
-        ? { status: 404, text: "" }
-        : !authorized(site, found.fn.trigger.authLevel, req, target.searchParams)
-          ? { status: 401, text: "" }
-          : undefined;
-    if (refusal !== undefined || found === undefined) {
-      site.pool.release(i);
-      return text(res, refusal?.status ?? 404, refusal?.text ?? "");
+    const status = found === undefined ? 404 : authorized(site, found.fn.trigger.authLevel, req, target.searchParams) ? 0 : 401;
+    if (status !== 0 || found === undefined) {
+      if (i !== undefined) site.pool.release(i);
+      return text(res, status || 404, "");
     }
+    i ??= await site.pool.acquire(slots, PENDING_MS);
+    if (i === undefined) return text(res, 429, "no instance could take the request");
     const seen = `http://${req.headers.host ?? "127.0.0.1"}/${rest.join("/")}${target.search}`;
-    const headers = { ...req.headers, "x-faasade-url": seen, "x-faasade-params": JSON.stringify(found.params) };
+    const headers = { ...req.headers, "x-faasade-url": seen, "x-faasade-params": paramsHeader(found.params) };
     const path = `/.host/http/${encodeURIComponent(found.fn.name)}`;
     await forwardTo(site.pool, i, { method: req.method ?? "GET", path, headers, body }, res, {
       timeoutMs: options.httpCapMs ?? HTTP_CAP_MS,
+      idle: true,
       timedOut: { status: 504, text: "The request timed out: no answer within the HTTP limit of the front end" },
       slots,
       pendingMs: PENDING_MS,

@@ -26,6 +26,12 @@ export interface Registration {
   handler: (...args: unknown[]) => unknown;
 }
 
+/** What an instance tells the host of each registration (its handler stays in the instance). */
+export interface RegisteredFunction {
+  name: string;
+  trigger: CoreBinding;
+}
+
 export interface CapturedCore {
   readonly functions: Map<string, Registration>;
   readonly hooks: Map<string, ((...args: unknown[]) => unknown)[]>;

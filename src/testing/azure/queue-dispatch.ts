@@ -1,6 +1,7 @@
 /**
  * The Functions host's storage-queue trigger, as a test double dispatching from azurite: it receives up
- * to `batchSize` messages at once (a new batch once no more than `newBatchThreshold` run), holding each
+ * to `batchSize` messages at once (a new batch once no more than `newBatchThreshold` run, per listener:
+ * `listeners`), holding each
  * invisible for `leaseMs` and renewing that while its function runs, so that a long input is not delivered
  * again meanwhile; decodes each from base64 (the trigger's default encoding) and runs it. Success deletes
  * the message; a failure (the function threw, its instance crashed, or the message is no base64) makes it
@@ -25,7 +26,19 @@ export interface QueueSettings {
   maxPollingIntervalMs?: number | undefined;
   /** How long a received message stays invisible, renewed at half of it while it runs (Azure: 10 min). @default 10 000 */
   leaseMs?: number | undefined;
+  /**
+   * Instances whose listeners poll at once: Azure runs one per instance and adds instances on a backlog, so
+   * up to `listeners × (batchSize + newBatchThreshold)` messages run. A test host's default keeps to one.
+   * @default 1
+   */
+  listeners?: number | undefined;
 }
+
+/** Messages one instance runs at once: its listener's batch and the next one it receives early. */
+export const slotsPerInstance = (s: QueueSettings = {}) => {
+  const batchSize = Math.min(32, Math.max(1, s.batchSize ?? 16));
+  return batchSize + (s.newBatchThreshold ?? Math.floor(batchSize / 2));
+};
 
 /** The host's own storage requests. */
 export interface DispatchCounts {
@@ -71,6 +84,8 @@ export function dispatchQueue(options: DispatchOptions): Dispatcher {
   const threshold = s.newBatchThreshold ?? Math.floor(batchSize / 2);
   const maxDequeue = s.maxDequeueCount ?? 5;
   const leaseMs = s.leaseMs ?? 10_000;
+  // A new batch once no more run than a last listener's threshold, the other listeners' slots full.
+  const gate = threshold + (Math.max(1, s.listeners ?? 1) - 1) * slotsPerInstance(s);
   const { queue, poison, counts } = options;
   const running = new Set<Promise<void>>();
   let stopped = false;
@@ -151,7 +166,7 @@ export function dispatchQueue(options: DispatchOptions): Dispatcher {
 
   const loop = async () => {
     while (!stopped) {
-      if (running.size > threshold) {
+      if (running.size > gate) {
         await sleep(1000);
         continue;
       }

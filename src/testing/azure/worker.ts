@@ -4,7 +4,7 @@
  * module (FAASADE_AZURE_MODULE), registers, and serves the captured registrations on 127.0.0.1 for the host
  * stand-in (function-host.ts), which it tells its port and the registrations' metadata:
  * - `POST /.host/http/<function>`: the caller's request, its URL in `x-faasade-url` and its route
- *   parameters in `x-faasade-params`; the function's answer is written back as it comes.
+ *   parameters in `x-faasade-params` (base64 JSON); the function's answer is written back as it comes.
  * - `POST /.host/queue/<function>`: one queue message's text, its facts in `x-faasade-message`; 200 when the
  *   handler returned, 500 when it threw.
  * Its store and queue are the deployed runtime's (from the environment), or those of the module named by
@@ -17,14 +17,8 @@ import { pipeline } from "node:stream/promises";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import type { RuntimeOptions } from "../../providers/azure/runtime.js";
 import { readAll } from "../instance-forward.js";
-import { type Registration, installFunctionsCore } from "./functions-core.js";
+import { type RegisteredFunction, type Registration, installFunctionsCore } from "./functions-core.js";
 import { type QueueFacts, invokeHttp, invokeQueue } from "./invocations.js";
-
-/** What an instance tells the host of each registration. */
-export interface RegisteredFunction {
-  name: string;
-  trigger: Registration["trigger"];
-}
 
 const moduleUrl = process.env.FAASADE_AZURE_MODULE;
 if (moduleUrl === undefined) throw new Error("faasade: an instance needs FAASADE_AZURE_MODULE (the app's module URL)");
@@ -60,7 +54,10 @@ function callerHeaders(req: IncomingMessage): Record<string, string> {
 async function serveHttp(r: Registration, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const body = await readAll(req);
   const url = header(req, "x-faasade-url") ?? `http://127.0.0.1${req.url}`;
-  const params = JSON.parse(header(req, "x-faasade-params") ?? "{}") as Record<string, string>;
+  const params = JSON.parse(Buffer.from(header(req, "x-faasade-params") ?? "", "base64").toString("utf8") || "{}") as Record<
+    string,
+    string
+  >;
   let answer: Awaited<ReturnType<typeof invokeHttp>>;
   try {
     answer = await invokeHttp(r, { method: req.method ?? "GET", url, headers: callerHeaders(req), body, params });
