@@ -15,7 +15,7 @@ import { CALL_ROUTE, azureInvoker } from "./invoker.js";
 import { type AppRef, containerName, queueName, siteName } from "./names.js";
 import { type AzureOptions, resolveAzureOptions } from "./options.js";
 import { hostKey, readSite, setAlwaysReady } from "./sites-api.js";
-import { approximateCount, deleteQueued, storageQueue } from "./storage-queue.js";
+import { deleteQueued, queueCounts, storageQueue } from "./storage-queue.js";
 
 export type AzureProvider = CloudProvider;
 
@@ -64,9 +64,8 @@ export function azureProvider(options: AzureOptions, deployer?: Deployer, intern
       return applied;
     },
     async platformStats(fn) {
-      const [queued, deployed] = await Promise.all([approximateCount(sdk, queueName(refOf(fn), fn.name)), deployedOf(fn)]);
-      // Azure counts received messages with waiting ones: what is queued includes what runs (docs/azure.md).
-      return { queued, processing: 0, warm: deployed.alwaysReady };
+      const [counts, deployed] = await Promise.all([queueCounts(sdk, queueName(refOf(fn), fn.name)), deployedOf(fn)]);
+      return { ...counts, warm: deployed.alwaysReady };
     },
     webUrl: async (fn) => ((await unlessNotFound(deployedOf(fn))) === undefined ? undefined : `${await baseOf(fn)}/`),
   };

@@ -127,9 +127,10 @@ export function handlers(options: RuntimeOptions = {}): Handlers {
       const e = queuedEnvelope(() => (typeof message === "string" ? jsonBody(message) : message), "message");
       if (typeof e === "string") return void console.error(`faasade: dropped message ${id}, which can never run: ${e}`);
       // The host holds a message invisible, renewing it, as long as its function runs: its first delivery has no twin.
+      // It shows a message again only once the run that had it ended (failed, or its instance exited).
       const first = Number(context.triggerMetadata?.dequeueCount) === 1;
       try {
-        await consume(e, platform, INSTANCE, { first });
+        await consume(e, platform, INSTANCE, { first, earlierEnded: !first });
       } catch (err) {
         if (!(err instanceof AttemptStillRunning)) console.error(`faasade: message ${id} was not done:`, err);
         throw err; // the host shows the message again

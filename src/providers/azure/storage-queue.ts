@@ -60,12 +60,23 @@ export async function deleteQueued(clients: AzureClients, name: string, receipt:
   }
 }
 
+/** The most messages one peek shows. */
+const PEEK_MAX = 32;
+
 /**
- * Messages in the queue, from its properties. Azure's count includes messages being processed (received,
- * invisible until deleted) and may be higher than the real count: an approximation (docs/azure.md).
+ * Messages waiting and being processed. Azure's count includes received messages (invisible until
+ * deleted) and may be higher than the real one; a peek shows the visible ones, up to 32. So below 32
+ * waiting, the waiting ones are exact and the rest of the count is taken as being processed (delayed
+ * retries among them); from 32 on, the count is all waiting (docs/azure.md).
  */
-export async function approximateCount(clients: AzureClients, name: string): Promise<number> {
+export async function queueCounts(clients: AzureClients, name: string): Promise<{ queued: number; processing: number }> {
   const queue = (await clients.queues()).getQueueClient(name);
-  const props = await azureCall(`get the properties of queue ${name}`, () => queue.getProperties());
-  return props.approximateMessagesCount ?? 0;
+  const [props, peeked] = await Promise.all([
+    azureCall(`get the properties of queue ${name}`, () => queue.getProperties()),
+    azureCall(`peek the messages of queue ${name}`, () => queue.peekMessages({ numberOfMessages: PEEK_MAX })),
+  ]);
+  const total = props.approximateMessagesCount ?? 0;
+  const visible = peeked.peekedMessageItems.length;
+  if (visible >= PEEK_MAX) return { queued: Math.max(total, visible), processing: 0 };
+  return { queued: visible, processing: Math.max(0, total - visible) };
 }

@@ -235,7 +235,14 @@ function hosted(
     alwaysReady,
     ...(f.options.memoryMb ? { memoryMb: f.options.memoryMb } : {}),
     routePrefix: "",
-    queues: { batchSize, newBatchThreshold: 0, maxDequeueCount: MAX_DEQUEUE_COUNT, visibilityTimeoutMs: 0 },
+    // A listener per instance, as Azure scales a queue-triggered app out on its backlog.
+    queues: {
+      batchSize,
+      newBatchThreshold: 0,
+      maxDequeueCount: MAX_DEQUEUE_COUNT,
+      visibilityTimeoutMs: 0,
+      listeners: f.options.maxContainers ?? 10,
+    },
   };
 }
 
