@@ -270,6 +270,22 @@ describe("azure deploy (Flex Consumption)", () => {
     expect(props(arm.site(name)).functionAppConfig.scaleAndConcurrency.alwaysReady).toEqual([{ name: "http", instanceCount: 2 }]);
   });
 
+  it("rides through passing refusals of ARM and the SCM host (503, 429) during a deploy", async () => {
+    const riding = manifest("ride", [["f", {}]]);
+    arm.failNext("webApps.createOrUpdate", 1, 503);
+    arm.failNext("scm.publish", 1, 503);
+    arm.failNext("scm.deploymentStatus", 2, 429);
+    const mark = writes();
+    const [deployed] = await deployApps([riding], options, async () => code("r1"));
+    expect(deployed?.changed.code).toBe(true);
+    const name = siteName(ref("ride"), "f");
+    expect(arm.site(name)?.packages).toHaveLength(1);
+    // Each refused request was sent again: two publishes seen, one package kept.
+    expect(since(mark)).toMatchObject({ "scm.publish": 2 });
+    await destroyAzure("ride", "main", options);
+    expect(arm.site(name)).toBeUndefined();
+  }, 30_000);
+
   it("reports a failed OneDeploy (a 200 whose body says Failed) as a ProviderError naming the deployment, and publishes again next time", async () => {
     const failing = manifest("broken", [["f", {}]]);
     arm.failDeployments(1, "the worker could not start: SyntaxError in index.mjs");
