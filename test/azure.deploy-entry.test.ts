@@ -135,3 +135,62 @@ describe("a function's Azure settings", () => {
     expect(bad({ environment: { A: 1 } })).toThrow(/environment\.A must be a string, got 1/);
   });
 });
+
+describe("a function app reaching its storage account with its managed identity", () => {
+  it("is given the account's name, never a key, and a system-assigned identity its deployment storage uses", async () => {
+    const { deployContext } = await import("../src/providers/azure/deploy/context.js");
+    const { appSettings } = await import("../src/providers/azure/deploy/settings.js");
+    const { siteFields } = await import("../src/providers/azure/deploy/site.js");
+    const ctx = deployContext({
+      subscriptionId: "00000000-0000-0000-0000-000000000001",
+      resourceGroup: "rg",
+      region: "westeurope",
+      storage: { accountName: "mystorage" },
+      credential: { getToken: async () => null },
+    });
+    const ref = {
+      prefix: "faasade",
+      subscriptionId: "00000000-0000-0000-0000-000000000001",
+      resourceGroup: "rg",
+      app: "a",
+      environment: "main",
+    };
+    const s = azureSettings(fn(), { memoryMb: 2048 });
+    const settings = appSettings(ctx, ref, fn(), s);
+    expect(settings).toMatchObject({
+      FAASADE_AZURE_STORAGE__accountName: "mystorage",
+      AzureWebJobsStorage__accountName: "mystorage",
+    });
+    expect(
+      Object.keys(settings).filter((k) =>
+        /^(AzureWebJobsStorage|FAASADE_AZURE_STORAGE|DEPLOYMENT_STORAGE_CONNECTION_STRING)$/.test(k),
+      ),
+    ).toEqual([]);
+    const site = siteFields(ctx, {
+      ref,
+      fn: "f",
+      site: "s",
+      settings: s,
+      deploymentContainer: "https://mystorage.blob.core.windows.net/s",
+    });
+    expect(site.identity).toEqual({ type: "SystemAssigned" });
+    expect(site.functionAppConfig?.deployment?.storage?.authentication).toEqual({ type: "SystemAssignedIdentity" });
+  });
+
+  it("needs a region to deploy, named in the message", async () => {
+    const { deployContext } = await import("../src/providers/azure/deploy/context.js");
+    const saved = { ...process.env };
+    for (const k of ["FAASADE_AZURE_REGION", "AZURE_LOCATION", "AZURE_REGION"]) delete process.env[k];
+    try {
+      expect(() =>
+        deployContext({
+          subscriptionId: "00000000-0000-0000-0000-000000000001",
+          resourceGroup: "rg",
+          storage: { accountName: "mystorage" },
+        }),
+      ).toThrow(/deploying needs a region: set FAASADE_AZURE_REGION/);
+    } finally {
+      Object.assign(process.env, saved);
+    }
+  });
+});

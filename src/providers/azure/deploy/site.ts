@@ -75,7 +75,7 @@ export async function ensurePlan(ctx: AzureDeployContext, plan: SitePlan): Promi
 }
 
 /** What faasade sets on the function app, beside its tags. */
-function siteFields(ctx: AzureDeployContext, plan: SitePlan): Site {
+export function siteFields(ctx: AzureDeployContext, plan: SitePlan): Site {
   const s = plan.settings;
   const common: Site = {
     location: ctx.region,
