@@ -120,8 +120,13 @@ export interface FoundSite {
 
 export async function readSite(ctx: AzureDeployContext, name: string): Promise<FoundSite> {
   const web = await ctx.sdk.web();
-  const site = await azureCall(`get the function app ${name}`, () => orMissing(web.webApps.get(ctx.options.resourceGroup, name)));
-  return { site, code: site?.tags?.[TAGS.code] };
+  const { resourceGroup } = ctx.options;
+  const site = await azureCall(`get the function app ${name}`, () => orMissing(web.webApps.get(resourceGroup, name)));
+  if (site === undefined || isFlex(ctx)) return { site, code: site?.tags?.[TAGS.code] };
+  // A site's GET need not carry its whole siteConfig: Premium's settings are read from config/web.
+  const config = await azureCall(`get the web config of ${name}`, () => web.webApps.getConfiguration(resourceGroup, name));
+  const { id: _id, name: _name, type: _type, kind: _kind, ...siteConfig } = config;
+  return { site: { ...site, siteConfig: { ...site.siteConfig, ...siteConfig } }, code: site.tags?.[TAGS.code] };
 }
 
 /**
