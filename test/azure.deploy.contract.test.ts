@@ -387,9 +387,13 @@ describe("azure deploy (Elastic Premium)", () => {
     const plan = arm.plans.get(name) as Wire;
     expect(plan.sku).toEqual({ name: "EP1", tier: "ElasticPremium" });
     expect(plan.kind).toBe("elastic");
-    expect(plan.properties).toMatchObject({ reserved: true, maximumElasticWorkerCount: 40 });
+    expect(plan.properties).toMatchObject({ reserved: true, maximumElasticWorkerCount: 30 });
     const site = arm.site(name);
-    expect(props(site).siteConfig).toMatchObject({ linuxFxVersion: "Node|22", minimumElasticInstanceCount: 1 });
+    expect(props(site).siteConfig).toMatchObject({
+      linuxFxVersion: "Node|22",
+      minimumElasticInstanceCount: 1,
+      functionAppScaleLimit: 30,
+    });
     expect(props(site).functionAppConfig).toBeUndefined();
     expect(site?.settings).toMatchObject({
       FUNCTIONS_WORKER_RUNTIME: "node",

@@ -91,8 +91,8 @@ async function deployFunction(
 ): Promise<DeployedAzureFunction> {
   const site = siteName(ref, fn.name);
   const asked = fn.options.maxContainers;
-  if (asked !== undefined && (asked < FLEX_INSTANCES.min || asked > FLEX_INSTANCES.max))
-    ctx.log(`${fn.name}: maxContainers ${asked} is outside Azure's 40–1000 maximum instances: ${s.maximumInstanceCount} it is`);
+  if (isFlex(ctx) && asked !== undefined && (asked < FLEX_INSTANCES.min || asked > FLEX_INSTANCES.max))
+    ctx.log(`${fn.name}: maxContainers ${asked} is outside Flex's 40–1000 maximum instances: ${s.maximumInstanceCount} it is`);
   await ensureQueues(ctx, ref, fn.name);
   // Flex keeps the package in a container of the app's own; Premium runs the zip it is sent.
   const deploymentContainer = isFlex(ctx) ? await ensureContainer(ctx, site) : "";

@@ -51,7 +51,7 @@ function planBody(ctx: AzureDeployContext, plan: SitePlan): AppServicePlan {
     kind: "elastic",
     sku: { name: plan.settings.premiumSku, tier: "ElasticPremium" },
     reserved: true,
-    maximumElasticWorkerCount: plan.settings.maximumInstanceCount,
+    maximumElasticWorkerCount: plan.settings.premiumMaxInstances,
     tags: tagsOf(plan, undefined),
   };
 }
@@ -91,7 +91,7 @@ export function siteFields(ctx: AzureDeployContext, plan: SitePlan): Site {
       siteConfig: {
         linuxFxVersion: "Node|22",
         minimumElasticInstanceCount: s.alwaysReady,
-        functionAppScaleLimit: s.maximumInstanceCount,
+        functionAppScaleLimit: s.premiumMaxInstances,
       },
     };
   const authentication = byIdentity(ctx)
