@@ -60,6 +60,8 @@ describe("a function app's host.json", () => {
     expect(host.version).toBe("2.0");
     expect(host.extensionBundle.id).toBe("Microsoft.Azure.Functions.ExtensionBundle");
     expect(host.functionTimeout).toBe("01:00:30");
+    const day = JSON.parse(hostJson(azureSettings(fn({ timeoutMs: 86_400_000 }), { memoryMb: 2048 })));
+    expect(day.functionTimeout).toBe("1.00:00:30");
     expect(host.extensions.http).toEqual({ routePrefix: "" });
     expect(host.extensions.queues).toEqual({
       batchSize: 32,

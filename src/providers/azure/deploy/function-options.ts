@@ -93,9 +93,12 @@ const flexMaximum = (maxContainers: number | undefined) =>
     ? FLEX_INSTANCES.default
     : Math.min(FLEX_INSTANCES.max, Math.max(FLEX_INSTANCES.min, maxContainers));
 
+/** A .NET TimeSpan as host.json takes it: "hh:mm:ss", with "d." before from a day on (hours stop at 23). */
 function hms(seconds: number): string {
   const two = (n: number) => String(n).padStart(2, "0");
-  return `${two(Math.floor(seconds / 3600))}:${two(Math.floor((seconds % 3600) / 60))}:${two(seconds % 60)}`;
+  const days = Math.floor(seconds / 86_400);
+  const time = `${two(Math.floor((seconds % 86_400) / 3600))}:${two(Math.floor((seconds % 3600) / 60))}:${two(seconds % 60)}`;
+  return days > 0 ? `${days}.${time}` : time;
 }
 
 function ownOptions(fn: FunctionManifest, where: string): AzureFunctionOptions {
