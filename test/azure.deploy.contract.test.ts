@@ -286,6 +286,37 @@ describe("azure deploy (Flex Consumption)", () => {
     expect(arm.site(name)).toBeUndefined();
   }, 30_000);
 
+  it("keeps the settings Azure adds (Application Insights) and drops an env var the function no longer has", async () => {
+    const withEnv = (env: Record<string, string>) => manifest("settings", [["f", { env }]]);
+    await deployApps([withEnv({ OLD: "1", KEEP: "2" })], options, async () => code("s1"));
+    const name = siteName(ref("settings"), "f");
+    const site = arm.site(name) as ArmSite;
+    site.settings = { ...site.settings, APPLICATIONINSIGHTS_CONNECTION_STRING: "InstrumentationKey=x" };
+    const mark = writes();
+    await deployApps([withEnv({ KEEP: "2" })], options, async () => code("s1"));
+    expect(since(mark)).toMatchObject({ "webApps.updateApplicationSettings": 1 });
+    expect(since(mark)).not.toHaveProperty("scm.publish");
+    expect(arm.site(name)?.settings).toMatchObject({ KEEP: "2", APPLICATIONINSIGHTS_CONNECTION_STRING: "InstrumentationKey=x" });
+    expect(arm.site(name)?.settings).not.toHaveProperty("OLD");
+    await destroyAzure("settings", "main", options);
+  });
+
+  it("waits for a function app whose PUT answers InProgress (ARM's long-running operation, polled)", async () => {
+    const polled = await startArmDouble({ lro: "poll" });
+    try {
+      const at = { ...options, endpoints: { arm: polled.url }, ca: polled.ca };
+      const [deployed] = await deployApps([manifest("slow", [["f", {}]])], at, async () => code("l1"));
+      expect(deployed?.changed).toMatchObject({ site: true, code: true });
+      const name = siteName(ref("slow"), "f");
+      expect(polled.site(name)?.resource.properties).toMatchObject({ provisioningState: "Succeeded" });
+      expect(polled.count("webApps.get")).toBeGreaterThan(1);
+      expect(polled.site(name)?.packages).toHaveLength(1);
+      await destroyAzure("slow", "main", at);
+    } finally {
+      await polled.close();
+    }
+  });
+
   it("reports a failed OneDeploy (a 200 whose body says Failed) as a ProviderError naming the deployment, and publishes again next time", async () => {
     const failing = manifest("broken", [["f", {}]]);
     arm.failDeployments(1, "the worker could not start: SyntaxError in index.mjs");
