@@ -12,23 +12,30 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { readBody, sendJson as send } from "../gcp/double-http.js";
+import {
+  API_VERSIONS,
+  type Answer,
+  type ArmOperation,
+  type ArmSite,
+  type Deployment,
+  type Json,
+  PLAN,
+  POLICY,
+  SCM,
+  SITE,
+  SITES,
+  fail,
+  merged,
+  notFound,
+  operationOf,
+  scmOperation,
+  settingsOf,
+  statusBody,
+  withoutAppSettings,
+} from "./arm-wire.js";
 import { loopbackTls } from "./loopback-tls.js";
 
-type Json = Record<string, unknown>;
-
-/** A function app as ARM carries it on the wire (`properties.*`), with what the data plane would hold. */
-export interface ArmSite {
-  name: string;
-  resourceGroup: string;
-  /** The site resource: id, name, type, kind, location, tags, identity, properties. */
-  resource: Json;
-  /** App settings (`config/appsettings`). */
-  settings: Record<string, string>;
-  /** The `default` host key (stable for the site's life). */
-  hostKey: string;
-  /** Each zip published to the site's SCM host, in order. */
-  packages: Buffer[];
-}
+export type { ArmOperation, ArmSite } from "./arm-wire.js";
 
 export interface ArmDoubleOptions {
   /** A site PUT answers 200 Succeeded at once, or 201 InProgress that a poll (GET) finishes. @default "at-once" */
@@ -38,28 +45,6 @@ export interface ArmDoubleOptions {
   /** Polls of a deployment's status before it is complete. @default 1 */
   pollsUntilDeployed?: number;
 }
-
-/** The SDK operations the double serves, as counted. */
-export type ArmOperation =
-  | "appServicePlans.createOrUpdate"
-  | "appServicePlans.get"
-  | "appServicePlans.delete"
-  | "webApps.createOrUpdate"
-  | "webApps.get"
-  | "webApps.update"
-  | "webApps.delete"
-  | "webApps.listByResourceGroup"
-  | "webApps.updateApplicationSettings"
-  | "webApps.listApplicationSettings"
-  | "webApps.listHostKeys"
-  | "webApps.getConfiguration"
-  | "webApps.updateConfiguration"
-  | "managementPolicies.get"
-  | "managementPolicies.createOrUpdate"
-  | "managementPolicies.delete"
-  | "scm.publish"
-  | "scm.zipDeploy"
-  | "scm.deploymentStatus";
 
 export interface ArmDouble {
   /** `https://127.0.0.1:<port>`: the `arm` endpoint. */
@@ -89,27 +74,6 @@ export interface ArmDouble {
 export const loopbackCredential = {
   getToken: async () => ({ token: "loopback-test-token", expiresOnTimestamp: Date.now() + 3_600_000 }),
 };
-
-const SUB = "/subscriptions/([^/]+)/resourceGroups/([^/]+)/providers";
-const SITE = new RegExp(`^${SUB}/Microsoft\\.Web/sites/([^/]+)(/.*)?$`, "i");
-const SITES = new RegExp(`^${SUB}/Microsoft\\.Web/sites$`, "i");
-const PLAN = new RegExp(`^${SUB}/Microsoft\\.Web/serverfarms/([^/]+)$`, "i");
-const POLICY = new RegExp(`^${SUB}/Microsoft\\.Storage/storageAccounts/([^/]+)/managementPolicies/([^/]+)$`, "i");
-const SCM = /^\/scm\/([^/]+)\/api\/(publish|zipdeploy|deployments\/([^/]+))$/;
-const API_VERSIONS: Record<string, string> = { web: "2025-05-01", storage: "2025-08-01" };
-
-/** Deployment status codes of Kudu: 3 Failed, 4 Success (0–2: pending, building, deploying). */
-const FAILED = 3;
-const SUCCESS = 4;
-
-interface Deployment {
-  id: string;
-  site: string;
-  polls: number;
-  failure?: string;
-}
-
-type Answer = [status: number, body?: unknown, headers?: Record<string, string>];
 
 export async function startArmDouble(options: ArmDoubleOptions = {}): Promise<ArmDouble> {
   const sites = new Map<string, ArmSite>();
@@ -361,7 +325,7 @@ export async function startArmDouble(options: ArmDoubleOptions = {}): Promise<Ar
     const raw = await readBody(req);
     requests.push(`${req.method} ${url.pathname}`);
     // Classify first (a refusal is counted against the operation it refused), then apply the fault.
-    const probe = classify(req, url);
+    const probe = operationOf(req.method ?? "GET", decodeURIComponent(url.pathname));
     const refusal = fault(probe);
     const [op, [status, body, headers]] = refusal === undefined ? await route(req, url, raw) : [probe, refusal];
     if (op !== undefined) counts.set(op, (counts.get(op) ?? 0) + 1);
@@ -372,30 +336,6 @@ export async function startArmDouble(options: ArmDoubleOptions = {}): Promise<Ar
       send(res, status, body);
     }
   };
-  /** The operation a request is for, without serving it. */
-  const classify = (req: IncomingMessage, url: URL): ArmOperation | undefined => {
-    const method = req.method ?? "GET";
-    const path = decodeURIComponent(url.pathname);
-    const scm = SCM.exec(path);
-    if (scm !== null) return scmOperation(scm[2] as string);
-    const m = SITE.exec(path);
-    if (m !== null) return siteOperation(method, m[4] ?? "");
-    if (SITES.test(path)) return "webApps.listByResourceGroup";
-    if (PLAN.test(path))
-      return method === "PUT"
-        ? "appServicePlans.createOrUpdate"
-        : method === "GET"
-          ? "appServicePlans.get"
-          : "appServicePlans.delete";
-    if (POLICY.test(path))
-      return method === "PUT"
-        ? "managementPolicies.createOrUpdate"
-        : method === "GET"
-          ? "managementPolicies.get"
-          : "managementPolicies.delete";
-    return undefined;
-  };
-
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   base = `https://127.0.0.1:${port}`;
@@ -423,58 +363,3 @@ export async function startArmDouble(options: ArmDoubleOptions = {}): Promise<Ar
       }),
   };
 }
-
-const SITE_OPERATIONS: Record<string, ArmOperation> = {
-  "PUT ": "webApps.createOrUpdate",
-  "GET ": "webApps.get",
-  "PATCH ": "webApps.update",
-  "DELETE ": "webApps.delete",
-  "PUT /config/appsettings": "webApps.updateApplicationSettings",
-  "POST /config/appsettings/list": "webApps.listApplicationSettings",
-  "POST /host/default/listkeys": "webApps.listHostKeys",
-  "GET /config/web": "webApps.getConfiguration",
-  "PUT /config/web": "webApps.updateConfiguration",
-  "PATCH /config/web": "webApps.updateConfiguration",
-};
-const scmOperation = (path: string): ArmOperation =>
-  path === "publish" ? "scm.publish" : path === "zipdeploy" ? "scm.zipDeploy" : "scm.deploymentStatus";
-const siteOperation = (method: string, rest: string): ArmOperation | undefined => SITE_OPERATIONS[`${method} ${rest}`];
-
-/** Kudu's deployment record: `status` 4 Success, 3 Failed; `complete` once it ended. */
-function statusBody(d: Deployment, done: boolean): Json {
-  const status = !done ? 1 : d.failure === undefined ? SUCCESS : FAILED;
-  const text = !done ? "Building" : d.failure === undefined ? "Deployment successful." : d.failure;
-  return { id: d.id, status, status_text: text, complete: done, active: done && d.failure === undefined };
-}
-
-function settingsOf(site: ArmSite): Json {
-  const id = `${String(site.resource.id)}/config/appsettings`;
-  return { id, name: "appsettings", type: "Microsoft.Web/sites/config", properties: site.settings };
-}
-
-/** ARM never returns app settings inside `siteConfig`: they live in `config/appsettings`. */
-function withoutAppSettings(props: Json | undefined): Json | undefined {
-  if (props === undefined) return undefined;
-  const siteConfig = props.siteConfig as Json | undefined;
-  if (siteConfig === undefined) return props;
-  const { appSettings: _, ...rest } = siteConfig;
-  return { ...props, siteConfig: rest };
-}
-
-/** `a` with `b`'s fields over it, objects merged, arrays and scalars replaced (ARM's PATCH). */
-function merged(a: Json, b: Json | undefined): Json {
-  const out: Json = { ...a };
-  for (const [k, v] of Object.entries(b ?? {})) {
-    if (v === undefined) continue;
-    const was = out[k];
-    out[k] =
-      typeof v === "object" && v !== null && !Array.isArray(v) && typeof was === "object" && was !== null && !Array.isArray(was)
-        ? merged(was as Json, v as Json)
-        : v;
-  }
-  return out;
-}
-
-const fail = (status: number, code: string, message: string): Answer => [status, { error: { code, message } }];
-const notFound = (what: string, group: string): Answer =>
-  fail(404, "ResourceNotFound", `The Resource '${what}' under resource group '${group}' was not found.`);

@@ -15,7 +15,6 @@ import type { AzureSettings } from "./function-options.js";
 /**
  * What the remote build installs, at the versions faasade is tested with; a version installed in the
  * app's project (or beside faasade) is used instead, so the cloud runs what was tested locally.
- * `@azure/functions-core` is the host's own module, never installed.
  */
 const INSTALLED_BY_AZURE: Record<string, string> = {
   "@azure/functions": "4.16.5",
@@ -24,7 +23,11 @@ const INSTALLED_BY_AZURE: Record<string, string> = {
   "@azure/identity": "4.13.1",
   "@azure/arm-appservice": "19.0.0",
 };
-const PROVIDED_BY_HOST = ["@azure/functions-core"];
+/**
+ * Kept out of the bundle and not installed: the host's own module, and what only a deploy uses (the
+ * clients make it lazily, so a function never loads it).
+ */
+const NOT_INSTALLED = ["@azure/functions-core", "@azure/arm-storage"];
 
 /** The extension bundle the host loads the storage-queue trigger from (v4, as Flex requires). */
 const EXTENSION_BUNDLE = { id: "Microsoft.Azure.Functions.ExtensionBundle", version: "[4.*, 5.0.0)" };
@@ -88,7 +91,7 @@ export function azureBundle(module: string, external?: string[]): BundleOptions 
     module,
     entry: azureEntry,
     platform: { os: "linux", cpu: "x64" },
-    provided: [...Object.keys(INSTALLED_BY_AZURE), ...PROVIDED_BY_HOST],
+    provided: [...Object.keys(INSTALLED_BY_AZURE), ...NOT_INSTALLED],
     files: (shipped) => ({ "package.json": azurePackageJson(module, shipped) }),
     ...(external ? { external } : {}),
   };

@@ -34,6 +34,8 @@ export interface AzureSettings {
   instanceMemoryMb: InstanceMemoryMb;
   httpConcurrency: number;
   maximumInstanceCount: number;
+  /** Premium: the plan's maximum burst and the app's scale limit: `maxContainers` up to 100 (Linux's most), else 20. */
+  premiumMaxInstances: number;
   /** Always-ready instances of the app's HTTP group (Flex), or minimum elastic instances (Premium): `minContainers`. */
   alwaysReady: number;
   queueBatchSize: number;
@@ -55,6 +57,9 @@ const KNOWN_KEYS = [
 ] as const;
 /** Flex's range of maximum instances, and its default. */
 export const FLEX_INSTANCES = { min: 40, max: 1000, default: 100 } as const;
+/** Elastic Premium on Linux: at most 100 instances (20 in some regions), 20 faasade's default. */
+const PREMIUM_MAX_INSTANCES = 100;
+const PREMIUM_DEFAULT_INSTANCES = 20;
 /** The host's time past the function's own timeout: time for faasade to answer its own timeout first. */
 export const TIMEOUT_MARGIN_S = 30;
 const RESERVED_PREFIXES = ["FAASADE_", "AzureWebJobs", "FUNCTIONS_", "WEBSITE_", "SCM_", "AZURE_FUNCTIONS_"];
@@ -72,6 +77,7 @@ export function azureSettings(fn: FunctionManifest, defaults: { memoryMb: number
     instanceMemoryMb,
     httpConcurrency: own.httpConcurrency ?? fn.options.maxInputs,
     maximumInstanceCount: own.maximumInstanceCount ?? flexMaximum(fn.options.maxContainers),
+    premiumMaxInstances: Math.min(PREMIUM_MAX_INSTANCES, fn.options.maxContainers ?? PREMIUM_DEFAULT_INSTANCES),
     alwaysReady: fn.options.minContainers,
     queueBatchSize: own.queueBatchSize ?? Math.min(32, fn.options.maxInputs),
     premiumSku: own.premiumSku ?? "EP1",
@@ -87,9 +93,12 @@ const flexMaximum = (maxContainers: number | undefined) =>
     ? FLEX_INSTANCES.default
     : Math.min(FLEX_INSTANCES.max, Math.max(FLEX_INSTANCES.min, maxContainers));
 
+/** A .NET TimeSpan as host.json takes it: "hh:mm:ss", with "d." before from a day on (hours stop at 23). */
 function hms(seconds: number): string {
   const two = (n: number) => String(n).padStart(2, "0");
-  return `${two(Math.floor(seconds / 3600))}:${two(Math.floor((seconds % 3600) / 60))}:${two(seconds % 60)}`;
+  const days = Math.floor(seconds / 86_400);
+  const time = `${two(Math.floor((seconds % 86_400) / 3600))}:${two(Math.floor((seconds % 3600) / 60))}:${two(seconds % 60)}`;
+  return days > 0 ? `${days}.${time}` : time;
 }
 
 function ownOptions(fn: FunctionManifest, where: string): AzureFunctionOptions {

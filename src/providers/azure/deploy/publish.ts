@@ -8,6 +8,7 @@
 import { request } from "node:https";
 import type { Site } from "@azure/arm-appservice";
 import { ProviderError } from "../../../core/errors.js";
+import { TransportError } from "../../../core/transport.js";
 import { azureCall } from "../clients.js";
 import { type AzureDeployContext, sleep } from "./context.js";
 import { isFlex } from "./site.js";
@@ -18,6 +19,8 @@ const SUCCESS = 4;
 /** How long a deployment (with its remote build) may take. */
 const DEPLOY_WAIT_MS = 20 * 60_000;
 const ARM_SCOPE = "https://management.azure.com/.default";
+/** Tries of one SCM request that meets passing refusals. */
+const TRIES = 4;
 
 interface DeploymentStatus {
   id?: string;
@@ -40,7 +43,9 @@ export async function publish(ctx: AzureDeployContext, site: Site, zip: Uint8Arr
   const path = isFlex(ctx) ? "/api/publish?RemoteBuild=true&Deployer=faasade" : "/api/zipdeploy?isAsync=true&Deployer=faasade";
   ctx.log(`publishing the code of ${name}`);
   const token = await bearer(ctx);
-  const started = await azureCall(`deploy the code of ${name}`, () => send(`https://${scm}${path}`, { token, ca, body: zip }));
+  const started = await riding(ctx, () =>
+    azureCall(`deploy the code of ${name}`, () => send(`https://${scm}${path}`, { token, ca, body: zip })),
+  );
   const location = started.headers.location;
   let status = parse(started.body);
   const deadline = Date.now() + DEPLOY_WAIT_MS;
@@ -52,13 +57,27 @@ export async function publish(ctx: AzureDeployContext, site: Site, zip: Uint8Arr
         `azure deployment ${status.id ?? location} of ${name} did not end within ${DEPLOY_WAIT_MS / 60_000} minutes`,
       );
     await sleep(ctx.pollMs);
-    const polled = await azureCall(`read the deployment status of ${name}`, () => send(location, { token, ca }));
+    const polled = await riding(ctx, () =>
+      azureCall(`read the deployment status of ${name}`, () => send(location, { token, ca })),
+    );
     status = parse(polled.body);
   }
   if (status.status !== SUCCESS)
     throw new ProviderError(
       `azure deployment ${status.id ?? "(no id)"} of function app ${name} failed (status ${status.status}): ${status.status_text || "no reason given"}`,
     );
+}
+
+/** A request tried again after a passing refusal (429, 5xx, a broken connection), a few times, `pollMs` apart and more. */
+async function riding<T>(ctx: AzureDeployContext, attempt: () => Promise<T>): Promise<T> {
+  for (let tries = 1; ; tries++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (!(err instanceof TransportError) || tries >= TRIES) throw err;
+      await sleep(ctx.pollMs * 2 ** tries);
+    }
+  }
 }
 
 const ended = (s: DeploymentStatus) =>

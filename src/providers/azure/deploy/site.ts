@@ -51,7 +51,7 @@ function planBody(ctx: AzureDeployContext, plan: SitePlan): AppServicePlan {
     kind: "elastic",
     sku: { name: plan.settings.premiumSku, tier: "ElasticPremium" },
     reserved: true,
-    maximumElasticWorkerCount: plan.settings.maximumInstanceCount,
+    maximumElasticWorkerCount: plan.settings.premiumMaxInstances,
     tags: tagsOf(plan, undefined),
   };
 }
@@ -75,7 +75,7 @@ export async function ensurePlan(ctx: AzureDeployContext, plan: SitePlan): Promi
 }
 
 /** What faasade sets on the function app, beside its tags. */
-function siteFields(ctx: AzureDeployContext, plan: SitePlan): Site {
+export function siteFields(ctx: AzureDeployContext, plan: SitePlan): Site {
   const s = plan.settings;
   const common: Site = {
     location: ctx.region,
@@ -91,7 +91,7 @@ function siteFields(ctx: AzureDeployContext, plan: SitePlan): Site {
       siteConfig: {
         linuxFxVersion: "Node|22",
         minimumElasticInstanceCount: s.alwaysReady,
-        functionAppScaleLimit: s.maximumInstanceCount,
+        functionAppScaleLimit: s.premiumMaxInstances,
       },
     };
   const authentication = byIdentity(ctx)
@@ -120,8 +120,13 @@ export interface FoundSite {
 
 export async function readSite(ctx: AzureDeployContext, name: string): Promise<FoundSite> {
   const web = await ctx.sdk.web();
-  const site = await azureCall(`get the function app ${name}`, () => orMissing(web.webApps.get(ctx.options.resourceGroup, name)));
-  return { site, code: site?.tags?.[TAGS.code] };
+  const { resourceGroup } = ctx.options;
+  const site = await azureCall(`get the function app ${name}`, () => orMissing(web.webApps.get(resourceGroup, name)));
+  if (site === undefined || isFlex(ctx)) return { site, code: site?.tags?.[TAGS.code] };
+  // A site's GET need not carry its whole siteConfig: Premium's settings are read from config/web.
+  const config = await azureCall(`get the web config of ${name}`, () => web.webApps.getConfiguration(resourceGroup, name));
+  const { id: _id, name: _name, type: _type, kind: _kind, ...siteConfig } = config;
+  return { site: { ...site, siteConfig: { ...site.siteConfig, ...siteConfig } }, code: site.tags?.[TAGS.code] };
 }
 
 /**
