@@ -21,6 +21,8 @@ export interface RowContext {
   retentionMs: number | undefined;
   /** Web functions are served at URLs. */
   webEndpoints: boolean;
+  /** The caller learns a container's exit code. */
+  exitCodes: boolean;
 }
 
 /** Why a row is skipped where containers are not processes of their own. */

@@ -31,6 +31,12 @@ export interface ConformanceOptions {
    * When set, the web row sends a POST; otherwise a row checks that `getWebUrl()` refuses. @default false
    */
   webEndpoints?: boolean;
+  /**
+   * Whether the caller learns the exit code of a container that called `process.exit` (Azure's host does
+   * not report it for the queued runs that serve long functions' calls). When false, the exit row checks
+   * the failure without the code. @default true
+   */
+  exitCodes?: boolean;
 }
 
 /** The expiry row waits out the retention: longer would hold a test run for minutes. */
@@ -57,6 +63,7 @@ export function testProvider(options: ConformanceOptions): void {
       isolated: checked.isolated,
       retentionMs: checked.retentionMs,
       webEndpoints: checked.webEndpoints,
+      exitCodes: checked.exitCodes,
     };
     callRows(rows);
     spawnRows(rows);
@@ -74,13 +81,14 @@ interface CheckedOptions {
   isolated: boolean;
   retentionMs: number | undefined;
   webEndpoints: boolean;
+  exitCodes: boolean;
 }
 
 function checkOptions(options: ConformanceOptions): CheckedOptions {
   if (options === null || typeof options !== "object") {
     throw new InvalidError(`testProvider: expected { name, provider }, got ${describeValue(options)}`);
   }
-  const { name, provider, isolated = true, retentionMs, webEndpoints = false } = options;
+  const { name, provider, isolated = true, retentionMs, webEndpoints = false, exitCodes = true } = options;
   if (typeof name !== "string" || name === "") {
     throw new InvalidError(`testProvider: name must be a non-empty string, got ${describeValue(name)}`);
   }
@@ -90,9 +98,8 @@ function checkOptions(options: ConformanceOptions): CheckedOptions {
   if (typeof isolated !== "boolean") {
     throw new InvalidError(`testProvider: isolated must be a boolean, got ${describeValue(isolated)}`);
   }
-  if (typeof webEndpoints !== "boolean") {
-    throw new InvalidError(`testProvider: webEndpoints must be a boolean, got ${describeValue(webEndpoints)}`);
-  }
+  for (const [key, value] of Object.entries({ webEndpoints, exitCodes }))
+    if (typeof value !== "boolean") throw new InvalidError(`testProvider: ${key} must be a boolean, got ${describeValue(value)}`);
   if (
     retentionMs !== undefined &&
     (typeof retentionMs !== "number" || !Number.isInteger(retentionMs) || retentionMs < 1 || retentionMs > MAX_RETENTION_MS)
@@ -101,5 +108,5 @@ function checkOptions(options: ConformanceOptions): CheckedOptions {
       `testProvider: retentionMs must be an integer from 1 to ${MAX_RETENTION_MS}, got ${describeValue(retentionMs)}`,
     );
   }
-  return { name, provider, isolated, retentionMs, webEndpoints };
+  return { name, provider, isolated, retentionMs, webEndpoints, exitCodes };
 }
