@@ -5,12 +5,12 @@
 // the bytes come back inverted, each one.
 import { randomBytes } from "node:crypto";
 import { Function_ } from "faasade";
-import { type StartedBackend, startTestBackend } from "faasade/testing";
+import { startTestBackend } from "faasade/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type * as rows from "./fixtures/azure-rows-app.mjs";
 
 const MB = 1024 * 1024;
-let backend: StartedBackend;
+let backend: Awaited<ReturnType<typeof startTestBackend>>;
 let invert: typeof rows.invert;
 
 beforeAll(async () => {
