@@ -19,7 +19,7 @@ import { azureClients } from "../src/providers/azure/clients.js";
 import type { AzureDeployOptions } from "../src/providers/azure/deploy/context.js";
 import { deployApps, destroyAzure } from "../src/providers/azure/deploy/resources.js";
 import { ruleName } from "../src/providers/azure/deploy/storage.js";
-import { listAzure } from "../src/providers/azure/deployer.js";
+import { listAzure } from "../src/providers/azure/deploy/deployer.js";
 import { containerName, poisonQueueName, queueName, siteName } from "../src/providers/azure/names.js";
 import {
   type ArmDouble,

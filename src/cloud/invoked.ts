@@ -74,6 +74,39 @@ export async function streamInvoke(e: Envelope, stores: StoreByName, taskId: str
   if (!out.closed) out.end(line({ o: graph.length > 0 ? { ...toWire(outcome), graph } : toWire(outcome) }));
 }
 
+/** A streamed invoke as a Web stream of its lines (for runtimes that answer with a Web body); cancelled: the caller left. */
+export function streamedLines(e: Envelope, stores: StoreByName, taskId: string): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  let closed = false;
+  const listeners: (() => void)[] = [];
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      const sink: LineSink = {
+        write: (line) => controller.enqueue(encoder.encode(line)),
+        end: (line) => {
+          controller.enqueue(encoder.encode(line));
+          controller.close();
+          closed = true;
+        },
+        get closed() {
+          return closed;
+        },
+        onClose: (listener) => listeners.push(listener),
+      };
+      void streamInvoke(e, stores, taskId, sink).catch((err: unknown) => {
+        console.error("faasade: the streamed call failed:", err);
+        if (!closed) controller.error(err);
+        closed = true;
+      });
+    },
+    cancel() {
+      // The caller left (remoteGen exited early): the generator stops at its next yield.
+      closed = true;
+      for (const listener of listeners.splice(0)) listener();
+    },
+  });
+}
+
 /** What a web request answers: the function's Response, or a status for a failure (details only when exposed). */
 export async function answerWeb(
   request: WireRequest,

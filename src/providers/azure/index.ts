@@ -16,7 +16,7 @@ export type { AzureFunctionOptions } from "./deploy/function-options.js";
 export function azure(options: AzureDeployOptions = {}): AzureProvider {
   const { log: _log, memoryMb: _memoryMb, external: _external, ca, pollMs: _pollMs, ...providerOptions } = options; // deploy-only options
   // Deploying (bundling, the control plane) loads only when asked for.
-  const deployer = lazyDeployer(async () => (await import("./deployer.js")).azureDeployer(options));
+  const deployer = lazyDeployer(async () => (await import("./deploy/deployer.js")).azureDeployer(options));
   return azureProvider(providerOptions, deployer, ca === undefined ? {} : { ca });
 }
 

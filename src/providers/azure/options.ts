@@ -63,23 +63,11 @@ const RULES = {
   subscriptionId: [/^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$/, "a GUID such as 00000000-0000-0000-0000-000000000000"],
   resourceGroup: [/^[-\w.()]{1,89}[-\w()]$/, '"my-group" (up to 90 letters, digits, -, _, ., ( and ), not ending in .)'],
   region: [/^[a-z]+[a-z0-9]*$/, '"westeurope" (an Azure region name)'],
-  accountName: [/^[a-z0-9]{3,24}$/, '"mystorage" (3–24 of a-z and 0-9)'],
   prefix: [/^[a-z][a-z0-9]{0,11}$/, '"faasade" (a letter, then up to 11 of a-z and 0-9)'],
 } as const;
 const check = patternRules("azure", RULES);
-const KNOWN = [
-  "subscriptionId",
-  "resourceGroup",
-  "region",
-  "credential",
-  "storage",
-  "plan",
-  "endpoints",
-  "retentionMs",
-  "prefix",
-  "maxInFlight",
-  "fanOutFrom",
-];
+const checkAccount = patternRules("azure", { accountName: [/^[a-z0-9]{3,24}$/, '"mystorage" (3–24 of a-z and 0-9)'] } as const);
+const KNOWN = [...Object.keys(RULES), "credential", "storage", "plan", "endpoints", "retentionMs", "maxInFlight", "fanOutFrom"];
 
 export function resolveAzureOptions(options: AzureOptions) {
   optionsObject("azure", options, KNOWN);
@@ -143,7 +131,7 @@ function checkedStorage(storage: AzureStorage | undefined): { connectionString: 
     throw new InvalidError(
       "azure: no storage account is set: set FAASADE_AZURE_STORAGE_CONNECTION_STRING (or FAASADE_AZURE_STORAGE_ACCOUNT, reached with the credential), or pass azure({ storage: { connectionString } }) in code",
     );
-  return { accountName: check("accountName", accountName) };
+  return { accountName: checkAccount("accountName", accountName) };
 }
 
 /** `FAASADE_AZURE_ENDPOINT_<SERVICE>`: how another process (a deployed function, a CLI) is pointed at the same stand-ins. */

@@ -28,7 +28,7 @@ import {
   queuedEnvelope,
   rememberedPlatform,
 } from "../../cloud/http-runtime.js";
-import { type LineSink, streamInvoke } from "../../cloud/invoked.js";
+import { streamedLines } from "../../cloud/invoked.js";
 import type { ObjectStore, Queue } from "../../cloud/primitives.js";
 import { watchBlockedInputs } from "../../cloud/watchdog.js";
 import type { Envelope } from "../../cloud/wire.js";
@@ -76,38 +76,11 @@ const text = (a: TextAnswer): HttpResponseInit => ({
 });
 
 /** A streamed call: one JSON line per yielded value as it comes, then the outcome. */
-function streamed(e: Envelope, stores: (name: string) => ObjectStore): HttpResponseInit {
-  const encoder = new TextEncoder();
-  let closed = false;
-  const listeners: (() => void)[] = [];
-  const body = new ReadableStream<Uint8Array>({
-    start(controller) {
-      const sink: LineSink = {
-        write: (line) => controller.enqueue(encoder.encode(line)),
-        end: (line) => {
-          controller.enqueue(encoder.encode(line));
-          controller.close();
-          closed = true;
-        },
-        get closed() {
-          return closed;
-        },
-        onClose: (listener) => listeners.push(listener),
-      };
-      void streamInvoke(e, stores, INSTANCE, sink).catch((err: unknown) => {
-        console.error("faasade: the streamed call failed:", err);
-        if (!closed) controller.error(err);
-        closed = true;
-      });
-    },
-    cancel() {
-      // The caller left (remoteGen exited early): the generator stops at its next yield.
-      closed = true;
-      for (const listener of listeners.splice(0)) listener();
-    },
-  });
-  return { status: 200, headers: { "content-type": STREAM_TYPE }, body };
-}
+const streamed = (e: Envelope, stores: (name: string) => ObjectStore): HttpResponseInit => ({
+  status: 200,
+  headers: { "content-type": STREAM_TYPE },
+  body: streamedLines(e, stores, INSTANCE),
+});
 
 const given = (options: RuntimeOptions) =>
   Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as RuntimeOptions;

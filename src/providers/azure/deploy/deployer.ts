@@ -1,15 +1,15 @@
 /** The deployment capability of the azure provider: what `faasade deploy/destroy/ls --provider azure` call. */
-import { cloudDeployer } from "../../cloud/apps.js";
-import type { AppManifest } from "../../core/manifest.js";
-import type { DeployedApp, Deployer } from "../../core/provider.js";
-import { azureCall } from "./clients.js";
-import { type AzureDeployOptions, appRef, deployContext } from "./deploy/context.js";
-import { deployAzure, destroyAzure } from "./deploy/resources.js";
-import { TAGS } from "./deploy/site.js";
-import { manifestBlob, manifestKey } from "./deploy/storage.js";
-import { containerName } from "./names.js";
+import { cloudDeployer } from "../../../cloud/apps.js";
+import type { AppManifest } from "../../../core/manifest.js";
+import type { DeployedApp, Deployer } from "../../../core/provider.js";
+import { azureCall } from "../clients.js";
+import { type AzureDeployOptions, appRef, deployContext } from "./context.js";
+import { deployAzure, destroyAzure } from "./resources.js";
+import { TAGS } from "./site.js";
+import { manifestBlob, manifestKey } from "./storage.js";
+import { containerName } from "../names.js";
 
-export type { AzureDeployOptions } from "./deploy/context.js";
+export type { AzureDeployOptions } from "./context.js";
 
 export const azureDeployer = (options: AzureDeployOptions): Deployer =>
   cloudDeployer(options, { deploy: deployAzure, destroy: destroyAzure, list: listAzure });

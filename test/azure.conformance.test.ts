@@ -1,0 +1,26 @@
+// The conformance suite on the azure provider, against the offline backend that startTestBackend("azure")
+// starts: azurite for Blob and Queue Storage, test doubles of ARM and of the managed-identity endpoint, and
+// the Functions host stand-in, which runs each function app's instances (the real @azure/functions with
+// faasade's runtime) in processes of their own and dispatches its storage queue as Azure's host does.
+import { startTestBackend, testProvider } from "faasade/testing";
+import { afterAll } from "vitest";
+
+// Results kept 3 s, so that the expiry row runs in seconds.
+const RETENTION_MS = 3000;
+const backend = await startTestBackend("azure", {
+  module: new URL("../dist/src/testing/fixtures.js", import.meta.url),
+  retentionMs: RETENTION_MS,
+});
+// Handles without a provider (FunctionCall.fromId, Function.lookup) reach the same backend.
+Object.assign(process.env, backend.env);
+afterAll(() => backend.close());
+
+testProvider({
+  name: "azure (offline backend)",
+  provider: () => backend.provider,
+  retentionMs: RETENTION_MS,
+  webEndpoints: true,
+  // Calls of functions whose timeout is past Azure's 230 s HTTP limit (the default 300 s) run from the
+  // queue, where the host reports no worker's exit code.
+  exitCodes: false,
+});
