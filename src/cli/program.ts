@@ -27,7 +27,9 @@ export function program(io: Omit<Io, "options" | "json" | "provider">, ran: Ran)
     .helpOption("-h, --help", "show this help; faasade <command> --help for one command")
     .addOption(new Option("--env <name>", "the app's environment").default("main"))
     .addOption(
-      new Option("--provider <name>", "local, aws, gcp, or any faasade/<name> provider").env("FAASADE_PROVIDER").default("local"),
+      new Option("--provider <name>", "local, aws, gcp, azure, or any faasade/<name> provider")
+        .env("FAASADE_PROVIDER")
+        .default("local"),
     )
     .option("--json", "machine-readable output: always valid JSON")
     .option("--verbose", "with an error, print the local stack and the remote one")

@@ -36,6 +36,17 @@ interface Mark {
   lost?: number;
 }
 
+/** What the platform tells of the deliveries before this one. */
+export interface EarlierDeliveries {
+  /**
+   * They ended before this one began (Azure's host keeps a running message invisible until its run
+   * ends): a mark is a run that was lost, never one still going, and it is not waited for.
+   */
+  ended?: boolean;
+  /** The first one ran the attempt without marking it (a first delivery that reads nothing, consumer.ts). */
+  ranUnmarked?: boolean;
+}
+
 /** Resolves when this delivery should run the attempt (marked now); the outcome, when the attempt was lost. */
 export async function claimAttempt(
   store: ObjectStore,
@@ -43,8 +54,9 @@ export async function claimAttempt(
   e: Pick<Envelope, "fn" | "attempt" | "inputId">,
   spec: FunctionSpec | undefined,
   taskId: string,
+  earlier: EarlierDeliveries = {},
 ): Promise<Outcome | undefined> {
-  const mark = parseMark(await store.get(key));
+  const mark = parseMark(await store.get(key)) ?? (earlier.ranUnmarked ? { startedAt: 0, taskId: "(unmarked)" } : undefined);
   if (mark === undefined) {
     // Only if no other delivery marked it meanwhile (copies delivered at once): that one runs it.
     if (await store.put(key, JSON.stringify({ startedAt: Date.now(), taskId } satisfies Mark), { ifAbsent: true }))
@@ -55,7 +67,7 @@ export async function claimAttempt(
   }
   const timeoutMs = spec?.options.timeoutMs ?? 0;
   const ranMs = Date.now() - mark.startedAt;
-  if (ranMs <= timeoutMs + LEASE_MARGIN_MS) {
+  if (!earlier.ended && ranMs <= timeoutMs + LEASE_MARGIN_MS) {
     throw new AttemptStillRunning(
       `attempt ${e.attempt} of function ${JSON.stringify(e.fn)} started ${ranMs} ms ago in ${mark.taskId} and may still be running there`,
     );
@@ -65,6 +77,7 @@ export async function claimAttempt(
     await store.put(key, JSON.stringify({ startedAt: Date.now(), taskId, lost } satisfies Mark));
     return undefined;
   }
+  if (earlier.ended && ranMs < timeoutMs) return crashed(e, mark.taskId, lost);
   return {
     inputId: e.inputId,
     attempt: e.attempt,
@@ -73,6 +86,15 @@ export async function claimAttempt(
     message: `function ${JSON.stringify(e.fn)} did not finish within its timeout of ${timeoutMs} ms: its execution environment (${mark.taskId}) ended without an outcome ${lost} times (the platform stops it at the timeout; running out of memory or a crash end it the same way)`,
   };
 }
+
+/** An attempt whose instance ended before its timeout, each time it ran. */
+const crashed = (e: Pick<Envelope, "fn" | "attempt" | "inputId">, taskId: string, times: number): Outcome => ({
+  inputId: e.inputId,
+  attempt: e.attempt,
+  status: "FAILURE",
+  taskId,
+  message: `the instance running function ${JSON.stringify(e.fn)} exited or crashed while running it, ${times} times (a process.exit, running out of memory, or a crash)`,
+});
 
 function parseMark(bytes: Uint8Array | undefined): Mark | undefined {
   if (bytes === undefined) return undefined;

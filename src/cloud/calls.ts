@@ -45,8 +45,11 @@ export interface CloudCallsOptions {
   queueOf(fn: FunctionSpec): Promise<{ queue: Queue; name: string }>;
   send: Send;
   retentionMs: number;
-  /** Removes a message still queued, by the queue's name and the message's `dedupKey` (Cloud Tasks' DeleteTask), where the platform can. */
-  unqueue?(queue: string, dedupKey: string): Promise<void>;
+  /**
+   * Removes a message still queued, by the queue's name and the message's `dedupKey` (Cloud Tasks' DeleteTask),
+   * or by the receipt its send returned (Storage Queues' DeleteMessage), where the platform can.
+   */
+  unqueue?(queue: string, dedupKey: string, receipt?: string): Promise<void>;
   /**
    * A message still queued, by its `dedupKey`, in any queue of the platform's (Cloud Tasks'
    * GetTask); undefined: none holds it. Where given, spawns write no record: a pending call's
@@ -184,14 +187,23 @@ export function cloudCalls(o: CloudCallsOptions): CallStore {
         createdAt: Date.now(),
         queue: name,
       };
-      const putRecord = o.queued === undefined ? app.store.put(keys.call(input.callId), JSON.stringify(record)) : undefined;
       where.set(input.callId, app);
       known.set(input.callId, record);
       const spawn = { queue: name, retentionMs: o.retentionMs, module: fn.module, isGenerator: fn.isGenerator };
       const envelope = await offloadArgs(app.store, { ...toEnvelope(fn, input, app.ref), spawn }, queue.maxMessageBytes);
-      // Both before the spawn resolves: the record (what get reads) and the message (the work).
       const dedupKey = sendKeys.attempt(input.callId, input.attempt);
-      await Promise.all([putRecord, o.send(queue, { body: JSON.stringify(envelope), dedupKey })]);
+      const sent = o.send(queue, { body: JSON.stringify(envelope), dedupKey });
+      const putRecord = (r: CallRecordJson) => app.store.put(keys.call(input.callId), JSON.stringify(r));
+      // Both before the spawn resolves: the record (what get reads) and the message (the work). A record
+      // that names its message by the send's receipt waits for the send; a queue read back by key needs none.
+      if (o.queued !== undefined) await sent;
+      else if (queue.receiptOf === undefined) await Promise.all([putRecord(record), sent]);
+      else {
+        await sent;
+        const named = { ...record, receipt: queue.receiptOf(dedupKey) };
+        known.set(input.callId, named);
+        await putRecord(named);
+      }
     },
     state: (callId, waitMs) =>
       poll(
@@ -231,7 +243,7 @@ export function cloudCalls(o: CloudCallsOptions): CallStore {
       // Still queued, its first attempt never runs: its first delivery would not look for the marker.
       const { unqueue } = o;
       if (record.queue !== undefined && unqueue !== undefined)
-        await rideThrough(() => unqueue(record.queue as string, sendKeys.attempt(callId, 1)));
+        await rideThrough(() => unqueue(record.queue as string, sendKeys.attempt(callId, 1), record.receipt));
     },
     async callGraph(callId): Promise<InputInfo[]> {
       const { store, keys } = await storeFor(callId);

@@ -39,6 +39,12 @@ export interface DeliveryFacts {
   first?: boolean;
   /** How long the platform holds a delivery before it delivers the message again. @default no limit */
   heldForMs?: number;
+  /**
+   * A redelivery that the platform makes only once the earlier delivery ended (Azure's host keeps a
+   * running message invisible until its run ends, and shows it again when that run failed or its instance
+   * exited): the earlier runs are over, so a lost one settles now instead of after its lease. @default false
+   */
+  earlierEnded?: boolean;
 }
 
 /** Runs one delivered message; resolves once its outcome (or its retry) is stored. */
@@ -80,9 +86,16 @@ async function chainDelay({ e, spawn, queue }: Delivery): Promise<void> {
   await sendOne(q, { body: JSON.stringify(e), delayMs: Math.min(left, q.maxDelayMs), dedupKey });
 }
 
-/** A first delivery of a first attempt that nothing can have started, retried or settled (`DeliveryFacts.first`). */
-const isFresh = ({ e, facts }: Delivery, spec: FunctionSpec | undefined) =>
-  facts.first === true && e.attempt === 1 && (spec?.options.timeoutMs ?? 0) <= (facts.heldForMs ?? Number.POSITIVE_INFINITY);
+/** An attempt whose first delivery runs it without reads or a start mark (`DeliveryFacts.first`). */
+const runsUnmarked = ({ e, facts }: Delivery, spec: FunctionSpec | undefined) =>
+  e.attempt === 1 && (spec?.options.timeoutMs ?? 0) <= (facts.heldForMs ?? Number.POSITIVE_INFINITY);
+
+/** A first delivery of a first attempt that nothing can have started, retried or settled. */
+const isFresh = (at: Delivery, spec: FunctionSpec | undefined) => at.facts.first === true && runsUnmarked(at, spec);
+
+/** What the platform tells of the deliveries before this one, for the attempt's lease. */
+const earlierOf = (at: Delivery, spec: FunctionSpec | undefined) =>
+  at.facts.earlierEnded === true ? { ended: true, ranUnmarked: runsUnmarked(at, spec) } : {};
 
 async function specOf(e: Envelope): Promise<FunctionSpec | undefined> {
   const handle = await functionOf(e);
@@ -97,7 +110,7 @@ async function runSpawned(at: Delivery): Promise<void> {
     if (await store.has(keys.result(e.callId))) return; // a redelivery of a finished call
     if (await store.has(keys.retried(e.callId, e.attempt))) return; // this attempt ended and was retried
     if (await store.has(keys.cancel(e.callId))) return storeResult(at, spec, terminated(at), []);
-    const lost = await claimAttempt(store, keys.started(e.callId, e.inputId, e.attempt), e, spec, taskId);
+    const lost = await claimAttempt(store, keys.started(e.callId, e.inputId, e.attempt), e, spec, taskId, earlierOf(at, spec));
     if (lost !== undefined) return settleSpawned(at, spec, lost, []);
   }
   // The root's records come first, so that the tree can be rebuilt from them in order.
@@ -196,17 +209,18 @@ async function runMapInput(at: Delivery): Promise<void> {
   const fresh = isFresh(at, spec);
   if (!fresh && (await store.has(resultKey))) return; // a redelivery
   if (await store.has(keys.cancel(e.callId))) return; // the map was left: nobody reads this input
-  const lost = fresh ? undefined : await claimAttempt(store, keys.started(e.callId, e.inputId, e.attempt), e, spec, taskId);
-  const outcome =
-    lost ??
-    (
-      await runInput(
-        e,
-        taskId,
-        () => argsOf(store, e),
-        () => {},
-        cancelledBy(store, keys.cancel(e.callId), "the map was left"),
-      )
-    ).outcome;
-  await store.put(resultKey, JSON.stringify({ outcome: toWire(outcome) }), { ifAbsent: true });
+  const started = keys.started(e.callId, e.inputId, e.attempt);
+  const lost = fresh ? undefined : await claimAttempt(store, started, e, spec, taskId, earlierOf(at, spec));
+  const ran =
+    lost === undefined
+      ? await runInput(
+          e,
+          taskId,
+          () => argsOf(store, e),
+          () => {},
+          cancelledBy(store, keys.cancel(e.callId), "the map was left"),
+        )
+      : { outcome: lost, graph: [] };
+  const graph = ran.graph.length > 0 ? { graph: ran.graph } : {};
+  await store.put(resultKey, JSON.stringify({ outcome: toWire(ran.outcome), ...graph }), { ifAbsent: true });
 }

@@ -8,6 +8,7 @@
  * with the core's backoff; only a store that keeps refusing past its window fails the map's
  * waiting inputs.
  */
+import { type GraphEvent, applyGraphEvents } from "../core/call-graph.js";
 import type { Input, OutcomeSink } from "../core/provider.js";
 import { TransportBackoff, isTransportError, rideThrough } from "../core/transport.js";
 import type { Send } from "./batching.js";
@@ -60,9 +61,11 @@ export function fanOut(send: Send): FanOut {
       const [inputId, attempt] = key.slice(prefix.length).split(".");
       const w = m.waiting.get(inputId ?? "");
       if (w === undefined || String(w.input.attempt) !== attempt) continue; // aborted, or an older attempt
-      const stored = parseStored<{ outcome: WireOutcome }>(await m.app.store.get(key));
+      const stored = parseStored<{ outcome: WireOutcome; graph?: GraphEvent[] }>(await m.app.store.get(key));
       if (stored === undefined) continue;
-      const { outcome } = stored;
+      const { outcome, graph } = stored;
+      // The calls the input made, as an invoke's answer brings them: this process's call graph shows them.
+      if (graph !== undefined) applyGraphEvents(graph);
       m.waiting.delete(w.input.inputId);
       byInput.delete(w.input.inputId);
       arrived++;

@@ -53,6 +53,18 @@ export async function callAnswer(
   }
 }
 
+/** A queued input's envelope, checked; or why it can never run (a message of what `what` names: "task", "message"). */
+export function queuedEnvelope(body: () => unknown, what: string): Envelope | string {
+  try {
+    const e = checkEnvelope(body(), `faasade: the ${what}'s envelope`);
+    if (e.spawn === undefined || e.store === undefined)
+      throw new InvalidError(`faasade: the ${what}'s envelope has no spawn target or store: it is not a queued input`);
+    return e;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
 /**
  * One pushed delivery of a queued input: 200 when it is over (the outcome or retry stored, a
  * duplicate, or a body that can never run: logged, dropped); 503 when it is not done (handed back
@@ -66,14 +78,10 @@ export async function deliveryAnswer(
   name: string,
   facts: DeliveryFacts = {},
 ): Promise<TextAnswer> {
-  let e: Envelope;
-  try {
-    e = checkEnvelope(body(), "faasade: the task's envelope");
-    if (e.spawn === undefined || e.store === undefined)
-      throw new InvalidError("faasade: the task's envelope has no spawn target or store: it is not a queued input");
-  } catch (err) {
-    console.error(`faasade: dropped task ${name}, which can never run: ${(err as Error).message}`);
-    return { status: 200, text: `dropped: ${(err as Error).message}` };
+  const e = queuedEnvelope(body, "task");
+  if (typeof e === "string") {
+    console.error(`faasade: dropped task ${name}, which can never run: ${e}`);
+    return { status: 200, text: `dropped: ${e}` };
   }
   try {
     await consume(e, platform, taskId, facts);

@@ -55,6 +55,12 @@ export interface Queue {
   readonly maxMessageBytes: number;
   /** The longest delay the platform honours on one message. */
   readonly maxDelayMs: number;
+  /**
+   * Where the platform names a message by what its send returned (Storage Queues' message id and pop
+   * receipt): that name, once the send of the message with `dedupKey` resolved. A call's record keeps it,
+   * so that a cancel made anywhere removes the message while it is queued (`CloudPlatform.unqueue`).
+   */
+  receiptOf?(dedupKey: string): string | undefined;
 }
 
 /** What a platform reports when a function did not answer with an outcome (a timeout, a lost environment). */

@@ -46,8 +46,11 @@ export interface CloudPlatform {
   appStores(): Promise<AppStore[]>;
   /** A function's queue and the name its runtime knows it by. */
   queueOf(fn: FunctionSpec): Promise<{ queue: Queue; name: string }>;
-  /** Removes a message still queued by its queue's name and `dedupKey`, where the platform names messages (cancel). */
-  unqueue?(queue: string, dedupKey: string): Promise<void>;
+  /**
+   * Removes a message still queued by its queue's name and `dedupKey`, where the platform names messages
+   * (cancel); `receipt` is the call record's (`Queue.receiptOf`), where the queue gave one.
+   */
+  unqueue?(queue: string, dedupKey: string, receipt?: string): Promise<void>;
   /** A queued message's body by its `dedupKey`, in any of the platform's queues, where it can read one back (calls.ts). */
   queued?(dedupKey: string): Promise<string | undefined>;
   readonly invoker: Invoker;
@@ -57,6 +60,12 @@ export interface CloudPlatform {
   readonly maxInFlight: number;
   /** A map whose first batch has at least this many inputs goes through the queue. */
   readonly fanOutFrom: number;
+  /**
+   * The longest a synchronous call can be held open (Azure's front end answers no HTTP request after 230 s):
+   * the inputs of a function whose timeout is longer go through the queue and the store, also for `remote`.
+   * @default no limit
+   */
+  readonly invokeLimitMs?: number;
   /** Applies merged settings on the platform; names what it cannot honour, and the effective maximum. */
   applyAutoscaler(
     fn: FunctionSpec,
@@ -101,8 +110,11 @@ export function cloudProvider(platform: CloudPlatform): CloudProvider {
     const callId = inputs[0]?.callId ?? "";
     let path = paths.get(callId);
     if (path === undefined) {
-      // A large map of a plain function may go through the queue; generators stream, and calls and small maps invoke.
-      path = !fn.isGenerator && fn.options.web === undefined && inputs.length >= platform.fanOutFrom ? "queue" : "invoke";
+      // A large map of a plain function may go through the queue, and so does every input of one that runs longer
+      // than a call can be held; generators stream (their answer begins at once), calls and small maps invoke.
+      const queued =
+        inputs.length >= platform.fanOutFrom || fn.options.timeoutMs > (platform.invokeLimitMs ?? Number.POSITIVE_INFINITY);
+      path = !fn.isGenerator && fn.options.web === undefined && queued ? "queue" : "invoke";
       if (inputs.length > 1) paths.set(callId, path);
     }
     return path;

@@ -85,6 +85,8 @@ export interface CallRecordJson {
   createdAt?: number | undefined;
   /** The queue it was sent to, by the name its runtime knows (absent in records of older versions). */
   queue?: string | undefined;
+  /** The first attempt's message as its queue names it (`Queue.receiptOf`), where the queue names messages so. */
+  receipt?: string | undefined;
 }
 
 /** The record of a queued call, from its envelope. */

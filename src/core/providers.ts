@@ -16,7 +16,7 @@ export interface ProviderModule {
 }
 
 /** The providers this version ships, each exported as `faasade/<name>`. */
-export const PROVIDER_NAMES = ["local", "aws", "gcp"] as const;
+export const PROVIDER_NAMES = ["local", "aws", "gcp", "azure"] as const;
 const NAME = /^[a-z][a-z0-9-]{0,39}$/;
 
 const modules = new Map<string, Promise<ProviderModule>>();

@@ -22,7 +22,7 @@ export interface StartedBackend {
 
 const SEVEN_DAYS_MS = 7 * 24 * 3600 * 1000;
 /** The providers with an offline backend in this version: each `src/testing/<name>/backend.ts` exports `startBackend`. */
-export const BACKENDS = ["aws", "gcp"] as const;
+export const BACKENDS = ["aws", "gcp", "azure"] as const;
 
 interface BackendModule {
   startBackend(options: { module: string | URL; retentionMs: number }): Promise<StartedBackend>;

@@ -79,6 +79,8 @@ export interface ProxyFaults<S extends string> {
   clear(): void;
   /** What the faults did since the last call. */
   takeCounts(): FaultCounts;
+  /** Requests that reached `url` (the app's, not the platform's) since the last call, by `<service>:<op>`. */
+  takeRequests(): FaultCounts;
   close(): Promise<void>;
 }
 
@@ -92,6 +94,7 @@ export async function startProxy<S extends string>(upstream: string, name: strin
   const count = (what: string) => {
     counts[what] = (counts[what] ?? 0) + 1;
   };
+  let requests: FaultCounts = {};
 
   const active = <T extends Window<S>>(list: T[], service: S, op: string): T | undefined => {
     const now = Date.now();
@@ -102,6 +105,7 @@ export async function startProxy<S extends string>(upstream: string, name: strin
   const handle = (req: IncomingMessage, res: ServerResponse, faulty: boolean) => {
     const { service, op } = wire.classify(req);
     if (faulty) {
+      requests[`${service}:${op}`] = (requests[`${service}:${op}`] ?? 0) + 1;
       const refusal = active(refusals, service, op);
       if (refusal !== undefined) {
         const k = refusal.kinds[refusal.next++ % refusal.kinds.length] as RefusalKind;
@@ -202,6 +206,11 @@ export async function startProxy<S extends string>(upstream: string, name: strin
     takeCounts() {
       const taken = counts;
       counts = {};
+      return taken;
+    },
+    takeRequests() {
+      const taken = requests;
+      requests = {};
       return taken;
     },
     async close() {

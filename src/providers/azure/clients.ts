@@ -32,6 +32,8 @@ export interface AzureClients {
   storageAccounts(): Promise<StorageManagementClient>;
   /** The storage account's name (from the connection string, or as given). */
   readonly accountName: string;
+  /** Whether storage is reached with the credential (account name) rather than a connection string. */
+  readonly storageByIdentity: boolean;
 }
 
 const ARM = "https://management.azure.com";
@@ -56,6 +58,7 @@ export function azureClients(options: AzureClientOptions): AzureClients {
   });
   return {
     accountName,
+    storageByIdentity: !("connectionString" in storage),
     credential,
     blobs: lazyClient("azure", "@azure/storage-blob", async () => {
       const { BlobServiceClient } = await import("@azure/storage-blob");

@@ -9,9 +9,10 @@
  * `process.exit` in user code ends only that instance: its requests in flight fail (a 500, or a
  * cut connection once the answer had begun) and the next request gets a new instance.
  */
-import { type ChildProcess, fork } from "node:child_process";
-import { Agent, type IncomingMessage, type ServerResponse, createServer, request } from "node:http";
+import { type IncomingMessage, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { forwardTo, plainText as text, readAll } from "../instance-forward.js";
+import { InstancePool } from "../instance-pool.js";
 
 export interface HostedGcpFunction {
   /** The app's module (a file URL), imported by every instance beside the runtime. */
@@ -65,112 +66,39 @@ const REQUEST_LIMIT = 32 * 1024 * 1024;
 const PENDING_MS = 30_000;
 const INSTANCE_ENTRY = new URL("./instance.js", import.meta.url);
 
-class Instance {
-  readonly child: ChildProcess;
-  readonly port: Promise<number>;
-  readonly agent = new Agent({ keepAlive: true });
-  inFlight = 0;
-  dead = false;
-  ready = false;
-  lastUsed = Date.now();
-
-  constructor(env: Record<string, string>, execArgv: string[]) {
-    this.child = fork(INSTANCE_ENTRY, [], { env, execArgv, stdio: ["ignore", "inherit", "inherit", "ipc"] });
-    this.port = new Promise<number>((resolve, reject) => {
-      this.child.once("message", (m: { port?: number }) => {
-        this.ready = true;
-        if (typeof m?.port === "number") resolve(m.port);
-      });
-      this.child.once("exit", (code, signal) =>
-        reject(new Error(`the instance exited while starting (${signal ?? `code ${code}`})`)),
-      );
-    });
-    this.port.catch(() => {});
-    this.child.once("exit", () => {
-      this.dead = true;
-      this.agent.destroy();
-    });
-  }
-
-  kill(): void {
-    this.dead = true;
-    this.child.kill("SIGKILL");
-  }
-}
-
 interface FunctionState {
   name: string;
   fn: HostedGcpFunction;
-  instances: Set<Instance>;
-  min: number;
-  waiting: (() => void)[];
+  pool: InstancePool;
 }
 
 export async function startFunctionHost(options: FunctionHostOptions): Promise<FunctionHost> {
   const states = new Map<string, FunctionState>();
-  for (const [name, fn] of Object.entries(options.functions))
-    states.set(name, { name, fn, instances: new Set(), min: fn.minInstances ?? 0, waiting: [] });
-  let url = "";
-  let closing = false;
-
-  const spawn = (s: FunctionState): Instance => {
-    const env: Record<string, string> = {
-      ...(process.env as Record<string, string>),
-      METADATA_SERVER_DETECTION: "none",
-      ...options.env,
-      ...s.fn.env,
-      K_SERVICE: s.name,
-      K_REVISION: `${s.name}-00001`,
-      FUNCTION_TARGET: "faasade",
-      FAASADE_GCP_MODULE: s.fn.module,
-      ...(options.platform ? { FAASADE_GCP_PLATFORM: options.platform } : {}),
-    };
-    const heap = s.fn.memoryMb === undefined ? [] : [`--max-old-space-size=${s.fn.memoryMb}`];
-    const instance = new Instance(env, [...(options.execArgv ?? []), ...heap]);
-    s.instances.add(instance);
-    instance.child.once("exit", () => {
-      s.instances.delete(instance);
-      wake(s);
-      if (!closing) keepMin(s);
+  const envOf = (name: string, fn: HostedGcpFunction): Record<string, string> => ({
+    ...(process.env as Record<string, string>),
+    METADATA_SERVER_DETECTION: "none",
+    ...options.env,
+    ...fn.env,
+    K_SERVICE: name,
+    K_REVISION: `${name}-00001`,
+    FUNCTION_TARGET: "faasade",
+    FAASADE_GCP_MODULE: fn.module,
+    ...(options.platform ? { FAASADE_GCP_PLATFORM: options.platform } : {}),
+  });
+  for (const [name, fn] of Object.entries(options.functions)) {
+    const heap = fn.memoryMb === undefined ? [] : [`--max-old-space-size=${fn.memoryMb}`];
+    const pool = new InstancePool({
+      entry: INSTANCE_ENTRY,
+      env: () => envOf(name, fn),
+      execArgv: [...(options.execArgv ?? []), ...heap],
+      maxInstances: fn.maxInstances ?? 10,
+      min: fn.minInstances ?? 0,
     });
-    return instance;
-  };
-  const live = (s: FunctionState) => [...s.instances].filter((i) => !i.dead);
-  const keepMin = (s: FunctionState) => {
-    for (let n = live(s).length; n < s.min; n++) spawn(s);
-  };
-  const wake = (s: FunctionState) => {
-    for (const w of s.waiting.splice(0)) w();
-  };
+    states.set(name, { name, fn, pool });
+  }
+  let url = "";
 
-  /** An instance with a free slot (a warm one first), a new one, or the wait for one; undefined past PENDING_MS. */
-  const acquire = async (s: FunctionState): Promise<Instance | undefined> => {
-    const deadline = Date.now() + PENDING_MS;
-    const maxInputs = s.fn.maxInputs ?? 1;
-    for (;;) {
-      const running = live(s);
-      const free = running.filter((i) => i.inFlight < maxInputs).sort((a, b) => Number(b.ready) - Number(a.ready));
-      const chosen = free[0] ?? (running.length < (s.fn.maxInstances ?? 10) ? spawn(s) : undefined);
-      if (chosen !== undefined) {
-        chosen.inFlight++;
-        return chosen;
-      }
-      const left = deadline - Date.now();
-      if (left <= 0) return undefined;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        s.waiting.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-  };
-  const release = (s: FunctionState, i: Instance) => {
-    i.inFlight--;
-    i.lastUsed = Date.now();
-    wake(s);
-  };
+  const acquire = (s: FunctionState) => s.pool.acquire(s.fn.maxInputs ?? 1, PENDING_MS);
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const target = new URL(req.url ?? "/", "http://127.0.0.1");
@@ -189,88 +117,14 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<F
     const body = await readAll(req);
     const instance = await acquire(s);
     if (instance === undefined) return text(res, 429, "Rate exceeded: no available instance");
-    await forward(s, instance, { req, body }, res, `/${rest.join("/")}${target.search}`);
-  };
-
-  const forward = async (
-    s: FunctionState,
-    i: Instance,
-    { req, body }: { req: IncomingMessage; body: Buffer },
-    res: ServerResponse,
-    path: string,
-    rerouted = false,
-  ) => {
-    let settled = false;
-    let timer: NodeJS.Timeout | undefined;
-    let given = false; // the host ended the request itself (caller gone, timeout): not the instance's fault
-    const settle = () => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      release(s, i);
-    };
-    const crashed = (detail: string) => {
-      if (given || settled) return;
-      i.kill(); // an instance whose connection broke is not sent more requests
-      if (!res.headersSent) text(res, 500, `the instance crashed or exited: ${detail}`, { "x-google-status": "crash" });
-      else res.destroy();
-      settle();
-    };
-    let port: number;
-    try {
-      port = await i.port;
-    } catch (err) {
-      return crashed((err as Error).message);
-    }
-    const up = request({ host: "127.0.0.1", port, method: req.method, path, headers: req.headers, agent: i.agent });
-    timer = setTimeout(() => {
-      given = true;
-      if (!res.headersSent) text(res, 504, "upstream request timeout");
-      else res.destroy();
-      up.destroy();
-      settle();
-    }, s.fn.timeoutMs ?? 60_000);
-    res.on("close", () => {
-      if (settled || res.writableFinished) return;
-      given = true; // the caller left: the instance's connection closes too, as Cloud Run's does
-      up.destroy();
-      settle();
+    const path = `/${rest.join("/")}${target.search}`;
+    await forwardTo(s.pool, instance, { method: req.method ?? "GET", path, headers: req.headers, body }, res, {
+      timeoutMs: s.fn.timeoutMs ?? 60_000,
+      timedOut: { status: 504, text: "upstream request timeout" },
+      crashHeaders: { "x-google-status": "crash" },
+      slots: s.fn.maxInputs ?? 1,
+      pendingMs: PENDING_MS,
     });
-    up.on("error", (err) => {
-      // Refused: the request never reached the instance (it has just exited). Cloud Run routes around it.
-      if (
-        (err as NodeJS.ErrnoException).code === "ECONNREFUSED" &&
-        !given &&
-        !settled &&
-        !res.headersSent &&
-        rerouted === false
-      ) {
-        i.kill();
-        settle();
-        void acquire(s).then((next) =>
-          next === undefined
-            ? text(res, 429, "Rate exceeded: no available instance")
-            : forward(s, next, { req, body }, res, path, true),
-        );
-        return;
-      }
-      crashed((err as Error).message);
-    });
-    up.on("response", (answer) => {
-      // An instance that closes its connection is ending (faasade's runtime says so as it exits):
-      // nothing more is routed to it, as Cloud Run routes nothing to an instance that is shutting down.
-      if (answer.headers.connection === "close") i.dead = true;
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-      answer.on("close", () => (answer.complete ? settle() : crashed("the answer was cut off")));
-    });
-    up.end(body);
-  };
-
-  const readAll = async (req: IncomingMessage): Promise<Buffer> => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks);
   };
 
   const urlOf = (name: string) => `${url}/${encodeURIComponent(name)}`;
@@ -282,20 +136,13 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<F
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  for (const s of states.values()) keepMin(s);
+  for (const s of states.values()) s.pool.keepMin();
   const reaper = setInterval(() => {
-    for (const s of states.values()) {
-      let keep = s.min;
-      for (const i of live(s)) {
-        if (i.inFlight > 0) continue;
-        if (keep > 0) keep--;
-        else if (Date.now() - i.lastUsed > (options.idleMs ?? 60_000)) i.kill();
-      }
-    }
+    for (const s of states.values()) s.pool.reap(options.idleMs ?? 60_000);
   }, 1000);
   reaper.unref();
   const killAll = () => {
-    for (const s of states.values()) for (const i of s.instances) i.kill();
+    for (const s of states.values()) s.pool.killAll();
   };
   process.once("exit", killAll);
   const stateOf = (name: string) => {
@@ -306,30 +153,16 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<F
   return {
     url,
     urlOf,
-    setMinInstances(name, n) {
-      const s = stateOf(name);
-      s.min = n;
-      keepMin(s);
-    },
-    instances: (name) => live(stateOf(name)).length,
-    pids: (name) => live(stateOf(name)).flatMap((i) => (i.child.pid === undefined ? [] : [i.child.pid])),
+    setMinInstances: (name, n) => stateOf(name).pool.setMin(n),
+    instances: (name) => stateOf(name).pool.live().length,
+    pids: (name) => stateOf(name).pool.pids(),
     async close() {
-      closing = true;
       clearInterval(reaper);
       process.off("exit", killAll);
-      const exits = [...states.values()].flatMap((s) =>
-        [...s.instances].map(
-          (i) => new Promise<void>((r) => (i.child.exitCode !== null ? r() : i.child.once("exit", () => r()))),
-        ),
-      );
-      killAll();
+      const exits = [...states.values()].map((s) => s.pool.close());
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
       await Promise.all(exits);
     },
   };
-}
-
-function text(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { "content-type": "text/plain", ...headers }).end(body);
 }
