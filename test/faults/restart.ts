@@ -66,3 +66,28 @@ export async function restartMidMap(h: FaultHarness, o: RestartRow): Promise<voi
     await queued.close();
   }
 }
+
+/** The front of the function's invokes (`stand`) down for `downMs` mid-map: each input is sent again, none lost, each ran as attempt 1. */
+export async function frontDownMidMap(h: FaultHarness, o: { stand: string; label: string; downMs: number; underWayMs: number }) {
+  expect(await h.work.remote(`warm-${o.stand}`)).toEqual({ tag: `warm-${o.stand}`, attempt: 1 });
+  const mapped = tags(`restart-${o.stand}-map`, 40);
+  const started = Date.now();
+  const running = mapAll(h.work, mapped, 300);
+  await until("the map under way", () => ranSoFar(h, `restart-${o.stand}-map`) >= 5, o.underWayMs);
+  await h.restart(o.stand, o.downMs);
+  const a = await running;
+  const endedAt = Date.now();
+  const counts = h.takeCounts();
+  const row = tallyResults(
+    `${o.label} restart (${o.downMs / 1000} s): map (invokes)`,
+    mapped,
+    a,
+    h.runs(),
+    started,
+    counts,
+    endedAt,
+  );
+  expect(counts[`restart:${o.stand}`]).toBe(1);
+  expectNoneLost([row], [a]);
+  expect(a).toEqual(mapped.map((tag) => ({ tag, attempt: 1 })));
+}
