@@ -55,7 +55,7 @@ export function azureRows(run) {
       undefined,
     ),
     row(
-      `azure: the Functions host stand-in's own queue requests per spawned input (receive, delete; context)`,
+      `azure: the Functions host stand-in's own queue requests per spawned input (receive, delete, visibility updates; context)`,
       run.spawnHostQueueRequestsPerInput,
       "",
       "(context)",
@@ -141,8 +141,9 @@ requests also pass a proxy of its own, so the client's share is told apart.
 - Largest inputs of the runtime bundle (bytes in the output): ${(run.runtimeBundleTop ?? []).map(([path, n]) => `\`${path}\` ${fmtInt(n)}`).join(", ")}.
 
 The machine's 1-minute load average was ${(run.loadAverage ?? []).join(" at the start, ")} at the end of this run
-(2 cores): azurite, the doubles, the proxies and the client share this process's thread, and other work on
-the machine slows every wall time here; the counts do not depend on it. Every spawned input's result is
+(2 cores): azurite runs in a process of its own, the instances in theirs; the doubles, the proxies, the host
+stand-in's queue listeners and the client share the benchmark's thread, and other work on the machine slows
+every wall time here; the counts do not depend on it.${run.spawns === 10_000 ? "" : ` This run spawned ${fmtInt(run.spawns)} inputs (\`BENCH_AZURE_SPAWNS\`), not the issue's 10 000.`} Every spawned input's result is
 read back and checked after the count; those reads (${fmtInt(run.resultCheckBlobRequests)} Blob requests) are
 \`get()\`'s cost, not the spawns'.`;
 }
