@@ -109,7 +109,7 @@ requests also pass a proxy of its own, so the client's share is told apart.
 
 | measurement | value |
 |---|---:|
-| spawn ${fmtInt(run.spawns)} inputs (1 000 in flight at once): wall time | ${fmtInt(run.spawnMs)} ms |
+| spawn ${fmtInt(run.spawns)} inputs (${fmtInt(run.spawnsInFlight)} in flight at once): wall time | ${fmtInt(run.spawnMs)} ms |
 | ... until every input's outcome is stored: wall time | ${fmtInt(run.drainMs)} ms |
 | ... Blob requests, client and runtime | ${fmtInt(run.spawnBlobRequests)} (${fmt(run.spawnBlobRequestsPerInput, 2)} per input) |
 | ... of which from the client | ${fmtInt(run.spawnClientBlobRequests)} |
