@@ -202,7 +202,8 @@ export function cloudCalls(o: CloudCallsOptions): CallStore {
         await sent;
         const named = { ...record, receipt: queue.receiptOf(dedupKey) };
         known.set(input.callId, named);
-        await putRecord(named);
+        // Ridden through here: the spawn tried again would send its message again, and such a queue keeps both.
+        await rideThrough(() => putRecord(named));
       }
     },
     state: (callId, waitMs) =>

@@ -13,6 +13,7 @@ import type { Input, OutcomeSink } from "../core/provider.js";
 import { TransportBackoff, isTransportError, rideThrough } from "../core/transport.js";
 import type { Send } from "./batching.js";
 import { keysIn, sendKeys } from "./keys.js";
+import { eachLimit } from "./parallel.js";
 import type { Queue } from "./primitives.js";
 import type { AppStore } from "./calls.js";
 import { type Envelope, type WireOutcome, fromWire, lost, parseStored, unreachable } from "./wire.js";
@@ -21,9 +22,17 @@ import { type Envelope, type WireOutcome, fromWire, lost, parseStored, unreachab
 const POLL_MIN_MS = 50;
 const POLL_MAX_MS = 500;
 
+interface Waiting {
+  input: Input;
+  sink: OutcomeSink;
+  /** Where it was sent, to remove it while it is still queued when the map is left. */
+  queue: Queue;
+  queueName: string;
+}
+
 interface MapState {
   app: AppStore;
-  waiting: Map<string, { input: Input; sink: OutcomeSink }>;
+  waiting: Map<string, Waiting>;
   interval: number;
   /** Set while the next round waits; `polling` while one runs: never two rounds at once. */
   timer: NodeJS.Timeout | undefined;
@@ -32,14 +41,30 @@ interface MapState {
   refused: TransportBackoff;
 }
 
+/** Removes a message still queued by its receipt (`CloudPlatform.unqueue`). */
+export type Unqueue = (queue: string, dedupKey: string, receipt?: string) => Promise<void>;
+
+/** Deletes of a left map's queued inputs in flight at once. */
+const UNQUEUE_PARALLEL = 16;
+
 export interface FanOut {
-  submit(envelopes: Envelope[], inputs: readonly Input[], sink: OutcomeSink, app: AppStore, queue: Queue): void;
-  /** Inputs no longer wanted: their outcomes are dropped, and queued ones never run (the map's cancel marker). */
+  submit(
+    envelopes: Envelope[],
+    inputs: readonly Input[],
+    sink: OutcomeSink,
+    app: AppStore,
+    queue: { queue: Queue; name: string },
+  ): void;
+  /**
+   * Inputs no longer wanted: their outcomes are dropped, and queued ones never run (the map's cancel
+   * marker); where the queue names its messages by receipt, they are also deleted, so that the queue
+   * does not deliver them all before what is sent next.
+   */
   abort(inputIds: readonly string[]): void;
   close(): void;
 }
 
-export function fanOut(send: Send): FanOut {
+export function fanOut(send: Send, unqueue?: Unqueue): FanOut {
   const maps = new Map<string, MapState>();
   const byInput = new Map<string, string>();
 
@@ -101,7 +126,7 @@ export function fanOut(send: Send): FanOut {
   };
 
   return {
-    submit(envelopes, inputs, sink, app, queue) {
+    submit(envelopes, inputs, sink, app, { queue, name: queueName }) {
       const callId = inputs[0]?.callId;
       if (callId === undefined) return;
       let m = maps.get(callId);
@@ -118,7 +143,7 @@ export function fanOut(send: Send): FanOut {
       }
       const map = m;
       inputs.forEach((input, i) => {
-        map.waiting.set(input.inputId, { input, sink });
+        map.waiting.set(input.inputId, { input, sink, queue, queueName });
         byInput.set(input.inputId, callId);
         const dedupKey = sendKeys.mapInput(callId, input.inputId, input.attempt);
         rideThrough(() => send(queue, { body: JSON.stringify(envelopes[i]), dedupKey })).catch((err: unknown) => {
@@ -131,13 +156,21 @@ export function fanOut(send: Send): FanOut {
     },
     abort(inputIds) {
       const left = new Set<string>();
+      const queued: { w: Waiting; dedupKey: string; receipt: string }[] = [];
       for (const id of inputIds) {
         const callId = byInput.get(id);
         if (callId === undefined) continue;
         byInput.delete(id);
+        const w = maps.get(callId)?.waiting.get(id);
         maps.get(callId)?.waiting.delete(id);
         left.add(callId);
+        const dedupKey = w && sendKeys.mapInput(callId, w.input.inputId, w.input.attempt);
+        const receipt = dedupKey && w?.queue.receiptOf?.(dedupKey);
+        if (w && dedupKey && receipt) queued.push({ w, dedupKey, receipt });
       }
+      // Best effort: a message received meanwhile still finds the marker.
+      if (unqueue !== undefined && queued.length > 0)
+        void eachLimit(queued, UNQUEUE_PARALLEL, (q) => unqueue(q.w.queueName, q.dedupKey, q.receipt).catch(() => {}));
       for (const callId of left) {
         const m = maps.get(callId);
         if (m === undefined) continue;

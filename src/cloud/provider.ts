@@ -83,7 +83,7 @@ export interface CloudProvider extends Provider {
 
 export function cloudProvider(platform: CloudPlatform): CloudProvider {
   const send = batchedSender();
-  const fan = fanOut(send);
+  const fan = fanOut(send, platform.unqueue?.bind(platform));
   const invokes = invokePath(platform.invoker, platform.maxInFlight);
   const manifests = new Map<string, Promise<AppManifest | undefined>>();
   /** The path each map takes, by call id, decided on its first batch. */
@@ -129,9 +129,9 @@ export function cloudProvider(platform: CloudPlatform): CloudProvider {
       const envelopes = await Promise.all(
         inputs.map((input) => offloadArgs(app.store, { ...toEnvelope(fn, input, app.ref), spawn }, queue.maxMessageBytes)),
       );
-      return { queue, envelopes };
+      return { queue, name, envelopes };
     }).then(
-      ({ queue, envelopes }) => fan.submit(envelopes, inputs, sink, app, queue),
+      ({ queue, name, envelopes }) => fan.submit(envelopes, inputs, sink, app, { queue, name }),
       (err: unknown) => {
         for (const input of inputs) sink.outcome(input, unreachable(input, err));
       },

@@ -25,6 +25,11 @@ export interface ProxyWire<S extends string> {
   delayed?(body: Buffer, seconds: number): Buffer;
   /** Copies are held for their delay and sent then, unchanged (a signed request, Azure's, cannot be rewritten). */
   holdsCopies?: boolean;
+  /**
+   * Upstream connections are kept this long when idle, below the upstream's own keep-alive (azurite's 5 s), so
+   * that it never closes one the proxy is about to reuse. @default none kept: a connection per request
+   */
+  keepAliveMs?: number;
 }
 
 interface Window<S extends string> {
@@ -176,9 +181,10 @@ export async function startProxy<S extends string>(upstream: string, name: strin
     out.end(body);
   };
 
-  // A connection of its own per request upstream: a reused one that the upstream closed
-  // meanwhile would reset the client's request, a fault nobody asked for.
-  const agent = new Agent({ keepAlive: false });
+  // A connection of its own per request upstream, unless the wire knows the upstream's keep-alive: a
+  // reused one that the upstream closed meanwhile would reset the client's request, a fault nobody asked for.
+  const agent =
+    wire.keepAliveMs === undefined ? new Agent({ keepAlive: false }) : new Agent({ keepAlive: true, timeout: wire.keepAliveMs });
   /** The upstream sees itself as the host (fauxqs builds queue URLs from it). */
   const upstreamHeaders = (req: IncomingMessage) => ({ ...req.headers, host: target.host });
 

@@ -31,6 +31,8 @@ export async function startAzureFaultProxy(upstream: string, service: AzureServi
     },
     // A request is signed (Shared Key covers its target and headers): a later copy is held, not rewritten.
     holdsCopies: true,
+    // azurite keeps idle connections 5 s: kept 4 s here, a burst of requests does not open one each.
+    ...(service === "functions" ? {} : { keepAliveMs: 4000 }),
   });
   return {
     ...proxy,
