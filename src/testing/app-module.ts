@@ -2,7 +2,9 @@
  * The app module an offline backend runs: imported (TypeScript through tsx), and the manifests
  * of the apps its exported functions belong to, whichever copy of faasade made them.
  */
+import { pathToFileURL } from "node:url";
 import type { App } from "../core/app.js";
+import { InvalidError } from "../core/errors.js";
 import { type AppManifest, manifestOf } from "../core/manifest.js";
 import { need } from "./aws/optional.js";
 import { isTypeScript } from "./aws/task-root.js";
@@ -28,4 +30,12 @@ export function appsOf(exports: Record<string, unknown>): AppManifest[] {
     if (!seen.has(id)) seen.set(id, manifestOf(app));
   }
   return [...seen.values()];
+}
+
+/** A backend's module as a URL, and the apps it defines; a module that defines none is an `InvalidError`. */
+export async function appsOfModule(module: string | URL): Promise<{ moduleUrl: string; manifests: AppManifest[] }> {
+  const moduleUrl = module instanceof URL ? module.href : /^[a-z]+:/.test(module) ? module : pathToFileURL(module).href;
+  const manifests = appsOf(await importApp(moduleUrl));
+  if (manifests.length === 0) throw new InvalidError(`startTestBackend: ${moduleUrl} defines no app functions (export them)`);
+  return { moduleUrl, manifests };
 }

@@ -1,13 +1,4 @@
-/**
- * `startTestBackend("aws", { module })`: the app defined in `module`, on offline stand-ins of
- * AWS. fauxqs serves SQS and S3 in this process; a Lambda test host runs the events under AWS's
- * runtime interface client in child processes; a poller plays the SQS event source mappings.
- * Resources are made as `faasade deploy --provider aws` names them, under a prefix of this
- * backend's own (several backends can run in one process), so the provider returned is the real client.
- */
-import { pathToFileURL } from "node:url";
-import { InvalidError } from "../../core/errors.js";
-import { appsOf, importApp } from "../app-module.js";
+import { appsOfModule } from "../app-module.js";
 import { quietNodeVersionNotice } from "../../providers/aws/clients.js";
 import { type AwsProvider, aws } from "../../providers/aws/index.js";
 import { bucketName, functionName, keys } from "../../providers/aws/names.js";
@@ -54,9 +45,7 @@ const DEFAULT_MEMORY_MB = 1024;
 
 export async function startAwsBackend(options: AwsBackendOptions, internal: InternalBackendOptions = {}): Promise<TestBackend> {
   const { module, retentionMs } = options;
-  const moduleUrl = module instanceof URL ? module.href : /^[a-z]+:/.test(module) ? module : pathToFileURL(module).href;
-  const manifests = appsOf(await importApp(moduleUrl));
-  if (manifests.length === 0) throw new InvalidError(`startTestBackend: ${moduleUrl} defines no app functions (export them)`);
+  const { moduleUrl, manifests } = await appsOfModule(module);
   quietNodeVersionNotice(); // before this backend's own clients, the first of the process
   const prefix = `faasade-test-${++started}`;
   const taskRoot = await makeTaskRoot(moduleUrl);

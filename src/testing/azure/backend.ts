@@ -11,8 +11,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
-import { InvalidError } from "../../core/errors.js";
 import type { AppManifest, FunctionManifest } from "../../core/manifest.js";
 import { type AzureDeployContext, appRef, deployContext } from "../../providers/azure/deploy/context.js";
 import { MAX_DEQUEUE_COUNT } from "../../providers/azure/deploy/entry.js";
@@ -22,7 +20,7 @@ import { ensurePlan, ensureSite } from "../../providers/azure/deploy/site.js";
 import { ensureContainer, ensureQueues, putManifest } from "../../providers/azure/deploy/storage.js";
 import { containerName, siteName } from "../../providers/azure/names.js";
 import { type AzureProvider, azureProvider } from "../../providers/azure/platform.js";
-import { appsOf, importApp } from "../app-module.js";
+import { appsOfModule } from "../app-module.js";
 import type { StartedBackend } from "../backend.js";
 import { type ArmDouble, type ArmSite, loopbackCredential, startArmDouble } from "./arm-double.js";
 import { type Azurite, DEV_ACCOUNT, DEV_KEY, startAzurite } from "./azurite.js";
@@ -70,14 +68,7 @@ export async function startAzureBackend(
   options: { module: string | URL; retentionMs: number },
   internal: InternalAzureBackendOptions = {},
 ): Promise<AzureTestBackend> {
-  const moduleUrl =
-    options.module instanceof URL
-      ? options.module.href
-      : /^[a-z]+:/.test(options.module)
-        ? options.module
-        : pathToFileURL(options.module).href;
-  const manifests = appsOf(await importApp(moduleUrl));
-  if (manifests.length === 0) throw new InvalidError(`startTestBackend: ${moduleUrl} defines no app functions (export them)`);
+  const { moduleUrl, manifests } = await appsOfModule(options.module);
   const prefix = `azt${process.pid % 10_000}x${started++}`;
   const closing: (() => Promise<void>)[] = [];
   const close = async () => {

@@ -11,9 +11,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { keysIn } from "../../cloud/keys.js";
-import { InvalidError } from "../../core/errors.js";
 import type { AppManifest } from "../../core/manifest.js";
 import { gcpClients } from "../../providers/gcp/clients.js";
 import { REQUEST_MARGIN_S } from "../../providers/gcp/deploy/function-options.js";
@@ -21,7 +19,7 @@ import { queueLimits } from "../../providers/gcp/deploy/queue.js";
 import { gcsStore } from "../../providers/gcp/gcs-store.js";
 import { type AppRef, bucketName, functionId, functionPath, locationPath, queuePath } from "../../providers/gcp/names.js";
 import { type GcpProvider, gcpProvider } from "../../providers/gcp/platform.js";
-import { appsOf, importApp } from "../app-module.js";
+import { appsOfModule } from "../app-module.js";
 import type { StartedBackend } from "../backend.js";
 import { type FunctionHost, type HostedGcpFunction, startFunctionHost } from "./function-host.js";
 import { startFunctionsDouble } from "./functions-double.js";
@@ -59,14 +57,7 @@ export async function startGcpBackend(
   options: { module: string | URL; retentionMs: number },
   internal: InternalGcpBackendOptions = {},
 ): Promise<GcpTestBackend> {
-  const moduleUrl =
-    options.module instanceof URL
-      ? options.module.href
-      : /^[a-z]+:/.test(options.module)
-        ? options.module
-        : pathToFileURL(options.module).href;
-  const manifests = appsOf(await importApp(moduleUrl));
-  if (manifests.length === 0) throw new InvalidError(`startTestBackend: ${moduleUrl} defines no app functions (export them)`);
+  const { moduleUrl, manifests } = await appsOfModule(options.module);
   const prefix = `gcpt${process.pid % 10_000}x${started++}`;
   const tokens = idTokenDouble(randomBytes(32));
   const [storage, tasks, metadata] = await Promise.all([
