@@ -4,6 +4,7 @@
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { Function_, encode } from "faasade";
 import { startTestBackend } from "faasade/testing";
+import { interleavedP50 } from "./latency.mjs";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
 const backend = await startTestBackend("aws", { module: new URL("./aws-app.mjs", import.meta.url) });
@@ -52,17 +53,6 @@ const envelope = (i) => ({
   attempt: 1,
   args: Buffer.from(encode([i], "args")).toString("base64"),
 });
-const p50 = async (call, n = 400) => {
-  for (let i = 0; i < 50; i++) await call(i);
-  const lat = [];
-  for (let i = 0; i < n; i++) {
-    const start = performance.now();
-    await call(i);
-    lat.push(performance.now() - start);
-  }
-  lat.sort((a, b) => a - b);
-  return lat[Math.floor(n / 2)] * 1000;
-};
 const raw = (i) =>
   lambda.send(
     new InvokeCommand({
@@ -73,16 +63,9 @@ const raw = (i) =>
   );
 const square = await fn("square").hydrate(); // a handle, looked up once, as a program keeps it
 const viaFaasade = (i) => square.remote(i);
-// Interleaved rounds: drifts of a noisy machine hit both alike.
-const rawRuns = [];
-const faRuns = [];
-// Five rounds, medians: one round on a contended machine once decided the verdict alone.
-for (let round = 0; round < 5; round++) {
-  rawRuns.push(await p50(raw));
-  faRuns.push(await p50(viaFaasade));
-}
-out.rawInvokeP50Us = Math.round(rawRuns.sort((a, b) => a - b)[2]);
-out.remoteP50Us = Math.round(faRuns.sort((a, b) => a - b)[2]);
+const latency = await interleavedP50(raw, viaFaasade);
+out.rawInvokeP50Us = latency.raw;
+out.remoteP50Us = latency.faasade;
 
 // The runtime bundle without user code or the AWS SDK, minified.
 const esbuild = await import("esbuild");

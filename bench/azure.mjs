@@ -13,6 +13,7 @@ import os from "node:os";
 import { Function_, encode } from "faasade";
 import { azure } from "faasade/azure";
 import { startTestBackend } from "faasade/testing";
+import { interleavedP50 } from "./latency.mjs";
 import { containerName, siteName } from "../dist/src/providers/azure/names.js";
 import { startAzureFaultProxy } from "../dist/src/testing/azure/faults.js";
 
@@ -186,28 +187,11 @@ const raw = async (i) => {
 const viaFaasade = async (i) => {
   if ((await square.remote(i)) !== i * i) throw new Error(`square.remote(${i}) is not ${i * i}`);
 };
-const p50 = async (call, n = 400) => {
-  for (let i = 0; i < 50; i++) await call(i);
-  const lat = [];
-  for (let i = 0; i < n; i++) {
-    const start = performance.now();
-    await call(i);
-    lat.push(performance.now() - start);
-  }
-  lat.sort((a, b) => a - b);
-  return lat[Math.floor(n / 2)] * 1000;
-};
-// Interleaved rounds, medians: drifts of a noisy machine hit both alike.
-const rawRuns = [];
-const faRuns = [];
-for (let round = 0; round < 5; round++) {
-  rawRuns.push(await p50(raw));
-  faRuns.push(await p50(viaFaasade));
-}
-out.rawPostP50Us = Math.round(rawRuns.sort((a, b) => a - b)[2]);
-out.remoteP50Us = Math.round(faRuns.sort((a, b) => a - b)[2]);
-out.rawPostP50UsRounds = rawRuns.map(Math.round);
-out.remoteP50UsRounds = faRuns.map(Math.round);
+const latency = await interleavedP50(raw, viaFaasade);
+out.rawPostP50Us = latency.raw;
+out.remoteP50Us = latency.faasade;
+out.rawPostP50UsRounds = latency.rawRounds;
+out.remoteP50UsRounds = latency.faasadeRounds;
 
 // The runtime bundle without user code and the Azure SDKs (the remote build installs them;
 // deploy/entry.ts), minified: the entry deploy writes.

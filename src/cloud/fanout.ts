@@ -161,8 +161,9 @@ export function fanOut(send: Send, unqueue?: Unqueue): FanOut {
         const callId = byInput.get(id);
         if (callId === undefined) continue;
         byInput.delete(id);
-        const w = maps.get(callId)?.waiting.get(id);
-        maps.get(callId)?.waiting.delete(id);
+        const waiting = maps.get(callId)?.waiting;
+        const w = waiting?.get(id);
+        waiting?.delete(id);
         left.add(callId);
         const dedupKey = w && sendKeys.mapInput(callId, w.input.inputId, w.input.attempt);
         const receipt = dedupKey && w?.queue.receiptOf?.(dedupKey);
