@@ -6,13 +6,8 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     // The clouds' fault scenarios (a few minutes each, one file at a time) run with `npm run faults`, which sets
-    // FAASADE_FAULTS; the conformance suite on azure with `npm run conformance:azure` until its rows keep within
-    // the suite's 20 s beside other test files on two cores (docs/azure.md, "Open").
-    exclude: [
-      "**/node_modules/**",
-      ...(process.env.FAASADE_FAULTS ? [] : ["test/*.faults.*.test.ts"]),
-      ...(process.env.FAASADE_AZURE_CONFORMANCE ? [] : ["test/azure.conformance.test.ts"]),
-    ],
+    // FAASADE_FAULTS.
+    exclude: ["**/node_modules/**", ...(process.env.FAASADE_FAULTS ? [] : ["test/*.faults.*.test.ts"])],
     pool: "forks",
     // Containers are processes too: on two cores, two test files at a time is plenty.
     maxWorkers: 2,

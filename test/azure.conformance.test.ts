@@ -24,4 +24,7 @@ testProvider({
   // Calls of functions whose timeout is past Azure's 230 s HTTP limit (the default 300 s) run from the
   // queue, where the host reports no worker's exit code.
   exitCodes: false,
+  // Those calls pass azurite for every step (a 300-input map: about 2 000 storage requests), beside other
+  // test files on two cores.
+  rowTimeoutMs: 60_000,
 });

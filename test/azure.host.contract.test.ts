@@ -19,11 +19,14 @@ const CAP_MS = 2500;
 let azurite: Azurite;
 let host: AzureFunctionHost;
 let queues: QueueServiceClient;
+/** The tag of four messages waiting in wide-q before the host starts. */
+const WIDE = randomUUID();
 
 beforeAll(async () => {
   azurite = await startAzurite();
   queues = QueueServiceClient.fromConnectionString(azurite.connectionString);
   for (const q of ["probe-q", "faasade-q", "batch-q", "wide-q"]) await queues.getQueueClient(q).createIfNotExists();
+  for (let i = 0; i < 4; i++) await send(JSON.stringify({ tag: WIDE, i, sleepMs: 3000 }), "wide-q");
   host = await startFunctionHost({
     sites: {
       app1: {
@@ -55,6 +58,7 @@ beforeAll(async () => {
           PROBE_QUEUE: "wide-q",
           PROBE_LOG: LOG,
         },
+        alwaysReady: 2,
         queues: { batchSize: 2, newBatchThreshold: 0, listeners: 2, maxPollingIntervalMs: 200 },
       },
       small: {
@@ -188,13 +192,21 @@ describe("azure host stand-in: queue trigger dispatch (contract, against azurite
       expect((starts[i + 2] as number) - (starts[i] as number)).toBeGreaterThanOrEqual(900);
   });
 
-  it("with two listeners (two instances polling), twice a batch runs at once, on two instances", async () => {
-    const tag = randomUUID();
-    for (let i = 0; i < 4; i++) await send(JSON.stringify({ tag, i, sleepMs: 3000 }), "wide-q");
-    await expect.poll(() => probes(tag).length, { timeout: 30_000 }).toBe(4);
-    const started = probes(tag).map((p) => p.at);
+  it("with a backlog a second listener starts: twice a batch runs at once, on two instances", async () => {
+    await expect.poll(() => probes(WIDE).length, { timeout: 30_000 }).toBe(4);
+    const started = probes(WIDE).map((p) => p.at);
     expect(Math.max(...started) - Math.min(...started)).toBeLessThan(2500);
-    expect(new Set(probes(tag).map((p) => p.pid)).size).toBe(2);
+    expect(new Set(probes(WIDE).map((p) => p.pid)).size).toBe(2);
+  });
+
+  it("a message sent while a listener's batch runs is taken by another listener, not after the batch", async () => {
+    const tag = randomUUID();
+    await send(JSON.stringify({ tag, i: 0, sleepMs: 8000 }), "wide-q");
+    await expect.poll(() => probes(tag).length, { timeout: 30_000 }).toBe(1);
+    const sent = Date.now();
+    await send(JSON.stringify({ tag, i: 1 }), "wide-q");
+    await expect.poll(() => probes(tag).length, { timeout: 30_000 }).toBe(2);
+    expect(probes(tag)[1]?.at ?? 0).toBeLessThan(sent + 6000);
   });
 
   it("counts its own storage requests", () => {

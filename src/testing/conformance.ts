@@ -37,6 +37,12 @@ export interface ConformanceOptions {
    * the failure without the code. @default true
    */
   exitCodes?: boolean;
+  /**
+   * The time a row may take, for rows that name none of their own (ms, 1 000 to 600 000). A backend
+   * whose calls all pass an emulated queue and object store (azure's, for functions whose timeout is past
+   * its HTTP limit) needs more than an in-process one on a loaded machine; no row asserts it. @default 20 000
+   */
+  rowTimeoutMs?: number;
 }
 
 /** The expiry row waits out the retention: longer would hold a test run for minutes. */
@@ -45,7 +51,7 @@ const MAX_RETENTION_MS = 60_000;
 export function testProvider(options: ConformanceOptions): void {
   const checked = checkOptions(options);
   const vt = vitest();
-  vt.describe(`provider conformance: ${checked.name}`, { timeout: 20_000 }, () => {
+  vt.describe(`provider conformance: ${checked.name}`, { timeout: checked.rowTimeoutMs }, () => {
     let provider: Provider | undefined;
     const current = () => {
       provider ??= checked.provider();
@@ -82,13 +88,14 @@ interface CheckedOptions {
   retentionMs: number | undefined;
   webEndpoints: boolean;
   exitCodes: boolean;
+  rowTimeoutMs: number;
 }
 
 function checkOptions(options: ConformanceOptions): CheckedOptions {
   if (options === null || typeof options !== "object") {
     throw new InvalidError(`testProvider: expected { name, provider }, got ${describeValue(options)}`);
   }
-  const { name, provider, isolated = true, retentionMs, webEndpoints = false, exitCodes = true } = options;
+  const { name, provider, isolated = true, retentionMs, webEndpoints = false, exitCodes = true, rowTimeoutMs = 20_000 } = options;
   if (typeof name !== "string" || name === "") {
     throw new InvalidError(`testProvider: name must be a non-empty string, got ${describeValue(name)}`);
   }
@@ -108,5 +115,10 @@ function checkOptions(options: ConformanceOptions): CheckedOptions {
       `testProvider: retentionMs must be an integer from 1 to ${MAX_RETENTION_MS}, got ${describeValue(retentionMs)}`,
     );
   }
-  return { name, provider, isolated, retentionMs, webEndpoints, exitCodes };
+  if (typeof rowTimeoutMs !== "number" || !Number.isInteger(rowTimeoutMs) || rowTimeoutMs < 1000 || rowTimeoutMs > 600_000) {
+    throw new InvalidError(
+      `testProvider: rowTimeoutMs must be an integer from 1000 to 600000, got ${describeValue(rowTimeoutMs)}`,
+    );
+  }
+  return { name, provider, isolated, retentionMs, webEndpoints, exitCodes, rowTimeoutMs };
 }

@@ -1,9 +1,9 @@
 /**
- * The Functions host's storage-queue trigger, as a test double dispatching from azurite: it receives up
- * to `batchSize` messages at once (a new batch once no more than `newBatchThreshold` run, per listener:
- * `listeners`), holding each
- * invisible for `leaseMs` and renewing that while its function runs, so that a long input is not delivered
- * again meanwhile; decodes each from base64 (the trigger's default encoding) and runs it. Success deletes
+ * The Functions host's storage-queue trigger, as a test double dispatching from azurite: each listener
+ * receives up to `batchSize` messages at once (a new batch once no more than `newBatchThreshold` of its
+ * own run), and listeners are added on a backlog up to `listeners`, as Azure adds instances. Each message
+ * is held invisible for `leaseMs`, renewed while its function runs so that a long input is not delivered
+ * again meanwhile; it is decoded from base64 (the trigger's default encoding) and run. Success deletes
  * the message; a failure (the function threw, its instance crashed, or the message is no base64) makes it
  * visible again after `visibilityTimeoutMs`, unless it has been dequeued `maxDequeueCount` times: then it
  * moves to `<queue>-poison`. Polling an empty queue backs off, doubling up to `maxPollingIntervalMs`. Every
@@ -27,8 +27,8 @@ export interface QueueSettings {
   /** How long a received message stays invisible, renewed at half of it while it runs (Azure: 10 min). @default 10 000 */
   leaseMs?: number | undefined;
   /**
-   * Instances whose listeners poll at once: Azure runs one per instance and adds instances on a backlog, so
-   * up to `listeners × (batchSize + newBatchThreshold)` messages run. A test host's default keeps to one.
+   * The most listeners polling at once: Azure runs one per instance and adds instances while messages wait,
+   * so up to `listeners × (batchSize + newBatchThreshold)` messages run. A test host's default keeps to one.
    * @default 1
    */
   listeners?: number | undefined;
@@ -78,29 +78,34 @@ export function decodedText(messageText: string): string | undefined {
   return Buffer.from(compact, "base64").toString("utf8");
 }
 
+/** One instance's listener: the messages it received and runs, and how to wake it when one ends. */
+interface Listener {
+  running: Set<Promise<void>>;
+  wake?: (() => void) | undefined;
+}
+
+const sleepOf = (l: Listener) => (ms: number) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    l.wake = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+  });
+
 export function dispatchQueue(options: DispatchOptions): Dispatcher {
   const s = options.settings ?? {};
   const batchSize = Math.min(32, Math.max(1, s.batchSize ?? 16));
   const threshold = s.newBatchThreshold ?? Math.floor(batchSize / 2);
   const maxDequeue = s.maxDequeueCount ?? 5;
   const leaseMs = s.leaseMs ?? 10_000;
-  // A new batch once no more run than a last listener's threshold, the other listeners' slots full.
-  const gate = threshold + (Math.max(1, s.listeners ?? 1) - 1) * slotsPerInstance(s);
+  const maxListeners = Math.max(1, s.listeners ?? 1);
   const { queue, poison, counts } = options;
+  const listeners = new Set<Listener>();
+  const loops = new Set<Promise<void>>();
   const running = new Set<Promise<void>>();
   let stopped = false;
-  let poll = MIN_POLL_MS;
-  let wake: (() => void) | undefined;
   let poisonReady: Promise<unknown> | undefined;
-
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
 
   const toPoison = async (m: DequeuedMessageItem, receipt: string) => {
     if (poisonReady === undefined) {
@@ -153,20 +158,32 @@ export function dispatchQueue(options: DispatchOptions): Dispatcher {
     }
   };
 
-  const start = (m: DequeuedMessageItem) => {
+  const start = (l: Listener, m: DequeuedMessageItem) => {
     // A message dequeued more often than allowed (its deliveries were lost with crashed hosts) runs no more.
     const done = (m.dequeueCount > maxDequeue ? toPoison(m, m.popReceipt) : settle(m))
       .catch(() => {}) // a lost settle leaves the message to reappear when its lease ends, as a crashed host's would
       .finally(() => {
+        l.running.delete(done);
         running.delete(done);
-        wake?.();
+        l.wake?.();
       });
+    l.running.add(done);
     running.add(done);
   };
 
-  const loop = async () => {
+  /** Listeners that may receive now: no more of their messages run than the threshold. */
+  const polling = () => [...listeners].filter((l) => l.running.size <= threshold).length;
+
+  /**
+   * One listener's loop. As Azure's scale controller adds an instance while messages wait, a listener that
+   * has filled its slots starts another one when none is left to poll; an added listener whose poll finds
+   * the queue empty, while another polls, goes away again. The first listener stays.
+   */
+  const listen = async (l: Listener, first: boolean) => {
+    const sleep = sleepOf(l);
+    let poll = MIN_POLL_MS;
     while (!stopped) {
-      if (running.size > gate) {
+      if (l.running.size > threshold) {
         await sleep(1000);
         continue;
       }
@@ -180,22 +197,32 @@ export function dispatchQueue(options: DispatchOptions): Dispatcher {
       }
       if (stopped) break;
       if (got.length === 0) {
+        if (!first && polling() > 1) break;
         await sleep(poll);
         poll = Math.min(poll * 2, s.maxPollingIntervalMs ?? 1000);
         continue;
       }
       poll = MIN_POLL_MS;
-      for (const m of got) start(m);
+      for (const m of got) start(l, m);
+      if (polling() === 0 && listeners.size < maxListeners) addListener(false);
     }
+    listeners.delete(l);
   };
-  const looping = loop();
+
+  const addListener = (first: boolean) => {
+    const l: Listener = { running: new Set() };
+    listeners.add(l);
+    const loop = listen(l, first).finally(() => loops.delete(loop));
+    loops.add(loop);
+  };
+  addListener(true);
 
   return {
     inFlight: () => running.size,
     async stop() {
       stopped = true;
-      wake?.();
-      await looping;
+      for (const l of listeners) l.wake?.();
+      await Promise.all([...loops]);
       await Promise.all([...running]);
     },
   };
