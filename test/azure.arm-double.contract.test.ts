@@ -1,9 +1,10 @@
-// The ARM test double against the real @azure/arm-appservice and @azure/arm-storage clients (through
-// src/providers/azure/clients.ts, trusting the loopback certificate): each operation faasade's deploy and
+// The ARM test double against the real @azure/arm-appservice and @azure/arm-storage clients (as deploy makes
+// them, deploy/context.ts and clients.ts, trusting the loopback certificate): each operation faasade's deploy and
 // client use, ARM's 404 body for a missing site, a site PUT finished by a poll, the fault hooks, and the
 // Flex publish endpoint on the SCM host a site reports, whose status is read from the body.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AzureClients, azureCall, azureClients } from "../src/providers/azure/clients.js";
+import { type AzureDeployContext, deployContext } from "../src/providers/azure/deploy/context.js";
 import { type ArmDouble, type ArmSite, loopbackCredential, startArmDouble } from "../src/testing/azure/arm-double.js";
 import { loopbackTls } from "../src/testing/azure/loopback-tls.js";
 import { NotFoundError, ProviderError } from "../src/core/errors.js";
@@ -12,18 +13,15 @@ const subscriptionId = "00000000-0000-0000-0000-000000000001";
 const group = "rg-test";
 const storage = { connectionString: "UseDevelopmentStorage=true" };
 let arm: ArmDouble;
+let ctx: AzureDeployContext;
 let clients: AzureClients;
 const seen: ArmSite[] = [];
 
 beforeAll(async () => {
   arm = await startArmDouble({ onSite: (site) => void seen.push(structuredClone(site)) });
-  clients = azureClients({
-    subscriptionId,
-    storage,
-    credential: loopbackCredential,
-    endpoints: { arm: arm.url },
-    ca: loopbackTls.cert,
-  });
+  const options = { subscriptionId, resourceGroup: group, storage, credential: loopbackCredential, endpoints: { arm: arm.url } };
+  ctx = deployContext({ ...options, ca: loopbackTls.cert }, false);
+  clients = ctx.sdk;
 });
 afterAll(() => arm?.close());
 
@@ -218,7 +216,7 @@ describe("the ARM double with the real App Service client", () => {
 
 describe("the ARM double with the real Storage management client", () => {
   it("puts and reads the account's default management policy; a missing one is a 404", async () => {
-    const accounts = await clients.storageAccounts();
+    const accounts = await ctx.storageAccounts();
     await expect(azureCall("get policy", () => accounts.managementPolicies.get(group, "acct", "default"))).rejects.toBeInstanceOf(
       NotFoundError,
     );

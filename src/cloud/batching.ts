@@ -44,6 +44,15 @@ export function batchedSender(): Send {
     });
 }
 
+/**
+ * `Queue.sendBatch` where the platform has no batch send (Storage Queues, Cloud Tasks): one request
+ * per message, all at once; each entry `undefined` when queued, else the error that refused it.
+ */
+export function sendEach(send: (message: QueueMessage) => Promise<unknown>): Queue["sendBatch"] {
+  const refused = (err: unknown) => err as Error;
+  return (messages) => Promise.all(messages.map((m) => send(m).then(() => undefined, refused)));
+}
+
 /** Consecutive groups within `maxBatch` messages and `maxBatchBytes` bytes (a message alone may be as large as allowed). */
 export function groups<T extends { bytes: number }>(
   items: readonly T[],

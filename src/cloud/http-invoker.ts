@@ -11,6 +11,7 @@ import { ExecutionError, InvalidError, NotFoundError, ProviderError } from "../c
 import type { FunctionSpec } from "../core/provider.js";
 import { TransportError, rideThrough } from "../core/transport.js";
 import type { Invoker, PlatformFailure } from "./primitives.js";
+import { fieldOf } from "./sdk-errors.js";
 
 /** What a streamed call asks for, and the runtime answers with: one JSON line per value, then the outcome. */
 export const STREAM_TYPE = "application/x-ndjson";
@@ -20,8 +21,8 @@ export interface HttpInvokerOptions {
   platform: string;
   /** The function's HTTPS URL. */
   urlOf(fn: FunctionSpec): string | Promise<string>;
-  /** The credentials of one request to `url` (an `Authorization` header, a function key). */
-  headers(url: string): Promise<Record<string, string>>;
+  /** The credentials of one request of `fn` to `url` (an `Authorization` header, a function key). */
+  headers(url: string, fn: FunctionSpec): Promise<Record<string, string>>;
   /** Bytes a request or an answer may carry inline; larger payloads go through the object store. */
   callLimit: number;
   /** What a 401 or 403 means there: the role or key the caller lacks. */
@@ -47,10 +48,8 @@ const crash = (fn: FunctionSpec, startedAt: number, detail: string): PlatformFai
         message: `the function's instance crashed or exited while running ${JSON.stringify(fn.name)} (${detail})`,
       };
 
-const networkCode = (err: unknown): string | undefined => {
-  const cause = (err as { cause?: { code?: unknown } })?.cause;
-  return typeof cause?.code === "string" ? cause.code : undefined;
-};
+/** The code of a broken connection's cause (fetch wraps it). */
+const networkCode = (err: unknown) => fieldOf((err as { cause?: unknown } | undefined)?.cause, "code", "string");
 
 /** The function's own answer, and when its request was sent. */
 type Answer = Response & { startedAt: number };
@@ -64,7 +63,7 @@ async function post(
   streamed: boolean,
 ): Promise<Answer | PlatformFailure> {
   const url = await options.urlOf(fn);
-  const credentials = await options.headers(url);
+  const credentials = await options.headers(url, fn);
   const startedAt = Date.now();
   let response: Response;
   try {

@@ -1,10 +1,11 @@
 /**
  * What every HTTP-triggered cloud runtime answers, whatever its framework: a request's body
  * checked as an envelope (405 / 400 naming what was wrong), a call's answer, a queued delivery
- * pushed over HTTP (Cloud Tasks) settled with the status that tells the platform whether to
- * deliver it again, and the deployment's own web function; and, for runtimes on a Node HTTP
- * server, a call answered or streamed to its `ServerResponse`. A runtime adapter only reads its
- * framework's request and writes these answers (src/providers/gcp/runtime.ts).
+ * settled once (pushed over HTTP, as Cloud Tasks does, with the status that tells the platform
+ * whether to deliver it again; or handed to a trigger, as Azure's host does), and the deployment's
+ * own web function; and, for runtimes on a Node HTTP server, a call answered or streamed to its
+ * `ServerResponse`. A runtime adapter only reads its framework's request and writes these answers
+ * (src/providers/gcp/runtime.ts, src/providers/azure/runtime.ts).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Server } from "node:net";
@@ -65,6 +66,36 @@ export function queuedEnvelope(body: () => unknown, what: string): Envelope | st
   }
 }
 
+/** How one queued delivery ended: over (its outcome or retry stored, a duplicate), dropped, or not done. */
+export type Settled = { is: "done" } | { is: "dropped"; why: string } | { is: "not done"; err: unknown };
+
+/**
+ * One queued delivery, settled once: a body that can never run is logged and dropped; a failure is
+ * logged, unless it was handed back while another delivery may run the attempt. `delivery` names it
+ * in those lines: what the platform delivers ("task", "message") and its id.
+ */
+export async function settleDelivery(
+  body: () => unknown,
+  platform: ConsumerPlatform,
+  taskId: string,
+  delivery: { what: string; name: string },
+  facts: DeliveryFacts = {},
+): Promise<Settled> {
+  const { what, name } = delivery;
+  const e = queuedEnvelope(body, what);
+  if (typeof e === "string") {
+    console.error(`faasade: dropped ${what} ${name}, which can never run: ${e}`);
+    return { is: "dropped", why: e };
+  }
+  try {
+    await consume(e, platform, taskId, facts);
+    return { is: "done" };
+  } catch (err) {
+    if (!(err instanceof AttemptStillRunning)) console.error(`faasade: ${what} ${name} was not done:`, err);
+    return { is: "not done", err };
+  }
+}
+
 /**
  * One pushed delivery of a queued input: 200 when it is over (the outcome or retry stored, a
  * duplicate, or a body that can never run: logged, dropped); 503 when it is not done (handed back
@@ -78,24 +109,23 @@ export async function deliveryAnswer(
   name: string,
   facts: DeliveryFacts = {},
 ): Promise<TextAnswer> {
-  const e = queuedEnvelope(body, "task");
-  if (typeof e === "string") {
-    console.error(`faasade: dropped task ${name}, which can never run: ${e}`);
-    return { status: 200, text: `dropped: ${e}` };
-  }
-  try {
-    await consume(e, platform, taskId, facts);
-  } catch (err) {
-    const handedBack = err instanceof AttemptStillRunning;
-    if (!handedBack) console.error(`faasade: task ${name} was not done:`, err);
-    return { status: 503, text: `${handedBack ? "handed back" : "not done"}: ${(err as Error).message}` };
-  }
-  return { status: 200, text: "done" };
+  const settled = await settleDelivery(body, platform, taskId, { what: "task", name }, facts);
+  if (settled.is === "done") return { status: 200, text: "done" };
+  if (settled.is === "dropped") return { status: 200, text: `dropped: ${settled.why}` };
+  const handedBack = settled.err instanceof AttemptStillRunning;
+  return { status: 503, text: `${handedBack ? "handed back" : "not done"}: ${(settled.err as Error).message}` };
 }
 
-/** One store and one queue client per name, as long as the instance lives. */
-export function rememberedPlatform(make: { store(name: string): ObjectStore; queue(name: string): Queue }): ConsumerPlatform {
-  return { store: keptBy((name) => make.store(name)), queue: keptBy((name) => make.queue(name)) };
+/** What a runtime reads and writes, by the names envelopes give: a container's or bucket's store, a spawn target's queue. */
+export interface RuntimeStorage {
+  store(name: string): ObjectStore;
+  queue(name: string): Queue;
+}
+
+/** One store and one queue client per name, as long as the instance lives: `given`'s where it has them, else `made`'s. */
+export function rememberedPlatform(made: RuntimeStorage, given: Partial<RuntimeStorage> = {}): ConsumerPlatform {
+  const { store = made.store, queue = made.queue } = given;
+  return { store: keptBy((name) => store(name)), queue: keptBy((name) => queue(name)) };
 }
 
 let web: Promise<Function_ | undefined> | undefined;
@@ -118,9 +148,17 @@ export function jsonBody(text: string): unknown {
   }
 }
 
+/** A plain-text answer's status, headers and body, as any framework's response takes them. */
+export const textResponse = (a: TextAnswer) => ({
+  status: a.status,
+  headers: { ...a.headers, "content-type": "text/plain; charset=utf-8" },
+  body: a.text,
+});
+
 /** Writes a plain-text answer. */
 export function sendText(res: ServerResponse, a: TextAnswer): void {
-  res.writeHead(a.status, { ...a.headers, "content-type": "text/plain; charset=utf-8" }).end(a.text);
+  const { status, headers, body } = textResponse(a);
+  res.writeHead(status, headers).end(body);
 }
 
 /** A handler whose failure is a 500 with its message (or a cut stream), never an unhandled rejection. */

@@ -5,7 +5,7 @@
  */
 import type { AppStore } from "../../cloud/calls.js";
 import { keptBy, rememberedBy } from "../../cloud/once.js";
-import { atLeastOne, envMs, optionsObject } from "../../cloud/options.js";
+import { optionsObject, sharedCloudOptions } from "../../cloud/options.js";
 import type { Queue } from "../../cloud/primitives.js";
 import { type CloudPlatform, type CloudProvider, cloudProvider } from "../../cloud/provider.js";
 import type { Deployer, FunctionSpec } from "../../core/provider.js";
@@ -33,22 +33,11 @@ export interface AwsOptions extends ClientOptions, Omit<AwsDeployOptions, keyof 
 
 export type AwsProvider = CloudProvider;
 
-const SEVEN_DAYS = 7 * 24 * 3600 * 1000;
-/** Maps take invokes unless told otherwise: on the offline backend invokes measured 3–8× faster than SQS fan-out. */
-export const FANOUT_MIN_INPUTS = Number.POSITIVE_INFINITY;
-
 /** The provider over S3, SQS and Lambda; `deployer` where this process may deploy (a runtime never does). */
 export function awsProvider(options: AwsOptions, deployer?: Deployer): AwsProvider {
   optionsObject("aws", options);
   const prefix = prefixOf(options.prefix);
-  const maxInFlight = atLeastOne("aws", "maxInFlight", options.maxInFlight ?? 64, true);
-  const retentionMs = atLeastOne(
-    "aws",
-    "retentionMs",
-    options.retentionMs ?? envMs("FAASADE_AWS_RETENTION_MS") ?? SEVEN_DAYS,
-    true,
-  );
-  const fanOutFrom = atLeastOne("aws", "fanOutFrom", options.fanOutFrom ?? FANOUT_MIN_INPUTS, false);
+  const { maxInFlight, retentionMs, fanOutFrom } = sharedCloudOptions("aws", options);
   const sdk = clients(options);
   // An existing bucket, if given, holds every app's objects under "faasade/".
   const shared = sharedBucketOf(options.bucket);

@@ -3,6 +3,7 @@
  * one Put Blob, a read one Get Blob), so the issue's request budgets hold. A put "if absent" is a Put Blob
  * with `If-None-Match: *`: Azure refuses it with 409 when the blob exists.
  */
+import { buffer } from "node:stream/consumers";
 import type { ContainerClient } from "@azure/storage-blob";
 import { eachLimit } from "../../cloud/parallel.js";
 import type { ObjectStore } from "../../cloud/primitives.js";
@@ -22,17 +23,11 @@ export function blobStore(clients: AzureClients, container: string): ObjectStore
   const store: ObjectStore = {
     async get(key) {
       const blob = (await at()).getBlobClient(key);
-      return unlessNotFound(
-        azureCall(`get ${where(key)}`, async () => {
-          const answer = await blob.download();
-          return readAll(answer.readableStreamBody);
-        }),
-      );
+      const read = async () => readAll((await blob.download()).readableStreamBody);
+      return unlessNotFound(azureCall(`get ${where(key)}`, read));
     },
     has: async (key) => (await properties(key)) !== undefined,
-    async modifiedAt(key) {
-      return (await properties(key))?.lastModified?.getTime();
-    },
+    modifiedAt: async (key) => (await properties(key))?.lastModified?.getTime(),
     async put(key, body, options = {}) {
       const blob = (await at()).getBlockBlobClient(key);
       const bytes = typeof body === "string" ? Buffer.from(body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
@@ -70,10 +65,7 @@ export function blobStore(clients: AzureClients, container: string): ObjectStore
 }
 
 async function readAll(body: NodeJS.ReadableStream | undefined): Promise<Uint8Array> {
-  if (body === undefined) return new Uint8Array();
-  const chunks: Buffer[] = [];
-  for await (const chunk of body) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Buffer));
-  const all = Buffer.concat(chunks);
+  const all = body === undefined ? Buffer.alloc(0) : await buffer(body);
   return new Uint8Array(all.buffer, all.byteOffset, all.byteLength);
 }
 

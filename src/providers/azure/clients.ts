@@ -1,17 +1,14 @@
 /**
  * Azure's clients, made on first use from SDKs imported lazily: Blob and Queue service clients of the storage
  * account (by connection string, or by account name with the credential), the App Service (ARM) client, and
- * the credential itself; the error every Azure call maps to.
+ * the credential itself; the error every Azure call maps to. Deploy makes its own Storage (ARM) client.
  */
 import type { TokenCredential } from "@azure/core-auth";
 import type { WebSiteManagementClient } from "@azure/arm-appservice";
-import type { StorageManagementClient } from "@azure/arm-storage";
 import type { BlobServiceClient } from "@azure/storage-blob";
 import type { QueueServiceClient } from "@azure/storage-queue";
 import { lazyClient } from "../../cloud/lazy-client.js";
-import { isNetworkFailure, isPassingStatus, sdkCall } from "../../cloud/sdk-errors.js";
-import { NotFoundError, ProviderError } from "../../core/errors.js";
-import { TransportError } from "../../core/transport.js";
+import { type SdkFailure, fieldOf, firstLine, sdkCall, statusError } from "../../cloud/sdk-errors.js";
 import type { AzureEndpoints } from "./options.js";
 
 export interface AzureClientOptions {
@@ -29,14 +26,17 @@ export interface AzureClients {
   blobs(): Promise<BlobServiceClient>;
   queues(): Promise<QueueServiceClient>;
   web(): Promise<WebSiteManagementClient>;
-  storageAccounts(): Promise<StorageManagementClient>;
   /** The storage account's name (from the connection string, or as given). */
   readonly accountName: string;
   /** Whether storage is reached with the credential (account name) rather than a connection string. */
   readonly storageByIdentity: boolean;
 }
 
-const ARM = "https://management.azure.com";
+/** How an ARM client reaches Resource Manager: at `endpoints.arm`, else Azure's, trusting `ca` beside the system's CAs. */
+export const armOptions = (endpoints: AzureEndpoints, ca: string | undefined) => ({
+  endpoint: endpoints.arm ?? "https://management.azure.com",
+  ...(ca === undefined ? {} : { tlsOptions: { ca } }),
+});
 /** Storage requests are tried once: a passing refusal is the core's to ride through (src/core/transport.ts), under one policy. */
 const ONE_TRY = { retryOptions: { maxTries: 1 } };
 
@@ -50,7 +50,6 @@ export function accountOf(storage: AzureClientOptions["storage"]): string {
 export function azureClients(options: AzureClientOptions): AzureClients {
   const { storage, endpoints = {}, ca } = options;
   const accountName = accountOf(storage);
-  const tls = ca === undefined ? {} : { tlsOptions: { ca } };
   const credential = lazyClient("azure", "@azure/identity", async () => {
     if (options.credential !== undefined) return options.credential;
     const { DefaultAzureCredential } = await import("@azure/identity");
@@ -72,47 +71,27 @@ export function azureClients(options: AzureClientOptions): AzureClients {
     }),
     web: lazyClient("azure", "@azure/arm-appservice", async () => {
       const { WebSiteManagementClient } = await import("@azure/arm-appservice");
-      const endpoint = endpoints.arm ?? ARM;
-      return new WebSiteManagementClient(await credential(), options.subscriptionId, { endpoint, ...tls });
-    }),
-    storageAccounts: lazyClient("azure", "@azure/arm-storage", async () => {
-      const { StorageManagementClient } = await import("@azure/arm-storage");
-      const endpoint = endpoints.arm ?? ARM;
-      return new StorageManagementClient(await credential(), options.subscriptionId, { endpoint, ...tls });
+      return new WebSiteManagementClient(await credential(), options.subscriptionId, armOptions(endpoints, ca));
     }),
   };
 }
 
 /** An Azure SDK failure's HTTP status (`RestError.statusCode`). */
-export const statusOf = (cause: unknown): number | undefined => {
-  const status = (cause as { statusCode?: unknown } | undefined)?.statusCode;
-  return typeof status === "number" ? status : undefined;
-};
+export const statusOf = (cause: unknown) => fieldOf(cause, "statusCode", "number");
 /** Azure's own error code: "ResourceNotFound", "QueueNotFound", "BlobAlreadyExists", ... */
-export const codeOf = (cause: unknown): string | undefined => {
-  const code = (cause as { code?: unknown } | undefined)?.code;
-  return typeof code === "string" ? code : undefined;
-};
+export const codeOf = (cause: unknown) => fieldOf(cause, "code", "string");
 export const isNotFound = (cause: unknown) => statusOf(cause) === 404;
 export const isConflict = (cause: unknown) => statusOf(cause) === 409 || statusOf(cause) === 412;
 
 /**
- * Every Azure refusal becomes the contract's error naming the operation, the SDK error as its cause:
- * a 404 a `NotFoundError`, a 403 a `ProviderError` naming what the credentials lack, a passing one (429,
- * 5xx, a broken connection) a `TransportError`, which callers ride through.
+ * Every Azure refusal becomes the contract's error (`statusError`), named by Azure's own code: a 403 or 401
+ * names what the credentials lack; a request that was never sent is passing.
  */
-export function azureError(operation: string, cause: unknown): ProviderError | NotFoundError | TransportError {
-  const said = String((cause as { message?: unknown } | undefined)?.message ?? cause).split("\n")[0] ?? "";
-  const code = codeOf(cause);
+export function azureError(operation: string, cause: unknown): SdkFailure {
+  const [status, code, said] = [statusOf(cause), codeOf(cause), firstLine(cause)];
   const named = code === undefined || said.includes(code) ? said : `${code}: ${said}`;
-  if (isPassingStatus(statusOf(cause)) || isNetworkFailure(cause) || code === "REQUEST_SEND_ERROR")
-    return new TransportError(`azure ${operation} failed: ${named}`, { cause });
-  if (isNotFound(cause)) return new NotFoundError(`azure ${operation}: not found: ${named}`, { cause });
-  if (statusOf(cause) === 403 || statusOf(cause) === 401)
-    return new ProviderError(`azure ${operation} was refused: the credentials lack a role or permission for it (${named})`, {
-      cause,
-    });
-  return new ProviderError(`azure ${operation} failed: ${named}`, { cause });
+  const lacking = status === 403 || status === 401 ? "a role or permission for it" : undefined;
+  return statusError("azure", operation, cause, { status, said: named, passing: code === "REQUEST_SEND_ERROR", lacking });
 }
 
 /** Runs one Azure request; its failure is `azureError(operation, ...)`. */

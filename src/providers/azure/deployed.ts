@@ -3,7 +3,7 @@
  * queue trigger uses (`FAASADE_AZURE_STORAGE`: a connection string, or `FAASADE_AZURE_STORAGE__accountName`
  * reached with the app's managed identity), as deploy sets them.
  */
-import type { ObjectStore, Queue } from "../../cloud/primitives.js";
+import type { RuntimeStorage } from "../../cloud/http-runtime.js";
 import { blobStore } from "./blob-store.js";
 import { type AzureClients, azureClients } from "./clients.js";
 import { storageQueue } from "./storage-queue.js";
@@ -17,9 +17,6 @@ export function deployedStorage(env: NodeJS.ProcessEnv = process.env): AzureClie
   });
 }
 
-export function deployedPlatform(sdk: AzureClients = deployedStorage()): {
-  store(container: string): ObjectStore;
-  queue(name: string): Queue;
-} {
+export function deployedPlatform(sdk: AzureClients = deployedStorage()): RuntimeStorage {
   return { store: (container) => blobStore(sdk, container), queue: (name) => storageQueue(sdk, name) };
 }

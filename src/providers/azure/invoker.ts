@@ -13,21 +13,13 @@ export function azureInvoker(options: {
   /** The app's host key, never logged and never in an error. */
   keyOf(fn: FunctionSpec): Promise<string>;
 }): Invoker {
-  const keys = new Map<string, FunctionSpec>();
   return httpInvoker({
     platform: "azure",
     service: "Azure Functions",
     requestLimit: "100 MB",
     callLimit: CALL_INLINE_BYTES,
-    urlOf: async (fn) => {
-      const url = await options.urlOf(fn);
-      keys.set(url, fn);
-      return url;
-    },
-    headers: async (url) => {
-      const fn = keys.get(url);
-      return fn === undefined ? {} : { "x-functions-key": await options.keyOf(fn) };
-    },
+    urlOf: options.urlOf,
+    headers: async (_url, fn) => ({ "x-functions-key": await options.keyOf(fn) }),
     refused:
       "the function app refused its host key; the caller needs Microsoft.Web/sites/host/listkeys/action on the app to read it",
   });

@@ -5,8 +5,6 @@
  */
 import { type CloudAppRef, fittedName, shortHash } from "../../cloud/names.js";
 
-export { keysIn } from "../../cloud/keys.js";
-
 export interface AppRef extends CloudAppRef {
   subscriptionId: string;
   resourceGroup: string;
@@ -38,6 +36,3 @@ export const poisonQueueName = (queue: string) => `${queue}-poison`;
 
 /** The blob container of an app and environment (unique within the storage account). */
 export const containerName = (r: CloudAppRef) => storageName(`${r.prefix}-${r.environment}-${r.app}`, 63);
-
-/** Tag values: Azure allows 256 characters. */
-export const tagValue = (text: string) => text.slice(0, 256);

@@ -1,7 +1,7 @@
 /** The options of `azure()`, checked up front, and their defaults from the variables Azure's own tools set. */
 import type { TokenCredential } from "@azure/core-auth";
 import { envEndpoints, fromEnv, required } from "../../cloud/env.js";
-import { atLeastOne, endpointUrls, envMs, oneOf, optionsObject, patternRules } from "../../cloud/options.js";
+import { endpointUrls, oneOf, optionsObject, patternRules, sharedCloudOptions } from "../../cloud/options.js";
 import { InvalidError, describe } from "../../core/errors.js";
 
 /** The hosting plans faasade deploys to: Flex Consumption (FC1), or Elastic Premium (EP1–EP3). */
@@ -56,11 +56,16 @@ export interface AzureOptions {
 export type ResolvedAzureOptions = ReturnType<typeof resolveAzureOptions>;
 
 const SERVICES = ["arm", "functions"] as const satisfies readonly (keyof AzureEndpoints)[];
-const SEVEN_DAYS = 7 * 24 * 3600 * 1000;
+const SUBSCRIPTION_VARS = ["AZURE_SUBSCRIPTION_ID"];
+const GROUP_VARS = ["FAASADE_AZURE_RESOURCE_GROUP", "AZURE_RESOURCE_GROUP"];
+const GUID = "00000000-0000-0000-0000-000000000000";
+/** The storage account by connection string, or by name; each ends with the setting deployed apps get. */
+const CONNECTION_VARS = ["FAASADE_AZURE_STORAGE_CONNECTION_STRING", "AZURE_STORAGE_CONNECTION_STRING", "FAASADE_AZURE_STORAGE"];
+const ACCOUNT_VARS = ["FAASADE_AZURE_STORAGE_ACCOUNT", "AZURE_STORAGE_ACCOUNT", "FAASADE_AZURE_STORAGE__accountName"];
 
 /** Each name option's rule, and the example its message gives. */
 const RULES = {
-  subscriptionId: [/^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$/, "a GUID such as 00000000-0000-0000-0000-000000000000"],
+  subscriptionId: [/^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$/, `a GUID such as ${GUID}`],
   resourceGroup: [/^[-\w.()]{1,89}[-\w()]$/, '"my-group" (up to 90 letters, digits, -, _, ., ( and ), not ending in .)'],
   region: [/^[a-z]+[a-z0-9]*$/, '"westeurope" (an Azure region name)'],
   prefix: [/^[a-z][a-z0-9]{0,11}$/, '"faasade" (a letter, then up to 11 of a-z and 0-9)'],
@@ -71,22 +76,8 @@ const KNOWN = [...Object.keys(RULES), "credential", "storage", "plan", "endpoint
 
 export function resolveAzureOptions(options: AzureOptions) {
   optionsObject("azure", options, KNOWN);
-  const subscriptionId = required(
-    "azure",
-    "subscriptionId",
-    options.subscriptionId,
-    ["AZURE_SUBSCRIPTION_ID"],
-    "subscription",
-    "00000000-0000-0000-0000-000000000000",
-  );
-  const resourceGroup = required(
-    "azure",
-    "resourceGroup",
-    options.resourceGroup,
-    ["FAASADE_AZURE_RESOURCE_GROUP", "AZURE_RESOURCE_GROUP"],
-    "resource group",
-    "my-group",
-  );
+  const subscriptionId = required("azure", "subscriptionId", options.subscriptionId, SUBSCRIPTION_VARS, "subscription", GUID);
+  const resourceGroup = required("azure", "resourceGroup", options.resourceGroup, GROUP_VARS, "resource group", "my-group");
   return {
     subscriptionId: check("subscriptionId", subscriptionId),
     resourceGroup: check("resourceGroup", resourceGroup),
@@ -95,15 +86,8 @@ export function resolveAzureOptions(options: AzureOptions) {
     storage: checkedStorage(options.storage),
     plan: oneOf("azure", "plan", options.plan ?? fromEnv("FAASADE_AZURE_PLAN") ?? "flex", PLANS),
     endpoints: endpointUrls("azure", options.endpoints ?? endpointsFromEnv(), SERVICES) as AzureEndpoints,
-    retentionMs: atLeastOne(
-      "azure",
-      "retentionMs",
-      options.retentionMs ?? envMs("FAASADE_AZURE_RETENTION_MS") ?? SEVEN_DAYS,
-      true,
-    ),
     prefix: check("prefix", options.prefix ?? fromEnv("FAASADE_AZURE_PREFIX") ?? "faasade"),
-    maxInFlight: atLeastOne("azure", "maxInFlight", options.maxInFlight ?? 64, true),
-    fanOutFrom: atLeastOne("azure", "fanOutFrom", options.fanOutFrom ?? Number.POSITIVE_INFINITY, false),
+    ...sharedCloudOptions("azure", options),
   };
 }
 
@@ -112,11 +96,9 @@ const checkedRegion = (region: string | undefined) => (region === undefined ? un
 
 function checkedStorage(storage: AzureStorage | undefined): { connectionString: string } | { accountName: string } {
   if (storage !== undefined) optionsObject("azure storage", storage, ["connectionString", "accountName"]);
-  const connectionString =
-    storage?.connectionString ??
-    (storage?.accountName === undefined
-      ? fromEnv("FAASADE_AZURE_STORAGE_CONNECTION_STRING", "AZURE_STORAGE_CONNECTION_STRING", "FAASADE_AZURE_STORAGE")
-      : undefined);
+  // An account name given in code wins over a connection string from the environment.
+  const fromVars = storage?.accountName === undefined ? fromEnv(...CONNECTION_VARS) : undefined;
+  const connectionString = storage?.connectionString ?? fromVars;
   if (connectionString !== undefined) {
     if (typeof connectionString !== "string" || !/AccountName=|UseDevelopmentStorage=true|BlobEndpoint=/i.test(connectionString))
       throw new InvalidError(
@@ -124,9 +106,7 @@ function checkedStorage(storage: AzureStorage | undefined): { connectionString: 
       );
     return { connectionString };
   }
-  const accountName =
-    storage?.accountName ??
-    fromEnv("FAASADE_AZURE_STORAGE_ACCOUNT", "AZURE_STORAGE_ACCOUNT", "FAASADE_AZURE_STORAGE__accountName");
+  const accountName = storage?.accountName ?? fromEnv(...ACCOUNT_VARS);
   if (accountName === undefined)
     throw new InvalidError(
       "azure: no storage account is set: set FAASADE_AZURE_STORAGE_CONNECTION_STRING (or FAASADE_AZURE_STORAGE_ACCOUNT, reached with the credential), or pass azure({ storage: { connectionString } }) in code",

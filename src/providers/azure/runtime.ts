@@ -15,18 +15,16 @@
 import { randomBytes } from "node:crypto";
 import azf from "@azure/functions";
 import type { HttpRequest, HttpResponse, HttpResponseInit, InvocationContext } from "@azure/functions";
-import { AttemptStillRunning } from "../../cloud/attempt-lease.js";
-import { consume } from "../../cloud/consumer.js";
 import { STREAM_TYPE } from "../../cloud/http-invoker.js";
 import {
-  type TextAnswer,
   callAnswer,
   callEnvelope,
   deployedWebFunction,
   isAnswer,
   jsonBody,
-  queuedEnvelope,
   rememberedPlatform,
+  settleDelivery,
+  textResponse,
 } from "../../cloud/http-runtime.js";
 import { streamedLines } from "../../cloud/invoked.js";
 import type { ObjectStore, Queue } from "../../cloud/primitives.js";
@@ -69,12 +67,6 @@ const WEB_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 /** This instance, as outcomes name where they ran. */
 const INSTANCE = `${process.env.WEBSITE_SITE_NAME ?? "azf"}/${randomBytes(4).toString("hex")}`;
 
-const text = (a: TextAnswer): HttpResponseInit => ({
-  status: a.status,
-  headers: { ...a.headers, "content-type": "text/plain; charset=utf-8" },
-  body: a.text,
-});
-
 /** A streamed call: one JSON line per yielded value as it comes, then the outcome. */
 const streamed = (e: Envelope, stores: (name: string) => ObjectStore): HttpResponseInit => ({
   status: 200,
@@ -82,36 +74,28 @@ const streamed = (e: Envelope, stores: (name: string) => ObjectStore): HttpRespo
   body: streamedLines(e, stores, INSTANCE),
 });
 
-const given = (options: RuntimeOptions) =>
-  Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as RuntimeOptions;
-
 export function handlers(options: RuntimeOptions = {}): Handlers {
-  const platform = rememberedPlatform({ ...deployedPlatform(), ...given(options) } as Required<RuntimeOptions>);
+  const platform = rememberedPlatform(deployedPlatform(), options);
   return {
     async call(request) {
       const body = await request.text();
       const e = callEnvelope(request.method, () => jsonBody(body));
-      if (isAnswer(e)) return text(e);
+      if (isAnswer(e)) return textResponse(e);
       if (request.headers.get("accept")?.includes(STREAM_TYPE)) return streamed(e, platform.store);
       return { status: 200, jsonBody: await callAnswer(e, platform.store, INSTANCE, CALL_INLINE_BYTES) };
     },
     async queue(message, context) {
-      const id = String(context.triggerMetadata?.id ?? "(no id)").slice(0, 200);
-      const e = queuedEnvelope(() => (typeof message === "string" ? jsonBody(message) : message), "message");
-      if (typeof e === "string") return void console.error(`faasade: dropped message ${id}, which can never run: ${e}`);
+      const delivery = { what: "message", name: String(context.triggerMetadata?.id ?? "(no id)").slice(0, 200) };
+      const body = () => (typeof message === "string" ? jsonBody(message) : message);
       // The host holds a message invisible, renewing it, as long as its function runs: its first delivery has no twin.
       // It shows a message again only once the run that had it ended (failed, or its instance exited).
       const first = Number(context.triggerMetadata?.dequeueCount) === 1;
-      try {
-        await consume(e, platform, INSTANCE, { first, earlierEnded: !first });
-      } catch (err) {
-        if (!(err instanceof AttemptStillRunning)) console.error(`faasade: message ${id} was not done:`, err);
-        throw err; // the host shows the message again
-      }
+      const settled = await settleDelivery(body, platform, INSTANCE, delivery, { first, earlierEnded: !first });
+      if (settled.is === "not done") throw settled.err; // the host shows the message again
     },
     async web(request) {
       const fn = await deployedWebFunction();
-      if (fn === undefined) return text({ status: 404, text: "faasade: this deployment has no web function" });
+      if (fn === undefined) return textResponse({ status: 404, text: "faasade: this deployment has no web function" });
       return serveWeb(request, fn, process.env.FAASADE_WEB_ERRORS === "expose");
     },
   };

@@ -12,7 +12,9 @@ export interface DeployedSite {
 
 /** Flex Consumption's range of maximum instances per scale group. */
 export const FLEX_MAX_INSTANCES = { min: 40, max: 1000, default: 100 } as const;
-/** The always-ready scale group of every HTTP-triggered function of a Flex app. */
+/** `maxContainers` within Flex's range (documented: below 40 Flex cannot cap, so 40). */
+export const flexMaximum = (asked: number) => Math.min(FLEX_MAX_INSTANCES.max, Math.max(FLEX_MAX_INSTANCES.min, asked));
+/** Flex's always-ready scale group of every HTTP-triggered function of an app (faasade's entry and web function). */
 export const HTTP_GROUP = "http";
 
 export async function readSite(sdk: AzureClients, resourceGroup: string, site: string): Promise<DeployedSite> {
@@ -60,7 +62,7 @@ export async function setAlwaysReady(
     return { maxContainers: settings.maxContainers ?? Number(found.siteConfig?.functionAppScaleLimit ?? 20), unsupported };
   }
   const asked = settings.maxContainers ?? FLEX_MAX_INSTANCES.default;
-  const maximumInstanceCount = Math.min(FLEX_MAX_INSTANCES.max, Math.max(FLEX_MAX_INSTANCES.min, asked));
+  const maximumInstanceCount = flexMaximum(asked);
   if (maximumInstanceCount !== asked) unsupported.push("maxContainers");
   const others = (config.scaleAndConcurrency?.alwaysReady ?? []).filter((r) => r.name !== HTTP_GROUP);
   const alwaysReady =

@@ -5,16 +5,16 @@
  * and pop receipt: that receipt (`receiptOf`) is what deletes it while it is still queued (`deleteMessage`).
  */
 import QuickLRU from "quick-lru";
+import { sendEach } from "../../cloud/batching.js";
 import type { Queue, QueueMessage } from "../../cloud/primitives.js";
 import { NotFoundError } from "../../core/errors.js";
 import { type AzureClients, azureCall, codeOf } from "./clients.js";
 
-const DAY_MS = 24 * 3_600_000;
 /**
  * No batch call: `maxBatch` only bounds the sends one flush has in flight. A message is at most 64 KiB as
  * sent, and base64 makes 3 bytes 4: 48 KiB of body, less a margin for the XML around it.
  */
-const LIMITS = { maxBatch: 32, maxBatchBytes: 32 * 48 * 1024, maxMessageBytes: 47 * 1024, maxDelayMs: 7 * DAY_MS } as const;
+const LIMITS = { maxBatch: 32, maxBatchBytes: 32 * 48 * 1024, maxMessageBytes: 47 * 1024, maxDelayMs: 7 * 86_400_000 } as const;
 /** Receipts remembered in this process, newest first: a cancel made elsewhere reads the call's record instead. */
 const RECEIPTS = 10_000;
 
@@ -23,27 +23,18 @@ export const receiptText = (messageId: string, popReceipt: string) => JSON.strin
 
 export function storageQueue(clients: AzureClients, name: string): Queue {
   const receipts = new QuickLRU<string, string>({ maxSize: RECEIPTS });
-  const send = async (m: QueueMessage): Promise<Error | undefined> => {
+  const send = async (m: QueueMessage) => {
     const queue = (await clients.queues()).getQueueClient(name);
     const delaySeconds = Math.ceil(Math.min(Math.max(0, m.delayMs ?? 0), LIMITS.maxDelayMs) / 1000);
-    try {
-      const sent = await azureCall(`send a message to queue ${name}`, () =>
-        queue.sendMessage(Buffer.from(m.body).toString("base64"), {
-          messageTimeToLive: -1,
-          ...(delaySeconds > 0 ? { visibilityTimeout: delaySeconds } : {}),
-        }),
-      );
-      if (m.dedupKey !== undefined) receipts.set(m.dedupKey, receiptText(sent.messageId, sent.popReceipt));
-      return undefined;
-    } catch (err) {
-      return err as Error;
-    }
+    const sent = await azureCall(`send a message to queue ${name}`, () =>
+      queue.sendMessage(Buffer.from(m.body).toString("base64"), {
+        messageTimeToLive: -1,
+        ...(delaySeconds > 0 ? { visibilityTimeout: delaySeconds } : {}),
+      }),
+    );
+    if (m.dedupKey !== undefined) receipts.set(m.dedupKey, receiptText(sent.messageId, sent.popReceipt));
   };
-  return {
-    ...LIMITS,
-    sendBatch: (messages) => Promise.all(messages.map(send)),
-    receiptOf: (dedupKey) => receipts.get(dedupKey),
-  };
+  return { ...LIMITS, sendBatch: sendEach(send), receiptOf: (dedupKey) => receipts.get(dedupKey) };
 }
 
 /** Deletes a message still queued by its receipt; false when it was not there (received since, done, or gone). */

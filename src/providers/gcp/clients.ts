@@ -4,9 +4,7 @@ import type { Storage } from "@google-cloud/storage";
 import type { CloudTasksClient } from "@google-cloud/tasks";
 import type { GoogleAuth } from "google-auth-library";
 import { lazyClient } from "../../cloud/lazy-client.js";
-import { isNetworkFailure, isPassingStatus, sdkCall } from "../../cloud/sdk-errors.js";
-import { NotFoundError, ProviderError } from "../../core/errors.js";
-import { TransportError } from "../../core/transport.js";
+import { type SdkFailure, firstLine, sdkCall, statusError } from "../../cloud/sdk-errors.js";
 
 /** An auth client of google-auth-library (or a stand-in's, answering `getRequestHeaders()`); loose, as each SDK bundles its own copy. */
 // biome-ignore lint/suspicious/noExplicitAny: the SDKs' AuthClient types differ by their google-auth-library copy
@@ -80,21 +78,15 @@ export const isNotFound = (cause: unknown) => statusOf(cause) === 404;
 export const isAlreadyExists = (cause: unknown) => statusOf(cause) === 409;
 
 /**
- * Every Google refusal becomes the contract's error naming the operation, the SDK error as its cause:
- * NOT_FOUND a `NotFoundError`, PERMISSION_DENIED a `ProviderError` naming the permission Google reported,
- * a passing one (UNAVAILABLE, 429, 5xx, a broken connection) a `TransportError`, which callers ride through.
+ * Every Google refusal becomes the contract's error (`statusError`, gRPC codes read as HTTP statuses):
+ * NOT_FOUND a `NotFoundError`, PERMISSION_DENIED a `ProviderError` naming the permission Google
+ * reported, UNAVAILABLE a passing `TransportError`.
  */
-export function gcpError(operation: string, cause: unknown): ProviderError | NotFoundError | TransportError {
-  const said = String((cause as { message?: unknown } | undefined)?.message ?? cause).split("\n")[0] ?? "";
-  if (isPassingStatus(statusOf(cause)) || isNetworkFailure(cause))
-    return new TransportError(`gcp ${operation} failed: ${said}`, { cause });
-  if (isNotFound(cause)) return new NotFoundError(`gcp ${operation}: not found: ${said}`, { cause });
-  if (statusOf(cause) === 403) {
-    const permission = /permission '?([\w.]+)'?/i.exec(said)?.[1];
-    const lacking = permission ? `the permission ${permission}` : "a permission";
-    return new ProviderError(`gcp ${operation} was refused: the credentials lack ${lacking} (${said})`, { cause });
-  }
-  return new ProviderError(`gcp ${operation} failed: ${said}`, { cause });
+export function gcpError(operation: string, cause: unknown): SdkFailure {
+  const [status, said] = [statusOf(cause), firstLine(cause)];
+  const permission = /permission '?([\w.]+)'?/i.exec(said)?.[1];
+  const lacking = permission ? `the permission ${permission}` : "a permission";
+  return statusError("gcp", operation, cause, { status, said, lacking: status === 403 ? lacking : undefined });
 }
 
 /** Runs one Google request; its failure is `gcpError(operation, ...)`. */

@@ -3,7 +3,7 @@
  * A queue's tasks go to the function of the same id, whose URL and service account are read on the first send.
  */
 import { deferredQueue } from "../../cloud/deferred-queue.js";
-import type { ObjectStore, Queue } from "../../cloud/primitives.js";
+import type { RuntimeStorage } from "../../cloud/http-runtime.js";
 import { type GcpClients, gcpClients } from "./clients.js";
 import { readDeployed } from "./functions-api.js";
 import { gcsStore } from "./gcs-store.js";
@@ -13,7 +13,7 @@ import { tasksQueue } from "./tasks-queue.js";
 export function deployedPlatform(
   env: NodeJS.ProcessEnv = process.env,
   sdk: GcpClients = gcpClients({ project: env.GOOGLE_CLOUD_PROJECT ?? "", endpoints: endpointsFromEnv(env) }),
-): { store(bucket: string): ObjectStore; queue(name: string): Queue } {
+): RuntimeStorage {
   const serviceAccount = env.FAASADE_GCP_SERVICE_ACCOUNT || undefined;
   const timeoutMs = Number(env.FAASADE_GCP_TIMEOUT_MS);
   const functionTimeoutMs = timeoutMs > 0 ? timeoutMs : undefined;

@@ -1,6 +1,6 @@
 /** The options of `gcp()`, checked up front, and their defaults from the variables Google's own tools set. */
 import { envEndpoints, fromEnv, required } from "../../cloud/env.js";
-import { atLeastOne, endpointUrls, envMs, oneOf, optionsObject, patternRules } from "../../cloud/options.js";
+import { endpointUrls, oneOf, optionsObject, patternRules, sharedCloudOptions } from "../../cloud/options.js";
 import { InvalidError } from "../../core/errors.js";
 import type { GcpAuthClient, GcpEndpoints } from "./clients.js";
 
@@ -39,7 +39,6 @@ export type ResolvedGcpOptions = ReturnType<typeof resolveGcpOptions>;
 const SERVICES = ["functions", "tasks", "storage", "run"] as const satisfies readonly (keyof GcpEndpoints)[];
 const PROJECT_VARS = ["GOOGLE_CLOUD_PROJECT", "GCLOUD_PROJECT", "CLOUDSDK_CORE_PROJECT"];
 const REGION_VARS = ["FAASADE_GCP_REGION", "GOOGLE_CLOUD_REGION", "CLOUDSDK_FUNCTIONS_REGION"];
-const SEVEN_DAYS = 7 * 24 * 3600 * 1000;
 
 /** Each name option's rule, and the example its message gives. */
 const RULES = {
@@ -67,10 +66,8 @@ export function resolveGcpOptions(options: GcpOptions) {
     runtime: checkedRuntime(options.runtime),
     serviceAccount: options.serviceAccount === undefined ? undefined : check("serviceAccount", options.serviceAccount),
     bucket: options.bucket === undefined ? fromEnv("FAASADE_GCP_BUCKET") : check("bucket", options.bucket),
-    retentionMs: atLeastOne("gcp", "retentionMs", options.retentionMs ?? envMs("FAASADE_GCP_RETENTION_MS") ?? SEVEN_DAYS, true),
     prefix: check("prefix", options.prefix ?? fromEnv("FAASADE_GCP_PREFIX") ?? "faasade"),
-    maxInFlight: atLeastOne("gcp", "maxInFlight", options.maxInFlight ?? 64, true),
-    fanOutFrom: atLeastOne("gcp", "fanOutFrom", options.fanOutFrom ?? Number.POSITIVE_INFINITY, false),
+    ...sharedCloudOptions("gcp", options),
   };
 }
 

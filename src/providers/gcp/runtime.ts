@@ -68,7 +68,7 @@ export interface Handlers {
 const INSTANCE = `${process.env.K_REVISION ?? "gcf"}/${randomBytes(4).toString("hex")}`;
 
 export function handlers(options: RuntimeOptions): Handlers {
-  const platform = rememberedPlatform({ ...deployedPlatform(), ...options } as Required<RuntimeOptions>);
+  const platform = rememberedPlatform(deployedPlatform(), options);
   const at = { stores: platform.store, taskId: INSTANCE, limit: CALL_INLINE_BYTES };
   const invoke = guarded<FfRequest, FfResponse>(async (req, res) => {
     const e = callEnvelope(req.method, () => bodyOf(req));

@@ -4,6 +4,7 @@
  * is given), named from the message's `dedupKey` so that a resend is de-duplicated by Google.
  */
 import { createHash } from "node:crypto";
+import { sendEach } from "../../cloud/batching.js";
 import type { Queue, QueueMessage } from "../../cloud/primitives.js";
 import { InvalidError } from "../../core/errors.js";
 import { unlessNotFound } from "../../cloud/sdk-errors.js";
@@ -82,23 +83,18 @@ export function tasksQueue(clients: GcpClients, options: TasksQueueOptions): Que
     };
   };
 
-  const send = async (m: QueueMessage): Promise<Error | undefined> => {
+  const send = async (m: QueueMessage) => {
     const tasks = await clients.tasks();
-    try {
-      await gcpCall(`CreateTask ${queuePath}`, async () => {
-        try {
-          await tasks.createTask({ parent: queuePath, task: task(m) });
-        } catch (err) {
-          if (!isAlreadyExists(err)) throw err; // a resend of a task Google already has (or had): queued
-        }
-      });
-      return undefined;
-    } catch (err) {
-      return err as Error;
-    }
+    await gcpCall(`CreateTask ${queuePath}`, async () => {
+      try {
+        await tasks.createTask({ parent: queuePath, task: task(m) });
+      } catch (err) {
+        if (!isAlreadyExists(err)) throw err; // a resend of a task Google already has (or had): queued
+      }
+    });
   };
 
-  return { ...LIMITS, sendBatch: (messages) => Promise.all(messages.map(send)) };
+  return { ...LIMITS, sendBatch: sendEach(send) };
 }
 
 /** Removes a task by its full name; false when it was not there (dispatched, done or never sent). */

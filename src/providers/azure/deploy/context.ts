@@ -1,6 +1,8 @@
 /** What every Azure deploy step shares: the resolved options, the clients, the region, the log. */
+import type { StorageManagementClient } from "@azure/arm-storage";
+import { lazyClient } from "../../../cloud/lazy-client.js";
 import { InvalidError } from "../../../core/errors.js";
-import { type AzureClients, azureClients } from "../clients.js";
+import { type AzureClients, armOptions, azureClients } from "../clients.js";
 import type { AppRef } from "../names.js";
 import { type AzureOptions, type ResolvedAzureOptions, resolveAzureOptions } from "../options.js";
 
@@ -20,6 +22,8 @@ export interface AzureDeployOptions extends AzureOptions {
 export interface AzureDeployContext {
   options: ResolvedAzureOptions;
   sdk: AzureClients;
+  /** The storage account's control plane (its lifecycle policy), which only deploy reaches. */
+  storageAccounts(): Promise<StorageManagementClient>;
   /** Where function apps and plans are made (`region` is required to deploy). */
   region: string;
   memoryMb: number;
@@ -47,6 +51,10 @@ export function deployContext(options: AzureDeployOptions, needRegion = true): A
   return {
     options: resolved,
     sdk,
+    storageAccounts: lazyClient("azure", "@azure/arm-storage", async () => {
+      const { StorageManagementClient } = await import("@azure/arm-storage");
+      return new StorageManagementClient(await sdk.credential(), resolved.subscriptionId, armOptions(resolved.endpoints, ca));
+    }),
     region: resolved.region ?? "",
     memoryMb: memoryMb ?? 2048,
     pollMs: pollMs ?? 2000,

@@ -5,6 +5,7 @@
  */
 import { InvalidError, describe } from "../../../core/errors.js";
 import type { FunctionManifest } from "../../../core/manifest.js";
+import { FLEX_MAX_INSTANCES, flexMaximum } from "../sites-api.js";
 
 /** Flex Consumption's instance sizes. */
 export const INSTANCE_MEMORY_MB = [512, 2048, 4096] as const;
@@ -55,8 +56,6 @@ const KNOWN_KEYS = [
   "premiumSku",
   "environment",
 ] as const;
-/** Flex's range of maximum instances, and its default. */
-export const FLEX_INSTANCES = { min: 40, max: 1000, default: 100 } as const;
 /** Elastic Premium on Linux: at most 100 instances (20 in some regions), 20 faasade's default. */
 const PREMIUM_MAX_INSTANCES = 100;
 const PREMIUM_DEFAULT_INSTANCES = 20;
@@ -76,7 +75,7 @@ export function azureSettings(fn: FunctionManifest, defaults: { memoryMb: number
   return {
     instanceMemoryMb,
     httpConcurrency: own.httpConcurrency ?? fn.options.maxInputs,
-    maximumInstanceCount: own.maximumInstanceCount ?? flexMaximum(fn.options.maxContainers),
+    maximumInstanceCount: own.maximumInstanceCount ?? flexMaximum(fn.options.maxContainers ?? FLEX_MAX_INSTANCES.default),
     premiumMaxInstances: Math.min(PREMIUM_MAX_INSTANCES, fn.options.maxContainers ?? PREMIUM_DEFAULT_INSTANCES),
     alwaysReady: fn.options.minContainers,
     queueBatchSize: own.queueBatchSize ?? Math.min(32, fn.options.maxInputs),
@@ -86,12 +85,6 @@ export function azureSettings(fn: FunctionManifest, defaults: { memoryMb: number
     web: fn.options.web === undefined ? undefined : fn.options.web.auth ? "function" : "anonymous",
   };
 }
-
-/** `maxContainers` within Flex's range (documented: below 40 Flex cannot cap, so 40). */
-const flexMaximum = (maxContainers: number | undefined) =>
-  maxContainers === undefined
-    ? FLEX_INSTANCES.default
-    : Math.min(FLEX_INSTANCES.max, Math.max(FLEX_INSTANCES.min, maxContainers));
 
 /** A .NET TimeSpan as host.json takes it: "hh:mm:ss", with "d." before from a day on (hours stop at 23). */
 function hms(seconds: number): string {
@@ -114,7 +107,7 @@ function ownOptions(fn: FunctionManifest, where: string): AzureFunctionOptions {
   if (own.instanceMemoryMb !== undefined && !(INSTANCE_MEMORY_MB as readonly unknown[]).includes(own.instanceMemoryMb))
     throw new InvalidError(`${where}.instanceMemoryMb must be 512, 2048 or 4096, got ${describe(own.instanceMemoryMb)}`);
   integerIn(own.httpConcurrency, 1, 1000, `${where}.httpConcurrency`);
-  integerIn(own.maximumInstanceCount, FLEX_INSTANCES.min, FLEX_INSTANCES.max, `${where}.maximumInstanceCount`);
+  integerIn(own.maximumInstanceCount, FLEX_MAX_INSTANCES.min, FLEX_MAX_INSTANCES.max, `${where}.maximumInstanceCount`);
   integerIn(own.queueBatchSize, 1, 32, `${where}.queueBatchSize`);
   if (own.premiumSku !== undefined && !(PREMIUM_SKUS as readonly unknown[]).includes(own.premiumSku))
     throw new InvalidError(`${where}.premiumSku must be one of ${PREMIUM_SKUS.join(", ")}, got ${describe(own.premiumSku)}`);

@@ -9,10 +9,11 @@
 import { type Bundle, bundle } from "../../../cloud/bundle.js";
 import type { AppManifest, FunctionManifest } from "../../../core/manifest.js";
 import { type AppRef, containerName, siteName } from "../names.js";
+import { FLEX_MAX_INSTANCES } from "../sites-api.js";
 import { type AzureDeployContext, type AzureDeployOptions, appRef, deployContext } from "./context.js";
 import { removeFunction } from "./destroy.js";
 import { azureBundle, withHostJson } from "./entry.js";
-import { type AzureSettings, FLEX_INSTANCES, azureSettings } from "./function-options.js";
+import { type AzureSettings, azureSettings } from "./function-options.js";
 import { publish } from "./publish.js";
 import { appSettings, ensureAppSettings } from "./settings.js";
 import { type SitePlan, ensurePlan, ensureSite, isFlex, readSite } from "./site.js";
@@ -91,7 +92,7 @@ async function deployFunction(
 ): Promise<DeployedAzureFunction> {
   const site = siteName(ref, fn.name);
   const asked = fn.options.maxContainers;
-  if (isFlex(ctx) && asked !== undefined && (asked < FLEX_INSTANCES.min || asked > FLEX_INSTANCES.max))
+  if (isFlex(ctx) && asked !== undefined && (asked < FLEX_MAX_INSTANCES.min || asked > FLEX_MAX_INSTANCES.max))
     ctx.log(`${fn.name}: maxContainers ${asked} is outside Flex's 40–1000 maximum instances: ${s.maximumInstanceCount} it is`);
   await ensureQueues(ctx, ref, fn.name);
   // Flex keeps the package in a container of the app's own; Premium runs the zip it is sent.

@@ -6,14 +6,13 @@
  */
 import type { AppServicePlan, Site } from "@azure/arm-appservice";
 import { azureCall, isNotFound } from "../clients.js";
-import { type AppRef, tagValue } from "../names.js";
+import type { AppRef } from "../names.js";
+import { HTTP_GROUP } from "../sites-api.js";
 import { type AzureDeployContext, resourceId } from "./context.js";
 import type { AzureSettings } from "./function-options.js";
 
 /** Tags are how a deploy (and `faasade ls`) knows what is there. */
 export const TAGS = { app: "faasade-app", environment: "faasade-env", fn: "faasade-function", code: "faasade-code" } as const;
-/** Flex's always-ready scale group of every HTTP-triggered function of an app (faasade's entry and web function). */
-export const HTTP_GROUP = "http";
 /** The app setting holding the deployment container's connection string (Flex, by connection string). */
 export const DEPLOYMENT_STORAGE_SETTING = "DEPLOYMENT_STORAGE_CONNECTION_STRING";
 
@@ -29,6 +28,9 @@ export interface SitePlan {
 
 export const isFlex = (ctx: AzureDeployContext) => ctx.options.plan === "flex";
 const byIdentity = (ctx: AzureDeployContext) => "accountName" in ctx.options.storage;
+
+/** Tag values: Azure allows 256 characters. */
+const tagValue = (text: string) => text.slice(0, 256);
 
 const tagsOf = (plan: SitePlan, code: string | undefined): Record<string, string> => ({
   [TAGS.app]: tagValue(plan.ref.app),

@@ -9,9 +9,10 @@
 import type { ManagementPolicyRule } from "@azure/arm-storage";
 import { ExecutionError } from "../../../core/errors.js";
 import type { AppManifest } from "../../../core/manifest.js";
+import { keysIn } from "../../../cloud/keys.js";
 import { shortHash } from "../../../cloud/names.js";
 import { azureCall, isNotFound } from "../clients.js";
-import { type AppRef, containerName, keysIn, poisonQueueName, queueName } from "../names.js";
+import { type AppRef, containerName, poisonQueueName, queueName } from "../names.js";
 import type { AzureDeployContext } from "./context.js";
 import { sameJson } from "./site.js";
 
@@ -106,7 +107,7 @@ export function lifecycleRule(container: string, retentionMs: number): Managemen
 }
 
 async function policyRules(ctx: AzureDeployContext): Promise<ManagementPolicyRule[] | undefined> {
-  const accounts = await ctx.sdk.storageAccounts();
+  const accounts = await ctx.storageAccounts();
   const { resourceGroup } = ctx.options;
   const policy = await azureCall(`get the management policy of ${ctx.sdk.accountName}`, async () => {
     try {
@@ -131,7 +132,7 @@ export async function ensureLifecycleRule(
   const rules = rule === undefined ? others : [...others, rule];
   const mine = (found ?? []).find((r) => r.name === name);
   if (rule === undefined ? mine === undefined : mine !== undefined && sameJson(mine, rule)) return false;
-  const accounts = await ctx.sdk.storageAccounts();
+  const accounts = await ctx.storageAccounts();
   const { resourceGroup } = ctx.options;
   const account = ctx.sdk.accountName;
   ctx.log(`${rule === undefined ? "removing" : "setting"} the lifecycle rule of ${container}`);
