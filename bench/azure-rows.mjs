@@ -24,6 +24,7 @@ export function runAzureBench({ root, record }) {
       timeout: 1_800_000,
     });
     const run = JSON.parse(line.trim().split("\n").pop());
+    run.command = process.env.BENCH_ONLY ? `BENCH_ONLY=${process.env.BENCH_ONLY} npm run bench` : "npm run bench";
     record({ type: "azure", ...run });
     return run;
   } catch (err) {
@@ -39,31 +40,40 @@ export function azureRows(run) {
   if (run === undefined) return [];
   const n = fmtInt(run.spawns ?? 10_000);
   return [
-    // By design a spawn is 1 Put Message + 2 Blob requests (record with the receipt, result): the Blob figure is judged.
+    // The issue's "storage requests per spawned input": faasade's own Blob and Queue requests (both Azure
+    // Storage), client and runtime, as the gcp row counts Cloud Tasks and Cloud Storage. By design a spawn is
+    // 1 Put Message + 2 Blob requests (docs/azure.md, "Decisions"): 3, judged as measured.
     row(
-      `azure: Blob requests per spawned input (${n} spawns; client and runtime; Queue requests apart, below)`,
-      run.spawnBlobRequestsPerInput,
+      `azure: Blob + Queue requests per spawned input, faasade's client and runtime (${n} spawns; the Functions host's own apart, below)`,
+      run.spawnStorageRequestsPerInput,
       "",
       "≤ 2",
       (v) => v <= 2,
     ),
     row(
-      `azure: Queue requests per spawned input (${n} spawns; client and runtime: Put Message; context)`,
+      "azure: ... of which Blob requests per spawned input (call record and result; context)",
+      run.spawnBlobRequestsPerInput,
+      "",
+      "(context; 2 by design)",
+      undefined,
+    ),
+    row(
+      "azure: ... of which Queue requests per spawned input (Put Message; context)",
       run.spawnQueueRequestsPerInput,
       "",
       "(context; 1 by design)",
       undefined,
     ),
     row(
-      `azure: the Functions host stand-in's own queue requests per spawned input (receive, delete, visibility updates; context)`,
+      "azure: the Functions host stand-in's own queue requests per spawned input (receive, delete, visibility updates; context)",
       run.spawnHostQueueRequestsPerInput,
       "",
       "(context)",
       undefined,
     ),
     row(
-      "azure: spawned inputs without their result once the queue is empty (lost or failed)",
-      run.lostInputs === undefined ? undefined : run.lostInputs + run.failedInputs,
+      "azure: spawned inputs without their right result once the queue is empty (lost, failed or unread)",
+      run.resultsChecked === undefined ? undefined : run.spawns - run.resultsChecked,
       "",
       "0",
       (v) => v === 0,
@@ -99,6 +109,8 @@ export function azureSection(run) {
   if (run.error) return `${title}\n\n**ERROR:** ${run.error}`;
   return `${title}
 
+Measured ${run.date ?? "n/a"} by \`${run.command ?? "npm run bench"}\` (commit ${run.commit ?? "n/a"}), on ${run.cores ?? "n/a"} cores (${run.cpuModel ?? "n/a"}), Node ${run.node ?? "n/a"}.
+
 \`bench/azure.mjs\`, one run against \`startTestBackend("azure")\` (azurite for Blob and Queue Storage; the
 ARM and managed-identity doubles; the Functions host stand-in, which runs each function app's instances
 under the real \`@azure/functions\` in processes of their own and dispatches their queues). The benchmark
@@ -111,11 +123,13 @@ requests also pass a proxy of its own, so the client's share is told apart.
 |---|---:|
 | spawn ${fmtInt(run.spawns)} inputs (${fmtInt(run.spawnsInFlight)} in flight at once): wall time | ${fmtInt(run.spawnMs)} ms |
 | ... until every input's outcome is stored: wall time | ${fmtInt(run.drainMs)} ms |
+| ... Blob + Queue requests, client and runtime (faasade's own) | ${fmtInt(run.spawnBlobRequests + run.spawnQueueRequests)} (${fmt(run.spawnStorageRequestsPerInput, 2)} per input) |
 | ... Blob requests, client and runtime | ${fmtInt(run.spawnBlobRequests)} (${fmt(run.spawnBlobRequestsPerInput, 2)} per input) |
 | ... of which from the client | ${fmtInt(run.spawnClientBlobRequests)} |
 | ... of which from the instances (runtime) | ${fmtInt(run.spawnRuntimeBlobRequests)} |
 | ... Queue requests, client and runtime | ${fmtInt(run.spawnQueueRequests)} (${fmt(run.spawnQueueRequestsPerInput, 2)} per input) |
 | ... the host stand-in's own queue requests (receive, delete, update, poison) | ${fmtInt(run.spawnHostQueueRequests)} (${fmt(run.spawnHostQueueRequestsPerInput, 2)} per input) |
+| ... results read back and checked (\`get()\`, each \`i * i\`) | ${fmtInt(run.resultsChecked)} of ${fmtInt(run.spawns)} |
 | ... inputs with no result once the queue was empty (lost) / failed | ${fmtInt(run.lostInputs)} / ${fmtInt(run.failedInputs)} |
 | ... instances of the function seen (process ids; 2 when none died) | ${fmtInt(run.squareInstances)} |
 | \`get()\` on a call that finishes after 30 s: wall time | ${fmtInt(run.longGetMs)} ms |
@@ -125,9 +139,12 @@ requests also pass a proxy of its own, so the client's share is told apart.
 | raw POST of the same envelope to the same route and key header, p50 | ${fmtInt(run.rawPostP50Us)} µs |
 | runtime bundle (esbuild, minified; no user code, no Azure SDKs) | ${fmt(run.runtimeBundleBytes / 1024, 1)} KB |
 
-- By design (docs/azure.md, "Decisions") a spawned input costs 1 Put Message and 2 Blob requests (its call
-  record, which holds the message's receipt, and its result): the ≤ 2 target is judged on Blob requests;
-  Queue requests and the host's own are shown beside it, not added to it.
+- The ≤ 2 target ("storage requests per spawned input") is judged on faasade's own Blob and Queue
+  requests together, client and runtime: Queue Storage is Azure Storage too, and the gcp row counts Cloud
+  Tasks with Cloud Storage likewise. By design (docs/azure.md, "Decisions") a spawned input costs 1 Put
+  Message and 2 Blob requests (its call record, which holds the message's receipt, and its result): 3, over
+  the target. The Functions host's own queue requests (its trigger's receives and deletes, made on the same
+  storage account) are shown apart and not added.
 - Requests of the spawns, by operation (from the first spawn until the last outcome is stored; the
   benchmark's own polls for the end, a queue's properties and a peek each, are left out): ${byOperation(run.spawnByOperation)}.
 - The client's Blob requests of the spawns: ${byOperation(run.spawnClientBlobByOperation)}.
@@ -141,7 +158,8 @@ requests also pass a proxy of its own, so the client's share is told apart.
 - Largest inputs of the runtime bundle (bytes in the output): ${(run.runtimeBundleTop ?? []).map(([path, n]) => `\`${path}\` ${fmtInt(n)}`).join(", ")}.
 
 The machine's 1-minute load average was ${(run.loadAverage ?? []).join(" at the start, ")} at the end of this run
-(2 cores): azurite runs in a process of its own, the instances in theirs; the doubles, the proxies, the host
+(2 cores): azurite runs in a process of its own (LokiJS patched, so that finding or removing one blob or
+message does not slow down as thousands pile up: src/testing/azure/loki-speedups.ts), the instances in theirs; the doubles, the proxies, the host
 stand-in's queue listeners and the client share the benchmark's thread, and other work on the machine slows
 every wall time here; the counts do not depend on it.${run.spawns === 10_000 ? "" : ` This run spawned ${fmtInt(run.spawns)} inputs (\`BENCH_AZURE_SPAWNS\`), not the issue's 10 000.`} Every spawned input's result is
 read back and checked after the count; those reads (${fmtInt(run.resultCheckBlobRequests)} Blob requests) are

@@ -4,8 +4,10 @@
  * development account (devstoreaccount1), addressed by a connection string naming those ports.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { type AddressInfo, connect, createServer } from "node:net";
+import { fileURLToPath } from "node:url";
 
 export interface Azurite {
   /** The development account's connection string, with the Blob and Queue endpoints of this azurite. */
@@ -45,6 +47,12 @@ function azuriteEntry(): string {
   }
 }
 
+/** azurite-main.js beside this module (built); from TypeScript sources, azurite's entry itself, unpatched (slower, the same answers). */
+function launcher(entry: string): { script: string; env: Record<string, string> } {
+  const main = fileURLToPath(new URL("./azurite-main.js", import.meta.url));
+  return existsSync(main) ? { script: main, env: { FAASADE_AZURITE_ENTRY: entry } } : { script: entry, env: {} };
+}
+
 const canConnect = (port: number) =>
   new Promise<boolean>((resolve) => {
     const socket = connect(port, "127.0.0.1");
@@ -68,10 +76,10 @@ async function waitListening(child: ChildProcess, ports: number[], startMs: numb
 }
 
 export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurite> {
-  const entry = azuriteEntry();
+  const { script, env } = launcher(azuriteEntry());
   const [blobPort, queuePort, tablePort] = [await freePort(), await freePort(), await freePort()];
   const args = [
-    entry,
+    script,
     "--silent",
     "--inMemoryPersistence",
     "--disableTelemetry",
@@ -80,7 +88,10 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
     ...["--queueHost", "127.0.0.1", "--queuePort", String(queuePort)],
     ...["--tableHost", "127.0.0.1", "--tablePort", String(tablePort)],
   ];
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", options.verbose ? "inherit" : "ignore"] });
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "ignore", options.verbose ? "inherit" : "ignore"],
+  });
   const kill = () => child.kill("SIGKILL");
   process.once("exit", kill);
   try {
