@@ -1,10 +1,24 @@
 // Lookups kept once they succeed (src/cloud/once.ts) and the queue whose sender needs one (deferred-queue.ts).
 import { describe, expect, it } from "vitest";
 import { deferredQueue } from "../src/cloud/deferred-queue.js";
-import { keptBy, rememberedBy, untilFulfilled } from "../src/cloud/once.js";
+import { keptBy, keptPerFunction, rememberedBy, untilFulfilled } from "../src/cloud/once.js";
 import type { Queue } from "../src/cloud/primitives.js";
 
 describe("lookups kept once they succeed", () => {
+  it("keptPerFunction names each function once, told apart by environment, app and name", () => {
+    let made = 0;
+    const nameOf = keptPerFunction((fn: { app: string; environment: string; name?: string }) => {
+      made++;
+      return `${fn.environment}-${fn.app}-${fn.name ?? "*"}`;
+    });
+    expect(nameOf({ environment: "main", app: "a", name: "f" })).toBe("main-a-f");
+    expect(nameOf({ environment: "main", app: "a", name: "f" })).toBe("main-a-f");
+    expect(nameOf({ environment: "main", app: "a", name: "g" })).toBe("main-a-g");
+    expect(nameOf({ environment: "dev", app: "a", name: "f" })).toBe("dev-a-f");
+    expect(nameOf({ environment: "main", app: "a" })).toBe("main-a-*");
+    expect(made).toBe(4);
+  });
+
   it("keptBy makes each key's value once and hands the same one out again", () => {
     const made: string[] = [];
     const get = keptBy((key) => {

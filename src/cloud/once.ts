@@ -43,3 +43,19 @@ export function keptBy<T>(make: (key: string) => T): (key: string) => T {
     return value;
   };
 }
+
+/** `make(fn)` once per function (by environment, app and name): names that hash what they shorten, made once. */
+export function keptPerFunction<F extends { app: string; environment: string; name?: string }>(
+  make: (fn: F) => string,
+): (fn: F) => string {
+  const made = new Map<string, string>();
+  return (fn) => {
+    const key = `${fn.environment}\0${fn.app}\0${fn.name ?? ""}`;
+    let value = made.get(key);
+    if (value === undefined) {
+      value = make(fn);
+      made.set(key, value);
+    }
+    return value;
+  };
+}

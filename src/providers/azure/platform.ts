@@ -5,7 +5,7 @@
  * follow names.ts, so any process finds an app from its name.
  */
 import type { AppStore } from "../../cloud/calls.js";
-import { keptBy, rememberedBy } from "../../cloud/once.js";
+import { keptBy, keptPerFunction, rememberedBy } from "../../cloud/once.js";
 import { type CloudPlatform, type CloudProvider, cloudProvider } from "../../cloud/provider.js";
 import { unlessNotFound } from "../../cloud/sdk-errors.js";
 import type { Deployer, FunctionSpec } from "../../core/provider.js";
@@ -37,7 +37,9 @@ export function azureProvider(options: AzureOptions, deployer?: Deployer, intern
   const refOf = (fn: { app: string; environment: string }): AppRef => ({ ...o, ...fn });
   const storeByName = keptBy((name): AppStore => ({ store: blobStore(sdk, name), ref: { name, prefix: "" } }));
   const queueByName = keptBy((name) => ({ queue: storageQueue(sdk, name), name }));
-  const siteOf = (fn: FunctionSpec) => siteName(refOf(fn), fn.name);
+  const siteOf = keptPerFunction((fn: FunctionSpec) => siteName(refOf(fn), fn.name));
+  const containerOf = keptPerFunction((fn: { app: string; environment: string }) => containerName(refOf(fn)));
+  const queueOf = keptPerFunction((fn: FunctionSpec) => queueName(refOf(fn), fn.name));
   const deployedOf = rememberedBy(siteOf, (fn: FunctionSpec) => readSite(sdk, o.resourceGroup, siteOf(fn)));
   const keyOf = rememberedBy(siteOf, (fn: FunctionSpec) => hostKey(sdk, o.resourceGroup, siteOf(fn)));
   /** A function app's base URL: its host name as ARM reports it, or the stand-in's path for it. */
@@ -46,8 +48,8 @@ export function azureProvider(options: AzureOptions, deployer?: Deployer, intern
 
   const platform: CloudPlatform = {
     name: "azure",
-    storeOf: (fn) => storeByName(containerName(refOf(fn))),
-    queueOf: async (fn) => queueByName(queueName(refOf(fn), fn.name)),
+    storeOf: (fn) => storeByName(containerOf(fn)),
+    queueOf: async (fn) => queueByName(queueOf(fn)),
     invoker: azureInvoker({ urlOf: async (fn) => `${await baseOf(fn)}/${CALL_ROUTE}`, keyOf }),
     async unqueue(queue, _dedupKey, receipt) {
       if (receipt !== undefined) await deleteQueued(sdk, queue, receipt);
@@ -64,7 +66,7 @@ export function azureProvider(options: AzureOptions, deployer?: Deployer, intern
       return applied;
     },
     async platformStats(fn) {
-      const [counts, deployed] = await Promise.all([queueCounts(sdk, queueName(refOf(fn), fn.name)), deployedOf(fn)]);
+      const [counts, deployed] = await Promise.all([queueCounts(sdk, queueOf(fn)), deployedOf(fn)]);
       return { ...counts, warm: deployed.alwaysReady };
     },
     webUrl: async (fn) => ((await unlessNotFound(deployedOf(fn))) === undefined ? undefined : `${await baseOf(fn)}/`),
