@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import { FunctionCall, Function_, InputCancelledError } from "faasade";
+import { Function_ } from "faasade";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { manifestOf } from "../src/core/manifest.js";
 import type { Deployer } from "../src/core/provider.js";
@@ -15,6 +15,7 @@ import type { GcpDeployOptions } from "../src/providers/gcp/deploy/context.js";
 import { gcpDeployer } from "../src/providers/gcp/deployer.js";
 import { type GcpProvider, gcp } from "../src/providers/gcp/index.js";
 import { functionPath } from "../src/providers/gcp/names.js";
+import { liveRows } from "./live-rows.js";
 import * as fixture from "./fixtures/gcp-live-app.mjs";
 
 const MODULE = resolve("test/fixtures/gcp-live-app.mjs");
@@ -98,32 +99,7 @@ describe.skipIf(!live)("gcp live suite (a real project)", { timeout: 600_000 }, 
     expect(await call.get({ timeoutMs: 300_000 })).toBe(81);
   });
 
-  it("a generator streams its values over chunked HTTP, and a spawned one is read with getGen", async () => {
-    const streamed: number[] = [];
-    for await (const v of fn<(n: number) => AsyncGenerator<number>>("count").remoteGen(4)) streamed.push(v);
-    expect(streamed).toEqual([0, 1, 2, 3]);
-    const call = await fn<(n: number) => AsyncGenerator<number>>("count").spawn(3);
-    const spawned: number[] = [];
-    for await (const v of call.getGen()) spawned.push(v as number);
-    expect(spawned).toEqual([0, 1, 2]);
-  });
-
-  it("FunctionCall.fromId reaches a spawned call from another provider instance", async () => {
-    const call = await fn<(ms: number) => Promise<number>>("nap").spawn(1500);
-    const elsewhere = gcp(options);
-    try {
-      const found = FunctionCall.fromId<number>(call.objectId, { provider: elsewhere });
-      expect(await found.get({ timeoutMs: 300_000 })).toBe(1500);
-    } finally {
-      await elsewhere.close?.();
-    }
-  });
-
-  it("cancel: a spawned input is TERMINATED and get rejects with InputCancelledError", async () => {
-    const call = await fn<(ms: number) => Promise<number>>("nap").spawn(170_000);
-    await call.cancel();
-    await expect(call.get({ timeoutMs: 300_000 })).rejects.toBeInstanceOf(InputCancelledError);
-  });
+  liveRows({ app: APP, provider: () => provider, another: () => gcp(options) });
 
   it("keepWarm 1 sets min instances 1, getCurrentStats counts the warm one, keepWarm 0 sets it back", async () => {
     const square = fn<(x: number) => number>("square");
@@ -135,21 +111,6 @@ describe.skipIf(!live)("gcp live suite (a real project)", { timeout: 600_000 }, 
     expect(warm.backlog).toBeGreaterThanOrEqual(0);
     await square.keepWarm(0);
     expect(await minInstances("square")).toBe(0);
-  });
-
-  it("a web function's URL is public; one with auth: true refuses a request without credentials", async () => {
-    const url = await fn("hello").getWebUrl();
-    expect(url).toMatch(/^https:\/\//);
-    const res = await fetch(`${url}?name=live`);
-    expect(res.status).toBe(200);
-    expect(res.headers.get("x-app")).toBe("gcp-live");
-    expect(await res.text()).toBe("hello live");
-
-    const guarded = await fn("guarded").getWebUrl();
-    expect(guarded).toMatch(/^https:\/\//);
-    const refused = await fetch(String(guarded));
-    await refused.body?.cancel();
-    expect([401, 403]).toContain(refused.status);
   });
 
   it("a function that is not a web function has no web URL", async () => {
