@@ -2,7 +2,8 @@
  * The local deployment server: hosts deployed apps in container pools of its own, keeps spawned
  * calls and their outcomes in SQLite, and serves the control API on 127.0.0.1 behind a token.
  * Spawned calls are driven here (spawns.ts); inputs of `remote` and `map` run attempt by attempt
- * for their caller (streams.ts). This file routes the control API and deploys apps.
+ * for their caller (streams.ts). This file routes the control API and deploys apps; paths under
+ * /dashboard go to the dashboard (src/dashboard, with its own auth; dashboard-source.ts).
  */
 import { type IncomingMessage, type ServerResponse, createServer } from "node:http";
 import { callGraph, hasCall, limitCallGraph, observeGraphEvents, restoreGraphEvents } from "../../../core/call-graph.js";
