@@ -5,11 +5,12 @@
 import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";
 import type { CommandOptions, CommandSpec, Io } from "./command.js";
+import { dashboardCommand } from "./dashboard-command.js";
 import { deployCommands } from "./deploy-commands.js";
 import { runCommands } from "./run-commands.js";
 import { serverCommands } from "./server-commands.js";
 
-export const COMMANDS: CommandSpec[] = [...runCommands, ...deployCommands, ...serverCommands];
+export const COMMANDS: CommandSpec[] = [...runCommands, ...deployCommands, ...serverCommands, dashboardCommand];
 
 const VERSION = (JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string })
   .version;

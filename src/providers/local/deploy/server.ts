@@ -2,7 +2,8 @@
  * The local deployment server: hosts deployed apps in container pools of its own, keeps spawned
  * calls and their outcomes in SQLite, and serves the control API on 127.0.0.1 behind a token.
  * Spawned calls are driven here (spawns.ts); inputs of `remote` and `map` run attempt by attempt
- * for their caller (streams.ts). This file routes the control API and deploys apps.
+ * for their caller (streams.ts). This file routes the control API and deploys apps; paths under
+ * /dashboard go to the dashboard (src/dashboard, with its own auth; dashboard-source.ts).
  */
 import { type IncomingMessage, type ServerResponse, createServer } from "node:http";
 import { callGraph, hasCall, limitCallGraph, observeGraphEvents, restoreGraphEvents } from "../../../core/call-graph.js";
@@ -19,6 +20,8 @@ import { checkAbort, checkCancel, checkManifest, checkObject } from "./requests.
 import { tokenGate } from "./token.js";
 import { CBOR, HttpError, pack, pathSegments, readBody, unpackRequest } from "./wire.js";
 import { handleWeb } from "./web.js";
+import { dashboardHandler } from "../../../dashboard/handler.js";
+import { localDashboardSource } from "./dashboard-source.js";
 
 export interface ServerOptions {
   paths: HomePaths;
@@ -95,6 +98,26 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     return spec;
   };
 
+  const settingsOf = (spec: FunctionSpec) => store.settings(spec.app, spec.environment, spec.name) ?? pickSettings(spec);
+  /** Checks, applies and stores a function's autoscaler settings; what is in force after. */
+  const applySettings = async (spec: FunctionSpec, given: { [K in keyof AutoscalerSettings]: unknown }) => {
+    const settings = checkAutoscaler(`function ${JSON.stringify(spec.name)}`, given);
+    const effective = await provider.updateAutoscaler(spec, settings);
+    store.putSettings(spec.app, spec.environment, spec.name, settings);
+    return effective;
+  };
+  const dashboard = dashboardHandler(
+    localDashboardSource({
+      store,
+      spawns,
+      provider,
+      specOf: (env, app, fn) => specs.get(key(env, app, fn)),
+      settingsOf,
+      applySettings: async (spec, settings) => void (await applySettings(spec, settings)),
+    }),
+    (token) => gate.accepts(`Bearer ${token}`),
+  );
+
   const route = async (req: IncomingMessage, res: ServerResponse, parts: string[], query: URLSearchParams) => {
     const method = req.method ?? "GET";
     const body = async (limit = CONTROL_BODY_BYTES): Promise<unknown> => unpackRequest(await readBody(req, limit));
@@ -146,13 +169,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         return send({ ok: true });
       }
       if (d === "stats" && method === "GET") return send(await provider.getCurrentStats(spec));
-      if (d === "autoscaler" && method === "GET") return send(store.settings(b, a, c) ?? pickSettings(spec));
+      if (d === "autoscaler" && method === "GET") return send(settingsOf(spec));
       if (d === "autoscaler" && method === "POST") {
         const given = checkObject(await body(), "autoscaler") as { [K in keyof AutoscalerSettings]: unknown };
-        const settings = checkAutoscaler(`function ${JSON.stringify(c)}`, given);
-        const effective = await provider.updateAutoscaler(spec, settings);
-        store.putSettings(b, a, c, settings);
-        return send(effective);
+        return send(await applySettings(spec, given));
       }
     }
     if (area === "calls" && a !== undefined) {
@@ -191,7 +211,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     req.on("error", () => {}); // a client that goes away mid-body: its reader rejects on its own
     const url = requestUrl(req);
-    if (url.pathname.split("/").find(Boolean) === "web") return handleWeb(req, res, url.pathname, webContext);
+    const area = url.pathname.split("/").find(Boolean);
+    if (area === "web") return handleWeb(req, res, url.pathname, webContext);
+    if (area === "dashboard") return dashboard(req, res, url); // its own auth: a cookie, for a browser
     if (!gate.accepts(req.headers.authorization)) {
       res.writeHead(401, { "content-type": "text/plain" }).end("a valid token is required (FAASADE_HOME/token)");
       return;

@@ -19,6 +19,8 @@ export class Spawns {
   private readonly live = new Map<string, Attempts>();
   /** Callers waiting for a call to change (an outcome, a chunk). */
   private readonly waiters = new Map<string, Set<() => void>>();
+  /** Who hears of every call made or changed (the dashboard's live feed). */
+  private readonly watchers = new Set<(callId: string) => void>();
   private stopping = false;
   /** Each call's writes not stored yet, in order: the head is retried until it is stored. */
   private readonly unwritten = new Map<string, (() => void)[]>();
@@ -55,6 +57,7 @@ export class Spawns {
   accept(row: Parameters<Store["insertCall"]>[0]): void {
     if (this.store.call(row.call_id) !== undefined) return;
     this.store.insertCall(row);
+    this.tell(row.call_id);
     setImmediate(() => this.run(this.store.call(row.call_id) as CallRow));
   }
 
@@ -205,7 +208,18 @@ export class Spawns {
     }
   }
 
+  /** Hears of each call made or changed from now on, until the returned function is called. */
+  watch(changed: (callId: string) => void): () => void {
+    this.watchers.add(changed);
+    return () => this.watchers.delete(changed);
+  }
+
+  private tell(callId: string): void {
+    for (const w of this.watchers) w(callId);
+  }
+
   private notify(callId: string): void {
+    this.tell(callId);
     const set = this.waiters.get(callId);
     this.waiters.delete(callId);
     for (const w of set ?? []) w();

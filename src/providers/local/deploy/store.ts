@@ -24,6 +24,7 @@ export interface CallRow {
   attempt: number;
   args: Uint8Array;
   parent: string | null;
+  created_at: number;
   status: string;
   value: Uint8Array | null;
   error: Uint8Array | null;
@@ -59,6 +60,23 @@ function migrate(db: BetterSqlite3.Database): void {
   // A call's tree is read back by call and by parent input (graphEventsOf).
   db.exec("CREATE INDEX IF NOT EXISTS graph_call ON graph (json_extract(event, '$.call'))");
   db.exec("CREATE INDEX IF NOT EXISTS graph_parent ON graph (json_extract(event, '$.parent'))");
+  // The dashboard's call lists: a function's calls newest first, all or of one status (listCalls).
+  db.exec("CREATE INDEX IF NOT EXISTS calls_by_fn ON calls (app, env, fn, created_at, call_id)");
+  db.exec("CREATE INDEX IF NOT EXISTS calls_by_fn_status ON calls (app, env, fn, status, created_at, call_id)");
+}
+
+/** A call as a list shows it: no arguments or results. */
+export type ListedCall = Pick<CallRow, "call_id" | "app" | "env" | "fn" | "status" | "attempt" | "created_at" | "finished_at">;
+const LISTED = "call_id, app, env, fn, status, attempt, created_at, finished_at";
+
+export interface ListQuery {
+  app: string;
+  env: string;
+  fn: string;
+  status?: string;
+  /** Only calls before this one in the order (created_at, call_id), newest first. */
+  before?: { createdAt: number; callId: string };
+  limit: number;
 }
 
 export type StoredApp = AppManifest & { deployedAt: number };
@@ -219,6 +237,29 @@ export class Store {
 
   call(callId: string): CallRow | undefined {
     return this.db.prepare("SELECT * FROM calls WHERE call_id = ?").get(callId) as CallRow | undefined;
+  }
+
+  /** A function's calls, newest first, a page at a time (keyset: the indexes of migrate()). */
+  listCalls(q: ListQuery): ListedCall[] {
+    const where = ["app = @app", "env = @env", "fn = @fn"];
+    const params: Record<string, string | number> = { app: q.app, env: q.env, fn: q.fn, limit: q.limit };
+    if (q.status !== undefined) {
+      where.push("status = @status");
+      params.status = q.status;
+    }
+    if (q.before !== undefined) {
+      where.push("(created_at, call_id) < (@at, @id)");
+      params.at = q.before.createdAt;
+      params.id = q.before.callId;
+    }
+    const sql = `SELECT ${LISTED} FROM calls WHERE ${where.join(" AND ")} ORDER BY created_at DESC, call_id DESC LIMIT @limit`;
+    return this.db.prepare(sql).all(params) as ListedCall[];
+  }
+
+  /** The listed form of the given calls that are still stored. */
+  listedCalls(callIds: readonly string[]): ListedCall[] {
+    const one = this.db.prepare(`SELECT ${LISTED} FROM calls WHERE call_id = ?`);
+    return callIds.map((id) => one.get(id) as ListedCall | undefined).filter((r) => r !== undefined);
   }
 
   pendingCalls(): CallRow[] {
