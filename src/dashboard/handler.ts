@@ -7,12 +7,11 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { InvalidError, NotFoundError } from "../core/errors.js";
 import { type TokenCheck, authorize } from "./auth.js";
 import { serveEvents } from "./events.js";
+import { isPage, sendAsset, sendShell } from "./pages.js";
 import { DashboardHttpError, checkCallId, checkCallQuery, checkKeepWarm, checkRef } from "./params.js";
 import type { DashboardSource } from "./source.js";
 
 const BODY_BYTES = 64 * 1024;
-const PAGE_PENDING =
-  "<!doctype html><meta charset=utf-8><title>faasade dashboard</title><p>The dashboard's pages are not built yet; its API is under <code>/dashboard/api</code> (docs/dashboard.md).";
 
 export type DashboardHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>;
 
@@ -31,11 +30,9 @@ async function route(req: IncomingMessage, res: ServerResponse, url: URL, source
   const method = req.method ?? "GET";
   const parts = url.pathname.split("/").filter(Boolean).map(decodePart);
   const json = (value: unknown) => sendJson(res, 200, value);
-  if (parts.length === 1 && method === "GET") {
-    res.writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" }).end(PAGE_PENDING);
-    return;
-  }
   const [, api, area, a, b, c, d] = parts;
+  if (method === "GET" && isPage(parts)) return sendShell(res);
+  if (method === "GET" && api === "assets" && parts.length === 3 && sendAsset(res, area)) return;
   if (api !== "api") throw new DashboardHttpError(404, `no dashboard page ${url.pathname.slice(0, 200)}`);
   if (area === "events" && a === undefined && method === "GET") return serveEvents(req, res, source);
   if (area === "apps" && a === undefined && method === "GET") return json({ apps: await source.apps() });

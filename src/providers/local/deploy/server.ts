@@ -214,6 +214,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const area = url.pathname.split("/").find(Boolean);
     if (area === "web") return handleWeb(req, res, url.pathname, webContext);
     if (area === "dashboard") return dashboard(req, res, url); // its own auth: a cookie, for a browser
+    if (area === "calls" && req.method === "GET") {
+      // API.md's /calls/<id>: the dashboard's call page, whose auth (a cookie on /dashboard) decides there.
+      res.writeHead(303, { location: `/dashboard${url.pathname}${url.search}`, "cache-control": "no-store" }).end();
+      return;
+    }
     if (!gate.accepts(req.headers.authorization)) {
       res.writeHead(401, { "content-type": "text/plain" }).end("a valid token is required (FAASADE_HOME/token)");
       return;
