@@ -5,7 +5,7 @@
  * so any process finds an app from its name.
  */
 import type { AppStore } from "../../cloud/calls.js";
-import { keptBy, rememberedBy } from "../../cloud/once.js";
+import { keptBy, keptPerFunction, rememberedBy } from "../../cloud/once.js";
 import { type CloudPlatform, type CloudProvider, cloudProvider } from "../../cloud/provider.js";
 import { unlessNotFound } from "../../cloud/sdk-errors.js";
 import type { Deployer, FunctionSpec } from "../../core/provider.js";
@@ -31,6 +31,8 @@ export function gcpProvider(options: GcpOptions, deployer?: Deployer, internals:
   const refOf = (fn: { app: string; environment: string }): AppRef => ({ ...o, ...fn });
   const storeByName = keptBy((name): AppStore => ({ store: gcsStore(sdk, name), ref: { name, prefix: keyPrefixOf(o) } }));
   const fnKey = (fn: FunctionSpec) => `${fn.environment}/${fn.app}/${fn.name}`;
+  // The bucket's name hashes the project: made once per app, not on every call.
+  const bucketOf = keptPerFunction((fn: { app: string; environment: string }) => bucketName(refOf(fn)));
   const deployedOf = rememberedBy(fnKey, (fn: FunctionSpec) => readDeployed(sdk, functionPath(refOf(fn), fn.name)));
   const queueOf = rememberedBy(fnKey, async (fn: FunctionSpec) => {
     const [name, d] = [queuePath(refOf(fn), fn.name), await deployedOf(fn)];
@@ -40,7 +42,7 @@ export function gcpProvider(options: GcpOptions, deployer?: Deployer, internals:
 
   const platform: CloudPlatform = {
     name: "gcp",
-    storeOf: (fn) => storeByName(bucketName(refOf(fn))),
+    storeOf: (fn) => storeByName(bucketOf(fn)),
     queueOf,
     invoker: gcpInvoker({ urlOf: async (fn) => (await deployedOf(fn)).url, idToken: internals.idToken ?? googleIdTokens(sdk) }),
     async unqueue(queue, dedupKey) {
