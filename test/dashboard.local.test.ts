@@ -15,7 +15,8 @@ describe("the dashboard's auth", () => {
   it("refuses every request without a valid token with 401", async () => {
     for (const path of ["/dashboard", "/dashboard/api/apps", "/dashboard/api/events", "/dashboard/api/calls/fc-x"]) {
       expect((await fetch(`${d.origin}${path}`)).status).toBe(401);
-      for (const cookie of ["faasade_dashboard=nope", "faasade_dashboard=%E0%A4%A", "faasade_dashboard="]) {
+      const name = `faasade_dashboard_${new URL(d.origin).port}`;
+      for (const cookie of [`${name}=nope`, `${name}=%E0%A4%A`, `${name}=`, `faasade_dashboard_1=${d.token}`]) {
         expect((await fetch(`${d.origin}${path}`, { headers: { cookie } })).status).toBe(401);
       }
     }
@@ -38,7 +39,8 @@ describe("the dashboard's auth", () => {
     expect(res.status).toBe(303);
     expect(res.headers.get("location")).toBe("/dashboard");
     const cookie = res.headers.get("set-cookie") ?? "";
-    expect(cookie).toMatch(/^faasade_dashboard=[^;]+; HttpOnly; SameSite=Strict; Path=\/dashboard$/);
+    expect(cookie).toMatch(/^faasade_dashboard_\d+=[^;]+; HttpOnly; SameSite=Strict; Path=\/dashboard$/);
+    expect(cookie.startsWith(`faasade_dashboard_${new URL(d.origin).port}=`)).toBe(true); // one per port
     const page = await fetch(`${d.origin}/dashboard`, { headers: { cookie: cookie.split(";")[0] as string } });
     expect(page.status).toBe(200);
     const deep = await fetch(`${d.origin}/dashboard/api/stats?token=${encodeURIComponent(d.token)}`, { redirect: "manual" });
@@ -243,6 +245,11 @@ describe("the dashboard's parameters", () => {
       ["/apps/main/dash-app/warm/keep-warm", { method: "POST", body: '{"n": 100000}' }, 400, "100000"],
       ["/apps/main/dash-app/warm/keep-warm", { method: "POST", body: "{n: 1" }, 400, "not JSON"],
       ["/nowhere", {}, 404, "/dashboard/api/nowhere"],
+      ["/events?fn=main/dash-app", {}, 400, '"main/dash-app"'],
+      ["/events?fn=main/dash-app/sq%20uare", {}, 400, '"sq uare"'],
+      ["/events?calls=some", {}, 400, '"some"'],
+      ["/events?calls=none&fn=main/dash-app/square", {}, 400, '"none"'],
+      ["/events?since=1", {}, 400, '"since"'],
     ];
     for (const [path, init, want, named] of cases) {
       const got = await status(path, init);

@@ -13,9 +13,10 @@ import { NotFoundError } from "../core/errors.js";
 import type { CallState, CallStore, FunctionSpec, Input } from "../core/provider.js";
 import { rideThrough } from "../core/transport.js";
 import type { Send } from "./batching.js";
+import { listedCallId } from "./call-ids.js";
 import { type Keys, keysIn, sendKeys } from "./keys.js";
 import { keptBy } from "./once.js";
-import { offloadArgs } from "./offload.js";
+import { argsOf, offloadArgs } from "./offload.js";
 import type { ObjectStore, Queue } from "./primitives.js";
 import {
   type CallRecordJson,
@@ -68,7 +69,15 @@ const CHUNK_READS = 16;
 /** An app store's keys, made once per prefix: every poll of a call asks for them. */
 const keysOf = keptBy(keysIn);
 
-export function cloudCalls(o: CloudCallsOptions): CallStore {
+/** A cloud's durable calls, and what its dashboard reads of them. */
+export interface CloudCallStore extends CallStore {
+  /** A call as stored: its record (with its arguments, where its spawn kept them) and its result, if any. */
+  stored(callId: string): Promise<{ record: CallRecordJson; result: StoredResult | undefined }>;
+  /** The arguments a spawned call was made with, while stored; undefined where its record kept none. */
+  argsOf(callId: string): Promise<Uint8Array | undefined>;
+}
+
+export function cloudCalls(o: CloudCallsOptions): CloudCallStore {
   const where = new QuickLRU<string, AppStore>({ maxSize: REMEMBERED_CALLS });
   const known = new QuickLRU<string, CallRecordJson>({ maxSize: REMEMBERED_CALLS });
   const intervals = new QuickLRU<string, number>({ maxSize: REMEMBERED_CALLS });
@@ -116,8 +125,9 @@ export function cloudCalls(o: CloudCallsOptions): CallStore {
       record = e === undefined ? undefined : recordOf(e);
     }
     if (record === undefined) throw new NotFoundError(`no call ${callId} in its app's store`);
-    known.set(callId, record);
-    return record;
+    const { args: _args, argsAt: _argsAt, ...lean } = record;
+    known.set(callId, lean);
+    return lean;
   };
 
   const stateNow = async (callId: string): Promise<CallState> => {
@@ -173,11 +183,35 @@ export function cloudCalls(o: CloudCallsOptions): CallStore {
     return chunks;
   };
 
+  /** A call as stored: its record (with its arguments, where its spawn kept them) and its result, if any. */
+  const stored = async (callId: string) => {
+    const { store, keys } = await storeFor(callId);
+    const [kept, result] = await Promise.all([
+      store.get(keys.call(callId)).then((b) => parseStored<CallRecordJson>(b)),
+      store.get(keys.result(callId)).then((b) => parseStored<StoredResult>(b)),
+    ]);
+    const queued = (kept ?? result?.call) === undefined ? await queuedEnvelope(callId) : undefined;
+    const record = kept ?? result?.call ?? (queued && { ...recordOf(queued), args: queued.args, argsAt: queued.argsAt });
+    if (record === undefined) throw new NotFoundError(`no call ${callId} in its app's store`);
+    return { record, result };
+  };
+
   return {
+    // Where spawns write a record, its key names the function and the time: a listing finds a function's newest.
+    ...(o.queued === undefined ? { newCallId: (fn: FunctionSpec) => listedCallId(fn) } : {}),
+    stored,
+    async argsOf(callId) {
+      const { record } = await stored(callId);
+      if (record.args === undefined) return undefined;
+      const { store } = await storeFor(callId);
+      return argsOf(store, { args: record.args, argsAt: record.argsAt });
+    },
     async spawn(fn: FunctionSpec, input: Input) {
       const app = o.storeOf(fn);
       const keys = keysOf(app.ref.prefix);
       const { queue, name } = await o.queueOf(fn);
+      const spawn = { queue: name, retentionMs: o.retentionMs, module: fn.module, isGenerator: fn.isGenerator };
+      const envelope = await offloadArgs(app.store, { ...toEnvelope(fn, input, app.ref), spawn }, queue.maxMessageBytes);
       const record: CallRecordJson = {
         fn: fn.name,
         module: fn.module,
@@ -186,14 +220,16 @@ export function cloudCalls(o: CloudCallsOptions): CallStore {
         parent: input.parentInputId,
         createdAt: Date.now(),
         queue: name,
+        app: fn.app,
+        env: fn.environment,
       };
       where.set(input.callId, app);
       known.set(input.callId, record);
-      const spawn = { queue: name, retentionMs: o.retentionMs, module: fn.module, isGenerator: fn.isGenerator };
-      const envelope = await offloadArgs(app.store, { ...toEnvelope(fn, input, app.ref), spawn }, queue.maxMessageBytes);
       const dedupKey = sendKeys.attempt(input.callId, input.attempt);
       const sent = o.send(queue, { body: JSON.stringify(envelope), dedupKey });
-      const putRecord = (r: CallRecordJson) => app.store.put(keys.call(input.callId), JSON.stringify(r));
+      // Stored with the arguments (for "Run again"), remembered without them: a process remembers many calls.
+      const putRecord = (r: CallRecordJson) =>
+        app.store.put(keys.call(input.callId), JSON.stringify({ ...r, args: envelope.args, argsAt: envelope.argsAt }));
       // Both before the spawn resolves: the record (what get reads) and the message (the work). A record
       // that names its message by the send's receipt waits for the send; a queue read back by key needs none.
       if (o.queued !== undefined) await sent;

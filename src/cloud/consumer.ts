@@ -173,8 +173,11 @@ async function queueRetry(at: Delivery, spec: FunctionSpec, delay: number): Prom
   await sendOne(q, { body: JSON.stringify(next), delayMs: Math.min(delay, q.maxDelayMs), dedupKey });
 }
 
+/** The call's record as stored: with its arguments, for "Run again" (the only copy where spawns write no record). */
 const recordWith = ({ e }: Delivery, spec: FunctionSpec | undefined) => ({
   ...recordOf(e),
+  args: e.args,
+  argsAt: e.argsAt,
   ...(spec === undefined ? {} : { module: spec.module, isGenerator: spec.isGenerator }),
 });
 

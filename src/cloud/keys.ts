@@ -9,6 +9,8 @@ export function keysIn(prefix: string) {
     manifest: (r: { environment: string; app: string }) => `${own(r)}manifest.json`,
     settings: (r: { environment: string; app: string }, fn: string) => `${own(r)}settings/${fn}.json`,
     call: (callId: string) => `${prefix}calls/${callId}.json`,
+    /** The records of the calls whose ids begin so (call-ids.ts: a function's, newest first). */
+    callsBeginning: (idPrefix: string) => `${prefix}calls/${idPrefix}`,
     result: (callId: string) => `${prefix}results/${callId}.json`,
     /** Zero-padded, so that listing returns a generator's values in order. */
     chunk: (callId: string, n: number) => `${prefix}chunks/${callId}/${String(n).padStart(8, "0")}`,
@@ -17,6 +19,8 @@ export function keysIn(prefix: string) {
     payload: (id: string) => `${prefix}payloads/${id}`,
     /** Attempt `n` of a queued input was started by a delivery (attempt-lease.ts). */
     started: (callId: string, inputId: string, n: number) => `${prefix}started/${callId}/${inputId}.${n}`,
+    /** Every attempt of the call that was started. */
+    startedOf: (callId: string) => `${prefix}started/${callId}/`,
     /** Attempt `n` of a queued call ended and its retry was queued: a redelivery of attempt `n` is stale. */
     retried: (callId: string, n: number) => `${prefix}retried/${callId}/${n}`,
     /** An outcome of a map input that went through the queue, per attempt (the caller retries map inputs). */

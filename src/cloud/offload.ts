@@ -18,7 +18,7 @@ export async function offloadArgs(store: ObjectStore, envelope: Envelope, limit:
 }
 
 /** The codec bytes of an envelope's arguments, from the store if they wait there. */
-export async function argsOf(store: ObjectStore | undefined, envelope: Envelope): Promise<Uint8Array> {
+export async function argsOf(store: ObjectStore | undefined, envelope: Pick<Envelope, "args" | "argsAt">): Promise<Uint8Array> {
   if (envelope.argsAt === undefined) return fromBase64(envelope.args);
   return fromBase64(Buffer.from(await need(store, envelope.argsAt)).toString("utf8"));
 }

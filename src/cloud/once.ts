@@ -59,3 +59,19 @@ export function keptPerFunction<F extends { app: string; environment: string; na
     return value;
   };
 }
+
+/** `load`'s result, shared by every use for `ms` from its start (a failure is not kept); `forget` drops it (after a change). */
+export function freshFor<T>(ms: number, load: () => Promise<T>) {
+  let kept: { value: Promise<T>; at: number } | undefined;
+  const get = (): Promise<T> => {
+    if (kept === undefined || performance.now() - kept.at > ms) {
+      const value = load();
+      kept = { value, at: performance.now() };
+      value.catch(() => {
+        if (kept?.value === value) kept = undefined;
+      });
+    }
+    return kept.value;
+  };
+  return { get, forget: () => void (kept = undefined) };
+}

@@ -11,6 +11,7 @@ import { type AppManifest, specOf } from "../core/manifest.js";
 import type {
   AutoscalerKey,
   AutoscalerSettings,
+  DeployedApp,
   Deployer,
   EffectiveAutoscaler,
   FunctionSpec,
@@ -19,8 +20,10 @@ import type {
   OutcomeSink,
   Provider,
 } from "../core/provider.js";
+import { listApps } from "./apps.js";
 import { batchedSender } from "./batching.js";
-import { type AppStore, REMEMBERED_CALLS, cloudCalls } from "./calls.js";
+import { type CallLister, callLister } from "./call-list.js";
+import { type AppStore, type CloudCallStore, REMEMBERED_CALLS, cloudCalls } from "./calls.js";
 import { fanOut } from "./fanout.js";
 import { invokePath } from "./invoke-path.js";
 import { keysIn } from "./keys.js";
@@ -79,6 +82,17 @@ export interface CloudPlatform {
 
 export interface CloudProvider extends Provider {
   lookup(app: string, environment: string, name: string): Promise<FunctionSpec>;
+  autoscalerSettings(fn: FunctionSpec): Promise<AutoscalerSettings>;
+  updateAutoscaler(fn: FunctionSpec, settings: AutoscalerSettings): Promise<EffectiveAutoscaler>;
+  getCurrentStats(fn: FunctionSpec): Promise<FunctionStats>;
+  readonly calls: CloudCallStore;
+  /** The apps whose manifests the provider's stores hold (what lookup finds), without the control plane. */
+  deployedApps(): Promise<DeployedApp[]>;
+  /**
+   * Calls' summaries, and a function's spawned calls newest first where each spawn writes a record: not where
+   * a pending call is only its queued message (`CloudPlatform.queued`), as nothing in the store names it then.
+   */
+  readonly callList: CallLister;
 }
 
 export function cloudProvider(platform: CloudPlatform): CloudProvider {
@@ -150,6 +164,8 @@ export function cloudProvider(platform: CloudPlatform): CloudProvider {
       ...(platform.unqueue === undefined ? {} : { unqueue: platform.unqueue }),
       ...(platform.queued === undefined ? {} : { queued: platform.queued }),
     }),
+    callList: callLister(platform.storeOf, { listable: platform.queued === undefined }),
+    deployedApps: async () => listApps(await platform.appStores()),
     ...(platform.deployer === undefined ? {} : { deployer: platform.deployer }),
     async lookup(app, environment, name) {
       const manifest = await readManifest(app, environment);

@@ -87,6 +87,11 @@ export interface CallRecordJson {
   queue?: string | undefined;
   /** The first attempt's message as its queue names it (`Queue.receiptOf`), where the queue names messages so. */
   receipt?: string | undefined;
+  /** Where it was spawned, and its arguments as its envelope carried them: what "Run again" sends again (records of spawns). */
+  app?: string | undefined;
+  env?: string | undefined;
+  args?: string | undefined;
+  argsAt?: string | undefined;
 }
 
 /** The record of a queued call, from its envelope. */
@@ -97,6 +102,8 @@ export const recordOf = (e: Envelope): CallRecordJson => ({
   inputId: e.inputId,
   parent: e.parent,
   queue: e.spawn?.queue,
+  app: e.app,
+  env: e.env,
 });
 
 export const toBase64 = (bytes: Uint8Array): string =>

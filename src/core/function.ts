@@ -171,8 +171,8 @@ export class Function_<F extends AnyFunction = AnyFunction, K extends FunctionKi
   async spawn(...args: Parameters<F>): Promise<FunctionCall<unknown>> {
     const target = await this.#resolve();
     if (target.spec.options.web) throw webMisuse(this.name, "spawn");
-    const callId = newCallId();
     const store = target.provider.calls;
+    const callId = store?.newCallId?.(target.spec) ?? newCallId();
     if (store !== undefined) {
       // A deployment: acknowledged once stored there, readable from any process.
       const input = newPending(newInputId(), callId, encode(args, "args"), 0, target.parentInputId);

@@ -112,6 +112,11 @@ export interface CallStore {
   /** Whether `cancel` honours `terminateContainers` (the core refuses it otherwise). @default false */
   readonly canTerminateContainers?: boolean;
   spawn(fn: FunctionSpec, input: Input): Promise<void>;
+  /**
+   * The id of a call about to be spawned, where the store names its calls so that it can list them
+   * (a cloud's: by function, newest first). @default `fc-` and a UUID
+   */
+  newCallId?(fn: FunctionSpec): string;
   /** The call now, or once it changes within `waitMs`. */
   state(callId: string, waitMs: number): Promise<CallState>;
   /** A generator call's values from `from` on (waiting up to `waitMs` for one), and its state. */

@@ -7,16 +7,19 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { DashboardHttpError } from "./params.js";
 
-export const COOKIE = "faasade_dashboard";
-const LOOPBACK = /^(127\.0\.0\.1|localhost|\[::1\]):\d{1,5}$/;
+const LOOPBACK = /^(127\.0\.0\.1|localhost|\[::1\]):(\d{1,5})$/;
+
+/** One cookie per port: a browser sends 127.0.0.1's cookies to every port, and two dashboards (local, a cloud's) may be open. */
+export const cookieName = (host: string): string => `faasade_dashboard_${LOOPBACK.exec(host)?.[2] ?? "0"}`;
 
 /** Whether `token` is the current one (timing-safe: the server's gate). */
 export type TokenCheck = (token: string) => boolean;
 
 export function cookieToken(req: IncomingMessage): string | undefined {
+  const name = cookieName(req.headers.host ?? "");
   for (const part of (req.headers.cookie ?? "").split(";")) {
     const eq = part.indexOf("=");
-    if (eq > 0 && part.slice(0, eq).trim() === COOKIE) return decodeCookie(part.slice(eq + 1).trim());
+    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeCookie(part.slice(eq + 1).trim());
   }
   return undefined;
 }
@@ -45,7 +48,7 @@ export function authorize(req: IncomingMessage, res: ServerResponse, url: URL, a
     if (!accepts(login))
       throw new DashboardHttpError(401, "the login token is not valid (it may have been rotated): run faasade dashboard again");
     url.searchParams.delete("token");
-    const cookie = `${COOKIE}=${encodeURIComponent(login)}; HttpOnly; SameSite=Strict; Path=/dashboard`;
+    const cookie = `${cookieName(host)}=${encodeURIComponent(login)}; HttpOnly; SameSite=Strict; Path=/dashboard`;
     res.writeHead(303, { location: url.pathname + url.search, "set-cookie": cookie, "cache-control": "no-store" }).end();
     return true;
   }

@@ -4,14 +4,17 @@
  * A page that sees both never needs to reload.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { DashboardSource } from "./source.js";
+import type { DashboardSource, FunctionRef } from "./source.js";
+
+/** Which calls a feed tells of: a function's (`?fn=<env>/<app>/<fn>`), none (`?calls=none`), or every function's. */
+export type CallsWatched = FunctionRef | "all" | "none";
 
 const STATS_EVERY_MS = 1_000;
 const CALLS_EVERY_MS = 250;
 /** A burst of changes is sent in pages of this many summaries. */
 const CALLS_PER_EVENT = 200;
 
-export function serveEvents(req: IncomingMessage, res: ServerResponse, source: DashboardSource): void {
+export function serveEvents(req: IncomingMessage, res: ServerResponse, source: DashboardSource, watched: CallsWatched): void {
   res.writeHead(200, {
     "content-type": "text/event-stream; charset=utf-8",
     "cache-control": "no-store",
@@ -23,7 +26,8 @@ export function serveEvents(req: IncomingMessage, res: ServerResponse, source: D
   };
   const failed = (err: unknown) => send("problem", { error: (err as Error)?.message ?? String(err) });
   const changed = new Set<string>();
-  const unwatch = source.watchCalls((id) => changed.add(id));
+  const unwatch =
+    watched === "none" ? () => {} : source.watchCalls((id) => changed.add(id), watched === "all" ? undefined : watched);
   const sendStats = () => source.stats().then((stats) => send("stats", { stats }), failed);
   const sendCalls = () => {
     if (changed.size === 0) return;

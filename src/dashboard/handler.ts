@@ -8,7 +8,7 @@ import { InvalidError, NotFoundError } from "../core/errors.js";
 import { type TokenCheck, authorize } from "./auth.js";
 import { serveEvents } from "./events.js";
 import { isPage, sendAsset, sendShell } from "./pages.js";
-import { DashboardHttpError, checkCallId, checkCallQuery, checkKeepWarm, checkRef } from "./params.js";
+import { DashboardHttpError, checkCallId, checkCallQuery, checkKeepWarm, checkRef, checkWatched } from "./params.js";
 import type { DashboardSource } from "./source.js";
 
 const BODY_BYTES = 64 * 1024;
@@ -34,7 +34,8 @@ async function route(req: IncomingMessage, res: ServerResponse, url: URL, source
   if (method === "GET" && isPage(parts)) return sendShell(res);
   if (method === "GET" && api === "assets" && parts.length === 3 && sendAsset(res, area)) return;
   if (api !== "api") throw new DashboardHttpError(404, `no dashboard page ${url.pathname.slice(0, 200)}`);
-  if (area === "events" && a === undefined && method === "GET") return serveEvents(req, res, source);
+  if (area === "events" && a === undefined && method === "GET")
+    return serveEvents(req, res, source, checkWatched(url.searchParams));
   if (area === "apps" && a === undefined && method === "GET") return json({ apps: await source.apps() });
   if (area === "stats" && a === undefined && method === "GET") return json({ stats: await source.stats() });
   if (area === "apps" && a !== undefined && b !== undefined && c !== undefined) {

@@ -1,5 +1,6 @@
 /** The dashboard's request parameters, checked: a bad one is a 400 that names it and its value. */
 import { InputStatus } from "../core/provider.js";
+import type { CallsWatched } from "./events.js";
 import type { CallQuery, FunctionRef } from "./source.js";
 
 export class DashboardHttpError extends Error {
@@ -70,6 +71,22 @@ export function splitCursor(value: string): [string, string] {
 }
 
 export const cursorOf = (createdAt: number, callId: string) => `${createdAt}.${callId}`;
+
+/** The live feed's `?fn=<env>/<app>/<fn>` or `?calls=none` (events.ts); neither: every function's calls. */
+export function checkWatched(query: URLSearchParams): CallsWatched {
+  for (const key of query.keys()) {
+    if (!["fn", "calls"].includes(key)) throw bad("query parameter", key, "expected fn or calls");
+  }
+  const fn = query.get("fn");
+  const calls = query.get("calls");
+  if (calls !== null && (calls !== "none" || fn !== null)) throw bad("calls", calls, 'expected "none", and no fn beside it');
+  if (calls === "none") return "none";
+  if (fn === null) return "all";
+  const [env, app, name, ...rest] = fn.split("/");
+  if (env === undefined || app === undefined || name === undefined || rest.length > 0)
+    throw bad("fn", fn, "expected <environment>/<app>/<function>");
+  return checkRef(env, app, name);
+}
 
 /** The body of keep-warm: `{"n": <integer>}` (the autoscaler checks its bounds). */
 export function checkKeepWarm(body: unknown): number {

@@ -93,8 +93,11 @@ export interface DashboardSource {
   runAgain(callId: string): Promise<string>;
   /** Sets the function's `minContainers`; the settings in force after it. */
   keepWarm(ref: FunctionRef, n: number): Promise<AutoscalerSettings>;
-  /** Calls made or changed from now on, by id, until the returned function is called. */
-  watchCalls(changed: (callId: string) => void): () => void;
+  /**
+   * Calls made or changed from now on, by id, until the returned function is called: those of `only`
+   * where given (a page of one function's calls; a source that polls then reads that one), else of every function.
+   */
+  watchCalls(changed: (callId: string) => void, only?: FunctionRef): () => void;
   /** Summaries of the given calls (those still known). */
   summaries(callIds: readonly string[]): Promise<CallSummary[]>;
 }

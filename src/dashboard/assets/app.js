@@ -343,6 +343,9 @@ async function render() {
   current = { onStats() {}, onCalls() {} };
   showMessage("");
   const parts = location.pathname.split("/").filter(Boolean).map(decodeURIComponent);
+  // Only a function's page lists calls as they change; the others need the stats (a call's page refreshes on them).
+  const fnPage = parts[1] === "functions" && parts.length === 5;
+  connect(fnPage ? `fn=${encodeURIComponent(parts.slice(2).join("/"))}` : "calls=none");
   try {
     if (parts[1] === "calls" && parts[2]) await callView(parts[2]);
     else if (parts[1] === "functions" && parts.length === 5) await callsView(parts[2], parts[3], parts[4]);
@@ -366,9 +369,16 @@ document.addEventListener("click", (e) => {
 });
 addEventListener("popstate", render);
 
-function connect() {
+let feed;
+let watching;
+
+/** The live feed, of the calls `watch` names (events.ts): opened again only when that changes. */
+function connect(watch) {
+  if (feed && watching === watch) return;
+  feed?.close();
+  watching = watch;
   const live = document.getElementById("live");
-  const feed = new EventSource(`${API}/events`);
+  feed = new EventSource(`${API}/events?${watch}`);
   feed.addEventListener("open", () => {
     live.textContent = "live";
     live.className = "on";
@@ -381,5 +391,4 @@ function connect() {
   feed.addEventListener("calls", (e) => current.onCalls(JSON.parse(e.data).calls));
 }
 
-connect();
 render();

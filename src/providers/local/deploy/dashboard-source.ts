@@ -4,14 +4,12 @@
  * control API does them.
  */
 import { type InputInfo, callGraph, hasCall, restoreGraphEvents } from "../../../core/call-graph.js";
-import { decode } from "../../../core/codec.js";
 import { NotFoundError } from "../../../core/errors.js";
 import { newCallId, newInputId } from "../../../core/ids.js";
-import { outcomeError } from "../../../core/outcome.js";
 import type { AutoscalerSettings, FunctionSpec } from "../../../core/provider.js";
-import { jsonValue } from "../../../dashboard/json-value.js";
+import { nestedView, outcomeView } from "../../../dashboard/views.js";
 import { cursorOf, splitCursor } from "../../../dashboard/params.js";
-import type { CallDetail, CallError, CallSummary, DashboardSource, FunctionRef, NestedCall } from "../../../dashboard/source.js";
+import type { CallDetail, CallSummary, DashboardSource, FunctionRef } from "../../../dashboard/source.js";
 import type { LocalProvider } from "../index.js";
 import { type Spawns, callState } from "./spawns.js";
 import type { CallRow, ListedCall, Store } from "./store.js";
@@ -83,7 +81,7 @@ export function localDashboardSource(deps: LocalDashboardDeps): DashboardSource 
     },
     async call(callId) {
       const row = store.call(callId);
-      return row === undefined ? nested(callId, store) : detail(row, store);
+      return row === undefined ? nestedView(callId, graphOf(callId, store)) : detail(row, store);
     },
     async cancel(callId) {
       const row = stored(callId);
@@ -112,6 +110,7 @@ export function localDashboardSource(deps: LocalDashboardDeps): DashboardSource 
       await deps.applySettings(spec, settings);
       return deps.settingsOf(spec);
     },
+    // Told of every change as it happens, the local feed needs no focus: the page keeps what it shows.
     watchCalls: (changed) => spawns.watch(changed),
     async summaries(callIds) {
       return store.listedCalls(callIds).map(summary);
@@ -140,33 +139,8 @@ function graphOf(callId: string, store: Store): InputInfo[] {
   return callGraph(callId);
 }
 
-function nested(callId: string, store: Store): NestedCall | undefined {
-  const graph = graphOf(callId, store);
-  const first = graph[0];
-  if (first === undefined) return undefined;
-  // A map's call has many inputs: it is pending while one is, else it shows the first one's end.
-  const status = graph.some((i) => i.status === "PENDING") ? "PENDING" : first.status;
-  return { functionCallId: callId, stored: false, functionName: first.functionName, status, graph };
-}
-
 function detail(row: CallRow, store: Store): CallDetail {
   const out: CallDetail = { ...summary(row), stored: true, graph: graphOf(row.call_id, store) };
   const { outcome } = callState(row);
-  if (outcome === undefined) return out; // pending or expired
-  if (outcome.status === "SUCCESS") out.result = jsonValue(decode(outcome.value ?? UNDEFINED));
-  else out.error = errorOf(row.fn, outcome);
-  return out;
-}
-
-const UNDEFINED = new Uint8Array([0xf7]);
-
-function errorOf(fn: string, outcome: Parameters<typeof outcomeError>[1]): CallError {
-  const err = outcomeError(fn, outcome);
-  const out: CallError = { class: err.name, message: err.message };
-  const cause = err.cause;
-  if (cause instanceof Error) {
-    out.remote = { name: cause.name, message: cause.message };
-    if (cause.stack !== undefined) out.remote.stack = cause.stack;
-  }
-  return out;
+  return outcome === undefined ? out : { ...out, ...outcomeView(row.fn, outcome) }; // pending or expired: no outcome
 }
