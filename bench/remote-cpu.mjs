@@ -1,0 +1,118 @@
+// CPU per sequential call for the whole process tree: faasade's `remote` of x*x against a raw
+// fork IPC round trip, in one process, in interleaved rounds (a round of one, then a round of the
+// other, ROUNDS times), so that the machine's drifts hit both alike. CPU is what the kernel
+// charged every thread of this process and of its descendants (/proc/<pid>/task/*/schedstat,
+// field 1, ns): unlike wall time, it does not swing with vCPU wake-ups. Wall p50 is context.
+//
+//   node bench/remote-cpu.mjs [rounds] [callsPerRound]
+//
+// Prints one JSON line. Every result is checked; a wrong one exits non-zero.
+import { fork } from "node:child_process";
+import { readFileSync, readdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+const ROUNDS = Number(process.argv[2] ?? 16);
+const PER_ROUND = Number(process.argv[3] ?? 400);
+const WARMUP = 500;
+
+/** This process and every descendant, from /proc's parent links. */
+function tree() {
+  const parent = new Map();
+  for (const d of readdirSync("/proc")) {
+    if (d.charCodeAt(0) < 48 || d.charCodeAt(0) > 57) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+      parent.set(Number(d), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+    } catch {} // gone meanwhile
+  }
+  const pids = [process.pid];
+  for (let i = 0; i < pids.length; i++) for (const [pid, pp] of parent) if (pp === pids[i]) pids.push(pid);
+  return pids;
+}
+
+/** Nanoseconds on a CPU, summed over every thread of `pids`. */
+function cpuNs(pids) {
+  let ns = 0;
+  for (const pid of pids) {
+    let tasks = [];
+    try {
+      tasks = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue;
+    }
+    for (const t of tasks) {
+      try {
+        ns += Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, "utf8").split(" ")[0]);
+      } catch {}
+    }
+  }
+  return ns;
+}
+
+function check(x, r) {
+  if (r !== x * x) throw new Error(`wrong result ${r} for input ${x}`);
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+async function main() {
+  const mod = await import("./faasade-app.mjs");
+  const child = fork(fileURLToPath(new URL("./fork-child.cjs", import.meta.url)), ["square"], {
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  let reply;
+  child.on("message", (m) => reply(m[1]));
+  const raw = (x) =>
+    new Promise((resolve) => {
+      reply = resolve;
+      child.send([0, x]);
+    });
+  const sides = { faasade: (x) => mod.square.remote(x), fork: raw };
+  for (const call of Object.values(sides)) for (let x = 0; x < WARMUP; x++) check(x, await call(x));
+
+  const cpu = { faasade: [], fork: [] };
+  const wall = { faasade: [], fork: [] };
+  for (let round = 0; round < ROUNDS; round++) {
+    // Alternate which side goes first, so that neither always follows the other.
+    const order = round % 2 === 0 ? ["faasade", "fork"] : ["fork", "faasade"];
+    for (const side of order) {
+      const pids = tree();
+      const call = sides[side];
+      const before = cpuNs(pids);
+      for (let i = 0; i < PER_ROUND; i++) {
+        const x = round * PER_ROUND + i;
+        const t0 = performance.now();
+        check(x, await call(x));
+        wall[side].push((performance.now() - t0) * 1000);
+      }
+      cpu[side].push((cpuNs(pids) - before) / PER_ROUND / 1000);
+    }
+  }
+  child.kill();
+  await mod.app.close();
+  const perRound = cpu.faasade.map((f, i) => f / cpu.fork[i]);
+  console.log(
+    JSON.stringify({
+      rounds: ROUNDS,
+      perRound: PER_ROUND,
+      faasadeCpuUs: median(cpu.faasade),
+      forkCpuUs: median(cpu.fork),
+      ratio: median(cpu.faasade) / median(cpu.fork),
+      ratioPerRound: perRound,
+      faasadeWallP50Us: median(wall.faasade),
+      forkWallP50Us: median(wall.fork),
+    }),
+  );
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err?.stack ?? String(err));
+    process.exit(1);
+  },
+);
