@@ -75,6 +75,8 @@ async function main() {
   for (const call of Object.values(sides)) for (let x = 0; x < WARMUP; x++) check(x, await call(x));
 
   const cpu = { faasade: [], fork: [] };
+  /** The same, of this process alone (the caller): the rest is the children's. */
+  const own = { faasade: [], fork: [] };
   const wall = { faasade: [], fork: [] };
   for (let round = 0; round < ROUNDS; round++) {
     // Alternate which side goes first, so that neither always follows the other.
@@ -83,12 +85,14 @@ async function main() {
       const pids = tree();
       const call = sides[side];
       const before = cpuNs(pids);
+      const ownBefore = cpuNs([process.pid]);
       for (let i = 0; i < PER_ROUND; i++) {
         const x = round * PER_ROUND + i;
         const t0 = performance.now();
         check(x, await call(x));
         wall[side].push((performance.now() - t0) * 1000);
       }
+      own[side].push((cpuNs([process.pid]) - ownBefore) / PER_ROUND / 1000);
       cpu[side].push((cpuNs(pids) - before) / PER_ROUND / 1000);
     }
   }
@@ -103,6 +107,8 @@ async function main() {
       forkCpuUs: median(cpu.fork),
       ratio: median(cpu.faasade) / median(cpu.fork),
       ratioPerRound: perRound,
+      faasadeCallerCpuUs: median(own.faasade),
+      forkParentCpuUs: median(own.fork),
       faasadeWallP50Us: median(wall.faasade),
       forkWallP50Us: median(wall.fork),
     }),

@@ -3,7 +3,8 @@
  * `FAASADE_HOME` over loopback HTTP with the token kept there. `Function.fromName`,
  * `lookup` and `FunctionCall.fromId` use it when the app is not defined in the calling process.
  */
-import { Agent, request } from "node:http";
+import type { Agent, ClientRequest } from "node:http";
+import { createRequire } from "node:module";
 import type { InputInfo } from "../../../core/call-graph.js";
 import { ExecutionError, FaasadeError, InternalFailure, InvalidError, NotFoundError } from "../../../core/errors.js";
 import { TransportError, rideThrough } from "../../../core/transport.js";
@@ -45,6 +46,9 @@ export interface DeploymentProvider extends Provider {
   health(): Promise<{ pid: number; apps: number } | undefined>;
 }
 
+/** node:http at the first request: every process that imports the local provider (each container too) loads this module. */
+const http = (): typeof import("node:http") => createRequire(import.meta.url)("node:http");
+
 /** Socket errors of a server that is restarting, busy or briefly unreachable. */
 const PASSING = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "ECONNABORTED", "EAI_AGAIN"]);
 /** How long a request may go unanswered beyond the wait it asked for. */
@@ -52,7 +56,7 @@ const REQUEST_TIMEOUT_MS = 30_000;
 
 export function deployment(options: DeploymentOptions = {}): DeploymentProvider {
   const paths: HomePaths = homePaths(options.home);
-  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  let agent: Agent | undefined;
   const ports = new Map<string, number>();
   /** Inputs of streams still open, by id: how to stop waiting for one. */
   const open = new Map<string, () => void>();
@@ -75,7 +79,8 @@ export function deployment(options: DeploymentOptions = {}): DeploymentProvider 
   const send = (method: string, path: string, body?: unknown, timeoutMs?: number) => {
     const { port, token } = target();
     const payload = body === undefined ? undefined : pack(body);
-    const req = request({
+    agent ??= new (http().Agent)({ keepAlive: true, maxSockets: 64 });
+    const req = http().request({
       agent,
       host: "127.0.0.1",
       port,
@@ -123,7 +128,7 @@ export function deployment(options: DeploymentOptions = {}): DeploymentProvider 
 
   const callOnce = <T>(method: string, path: string, body?: unknown, waitMs = 0): Promise<T> =>
     new Promise<T>((resolve, reject) => {
-      let req: ReturnType<typeof request>;
+      let req: ClientRequest;
       try {
         req = send(method, path, body, waitMs + REQUEST_TIMEOUT_MS);
       } catch (err) {
@@ -237,7 +242,7 @@ export function deployment(options: DeploymentOptions = {}): DeploymentProvider 
       return callOnce<FunctionStats>("GET", fnPath(fn, "stats"));
     },
     async close() {
-      agent.destroy();
+      agent?.destroy();
     },
   };
 }

@@ -7,7 +7,6 @@ import type { AppManifest } from "../../../core/manifest.js";
 import type { DeployedApp, Deployer } from "../../../core/provider.js";
 import type { HomePaths } from "./home.js";
 import { ensureServer, serverAnswers } from "./process.js";
-import { storedApps } from "./store.js";
 
 interface ControlApi {
   url(): string | undefined;
@@ -37,6 +36,7 @@ export function localDeployer(paths: HomePaths, api: ControlApi): Deployer {
         const served = await api.call<DeployedApp[]>("GET", "/v1/apps");
         return served.map((a) => ({ ...a, serving: true }));
       }
+      const { storedApps } = await import("./store.js"); // the SQLite store only where a listing needs it
       return (await storedApps(paths.db)).map((a) => ({ ...a, serving: false }));
     },
   };

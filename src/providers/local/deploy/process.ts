@@ -9,7 +9,6 @@ import { fileURLToPath } from "node:url";
 import { ExecutionError } from "../../../core/errors.js";
 import { deployment } from "./client.js";
 import { type HomePaths, type ServerInfo, ensureHome, readServerInfo } from "./home.js";
-import { startServer } from "./server.js";
 import { startFailure } from "./start-failure.js";
 
 /** The server runs as the CLI's hidden `__server` command, detached, so that it outlives the command that started it. */
@@ -156,6 +155,8 @@ function readFrom(file: string, offset: number): string {
 
 /** The server process itself: runs until SIGINT/SIGTERM, or (background) until its last app is destroyed. */
 export async function runServer(paths: HomePaths, foreground: boolean): Promise<{ port: number; close(): Promise<void> }> {
+  // Imported here: every process that imports the local provider (each container too) reaches this module.
+  const { startServer } = await import("./server.js");
   const server = await startServer({ paths, exitWhenEmpty: !foreground });
   const stop = () => {
     void server.close().then(() => process.exit(0));
