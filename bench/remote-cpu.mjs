@@ -6,13 +6,12 @@
 //
 //   node bench/remote-cpu.mjs [rounds] [callsPerRound]
 //
-// Prints one JSON line. Every result is checked; a wrong one exits non-zero.
+// Prints one JSON line. Every result is checked; a wrong one exits non-zero. `npm run bench` runs it
+// through bench/worker.mjs (mode "cpu"), one fresh process per repetition.
 import { fork } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-const ROUNDS = Number(process.argv[2] ?? 16);
-const PER_ROUND = Number(process.argv[3] ?? 400);
 const WARMUP = 500;
 
 /** This process and every descendant, from /proc's parent links. */
@@ -59,7 +58,8 @@ const median = (xs) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-async function main() {
+/** The figures of `rounds` interleaved rounds of `perRound` sequential calls on each side. */
+export async function measureRemoteCpu(ROUNDS, PER_ROUND) {
   const mod = await import("./faasade-app.mjs");
   const child = fork(fileURLToPath(new URL("./fork-child.cjs", import.meta.url)), ["square"], {
     stdio: ["ignore", "inherit", "inherit", "ipc"],
@@ -99,26 +99,29 @@ async function main() {
   child.kill();
   await mod.app.close();
   const perRound = cpu.faasade.map((f, i) => f / cpu.fork[i]);
-  console.log(
-    JSON.stringify({
-      rounds: ROUNDS,
-      perRound: PER_ROUND,
-      faasadeCpuUs: median(cpu.faasade),
-      forkCpuUs: median(cpu.fork),
-      ratio: median(cpu.faasade) / median(cpu.fork),
-      ratioPerRound: perRound,
-      faasadeCallerCpuUs: median(own.faasade),
-      forkParentCpuUs: median(own.fork),
-      faasadeWallP50Us: median(wall.faasade),
-      forkWallP50Us: median(wall.fork),
-    }),
-  );
+  return {
+    rounds: ROUNDS,
+    perRound: PER_ROUND,
+    faasadeCpuUs: median(cpu.faasade),
+    forkCpuUs: median(cpu.fork),
+    ratio: median(cpu.faasade) / median(cpu.fork),
+    ratioPerRound: perRound,
+    faasadeCallerCpuUs: median(own.faasade),
+    forkParentCpuUs: median(own.fork),
+    faasadeWallP50Us: median(wall.faasade),
+    forkWallP50Us: median(wall.fork),
+  };
 }
 
-main().then(
-  () => process.exit(0),
-  (err) => {
-    console.error(err?.stack ?? String(err));
-    process.exit(1);
-  },
-);
+if (import.meta.url === `file://${process.argv[1]}`) {
+  measureRemoteCpu(Number(process.argv[2] ?? 16), Number(process.argv[3] ?? 400)).then(
+    (out) => {
+      console.log(JSON.stringify(out));
+      process.exit(0);
+    },
+    (err) => {
+      console.error(err?.stack ?? String(err));
+      process.exit(1);
+    },
+  );
+}

@@ -6,6 +6,8 @@
 //       (deployed: faasade through a local deployment server, a child of this process)
 // mode: throughput (all N calls in flight; faasade uses fn.map)
 //       latency    (one await at a time; faasade uses fn.remote)
+//       cpu        (faasade only: CPU per sequential remote for the process tree against a raw fork
+//                   round trip, N calls on each side in 16 interleaved rounds: bench/remote-cpu.mjs)
 //       gen1m      (faasade only: map over a generator of N inputs)
 // fn:   square | burn
 //
@@ -201,7 +203,17 @@ function fail(err) {
 }
 process.on("unhandledRejection", fail);
 
+/** CPU rounds: 16 of N / 16 calls on each side. */
+const CPU_ROUNDS = 16;
+
 async function main() {
+  if (mode === "cpu") {
+    if (impl !== "faasade" || fnName !== "square") throw new Error("mode cpu is faasade's, of square");
+    const { measureRemoteCpu } = await import("./remote-cpu.mjs");
+    const figures = await measureRemoteCpu(CPU_ROUNDS, Math.ceil(N / CPU_ROUNDS));
+    console.log(JSON.stringify({ impl, mode, fn: fnName, N, ...figures }));
+    process.exit(0);
+  }
   const create = await load();
   // First call: from just before the pool/app is created to the first result.
   const t0 = now();
