@@ -17,7 +17,8 @@ export function cancelRows({ vt, f, provider, isolated }: RowContext): void {
     const fn = f("slot");
     const first = await fn.spawn(800, join(dir, "first"));
     const queued = await fn.spawn(0, join(dir, "queued"));
-    await waitFor("the first call to start", () => existsSync(join(dir, "first.started")), 5000);
+    // A cold container may take seconds on a loaded machine; the row's own timeout bounds the wait.
+    await waitFor("the first call to start", () => existsSync(join(dir, "first.started")), 15_000);
     await queued.cancel();
     await expect(queued.get()).rejects.toBeInstanceOf(InputCancelledError);
     expect(await first.get()).toBe("finished");
