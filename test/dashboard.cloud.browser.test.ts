@@ -82,3 +82,44 @@ describe.skipIf(chromiumMissing !== undefined)(
     });
   },
 );
+
+describe.skipIf(chromiumMissing !== undefined)(
+  `gcp's dashboard in Chromium (${chromiumMissing ?? "Debian's Chromium"})`,
+  { timeout: 60_000 },
+  () => {
+    let backend: Awaited<ReturnType<typeof startTestBackend>>;
+    let served: { url: string; close(): Promise<void> };
+    let browser: OpenBrowser;
+    let page: BrowserPage;
+
+    beforeAll(async () => {
+      backend = await startTestBackend("gcp", { module: new URL("./fixtures/dashboard-app.mjs", import.meta.url) });
+      // The built modules, as the provider is (one copy of the core).
+      const { cloudDashboardSource, isCloudProvider } = await import("../dist/src/cloud/dashboard-source.js");
+      const { serveDashboard } = await import("../dist/src/dashboard/serve.js");
+      if (!isCloudProvider(backend.provider)) throw new Error("gcp's provider is not a cloud provider");
+      served = await serveDashboard(cloudDashboardSource(backend.provider));
+      browser = await openChromium({ width: 390, height: 844 });
+      page = await browser.context.newPage();
+    }, 120_000);
+    afterAll(async () => {
+      await browser?.close();
+      await served?.close();
+      await backend?.close();
+    });
+
+    it("a function's page says why gcp cannot list calls, and a call still opens by its id", async () => {
+      await page.goto(served.url);
+      await page.getByRole("article", { name: "square", exact: true }).getByRole("link", { name: "square" }).click();
+      await page.getByRole("heading", { name: "square", level: 1 }).waitFor(); // the page stays, with the reason
+      const message = page.getByRole("alert");
+      await message.waitFor();
+      expect(await message.textContent()).toContain("gcp cannot list calls");
+      const call = await Function_.fromName<(x: number) => number>("dash-app", "square", { provider: backend.provider }).spawn(5);
+      expect(await call.get()).toBe(25);
+      await page.goto(`${new URL(served.url).origin}/calls/${call.objectId}`);
+      await expect.poll(() => page.locator(".facts .status").textContent(), { timeout: 5_000 }).toBe("SUCCESS");
+      expect(await page.locator("pre").first().textContent()).toBe("25");
+    });
+  },
+);

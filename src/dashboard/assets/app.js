@@ -194,7 +194,8 @@ async function callsView(env, app, fn) {
     ),
     older,
   );
-  await load(false);
+  // A list the source cannot give (a cloud that cannot list calls says why) leaves the page, with the reason shown.
+  await attempt(() => load(false));
   current = {
     onStats() {},
     onCalls(calls) {
