@@ -75,10 +75,12 @@ describe.skipIf(chromiumMissing !== undefined)(
       expect(await page.locator(".tree > li > a").first().textContent()).toBe("square");
     });
 
-    it("stops on SIGTERM", async () => {
+    it("stops on SIGTERM, and the open page says its live updates are lost", async () => {
+      expect(await page.locator("#live").textContent()).toBe("live");
       cli.kill("SIGTERM");
       const [code] = await once(cli, "exit");
       expect(code).toBe(0);
+      await expect.poll(() => page.locator("#live").textContent(), { timeout: 5_000 }).toBe("live updates lost: reconnecting…");
     });
   },
 );
