@@ -1,7 +1,9 @@
 /**
  * A function's spawned calls, newest first, from its app's object store: the records under
  * `calls/fc-<function>-` come in that order by their ids alone (call-ids.ts), and each listed
- * call's status is its result's (read once it is settled: a settled call stays so) or PENDING.
+ * call's status is its result's (read once it is settled: a settled call stays so) or PENDING. Reads
+ * are what a page costs on a cloud: one listing and at most one read per call shown, none per call
+ * settled before.
  * A status filter reads on until the page is full or it has looked at `SCAN_KEYS` calls.
  */
 import QuickLRU from "quick-lru";
@@ -29,8 +31,13 @@ interface Settled {
 export interface CallLister {
   /** A function's calls, newest first; absent where spawns write no record to list. */
   list?(ref: FunctionRef, query: CallQuery): Promise<CallPage>;
-  /** The call's summary now; `startedAt` where its id does not tell (ids not made by call-ids.ts). */
+  /**
+   * The call's summary now; `startedAt` where its id does not tell (ids not made by call-ids.ts). A pending
+   * call's attempt is 1 here (counting its started attempts is a listing per call); `attemptsStarted` counts.
+   */
   summary(ref: FunctionRef, callId: string, startedAt?: number): Promise<CallSummary>;
+  /** How many attempts of a call were started (at least 1): for its own page. */
+  attemptsStarted(ref: FunctionRef, callId: string): Promise<number>;
 }
 
 export function callLister(
@@ -53,11 +60,7 @@ export function callLister(
       }
     }
     const row = { ...ref, functionCallId: callId, startedAt };
-    if (done === undefined) {
-      let attempts = 0;
-      for await (const _ of store.list(keys.startedOf(callId))) attempts++;
-      return { ...row, status: "PENDING", attempt: Math.max(1, attempts), durationMs: null };
-    }
+    if (done === undefined) return { ...row, status: "PENDING", attempt: 1, durationMs: null };
     const status = done.expiresAt <= Date.now() ? "EXPIRED" : done.status;
     return { ...row, status, attempt: done.attempt, durationMs: Math.max(0, done.finishedAt - startedAt) };
   };
@@ -92,7 +95,13 @@ export function callLister(
     const end = calls.length >= query.limit ? calls.at(-1)?.functionCallId : last;
     return { calls, next: full && end !== undefined ? cursorOf(spawnedAt(end) ?? 0, end) : null };
   };
-  return listable ? { summary, list } : { summary };
+  const attemptsStarted = async (ref: FunctionRef, callId: string): Promise<number> => {
+    const { store, ref: at } = storeOf({ app: ref.app, environment: ref.env });
+    let attempts = 0;
+    for await (const _ of store.list(keysIn(at.prefix).startedOf(callId))) attempts++;
+    return Math.max(1, attempts);
+  };
+  return listable ? { summary, attemptsStarted, list } : { summary, attemptsStarted };
 }
 
 const matches = (row: CallSummary, query: CallQuery) => query.status === undefined || row.status === query.status;

@@ -9,8 +9,8 @@ import type { CallSummary, FunctionRef } from "../dashboard/source.js";
 
 /** Calls whose last summary is kept (what the feed sends). */
 const KEPT = 5_000;
-/** Pending calls read again per look, at most, beyond those on the newest pages. */
-const PENDING_PER_LOOK = 200;
+/** Pending calls read again per look, at most, beyond those on the newest pages, in turn. */
+const PENDING_PER_LOOK = 50;
 
 export interface CallWatchDeps {
   everyMs: number;
@@ -37,6 +37,8 @@ export function callWatch(deps: CallWatchDeps): CallWatch {
   const seen = new QuickLRU<string, CallSummary>({ maxSize: KEPT });
   let timer: NodeJS.Timeout | undefined;
   let looking = false;
+  /** Where the next look's re-reads of pending calls begin. */
+  let turn = 0;
 
   const saw = (now: CallSummary) => {
     const before = seen.get(now.functionCallId);
@@ -64,8 +66,12 @@ export function callWatch(deps: CallWatchDeps): CallWatch {
     }
     const stillPending = (s: CallSummary) =>
       s.status === "PENDING" && !listed.has(s.functionCallId) && refs.some((r) => same(r, s));
+    // A backlog of pending calls is read in turn, PENDING_PER_LOOK a look, not all of them every second.
     const pending = [...seen.values()].filter(stillPending);
-    for (const s of await Promise.all(pending.slice(0, PENDING_PER_LOOK).map(deps.again))) saw(s);
+    const from = pending.length > PENDING_PER_LOOK ? turn % pending.length : 0;
+    const now = [...pending.slice(from), ...pending.slice(0, from)].slice(0, PENDING_PER_LOOK);
+    turn += now.length;
+    for (const s of await Promise.all(now.map(deps.again))) saw(s);
   };
   const tick = () => {
     if (looking) return;

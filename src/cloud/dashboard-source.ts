@@ -87,6 +87,7 @@ export function cloudDashboardSource(provider: CloudProvider): DashboardSource {
       // A call made from inside another has no record: its tree is known here once its parent's was read.
       if (found === undefined) return hasCall(callId) ? nestedView(callId, callGraph(callId)) : undefined;
       const out: CallDetail = { ...found.summary, stored: true, graph: await calls.callGraph(callId) };
+      if (found.result === undefined) out.attempt = await callList.attemptsStarted(found.summary, callId);
       if (found.result === undefined || found.summary.status === "EXPIRED") return out;
       const { outcome } = await calls.state(callId, 0);
       return outcome === undefined ? out : { ...out, ...outcomeView(found.record.fn, outcome) };
