@@ -2,9 +2,10 @@
 // poller), for `npm run bench`: requests per spawn, requests per long get(), remote against a
 // raw InvokeCommand to the same host, and the size of the runtime bundle. Prints one JSON line.
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
-import { Function_, encode } from "faasade";
+import { Function_, decode, encode } from "faasade";
 import { startTestBackend } from "faasade/testing";
 import { interleavedP50 } from "./latency.mjs";
+import { mapVsRaw } from "./map-vs-raw.mjs";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
 const backend = await startTestBackend("aws", { module: new URL("./aws-app.mjs", import.meta.url) });
@@ -66,6 +67,40 @@ const viaFaasade = (i) => square.remote(i);
 const latency = await interleavedP50(raw, viaFaasade);
 out.rawInvokeP50Us = latency.raw;
 out.remoteP50Us = latency.faasade;
+out.rawInvokeP50UsRounds = latency.rawRounds;
+out.remoteP50UsRounds = latency.faasadeRounds;
+
+// A 3 000-input map against raw InvokeCommands of the same envelopes with the same concurrency.
+// aws() maps through invokes by default (fanOutFrom: never), at most maxInFlight (64) at once: the
+// raw side keeps 64 in flight too, through a client with the sockets faasade's has (256, not the
+// SDK's 50, which would cap it below 64). Every answer decoded and checked, on both sides.
+const MAP_IN_FLIGHT = 64;
+const mapLambda = new LambdaClient({
+  region: backend.env.AWS_REGION,
+  endpoint: backend.env.AWS_ENDPOINT_URL_LAMBDA,
+  credentials: { accessKeyId: "test", secretAccessKey: "test" },
+  requestHandler: { httpAgent: { maxSockets: 256 }, httpsAgent: { maxSockets: 256 } },
+});
+const rawSquare = async (x, i, round) => {
+  const answer = await mapLambda.send(
+    new InvokeCommand({
+      FunctionName: `${backend.env.FAASADE_AWS_PREFIX}-main-bench-aws-square`,
+      Qualifier: "live",
+      Payload: Buffer.from(JSON.stringify({ ...envelope(x), inputId: `in-rawmap-${round}-${i}`, callId: `fc-rawmap-${round}` })),
+    }),
+  );
+  const outcome = JSON.parse(Buffer.from(answer.Payload).toString("utf8"));
+  if (answer.FunctionError !== undefined || outcome.status !== "SUCCESS")
+    throw new Error(`raw InvokeCommand answered ${answer.FunctionError ?? outcome.status}`);
+  return decode(Buffer.from(outcome.value, "base64"));
+};
+out.map = await mapVsRaw({
+  map: (xs) => square.map(xs),
+  raw: rawSquare,
+  concurrency: MAP_IN_FLIGHT,
+  inFlight: async () => (await square.getCurrentStats()).numRunningInputs,
+});
+console.error(`aws map ${JSON.stringify(out.map)}`);
 
 // The runtime bundle without user code or the AWS SDK, minified.
 const esbuild = await import("esbuild");

@@ -2,6 +2,7 @@
 // startTestBackend("azure"), its rows with targets, and its section of docs/benchmarks.md.
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { mapNote, mapRow, mapTableLines } from "./map-rows.mjs";
 
 const fmtInt = (x) => (x === undefined ? "n/a" : Math.round(x).toLocaleString("en-US"));
 const fmt = (x, d = 1) => (x === undefined ? "n/a" : x.toFixed(d));
@@ -92,6 +93,7 @@ export function azureRows(run) {
       "≤ 1.2×",
       (v) => v <= 1.2,
     ),
+    mapRow("azure", run, "POST"),
     row(
       "azure: runtime bundle, minified, without user code and the Azure SDKs",
       run.runtimeBundleBytes === undefined ? undefined : run.runtimeBundleBytes / 1024,
@@ -137,6 +139,7 @@ requests also pass a proxy of its own, so the client's share is told apart.
 | ... all Blob requests meanwhile (the instance's too) | ${fmtInt(run.longGetWindowBlobRequests)} |
 | sequential \`remote\` p50 (median of 5 interleaved rounds of 400) | ${fmtInt(run.remoteP50Us)} µs |
 | raw POST of the same envelope to the same route and key header, p50 | ${fmtInt(run.rawPostP50Us)} µs |
+${mapTableLines(run, "POST")}
 | runtime bundle (esbuild, minified; no user code, no Azure SDKs) | ${fmt(run.runtimeBundleBytes / 1024, 1)} KB |
 
 - The ≤ 2 target ("storage requests per spawned input") is judged on faasade's own Blob requests, client
@@ -157,6 +160,7 @@ requests also pass a proxy of its own, so the client's share is told apart.
   function whose \`timeoutMs\` is over 220 s (the default 300 s included) goes through the queue even for
   \`remote\`, and this row measures the HTTP path. The raw POST carries the host key read once from the host
   stand-in; \`remote\` reads it through ARM once, as a program does.
+${mapNote(run, "POST")}
 - Largest inputs of the runtime bundle (bytes in the output): ${(run.runtimeBundleTop ?? []).map(([path, n]) => `\`${path}\` ${fmtInt(n)}`).join(", ")}.
 
 The machine's 1-minute load average was ${(run.loadAverage ?? []).join(" at the start, ")} at the end of this run

@@ -16,6 +16,7 @@ import { appendFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } f
 import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { azureRows, azureSection, runAzureBench } from "./azure-rows.mjs";
+import { mapNote, mapRow, mapTableLines } from "./map-rows.mjs";
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -530,6 +531,7 @@ const awsRows =
           target: "≤ 1.2×",
           pass: (v) => v <= 1.2,
         },
+        mapRow("aws", awsRun, "InvokeCommand"),
         {
           name: "aws: runtime bundle, minified, without user code and the AWS SDK",
           value: awsRun.runtimeBundleBytes === undefined ? undefined : awsRun.runtimeBundleBytes / 1024,
@@ -594,6 +596,7 @@ const gcpRows =
           target: "≤ 1.2×",
           pass: (v) => v <= 1.2,
         },
+        mapRow("gcp", gcpRun, "authenticated POST"),
         {
           name: "gcp: runtime bundle, minified, without user code, the Google SDKs and functions-framework",
           value: gcpRun.runtimeBundleBytes === undefined ? undefined : gcpRun.runtimeBundleBytes / 1024,
@@ -752,10 +755,15 @@ the Lambda test host running the real runtime handlers in child processes, the S
 | ... client S3 reads of its result and record | ${fmtInt(awsRun.longGetS3Requests)} |
 | sequential \`remote\` p50 (median of 5 interleaved rounds of 400) | ${fmtInt(awsRun.remoteP50Us)} µs |
 | raw \`InvokeCommand\` of the same envelope to the same host, p50 | ${fmtInt(awsRun.rawInvokeP50Us)} µs |
+${mapTableLines(awsRun, "`InvokeCommand`")}
 | runtime bundle (esbuild, minified; no user code, no AWS SDK) | ${fmt(awsRun.runtimeBundleBytes / 1024, 1)} KB |
 
 Request counts are exact (counted where fauxqs serves them); the latency pair shares one host
-and one function, so it isolates what the aws client adds to an invoke.`;
+and one function, so it isolates what the aws client adds to an invoke.
+
+- \`remote\` p50 per round (µs): ${(awsRun.remoteP50UsRounds ?? []).map(fmtInt).join(", ")}; raw \`InvokeCommand\`:
+  ${(awsRun.rawInvokeP50UsRounds ?? []).map(fmtInt).join(", ")}.
+${mapNote(awsRun, "`InvokeCommand`")} The raw client has faasade's 256 sockets (the SDK's default 50 would cap it below 64).`;
 
 const byOperation = (byOp) =>
   Object.entries(byOp ?? {})
@@ -790,6 +798,7 @@ is told apart from the instances'.
 | ... all Cloud Storage requests meanwhile (the instance's too) | ${fmtInt(gcpRun.longGetWindowStorageRequests)} |
 | sequential \`remote\` p50 (median of 5 interleaved rounds of 400) | ${fmtInt(gcpRun.remoteP50Us)} µs |
 | raw authenticated POST of the same envelope to the same URL, p50 | ${fmtInt(gcpRun.rawPostP50Us)} µs |
+${mapTableLines(gcpRun, "authenticated POST")}
 | runtime bundle (esbuild, minified; no user code, no Google SDKs, no functions-framework) | ${fmt(gcpRun.runtimeBundleBytes / 1024, 1)} KB |
 
 - Requests of the spawns, by operation (from the first spawn until the last outcome is stored;
@@ -799,6 +808,7 @@ is told apart from the instances'.
   doubles served meanwhile: ${byOperation(gcpRun.longGetWindowByOperation)}.
 - \`remote\` p50 per round (µs): ${(gcpRun.remoteP50UsRounds ?? []).map(fmtInt).join(", ")}; raw POST:
   ${(gcpRun.rawPostP50UsRounds ?? []).map(fmtInt).join(", ")}.
+${mapNote(gcpRun, "authenticated POST")}
 - Largest inputs of the runtime bundle (bytes in the output): ${(gcpRun.runtimeBundleTop ?? []).map(([path, n]) => `\`${path}\` ${fmtInt(n)}`).join(", ")}.
 
 The machine's 1-minute load average was ${(gcpRun.loadAverage ?? []).join(" at the start, ")} at the end of this

@@ -26,13 +26,17 @@ export function invokePath(invoker: Invoker, maxInFlight: number): InvokePath {
   const perFunction = new Map<string, number>();
   let running = 0;
   const waiting: (() => void)[] = [];
+  // A finished call hands its slot to the next waiter directly: were it freed and taken again
+  // after the waiter resumes, a call submitted meanwhile could take it first, and one over
+  // `maxInFlight` would run (a map refilling its window as results arrive did: 65 of 64).
   const slot = async () => {
-    if (running >= maxInFlight) await new Promise<void>((r) => waiting.push(r));
-    running++;
+    if (running < maxInFlight) running++;
+    else await new Promise<void>((r) => waiting.push(r));
   };
   const release = () => {
-    running--;
-    waiting.shift()?.();
+    const next = waiting.shift();
+    if (next === undefined) running--;
+    else next();
   };
   const count = (key: string, by: number) => {
     const n = (perFunction.get(key) ?? 0) + by;

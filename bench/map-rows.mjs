@@ -1,0 +1,40 @@
+// The cloud benches' map-throughput figure (bench/map-vs-raw.mjs) as a judged row of bench/run.mjs and
+// as lines of a provider's section of docs/benchmarks.md, the same for aws, gcp and azure.
+
+const fmtInt = (x) => (x === undefined ? "n/a" : Math.round(x).toLocaleString("en-US"));
+const ratio = (x) => (x === undefined ? "n/a" : `${x.toFixed(2)}×`);
+
+/** The ratio row: faasade's map throughput over the raw calls', ≥ 0.9× (issue 16). */
+export function mapRow(provider, run, raw) {
+  const m = run?.map;
+  return {
+    name: `${provider}: 3 000-input \`map\` throughput / raw ${raw} throughput (${m?.concurrency ?? "n/a"} in flight each, same stand-in, every result checked; median of the ratios of ${m?.faasadeRounds?.length ?? "n/a"} interleaved rounds)`,
+    value: m?.ratio,
+    perRep: m?.ratioRounds ?? [],
+    unit: "×",
+    target: "≥ 0.9×",
+    pass: (v) => v >= 0.9,
+  };
+}
+
+/** Table rows for the provider's section ("| measurement | value |"). */
+export function mapTableLines(run, raw) {
+  const m = run?.map;
+  return [
+    `| 3 000-input \`map\` of \`x*x\` through faasade (invokes, ${m?.concurrency ?? "n/a"} in flight), median of ${m?.faasadeRounds?.length ?? "n/a"} rounds | ${fmtInt(m?.faasadePerSec)} calls/s |`,
+    `| the same 3 000 inputs as raw ${raw}s, ${m?.concurrency ?? "n/a"} in flight, median | ${fmtInt(m?.rawPerSec)} calls/s |`,
+  ].join("\n");
+}
+
+/** A note on the map rounds, for the provider's section. */
+export function mapNote(run, raw) {
+  const m = run?.map;
+  if (m === undefined) return "- The map-throughput pair did not run.";
+  return `- Map throughput per round (calls/s), faasade: ${m.faasadeRounds.map(fmtInt).join(", ")}; raw ${raw}:
+  ${m.rawRounds.map(fmtInt).join(", ")}; ratio per round: ${m.ratioRounds.map(ratio).join(", ")} (the figure is their median;
+  the ratio of the two medians: ${ratio(m.ratioOfMedians)}). ${m.warmups} warm-up
+  rounds of the same work first; the side that goes first alternates. The map takes the invoke path (the provider's
+  default \`fanOutFrom\` is never), at most \`maxInFlight\` (${m.concurrency}) calls at once; the raw side keeps
+  the same number in flight. Most calls faasade had in flight, sampled during the warm-ups (\`getCurrentStats\`):
+  ${fmtInt(m.inFlightPeak)}. Every result of both sides is decoded and checked (\`r === x*x\`, in order for the map).`;
+}
