@@ -9,9 +9,7 @@
  * (docs/codec.md has the figures). Objects never reach CBOR as maps, so decoding never
  * assigns a key through a prototype and never runs code.
  */
-// cbor-x's plain entry: its Node one also loads node:stream and the native string decoder, which every
-// process (each container, each cold start) would pay for at import; the decoder loads at the first large decode.
-import { Encoder } from "cbor-x/encode";
+import { Encoder } from "cbor-x";
 import { DeserializationError, SerializationError } from "./errors.js";
 import { errorConstructor } from "./error-classes.js";
 import { NOT_SCALAR, decodeScalar, encodeScalars, isPlainScalar } from "./codec-fast.js";
@@ -65,20 +63,9 @@ export function encode(value: unknown, root = "value"): Uint8Array {
 }
 
 /** Decodes bytes made by `encode`; throws `DeserializationError` on anything else. */
-/** A decode of at least this many bytes loads the native string decoder (cbor-extract) for the decodes after it. */
-const NATIVE_FROM_BYTES = 32 * 1024;
-let nativeAsked = false;
-
-/** cbor-x's Node entry sets its native string decoder on the same decoder module ours comes from; optional. */
-function loadNativeDecoder(): void {
-  nativeAsked = true;
-  import("cbor-x").catch(() => {});
-}
-
 export function decode(bytes: Uint8Array): unknown {
   const scalar = decodeScalar(bytes, Tag.Array);
   if (scalar !== NOT_SCALAR) return scalar;
-  if (!nativeAsked && bytes.byteLength >= NATIVE_FROM_BYTES) loadNativeDecoder();
   let tree: Tree;
   try {
     tree = cbor.decode(bytes);
