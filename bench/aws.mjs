@@ -94,12 +94,7 @@ const rawSquare = async (x, i, round) => {
     throw new Error(`raw InvokeCommand answered ${answer.FunctionError ?? outcome.status}`);
   return decode(Buffer.from(outcome.value, "base64"));
 };
-out.map = await mapVsRaw({
-  map: (xs) => square.map(xs),
-  raw: rawSquare,
-  concurrency: MAP_IN_FLIGHT,
-  inFlight: async () => (await square.getCurrentStats()).numRunningInputs,
-});
+out.map = await mapVsRaw({ fn: square, raw: rawSquare, concurrency: MAP_IN_FLIGHT });
 console.error(`aws map ${JSON.stringify(out.map)}`);
 
 // The runtime bundle without user code or the AWS SDK, minified.

@@ -13,11 +13,11 @@ import { createServer, request } from "node:http";
 import os from "node:os";
 import { Agent } from "node:http";
 import { v2 } from "@google-cloud/functions";
-import { Function_, decode, encode } from "faasade";
+import { Function_, encode } from "faasade";
 import { gcp } from "faasade/gcp";
 import { startTestBackend } from "faasade/testing";
 import { interleavedP50 } from "./latency.mjs";
-import { mapVsRaw } from "./map-vs-raw.mjs";
+import { mapVsRaw, postEnvelope } from "./map-vs-raw.mjs";
 import { bucketName, functionId, functionPath } from "../dist/src/providers/gcp/names.js";
 
 const APP = "bench-gcp";
@@ -201,22 +201,13 @@ out.remoteP50UsRounds = latency.faasadeRounds;
 // raw side keeps 64 in flight too (the function's two instances take 32 each). Every answer decoded
 // and checked, on both sides.
 const MAP_IN_FLIGHT = 64;
-const rawSquare = async (x, i, round) => {
-  const res = await fetch(url, {
-    method: "POST",
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json", accept: "application/json" },
-    body: JSON.stringify({ ...envelope(x), inputId: `in-rawmap-${round}-${i}`, callId: `fc-rawmap-${round}` }),
-  });
-  const answer = JSON.parse(await res.text());
-  if (!res.ok || answer.status !== "SUCCESS") throw new Error(`the raw POST answered ${res.status} ${answer.status}`);
-  return decode(Buffer.from(answer.value, "base64"));
-};
-out.map = await mapVsRaw({
-  map: (xs) => square.map(xs),
-  raw: rawSquare,
-  concurrency: MAP_IN_FLIGHT,
-  inFlight: async () => (await square.getCurrentStats()).numRunningInputs,
-});
+const rawSquare = (x, i, round) =>
+  postEnvelope(
+    url,
+    { authorization: `Bearer ${token}` },
+    { ...envelope(x), inputId: `in-rawmap-${round}-${i}`, callId: `fc-rawmap-${round}` },
+  );
+out.map = await mapVsRaw({ fn: square, raw: rawSquare, concurrency: MAP_IN_FLIGHT });
 console.error(`gcp map ${JSON.stringify(out.map)}`);
 
 // The runtime bundle without user code and the packages Google installs (the SDKs,

@@ -1,5 +1,6 @@
 // Map throughput through faasade against raw platform calls at the same concurrency, for the cloud
 // benches (aws.mjs, gcp.mjs, azure.mjs): the same inputs, every result of both sides checked in order.
+import { decode } from "faasade";
 
 /** Inputs per map, and the square each must come back as. */
 export const MAP_INPUTS = 3_000;
@@ -57,9 +58,11 @@ const median = (values) => {
  * the rounds' ratios: the two sides of a round run back to back, so a burst of other work on the machine hits
  * both alike, where it can sink one side's median alone; the ratio of the medians is kept beside it.
  * This process's CPU per input is kept beside them, as context.
- * `inFlight()`, when given, is sampled during the warm-ups' maps (not timed): the most calls faasade had in flight.
+ * The function's `numRunningInputs` is sampled during the warm-ups' maps (not timed): the most calls faasade had in flight.
  */
-export async function mapVsRaw({ map, raw, concurrency, rounds = 5, warmups = 2, inFlight }) {
+export async function mapVsRaw({ fn, raw, concurrency, rounds = 5, warmups = 2 }) {
+  const map = (inputs) => fn.map(inputs);
+  const inFlight = async () => (await fn.getCurrentStats()).numRunningInputs;
   const xs = xsOf(MAP_INPUTS);
   const faasadeRounds = [];
   const rawRounds = [];
@@ -126,4 +129,16 @@ async function peakOf(count, busy, everyMs = 100) {
     await new Promise((r) => setTimeout(r, everyMs));
   }
   return peak;
+}
+
+/** A raw POST of an envelope to a function's URL (gcp, azure): its decoded result, or an error naming the answer. */
+export async function postEnvelope(url, headers, envelope) {
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { ...headers, "content-type": "application/json", accept: "application/json" },
+    body: JSON.stringify(envelope),
+  });
+  const answer = JSON.parse(await res.text());
+  if (!res.ok || answer.status !== "SUCCESS") throw new Error(`the raw POST answered ${res.status} ${answer.status}`);
+  return decode(Buffer.from(answer.value, "base64"));
 }

@@ -13,7 +13,7 @@ import type { CallPage, CallQuery, CallSummary, FunctionRef } from "../dashboard
 import type { AppStore } from "./calls.js";
 import { REMEMBERED_CALLS } from "./calls.js";
 import { callIdPrefix, spawnedAt } from "./call-ids.js";
-import { keysIn } from "./keys.js";
+import { keysOf } from "./keys.js";
 import { parseStored, type StoredResult } from "./wire.js";
 
 /** Calls one page request looks at, at most, when a filter leaves most out. */
@@ -48,7 +48,7 @@ export function callLister(
 
   const summary = async (ref: FunctionRef, callId: string, given?: number): Promise<CallSummary> => {
     const { store, ref: at } = storeOf({ app: ref.app, environment: ref.env });
-    const keys = keysIn(at.prefix);
+    const keys = keysOf(at.prefix);
     const startedAt = spawnedAt(callId) ?? given ?? 0;
     let done = settled.get(callId);
     if (done === undefined) {
@@ -67,7 +67,7 @@ export function callLister(
 
   const list = async (ref: FunctionRef, query: CallQuery): Promise<CallPage> => {
     const { store, ref: at } = storeOf({ app: ref.app, environment: ref.env });
-    const keys = keysIn(at.prefix);
+    const keys = keysOf(at.prefix);
     const prefix = keys.callsBeginning(callIdPrefix({ environment: ref.env, app: ref.app, name: ref.fn }));
     const before = query.before === undefined ? undefined : splitCursor(query.before)[1];
     const listed = store.list(prefix, before === undefined ? {} : { after: keys.call(before) });
@@ -98,7 +98,7 @@ export function callLister(
   const attemptsStarted = async (ref: FunctionRef, callId: string): Promise<number> => {
     const { store, ref: at } = storeOf({ app: ref.app, environment: ref.env });
     let attempts = 0;
-    for await (const _ of store.list(keysIn(at.prefix).startedOf(callId))) attempts++;
+    for await (const _ of store.list(keysOf(at.prefix).startedOf(callId))) attempts++;
     return Math.max(1, attempts);
   };
   return listable ? { summary, attemptsStarted, list } : { summary, attemptsStarted };

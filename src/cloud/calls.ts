@@ -14,8 +14,7 @@ import type { CallState, CallStore, FunctionSpec, Input } from "../core/provider
 import { rideThrough } from "../core/transport.js";
 import type { Send } from "./batching.js";
 import { listedCallId } from "./call-ids.js";
-import { type Keys, keysIn, sendKeys } from "./keys.js";
-import { keptBy } from "./once.js";
+import { type Keys, keysOf, sendKeys } from "./keys.js";
 import { argsOf, offloadArgs } from "./offload.js";
 import type { ObjectStore, Queue } from "./primitives.js";
 import {
@@ -66,8 +65,6 @@ const POLL_MAX_MS = 1500;
 export const REMEMBERED_CALLS = 10_000;
 /** Chunk reads in flight at once. */
 const CHUNK_READS = 16;
-/** An app store's keys, made once per prefix: every poll of a call asks for them. */
-const keysOf = keptBy(keysIn);
 
 /** A cloud's durable calls, and what its dashboard reads of them. */
 export interface CloudCallStore extends CallStore {

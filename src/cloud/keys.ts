@@ -3,6 +3,8 @@
  * every app can share a prefix; an app's manifest and settings are kept apart by app in a
  * shared store. And the names of queued messages (`sendKeys`).
  */
+import { keptBy } from "./once.js";
+
 export function keysIn(prefix: string) {
   const own = (r: { environment: string; app: string }) => (prefix === "" ? "" : `${prefix}${r.environment}/${r.app}/`);
   return {
@@ -29,6 +31,9 @@ export function keysIn(prefix: string) {
   } as const;
 }
 export type Keys = ReturnType<typeof keysIn>;
+
+/** An app store's keys, made once per prefix: every poll of a call, every listed call asks for them. */
+export const keysOf = keptBy(keysIn);
 
 /**
  * The `dedupKey` of each send of a queued input: every send of one attempt has the same key, so
