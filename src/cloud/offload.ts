@@ -46,8 +46,11 @@ export async function loadOutcome(store: ObjectStore | undefined, w: WireOutcome
   return { ...w, value, error, valueAt: undefined };
 }
 
+/** A payload that is not in the store: no delivery again can find it, so the input fails instead. */
+export class PayloadMissingError extends ProviderError {}
+
 async function need(store: ObjectStore | undefined, key: string): Promise<Uint8Array> {
   const bytes = await store?.get(key);
-  if (bytes === undefined) throw new ProviderError(`the payload ${key} is missing from the app's object store`);
+  if (bytes === undefined) throw new PayloadMissingError(`the payload ${key} is missing from the app's object store`);
   return bytes;
 }

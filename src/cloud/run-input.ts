@@ -5,13 +5,14 @@
  */
 import { type GraphEvent, flushGraphEvents, forwardGraphEvents } from "../core/call-graph.js";
 import { InputContext } from "../core/context.js";
-import { InputCancelledError } from "../core/errors.js";
+import { InputCancelledError, ProviderError } from "../core/errors.js";
 import { importAppModule } from "../core/importing.js";
-import { execute } from "../core/executor.js";
+import { execute, failure } from "../core/executor.js";
 import type { Function_ } from "../core/function.js";
 import type { FunctionSpec, Outcome } from "../core/provider.js";
 import { findApp } from "../core/registry.js";
 import { webAdapter } from "../core/web.js";
+import { PayloadMissingError } from "./offload.js";
 import { runningUntil } from "./watchdog.js";
 import type { Envelope } from "./wire.js";
 
@@ -71,7 +72,9 @@ export async function runInput(
   const stopWatching = onStart(ctx);
   const deadline = attemptDeadline(ctx, spec.options.timeoutMs);
   try {
-    const result = await Promise.race([execute(raw, ctx, await args(), spec.isGenerator, onChunk), deadline.timedOut]);
+    const bytes = await argsOrMissing(args);
+    if (bytes instanceof ProviderError) return { outcome: { ...base, ...failure(bytes, false) }, graph: [], spec };
+    const result = await Promise.race([execute(raw, ctx, bytes, spec.isGenerator, onChunk), deadline.timedOut]);
     const outcome: Outcome =
       result === "timeout"
         ? { ...base, status: "TIMEOUT", message: `function ${JSON.stringify(e.fn)} timed out after ${spec.options.timeoutMs} ms` }
@@ -82,6 +85,16 @@ export async function runInput(
     deadline.clear();
     stopWatching?.();
     forwardGraphEvents(() => {});
+  }
+}
+
+/** The input's arguments, or the error that they are gone (any other refusal throws, to be delivered again). */
+async function argsOrMissing(args: () => Promise<Uint8Array>): Promise<Uint8Array | ProviderError> {
+  try {
+    return await args();
+  } catch (err) {
+    if (err instanceof PayloadMissingError) return new ProviderError(err.message);
+    throw err;
   }
 }
 

@@ -161,6 +161,12 @@ export function isEnvelope(value: unknown): value is Envelope {
 const ID = /^[A-Za-z0-9_.:-]{1,200}$/;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
+/** A payload's name: an input's id with its attempt and what it holds (offload.ts). */
+const PAYLOAD_ID = /^[A-Za-z0-9_.:-]{1,240}$/;
+/** A key offload.ts writes an envelope's arguments under: nothing else of the store may be read as them. */
+const isPayloadKey = (key: unknown, prefix: string): boolean =>
+  typeof key === "string" && key.startsWith(`${prefix}payloads/`) && PAYLOAD_ID.test(key.slice(prefix.length + 9));
+
 /** Whether `text` is canonical base64 (Buffer.from would silently skip anything else). */
 export const isBase64 = (text: string): boolean => text.length % 4 === 0 && BASE64.test(text);
 
@@ -182,9 +188,10 @@ export function checkEnvelope(value: unknown, where = "envelope"): Envelope {
     throw refuse("parent", `expected an id matching ${ID}`);
   if (!Number.isInteger(e.attempt) || (e.attempt as number) < 1) throw refuse("attempt", "expected an integer ≥ 1");
   if (typeof e.args !== "string" || !isBase64(e.args)) throw refuse("args", "expected base64 text");
-  if (e.argsAt !== undefined && typeof e.argsAt !== "string") throw refuse("argsAt", "expected a store key");
   if (e.argsAt !== undefined && e.store === undefined) throw refuse("store", "expected a store for argsAt");
   if (e.store !== undefined) checkFields(e.store, `${where}.store`, { name: "string", prefix: "text" });
+  if (e.argsAt !== undefined && !isPayloadKey(e.argsAt, (e.store as { prefix: string }).prefix))
+    throw refuse("argsAt", "expected the key of an offloaded payload (<store prefix>payloads/<id>)");
   if (e.spawn !== undefined) {
     checkFields(e.spawn, `${where}.spawn`, {
       queue: "string",
