@@ -112,8 +112,11 @@ describe.skipIf(chromiumMissing !== undefined)(
       expect(await child.locator(":scope > .status").textContent()).toBe("SUCCESS");
       expect(await page.locator("pre").first().textContent()).toBe("17");
       await shot(page, "call");
+      // The page before names a call too: wait for the child's own, by the id its link holds.
+      const childId = (await child.locator(":scope > a").getAttribute("href"))?.split("/").pop();
+      expect(childId).toMatch(/^fc-/);
       await child.locator(":scope > a").click();
-      await page.getByRole("heading", { name: /^Call /, level: 1 }).waitFor();
+      await page.getByRole("heading", { name: `Call ${childId}`, level: 1 }).waitFor();
       expect(new URL(page.url()).pathname).not.toBe(`/dashboard/calls/${outer.objectId}`);
       expect(await page.locator(".tree > li > a").first().textContent()).toBe("square");
     });

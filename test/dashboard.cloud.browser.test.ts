@@ -70,8 +70,11 @@ describe.skipIf(chromiumMissing !== undefined)(
       expect(await root.locator(":scope > a").textContent()).toBe("outer");
       const child = root.locator("ul > li");
       expect(await child.locator(":scope > .status").textContent()).toBe("SUCCESS");
+      // The page before names a call too: wait for the child's own, by the id its link holds.
+      const childId = (await child.locator(":scope > a").getAttribute("href"))?.split("/").pop();
+      expect(childId).toMatch(/^fc-/);
       await child.locator(":scope > a").click();
-      await page.getByRole("heading", { name: /^Call /, level: 1 }).waitFor();
+      await page.getByRole("heading", { name: `Call ${childId}`, level: 1 }).waitFor();
       expect(await page.locator(".tree > li > a").first().textContent()).toBe("square");
     });
 
