@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import * as broken from "./fixtures/broken-app.mjs";
 import * as closing from "./fixtures/close-app.mjs";
 import * as control from "./fixtures/control-app.mjs";
-import { app, napPid, pidBrief } from "./fixtures/pid-app.mjs";
+import { app, napPid, napSpan, pidBrief } from "./fixtures/pid-app.mjs";
 
 const alive = (pid: number) => {
   try {
@@ -20,6 +20,18 @@ describe("local provider pools", () => {
     for await (const pid of napPid.map(Array(8).fill(200))) pids.push(pid);
     expect(new Set(pids).size).toBeGreaterThan(1);
     expect(pids).not.toContain(process.pid);
+  });
+
+  it("a container with maxInputs 4 starts the next input as soon as one of its four ends", async () => {
+    const spans: [number, number][] = [];
+    for await (const span of napSpan.map(Array.from({ length: 16 }, (_, i) => 60 + ((i * 37) % 4) * 45))) spans.push(span);
+    const othersRunningAt = (at: number, self: number) =>
+      spans.filter(([start, end], i) => i !== self && start <= at && end > at).length;
+    spans.sort((a, b) => a[0] - b[0]);
+    const running = spans.map(([start], i) => othersRunningAt(start, i));
+    // Each start after the first four replaces one input that ended: three others still run.
+    expect(running.slice(4).filter((n) => n === 3).length, `others running at each start: ${running}`).toBeGreaterThanOrEqual(10);
+    expect(Math.max(...running)).toBeLessThanOrEqual(3);
   });
 
   it("stops an idle container after scaledownWindowMs, and not while it is used", async () => {

@@ -41,6 +41,14 @@ export function failLater(inputs: readonly Input[], sink: OutcomeSink, outcome: 
   });
 }
 
+/**
+ * Whether a container holding `load` inputs takes more now: while it has a free slot (fewer than
+ * `maxInputs`), always; its prefetch beyond that, once half the `depth` is free. Each refill is a
+ * message both processes handle between two inputs, so a container running short inputs is topped
+ * up in a few large refills rather than after every report (docs/performance.md, "The burn").
+ */
+const hasRoom = (load: number, depth: number, maxInputs: number) => load < maxInputs || (depth - load) * 2 >= depth;
+
 export interface PoolOptions {
   /** Containers at most when the function sets no `maxContainers`. */
   defaultMaxContainers: number;
@@ -211,7 +219,7 @@ export class Pool {
     const depth = this.depth();
     for (const c of this.containers) {
       if (this.backlog === 0) break;
-      if (!c.accepting || c.load >= depth) continue;
+      if (!c.accepting || !hasRoom(c.load, depth, this.spec.options.maxInputs)) continue;
       const n = Math.min(depth - c.load, this.backlog, MAX_BATCH);
       this.cancelIdle(c);
       c.send(this.queue, this.sinks, this.head, n, this.announce);
