@@ -7,6 +7,7 @@ import type { GraphEvent } from "../core/call-graph.js";
 import { encode } from "../core/codec.js";
 import { FaasadeError, InvalidError, describe } from "../core/errors.js";
 import type { Input, Outcome } from "../core/provider.js";
+import { keysOf } from "./keys.js";
 
 /** Where an app's objects live: the platform's name for its store (a bucket) and faasade's key prefix in it. */
 export interface StoreRef {
@@ -164,8 +165,10 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 /** A payload's name: an input's id with its attempt and what it holds (offload.ts). */
 const PAYLOAD_ID = /^[A-Za-z0-9_.:-]{1,240}$/;
 /** A key offload.ts writes an envelope's arguments under: nothing else of the store may be read as them. */
-const isPayloadKey = (key: unknown, prefix: string): boolean =>
-  typeof key === "string" && key.startsWith(`${prefix}payloads/`) && PAYLOAD_ID.test(key.slice(prefix.length + 9));
+function isPayloadKey(key: unknown, prefix: string): boolean {
+  const folder = keysOf(prefix).payload("");
+  return typeof key === "string" && key.startsWith(folder) && PAYLOAD_ID.test(key.slice(folder.length));
+}
 
 /** Whether `text` is canonical base64 (Buffer.from would silently skip anything else). */
 export const isBase64 = (text: string): boolean => text.length % 4 === 0 && BASE64.test(text);
