@@ -17,6 +17,7 @@ import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { azureRows, azureSection, runAzureBench } from "./azure-rows.mjs";
 import { mapNote, mapRow, mapTableLines } from "./map-rows.mjs";
+import { measureNodeStart, nodeStartLine } from "./node-start.mjs";
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -354,7 +355,7 @@ function machine() {
 // Main
 
 const startedAt = performance.now();
-const info = machine();
+const info = { ...machine(), nodeStart: measureNodeStart() };
 mkdirSync(`${HERE}/results`, { recursive: true });
 writeFileSync(RESULTS, `${JSON.stringify({ type: "machine", ...info, reps: REPS })}\n`);
 const record = (obj) => appendFileSync(RESULTS, `${JSON.stringify(obj)}\n`);
@@ -834,6 +835,7 @@ the benchmark instead. Raw data of this run: \`bench/results/latest.jsonl\` (git
 - OS: ${info.platform}
 - Node ${info.node}; faasade ${info.versions.faasade} (commit ${info.commit}), piscina ${info.versions.piscina}, tinypool ${info.versions.tinypool}, faastjs ${info.versions.faastjs}
 - Whole benchmark: ${REPS} repetitions, ${totalS.toFixed(0)} s wall
+${nodeStartLine(info.nodeStart)}
 - CPU available to the benchmark (see "CPU hygiene" below):
   - probe before the kept runs: median ${fmt(median(probes), 2)}, min ${fmt(Math.min(...probes), 2)} cores; ${lowCpuRuns.length} of ${probes.length} runs started with less than ${CPU_OK} cores${lowCpuRuns.length ? ` (${lowCpuRuns.map((r) => `${r.impl} ${r.fn} ${r.mode} rep ${r.rep}: ${r.cpuProbe}`).join("; ")})` : ""}
   - ${(waitedMs / 1000).toFixed(0)} s spent waiting for a free second core; ${retries} run(s) discarded and made again because other processes used more than ${CONTENDED} cores during them; ${contendedRuns.length} contended run(s) kept (retry limit reached)
@@ -878,6 +880,8 @@ between runs on a shared VM. Compare the ratios, and the ${REPS} runs shown next
   is the import of the app module (\`new App\`, \`app.function\`) plus the first \`remote\`, which
   forks the first container; for faast.js it includes \`faastLocal()\` (its packaging step).
   Median over the ${2 * REPS} fresh processes (batch + seq) of that implementation and function.
+  A forked child's share is mostly Node's own start, which the environment can weigh on (see
+  Machine: the bare start's figure, and \`NODE_EXTRA_CA_CERTS\`).
 - **Peak tree RSS**: \`bench/run.mjs\` samples \`/proc\` every ${SAMPLE_MS} ms while the run lives and sums
   \`VmRSS\` of the run's process and all its descendants (forked children count; worker threads
   live inside the process); the maximum over the run, median over ${REPS} runs.
