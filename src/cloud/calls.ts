@@ -207,7 +207,8 @@ export function cloudCalls(o: CloudCallsOptions): CloudCallStore {
       const app = o.storeOf(fn);
       const keys = keysOf(app.ref.prefix);
       const { queue, name } = await o.queueOf(fn);
-      const spawn = { queue: name, retentionMs: o.retentionMs, module: fn.module, isGenerator: fn.isGenerator };
+      const createdAt = Date.now();
+      const spawn = { queue: name, retentionMs: o.retentionMs, module: fn.module, isGenerator: fn.isGenerator, createdAt };
       const envelope = await offloadArgs(app.store, { ...toEnvelope(fn, input, app.ref), spawn }, queue.maxMessageBytes);
       const record: CallRecordJson = {
         fn: fn.name,
@@ -215,7 +216,7 @@ export function cloudCalls(o: CloudCallsOptions): CloudCallStore {
         isGenerator: fn.isGenerator,
         inputId: input.inputId,
         parent: input.parentInputId,
-        createdAt: Date.now(),
+        createdAt,
         queue: name,
         app: fn.app,
         env: fn.environment,

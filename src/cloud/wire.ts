@@ -44,6 +44,8 @@ export interface SpawnTarget {
   /** The function's module and kind: what a call record says, for platforms that read a pending call from its message. */
   module?: string | undefined;
   isGenerator?: boolean | undefined;
+  /** When the call was spawned (ms since the epoch): every record made from this envelope says so, a retry's and a result's too. */
+  createdAt?: number | undefined;
 }
 
 export interface WireOutcome {
@@ -102,6 +104,7 @@ export const recordOf = (e: Envelope): CallRecordJson => ({
   isGenerator: e.spawn?.isGenerator === true,
   inputId: e.inputId,
   parent: e.parent,
+  createdAt: e.spawn?.createdAt,
   queue: e.spawn?.queue,
   app: e.app,
   env: e.env,
@@ -203,11 +206,14 @@ export function checkEnvelope(value: unknown, where = "envelope"): Envelope {
       notBefore: "number?",
       module: "text?",
       isGenerator: "boolean?",
+      createdAt: "number?",
     });
-    const { retentionMs, notBefore } = e.spawn as SpawnTarget;
+    const { retentionMs, notBefore, createdAt } = e.spawn as SpawnTarget;
     if (!(retentionMs >= 0)) throw new InvalidError(`${where}.spawn.retentionMs: expected a number ≥ 0, got ${retentionMs}`);
     if (notBefore !== undefined && !Number.isFinite(notBefore))
       throw new InvalidError(`${where}.spawn.notBefore: expected a time in ms, got ${notBefore}`);
+    if (createdAt !== undefined && !Number.isFinite(createdAt))
+      throw new InvalidError(`${where}.spawn.createdAt: expected a time in ms, got ${createdAt}`);
   }
   return e as unknown as Envelope;
 }
