@@ -91,7 +91,7 @@ export function callRows({ vt, f }: RowContext): void {
   it("map with orderOutputs false yields in completion order: the fast inputs first", async () => {
     // Two containers suffice: the slow input holds one while the other runs both fast ones. The
     // gap (5 s against 50 ms) leaves room for the second container's cold start on a loaded
-    // machine: under the whole test suite on 2 cores, one local start took over 2.5 s.
+    // machine (with 2.5 s the local row failed once under the whole test suite on 2 cores).
     const out = await collect(f("race").map([5000, 50, 50], { orderOutputs: false }));
     expect(out).toEqual([50, 50, 5000]);
   });
