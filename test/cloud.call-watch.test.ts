@@ -77,4 +77,41 @@ describe("the cloud dashboard's call watch", () => {
     await sleep(80);
     expect(looks).toBe(after);
   });
+
+  it("a run of failed looks is reported once, then once per reportFailuresEveryMs, and its end once", async () => {
+    let down = true;
+    let looks = 0;
+    const failed: number[] = [];
+    const recovered: number[] = [];
+    const watch = callWatch({
+      everyMs: 10,
+      reportFailuresEveryMs: 150,
+      functions: async () => [ref],
+      newest: async () => {
+        looks++;
+        if (down) throw new Error("store down");
+        return [];
+      },
+      again: async (last) => last,
+      failed: (_, n) => failed.push(n),
+      recovered: (n) => recovered.push(n),
+    });
+    const stop = watch.add(() => {}, ref);
+    await sleep(250);
+    const failedLooks = looks;
+    expect(failedLooks).toBeGreaterThan(8);
+    // The first failure at once, and one more after 150 ms (counting the looks failed by then): not one a look.
+    expect(failed[0]).toBe(1);
+    expect(failed.length).toBeLessThanOrEqual(3);
+    expect(failed.slice(1).every((n) => n > 1)).toBe(true);
+    down = false;
+    await sleep(60);
+    expect(recovered).toHaveLength(1);
+    expect(recovered[0]).toBeGreaterThanOrEqual(failedLooks);
+    // A new run of failures is reported at once again.
+    down = true;
+    await sleep(60);
+    stop();
+    expect(failed.at(-1)).toBe(1);
+  });
 });

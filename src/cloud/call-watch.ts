@@ -11,6 +11,8 @@ import type { CallSummary, FunctionRef } from "../dashboard/source.js";
 const KEPT = 5_000;
 /** Pending calls read again per look, at most, beyond those on the newest pages, in turn. */
 const PENDING_PER_LOOK = 50;
+/** While looks keep failing (a store down), one report this often, not one a look. */
+const REPORT_FAILURES_EVERY_MS = 60_000;
 
 export interface CallWatchDeps {
   everyMs: number;
@@ -18,8 +20,14 @@ export interface CallWatchDeps {
   newest(ref: FunctionRef): Promise<CallSummary[]>;
   /** The call's summary now. */
   again(last: CallSummary): Promise<CallSummary>;
-  /** A look that failed: the feed goes on with the next. */
-  failed(err: unknown): void;
+  /**
+   * A look failed, the `failedLooks`-th in a row: told of the first of a run, then at most once per
+   * `reportFailuresEveryMs` (default a minute) while they go on. The feed goes on with the next look.
+   */
+  failed(err: unknown, failedLooks: number): void;
+  /** A look worked after `failedLooks` failed ones. */
+  recovered?(failedLooks: number): void;
+  reportFailuresEveryMs?: number;
 }
 
 export interface CallWatch {
@@ -39,6 +47,20 @@ export function callWatch(deps: CallWatchDeps): CallWatch {
   let looking = false;
   /** Where the next look's re-reads of pending calls begin. */
   let turn = 0;
+  let failedLooks = 0;
+  let reportedAt = Number.NEGATIVE_INFINITY;
+  const reportEveryMs = deps.reportFailuresEveryMs ?? REPORT_FAILURES_EVERY_MS;
+
+  const lookFailed = (err: unknown) => {
+    failedLooks++;
+    if (failedLooks > 1 && Date.now() - reportedAt < reportEveryMs) return;
+    reportedAt = Date.now();
+    deps.failed(err, failedLooks);
+  };
+  const lookWorked = () => {
+    if (failedLooks > 0) deps.recovered?.(failedLooks);
+    failedLooks = 0;
+  };
 
   const saw = (now: CallSummary) => {
     const before = seen.get(now.functionCallId);
@@ -77,7 +99,7 @@ export function callWatch(deps: CallWatchDeps): CallWatch {
     if (looking) return;
     looking = true;
     look()
-      .catch(deps.failed)
+      .then(lookWorked, lookFailed)
       .finally(() => {
         looking = false;
       });

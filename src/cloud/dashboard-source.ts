@@ -64,7 +64,12 @@ export function cloudDashboardSource(provider: CloudProvider): DashboardSource {
     functions: async () => (callList.list === undefined ? [] : (await deployed.get()).specs.map(refOf)),
     newest: async (ref) => (await callList.list?.(ref, { limit: WATCH_NEWEST }))?.calls ?? [],
     again: (last) => callList.summary(last, last.functionCallId, last.startedAt),
-    failed: (err) => console.error("faasade: the dashboard's look at the calls failed:", err),
+    failed: (err, looks) =>
+      console.error(
+        `faasade: the dashboard's look at the calls failed${looks > 1 ? ` (${looks} looks in a row; it goes on trying)` : ""}:`,
+        err,
+      ),
+    recovered: (looks) => console.error(`faasade: the dashboard's look at the calls works again, after ${looks} failed`),
   });
 
   return {
