@@ -1,31 +1,25 @@
 // A spawned call's record as the cloud runtimes rewrite it (src/cloud/consumer.ts): a retry's record and
 // the result's copy keep the spawn's time, which the envelope carries, so that a process that did not
 // make the call (a dashboard's) still knows when it was spawned.
-import { encode } from "faasade";
 import { describe, expect, it } from "vitest";
 import { consume } from "../dist/src/cloud/consumer.js";
 import { keysIn } from "../dist/src/cloud/keys.js";
 import type { ObjectStore } from "../dist/src/cloud/primitives.js";
 import { type CallRecordJson, type Envelope, checkEnvelope, recordOf } from "../dist/src/cloud/wire.js";
 import "./fixtures/aws-app.mjs";
+import { testEnvelope } from "./fixtures/envelope.js";
 import { memoryQueue, memoryStore } from "./fixtures/gcp-doubles.mjs";
 
 const SPAWNED_AT = Date.parse("2026-11-30T12:00:00Z");
 const keys = keysIn("apps/a/");
 
-const envelope = (over: Partial<Envelope> = {}): Envelope => ({
-  v: 1,
-  app: "aws-app",
-  env: "main",
-  fn: "flaky",
-  inputId: "in-record-1",
-  callId: "fc-record-1",
-  attempt: 1,
-  args: Buffer.from(encode([1], "args")).toString("base64"),
-  store: { name: "bucket", prefix: "apps/a/" },
-  spawn: { queue: "q", retentionMs: 60_000, createdAt: SPAWNED_AT },
-  ...over,
-});
+const envelope = (over: Partial<Envelope> = {}): Envelope =>
+  testEnvelope("aws-app", "flaky", [1], {
+    inputId: "in-record-1",
+    callId: "fc-record-1",
+    spawn: { queue: "q", retentionMs: 60_000, createdAt: SPAWNED_AT },
+    ...over,
+  });
 
 const stored = <T>(store: ReturnType<typeof memoryStore>, key: string): T => {
   const bytes = store.objects.get(key);

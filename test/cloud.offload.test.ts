@@ -1,28 +1,18 @@
 // Offloaded arguments (src/cloud/offload.ts) as a runtime receives them: an envelope may point only at a
 // payload key, and a payload that is gone fails its call at once instead of being delivered until poisoned.
-import { ProviderError, decode, encode } from "faasade";
+import { ProviderError, decode } from "faasade";
 import { describe, expect, it } from "vitest";
 import { consume } from "../dist/src/cloud/consumer.js";
 import { keysIn } from "../dist/src/cloud/keys.js";
 import { offloadArgs } from "../dist/src/cloud/offload.js";
 import type { ObjectStore } from "../dist/src/cloud/primitives.js";
 import { type Envelope, checkEnvelope, fromWire } from "../dist/src/cloud/wire.js";
+import { testEnvelope } from "./fixtures/envelope.js";
 import "./fixtures/gcp-app.mjs";
 import { memoryQueue, memoryStore } from "./fixtures/gcp-doubles.mjs";
 
-const envelope = (over: Partial<Envelope> = {}): Envelope => ({
-  v: 1,
-  app: "gcp-app",
-  env: "main",
-  fn: "square",
-  inputId: "in-offload-1",
-  callId: "fc-offload-1",
-  attempt: 1,
-  args: Buffer.from(encode([7], "args")).toString("base64"),
-  store: { name: "bucket", prefix: "apps/a/" },
-  spawn: { queue: "q", retentionMs: 60_000 },
-  ...over,
-});
+const envelope = (over: Partial<Envelope> = {}): Envelope =>
+  testEnvelope("gcp-app", "square", [7], { inputId: "in-offload-1", callId: "fc-offload-1", ...over });
 
 /** The outcome the consumer stored for a call. */
 function resultOf(store: ReturnType<typeof memoryStore>, callId: string) {

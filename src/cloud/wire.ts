@@ -208,12 +208,14 @@ export function checkEnvelope(value: unknown, where = "envelope"): Envelope {
       isGenerator: "boolean?",
       createdAt: "number?",
     });
-    const { retentionMs, notBefore, createdAt } = e.spawn as SpawnTarget;
-    if (!(retentionMs >= 0)) throw new InvalidError(`${where}.spawn.retentionMs: expected a number ≥ 0, got ${retentionMs}`);
-    if (notBefore !== undefined && !Number.isFinite(notBefore))
-      throw new InvalidError(`${where}.spawn.notBefore: expected a time in ms, got ${notBefore}`);
-    if (createdAt !== undefined && !Number.isFinite(createdAt))
-      throw new InvalidError(`${where}.spawn.createdAt: expected a time in ms, got ${createdAt}`);
+    const spawn = e.spawn as SpawnTarget;
+    if (!(spawn.retentionMs >= 0))
+      throw new InvalidError(`${where}.spawn.retentionMs: expected a number ≥ 0, got ${spawn.retentionMs}`);
+    for (const field of ["notBefore", "createdAt"] as const) {
+      const at = spawn[field];
+      if (at !== undefined && !Number.isFinite(at))
+        throw new InvalidError(`${where}.spawn.${field}: expected a time in ms, got ${at}`);
+    }
   }
   return e as unknown as Envelope;
 }
