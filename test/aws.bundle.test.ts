@@ -14,6 +14,8 @@ import { bundle } from "../src/cloud/bundle.js";
 import { lambdaBundle } from "../src/providers/aws/deploy/entry.js";
 
 const APP = "test/fixtures/aws-app.mjs";
+/** An app that imports a native addon itself (faasade's own code needs none). */
+const NATIVE_APP = "test/fixtures/native-app.mjs";
 
 function envelope(app: string, fn: string, args: unknown[]) {
   return {
@@ -72,9 +74,9 @@ describe("aws deploy: bundle", { timeout: 60_000 }, () => {
     const first = await bundle(lambdaBundle(APP, "arm64"));
     const again = await bundle(lambdaBundle(APP, "arm64"));
     expect(again.hash).toBe(first.hash);
-    expect(Object.keys(unzipSync(first.zip))).toContain("index.mjs");
-    // cbor-x's optional native helper is installed, not bundled.
-    expect(first.installed).toContain("cbor-extract");
+    // An app of plain JavaScript is one file: nothing to install, so no npm run at deploy.
+    expect(Object.keys(unzipSync(first.zip))).toEqual(["index.mjs"]);
+    expect(first.installed).toEqual([]);
 
     // The handler awaits the app's import (appModule) and then answers the envelope.
     const answer = JSON.parse(runUnzipped(first.zip, callHandler(envelope("aws-app", "square", [12])))) as {
@@ -126,12 +128,14 @@ describe("aws deploy: bundle", { timeout: 60_000 }, () => {
     expect(answer.message).toContain("boom at import");
   });
 
-  it("ships cbor-extract's linux-arm64 package for arm64 and its linux-x64 one for x86_64, each binary of that CPU", async () => {
+  it("installs an app's native addon, not inlined: cbor-extract's linux-arm64 package for arm64, its linux-x64 one for x86_64", async () => {
     for (const [architecture, cpu] of [
       ["arm64", "arm64"],
       ["x86_64", "x64"],
     ] as const) {
-      const files = unzipSync((await bundle(lambdaBundle(APP, architecture))).zip);
+      const built = await bundle(lambdaBundle(NATIVE_APP, architecture));
+      expect(built.installed).toEqual(["cbor-extract"]);
+      const files = unzipSync(built.zip);
       expect(nativePackages(files)).toEqual([`@cbor-extract/cbor-extract-linux-${cpu}`]);
       const binaries = Object.keys(files).filter((f) => f.endsWith(".node"));
       expect(binaries.length).toBeGreaterThan(0);
@@ -140,11 +144,11 @@ describe("aws deploy: bundle", { timeout: 60_000 }, () => {
   });
 
   it("gives the same zip with a fresh empty npm cache and temp dir, and no file holds a path of this machine or build residue", async () => {
-    const usual = await bundle(lambdaBundle(APP, "arm64"));
+    const usual = await bundle(lambdaBundle(NATIVE_APP, "arm64"));
     const cache = mkdtempSync(join(tmpdir(), "faasade-npm-cache-"));
     const temp = mkdtempSync(join(tmpdir(), "faasade-tmp-"));
     try {
-      const fresh = await withEnv({ npm_config_cache: cache, TMPDIR: temp }, () => bundle(lambdaBundle(APP, "arm64")));
+      const fresh = await withEnv({ npm_config_cache: cache, TMPDIR: temp }, () => bundle(lambdaBundle(NATIVE_APP, "arm64")));
       expect(fresh.hash).toBe(usual.hash);
       expect(readdirSync(cache).length).toBeGreaterThan(0); // npm did fill the fresh cache
       const files = unzipSync(fresh.zip);
@@ -158,7 +162,7 @@ describe("aws deploy: bundle", { timeout: 60_000 }, () => {
       }
       // Versions are the project's, not the registry's latest: detect-libc as cbor-extract's tree resolves it here.
       const from = (name: string, dir: string | undefined) => (dir === undefined ? undefined : packageDir(name, dir));
-      const cborExtract = from("cbor-extract", packageDir("cbor-x", process.cwd()));
+      const cborExtract = packageDir("cbor-extract", process.cwd());
       const detectLibc = from("detect-libc", from("node-gyp-build-optional-packages", cborExtract)) ?? "";
       const projectDetectLibc = JSON.parse(readFileSync(join(detectLibc, "package.json"), "utf8")) as { version: string };
       const shipped = JSON.parse(Buffer.from(files["node_modules/detect-libc/package.json"] as Uint8Array).toString()) as {

@@ -9,7 +9,7 @@
  * (docs/codec.md has the figures). Objects never reach CBOR as maps, so decoding never
  * assigns a key through a prototype and never runs code.
  */
-import { Encoder } from "cbor-x";
+import { Encoder } from "cbor-x/encode";
 import { DeserializationError, SerializationError } from "./errors.js";
 import { errorConstructor } from "./error-classes.js";
 import { NOT_SCALAR, decodeScalar, encodeScalars, isPlainScalar } from "./codec-fast.js";
@@ -50,6 +50,21 @@ type Tree = unknown;
 
 const cbor = new Encoder({ useRecords: false, mapsAsObjects: false, tagUint8Array: false });
 
+/**
+ * cbor-x's plain entry (above) has no native string decoder; its Node entry adds one (cbor-extract)
+ * to the same decoder module, at ~15 ms of every process's start. So the Node entry is loaded at
+ * the first decode this large, where native strings pay; later decodes use them. Its name is kept
+ * in a variable so that a bundler leaves it out: a cloud bundle ships no native addon of ours.
+ */
+const NATIVE_STRINGS_FROM_BYTES = 64 * 1024;
+const CBOR_NODE_ENTRY = "cbor-x";
+let nativeStringsAsked = false;
+
+function askForNativeStrings(): void {
+  nativeStringsAsked = true;
+  import(CBOR_NODE_ENTRY).catch(() => {}); // optional, as cbor-x itself treats it
+}
+
 /** Encodes a value; throws `SerializationError` naming the path of the first unsupported part. */
 export function encode(value: unknown, root = "value"): Uint8Array {
   // Fast paths for the commonest payloads (a scalar result, an argument list of scalars):
@@ -66,6 +81,7 @@ export function encode(value: unknown, root = "value"): Uint8Array {
 export function decode(bytes: Uint8Array): unknown {
   const scalar = decodeScalar(bytes, Tag.Array);
   if (scalar !== NOT_SCALAR) return scalar;
+  if (!nativeStringsAsked && bytes.byteLength >= NATIVE_STRINGS_FROM_BYTES) askForNativeStrings();
   let tree: Tree;
   try {
     tree = cbor.decode(bytes);

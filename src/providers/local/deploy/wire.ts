@@ -3,7 +3,7 @@
  * for streamed answers, frames of a 4-byte length and a CBOR message.
  */
 import type { IncomingMessage } from "node:http";
-import { Decoder, Encoder } from "cbor-x";
+import { Decoder, Encoder } from "cbor-x/encode";
 
 const encoder = new Encoder({ useRecords: false, mapsAsObjects: true });
 const decoder = new Decoder({ useRecords: false, mapsAsObjects: true });
