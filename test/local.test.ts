@@ -34,6 +34,29 @@ describe("local provider pools", () => {
     expect(Math.max(...running)).toBeLessThanOrEqual(3);
   });
 
+  it("a call made while a long one runs goes to another container, not behind it (fast inputs measured first)", async () => {
+    // Short inputs make the pool prefetch several per container; a long one must not take a queue.
+    for (let i = 0; i < 3; i++) for await (const pid of napPid.map(Array(300).fill(0))) expect(pid).not.toBe(process.pid);
+    const long = await napPid.spawn(3000);
+    await new Promise((r) => setTimeout(r, 150));
+    const started = Date.now();
+    const quick = await napPid.remote(0);
+    const waitedMs = Date.now() - started;
+    const longPid = await long.get();
+    expect(quick, `the quick call ran in the long call's container after ${waitedMs} ms`).not.toBe(longPid);
+    expect(waitedMs).toBeLessThan(2000);
+  });
+
+  it("a map's short inputs do not wait behind its long one: a stalled container gives back what it has not started", async () => {
+    for (let i = 0; i < 3; i++) for await (const _ of napPid.map(Array(300).fill(0))) void _;
+    const started = Date.now();
+    const arrivals: number[] = [];
+    for await (const _ of napPid.map([3000, ...Array(20).fill(0)], { orderOutputs: false })) arrivals.push(Date.now() - started);
+    expect(arrivals).toHaveLength(21);
+    // Twenty short inputs, then the long one: none of the short ones waited for it.
+    expect(arrivals.filter((ms) => ms < 2000), `arrival times (ms): ${arrivals}`).toHaveLength(20);
+  });
+
   it("stops an idle container after scaledownWindowMs, and not while it is used", async () => {
     const pid = await pidBrief.remote();
     for (let i = 0; i < 4; i++) {
@@ -53,8 +76,8 @@ describe("local provider pools", () => {
     const queued = closing.nap.remote(5000);
     await new Promise((r) => setTimeout(r, 100));
     await closing.app.close();
-    await expect(running).rejects.toBeInstanceOf(RemoteError);
-    await expect(queued).rejects.toBeInstanceOf(RemoteError);
+    // Both at once: the queued call may settle first (from the pool's queue), the running one when its container exits.
+    await Promise.all([expect(running).rejects.toBeInstanceOf(RemoteError), expect(queued).rejects.toBeInstanceOf(RemoteError)]);
     await expect(closing.nap.remote(1)).rejects.toThrow(/closed/);
   });
 

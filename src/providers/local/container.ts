@@ -36,6 +36,8 @@ export interface ContainerEvents {
   drained(c: Container, busyMs: number, count: number): void;
   /** The container is gone; `reschedule` are inputs it held that must run elsewhere, attempt unchanged. */
   exited(c: Container, reschedule: Reschedule): void;
+  /** It gave back inputs it held and had not started, as asked by `giveBack()`: they run elsewhere. */
+  givenBack(c: Container, inputs: Reschedule): void;
 }
 
 /** A container not ready after this (or its function's timeout, if longer) is stopped as hung. */
@@ -55,6 +57,10 @@ export class Container {
   private running = new Map<number, number>();
   private precise = false;
   private lastReport = performance.now();
+  /** When its current work last moved: a result delivered, or work sent while it was idle. */
+  private progressAt = performance.now();
+  /** A give-back was asked and not answered yet. */
+  private givingBack = false;
   private watchdog: NodeJS.Timeout | undefined;
   private watchdogAt = 0;
   /** The timed-out input whose container goes unless it settles within ABORT_GRACE_MS. */
@@ -108,6 +114,11 @@ export class Container {
     return this.held.size;
   }
 
+  /** Whether it holds inputs but has delivered none of them for over `ms`: a long one is holding it. */
+  stalled(ms: number): boolean {
+    return this.held.size > 0 && performance.now() - this.progressAt > ms;
+  }
+
   /** Ready, not retiring, and not about to be killed for an input that ran past its timeout. */
   get accepting(): boolean {
     return this.ready && this.killing === undefined && !this.gone && !this.retiring && !this.exiting;
@@ -156,7 +167,7 @@ export class Container {
     }
     if (this.held.size === n) {
       holdProcess(this.child, true);
-      this.lastReport = performance.now();
+      this.lastReport = this.progressAt = performance.now();
       this.precise = false;
       this.running.clear();
     }
@@ -194,6 +205,13 @@ export class Container {
     }
     if (!this.gone) this.child.send({ t: "abort", seqs });
     if (this.held.size === 0) this.idle();
+  }
+
+  /** Asks for the inputs it holds and has not started (one request at a time); they come back through `givenBack`. */
+  giveBack(): void {
+    if (this.givingBack || this.gone || !this.ready) return;
+    this.givingBack = true;
+    this.child.send({ t: "give-back" });
   }
 
   kill(): void {
@@ -238,6 +256,9 @@ export class Container {
         // Nothing is sent before "ready", so no input is held here: the pool fails its queue.
         this.initFailure = { status: "INIT_FAILURE", message: m.message, error: fromWire(m.error) };
         return;
+      case "given-back":
+        this.takeBack(m.seqs);
+        return;
       case "exit":
         this.exiting = true;
         this.deliver(m);
@@ -277,8 +298,23 @@ export class Container {
           : { inputId, attempt, status: "FAILURE", error: bytes, userError: st === Status.UserError, taskId: this.taskId },
       );
     }
+    if (count > 0) this.progressAt = performance.now();
     if (this.held.size === 0) this.idle();
     if (count > 0 || resumed) this.events.drained(this, m.busyMs, count);
+  }
+
+  private takeBack(seqs: readonly number[]): void {
+    this.givingBack = false;
+    const back: Reschedule = { inputs: [], sinks: [] };
+    for (const seq of seqs) {
+      const input = this.held.input(seq);
+      if (input === undefined) continue; // aborted meanwhile
+      back.inputs.push(input);
+      back.sinks.push(this.held.sink(seq));
+      this.held.delete(seq);
+    }
+    if (this.held.size === 0) this.idle();
+    if (back.inputs.length > 0) this.events.givenBack(this, back);
   }
 
   private fail(seq: number, message: string, status: Outcome["status"] = "FAILURE"): void {

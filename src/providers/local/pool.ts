@@ -16,7 +16,8 @@ import type {
   Outcome,
   OutcomeSink,
 } from "../../core/provider.js";
-import { Container } from "./container.js";
+import { Container, type Reschedule } from "./container.js";
+import { REPORT_WINDOW_MS } from "./protocol.js";
 
 /** Work queued ahead of each container, by measured run time (ms). */
 const PREFETCH_MS = 50;
@@ -42,12 +43,19 @@ export function failLater(inputs: readonly Input[], sink: OutcomeSink, outcome: 
 }
 
 /**
- * Whether a container holding `load` inputs takes more now: while it has a free slot (fewer than
- * `maxInputs`), always; its prefetch beyond that, once half the `depth` is free. Each refill is a
- * message both processes handle between two inputs, so a container running short inputs is topped
- * up in a few large refills rather than after every report (docs/performance.md, "The burn").
+ * How many more inputs a container holding `load` takes now. The first pass fills free slots (fewer
+ * than `maxInputs`) and the second tops up prefetch, so a lone input goes to an idle container before
+ * it queues behind a busy one. A stalled container gets free slots only: whatever it prefetched would
+ * wait behind the long input it runs. A prefetch is topped up once half the `depth` is free: each
+ * refill is a message both processes handle between two inputs, so a container running short inputs
+ * gets a few large refills rather than one after every report (docs/performance.md, "The burn").
  */
-const hasRoom = (load: number, depth: number, maxInputs: number) => load < maxInputs || (depth - load) * 2 >= depth;
+function room(c: Container, depth: number, maxInputs: number, stallMs: number, prefetch: boolean): number {
+  const free = maxInputs - c.load;
+  if (c.stalled(stallMs)) return prefetch ? 0 : free;
+  if (!prefetch) return free > 0 ? depth - c.load : 0;
+  return (depth - c.load) * 2 >= depth ? depth - c.load : 0;
+}
 
 export interface PoolOptions {
   /** Containers at most when the function sets no `maxContainers`. */
@@ -67,6 +75,7 @@ export class Pool {
   /** Measured run time of one input; unknown until the first results, when every container gets one at a time. */
   private estimateMs: number | undefined;
   private scheduled = false;
+  private stallTimer: NodeJS.Timeout | undefined;
   private readonly idleTimers = new Map<Container, NodeJS.Timeout>();
   private readonly idleSince = new Map<Container, number>();
   private closed = false;
@@ -192,6 +201,7 @@ export class Pool {
 
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.stallTimer);
     this.failQueued(CLOSED);
     for (const t of this.idleTimers.values()) clearTimeout(t);
     for (const c of this.containers) c.stop();
@@ -214,18 +224,34 @@ export class Pool {
     return perInput * this.spec.options.maxInputs;
   }
 
-  private dispatch(): void {
-    if (this.closed || this.successor !== undefined) return;
-    const depth = this.depth();
+  /**
+   * How long a container may hold inputs without delivering one before it counts as stalled: a few
+   * report windows (results come in reports) and a few typical run times.
+   */
+  private stallMs(): number {
+    return 3 * REPORT_WINDOW_MS + 4 * (this.estimateMs ?? 0);
+  }
+
+  private fill(depth: number, stallMs: number, prefetch: boolean): void {
+    const { maxInputs } = this.spec.options;
     for (const c of this.containers) {
-      if (this.backlog === 0) break;
-      if (!c.accepting || !hasRoom(c.load, depth, this.spec.options.maxInputs)) continue;
-      const n = Math.min(depth - c.load, this.backlog, MAX_BATCH);
+      if (this.backlog === 0) return;
+      const n = c.accepting ? Math.min(room(c, depth, maxInputs, stallMs, prefetch), this.backlog, MAX_BATCH) : 0;
+      if (n <= 0) continue;
       this.cancelIdle(c);
       c.send(this.queue, this.sinks, this.head, n, this.announce);
       if (this.announce.size > 0) for (let i = this.head; i < this.head + n; i++) this.announce.delete(this.queue[i] as Input);
       this.head += n;
     }
+  }
+
+  private dispatch(): void {
+    if (this.closed || this.successor !== undefined) return;
+    const depth = this.depth();
+    const stallMs = this.stallMs();
+    this.fill(depth, stallMs, false);
+    this.fill(depth, stallMs, true);
+    this.watchStalls(stallMs);
     // Sent inputs must not stay reachable from the queue: they would outlive young-generation GCs.
     if (this.head === this.queue.length) {
       this.queue.length = this.sinks.length = 0;
@@ -296,19 +322,16 @@ export class Pool {
           clearTimeout(this.idleTimers.get(c));
           this.idleTimers.delete(c);
           this.idleSince.delete(c);
-          if (this.successor !== undefined && !this.closed) {
-            this.successor.adopt(reschedule.inputs, reschedule.sinks, new Set(reschedule.inputs));
-            return;
-          }
-          if (reschedule.inputs.length > 0) {
-            this.queue.splice(this.head, 0, ...reschedule.inputs);
-            this.sinks.splice(this.head, 0, ...reschedule.sinks);
-            for (const input of reschedule.inputs) this.announce.add(input);
-          }
+          if (!this.requeue(reschedule, true)) return;
           if (c.initFailure !== undefined) this.failQueued(c.initFailure);
           else if (c.startTimedOut && ![...this.containers].some((other) => other.ready)) {
             this.failQueued({ status: "INIT_FAILURE", message: `the container did not become ready within its start limit` });
           }
+          if (this.closed) this.failQueued(CLOSED);
+          else this.dispatch();
+        },
+        givenBack: (_c, inputs) => {
+          if (!this.requeue(inputs, false)) return;
           if (this.closed) this.failQueued(CLOSED);
           else this.dispatch();
         },
@@ -317,6 +340,43 @@ export class Pool {
     );
     this.containers.add(container);
     setTimeout(() => this.ensureCapacity(), START_PATIENCE_MS).unref();
+  }
+
+  /**
+   * Puts inputs a container held back at the head of the queue, in order, their starts announced
+   * with `announce`; false when they went to the successor pool instead.
+   */
+  private requeue({ inputs, sinks }: Reschedule, announce: boolean): boolean {
+    if (this.successor !== undefined && !this.closed) {
+      this.successor.adopt(inputs, sinks, announce ? new Set(inputs) : new Set());
+      return false;
+    }
+    if (inputs.length > 0) {
+      this.queue.splice(this.head, 0, ...inputs);
+      this.sinks.splice(this.head, 0, ...sinks);
+      if (announce) for (const input of inputs) this.announce.add(input);
+    }
+    return true;
+  }
+
+  /**
+   * While some container holds inputs beyond its slots, looks every stall period for one that
+   * stalled and asks it for the inputs it has not started: they run elsewhere, not behind a long one.
+   */
+  private watchStalls(stallMs: number): void {
+    if (this.stallTimer !== undefined || !this.hasPrefetch()) return;
+    this.stallTimer = setTimeout(() => {
+      this.stallTimer = undefined;
+      const ms = this.stallMs();
+      for (const c of this.containers) if (c.load > this.spec.options.maxInputs && c.stalled(ms)) c.giveBack();
+      this.watchStalls(ms);
+    }, stallMs);
+    this.stallTimer.unref();
+  }
+
+  private hasPrefetch(): boolean {
+    for (const c of this.containers) if (c.load > this.spec.options.maxInputs) return true;
+    return false;
   }
 
   /** Containers starting for less than START_PATIENCE_MS: the ones a new start waits for. */

@@ -45,7 +45,11 @@ export interface AbortMessage {
   t: "abort";
   seqs: number[];
 }
-export type ToContainer = RunMessage | AbortMessage;
+/** Parent → container: send back every input you hold and have not started; none of them may start after. */
+export interface GiveBackMessage {
+  t: "give-back";
+}
+export type ToContainer = RunMessage | AbortMessage | GiveBackMessage;
 
 /** Result codes in an `OutMessage` frame. */
 export enum Status {
@@ -91,7 +95,19 @@ export interface ExitMessage extends Omit<OutMessage, "t" | "precise"> {
   t: "exit";
   code: number;
 }
-export type FromContainer = OutMessage | ChunkMessage | GraphMessage | ReadyMessage | InitFailedMessage | ExitMessage;
+/** The answer to a `GiveBackMessage`: the inputs it dropped unstarted, for the parent to run elsewhere. */
+export interface GivenBackMessage {
+  t: "given-back";
+  seqs: number[];
+}
+export type FromContainer =
+  | OutMessage
+  | ChunkMessage
+  | GraphMessage
+  | ReadyMessage
+  | InitFailedMessage
+  | ExitMessage
+  | GivenBackMessage;
 
 export const OUT_FIELDS = 3;
 

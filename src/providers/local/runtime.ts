@@ -80,7 +80,11 @@ async function main(): Promise<void> {
     process.disconnect?.();
     return;
   }
-  process.on("message", (m: ToContainer) => (m.t === "run" ? enqueue(m) : abort(m.seqs)));
+  process.on("message", (m: ToContainer) => {
+    if (m.t === "run") enqueue(m);
+    else if (m.t === "abort") abort(m.seqs);
+    else giveBack();
+  });
   forwardGraphEvents((events) => send({ t: "graph", events }));
   process.on("exit", (code) => {
     flushGraphEvents();
@@ -192,6 +196,18 @@ function abort(seqs: number[]): void {
   queue.length = 0;
   head = 0;
   queue.push(...kept);
+}
+
+/** Drops every input not started yet and tells the parent which: it runs them elsewhere. */
+function giveBack(): void {
+  const seqs: number[] = [];
+  for (let i = head; i < queue.length; i++) {
+    const seq = (queue[i] as Job).seq;
+    if (seq !== -1) seqs.push(seq);
+  }
+  queue.length = 0;
+  head = 0;
+  send({ t: "given-back", seqs });
 }
 
 function takeResults(): { n: number; frame: Wire; busyMs: number } {
