@@ -54,7 +54,10 @@ describe("local provider pools", () => {
     for await (const _ of napPid.map([3000, ...Array(20).fill(0)], { orderOutputs: false })) arrivals.push(Date.now() - started);
     expect(arrivals).toHaveLength(21);
     // Twenty short inputs, then the long one: none of the short ones waited for it.
-    expect(arrivals.filter((ms) => ms < 2000), `arrival times (ms): ${arrivals}`).toHaveLength(20);
+    expect(
+      arrivals.filter((ms) => ms < 2000),
+      `arrival times (ms): ${arrivals}`,
+    ).toHaveLength(20);
   });
 
   it("stops an idle container after scaledownWindowMs, and not while it is used", async () => {
