@@ -427,6 +427,8 @@ const summary = (impl, fn, mode) => {
     "treePeakRssMB",
     "parentMaxRssMB",
     "childProcesses",
+    "callingThreadCpuUs",
+    "callingProcessCpuUs",
   ]) {
     s[k] = median(rs.map((r) => r[k]));
   }
@@ -729,7 +731,22 @@ const extra = [
     "faasade seq `remote` p50 / raw worker_threads p50 (square)",
     pair(["faasade", "square", "latency"], ["wt", "square", "latency"], "p50Us"),
   ],
+  callingCpuRow("fork", "callingProcessCpuUs", "calling process's CPU per input, all its threads"),
+  callingCpuRow(
+    "wt",
+    "callingThreadCpuUs",
+    "calling thread's CPU per input (main thread: the workers are threads of the same process)",
+  ),
 ];
+/** faasade's caller against a raw implementation's, in the burn map: the CPU its workers lose to it. */
+function callingCpuRow(raw, key, what) {
+  const [a, b] = [S["faasade/burn/throughput"]?.[key], S[`${raw}/burn/throughput`]?.[key]];
+  const rawName = raw === "fork" ? "raw fork IPC" : "raw worker_threads";
+  return [
+    `faasade ${what} / ${rawName} (burn map; ${fmt(a, 1)} vs ${fmt(b, 1)} µs)`,
+    pair(["faasade", "burn", "throughput"], [raw, "burn", "throughput"], key),
+  ];
+}
 for (const [name, r] of extra) {
   ratioLines.push(`| ${name} | ${show(r.value, "×")} | ${r.perRep.map((v) => show(v, "×")).join(", ")} | (context) | |`);
 }
@@ -932,7 +949,10 @@ Notes:
 - The burn ideal assumes both cores run \`burn\` all the time; the dispatching process and the
   /proc sampler compete for the same two cores, and any other work on the machine lowers every
   implementation's burn throughput, raw baselines included (see "CPU available" above). Compare
-  with the raw fork / worker_threads burn rows.
+  with the raw fork / worker_threads burn rows. The two "calling … CPU per input" context rows say
+  what the caller takes from the workers during that map: the calling process's CPU (every thread,
+  from /proc/self/task/*/schedstat) against the raw fork parent's, and the calling thread's alone
+  against raw worker_threads' main thread (its workers are threads of the same process).
 - The seq ratios (the CPU one and the wall p50 context rows) compare faasade's full \`remote\` path (argument encoding, attempt bookkeeping,
   batch protocol, result decoding; IPC in JSON mode, bytes as base64) with a bare
   \`process.send\` round trip (JSON serialization) to a forked child: the per-call overhead
