@@ -2,11 +2,10 @@
 // startTestBackend("azure"), its rows with targets, and its section of docs/benchmarks.md.
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { mapNote, mapRow, mapTableLines } from "./map-rows.mjs";
+import { mapNote, mapRow, mapTableLines, remoteRow } from "./map-rows.mjs";
 
 const fmtInt = (x) => (x === undefined ? "n/a" : Math.round(x).toLocaleString("en-US"));
 const fmt = (x, d = 1) => (x === undefined ? "n/a" : x.toFixed(d));
-const div = (a, b) => (a === undefined || b === undefined || b === 0 ? undefined : a / b);
 const byOperation = (byOp) =>
   Object.entries(byOp ?? {})
     .map(([op, n]) => `\`${op}\` ${fmtInt(n)}`)
@@ -86,12 +85,11 @@ export function azureRows(run) {
       "≤ 40",
       (v) => v <= 40,
     ),
-    row(
-      "azure: `remote` p50 / raw POST p50 (same host stand-in, route, key header and envelope; timeoutMs 60 000, so HTTP)",
-      div(run.remoteP50Us, run.rawPostP50Us),
-      "×",
-      "≤ 1.2×",
-      (v) => v <= 1.2,
+    remoteRow(
+      "azure",
+      run,
+      { key: "rawPostP50Us", name: "POST" },
+      "same host stand-in, route, key header and envelope; timeoutMs 60 000, so HTTP",
     ),
     mapRow("azure", run, "POST"),
     row(

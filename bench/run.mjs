@@ -16,7 +16,7 @@ import { appendFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } f
 import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { azureRows, azureSection, runAzureBench } from "./azure-rows.mjs";
-import { mapNote, mapRow, mapTableLines } from "./map-rows.mjs";
+import { mapNote, mapRow, mapTableLines, remoteRow } from "./map-rows.mjs";
 import { measureNodeStart, nodeStartLine } from "./node-start.mjs";
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));
@@ -526,14 +526,7 @@ const awsRows =
           target: "≤ 40",
           pass: (v) => v <= 40,
         },
-        {
-          name: "aws: `remote` p50 / raw InvokeCommand p50 (same test host, same envelope)",
-          value: div(awsRun.remoteP50Us, awsRun.rawInvokeP50Us),
-          perRep: [],
-          unit: "×",
-          target: "≤ 1.2×",
-          pass: (v) => v <= 1.2,
-        },
+        remoteRow("aws", awsRun, { key: "rawInvokeP50Us", name: "InvokeCommand" }, "same test host, same envelope"),
         mapRow("aws", awsRun, "InvokeCommand"),
         {
           name: "aws: runtime bundle, minified, without user code and the AWS SDK",
@@ -591,14 +584,12 @@ const gcpRows =
           target: "≤ 40",
           pass: (v) => v <= 40,
         },
-        {
-          name: "gcp: `remote` p50 / raw authenticated POST p50 (same functions-framework server, same envelope)",
-          value: div(gcpRun.remoteP50Us, gcpRun.rawPostP50Us),
-          perRep: [],
-          unit: "×",
-          target: "≤ 1.2×",
-          pass: (v) => v <= 1.2,
-        },
+        remoteRow(
+          "gcp",
+          gcpRun,
+          { key: "rawPostP50Us", name: "authenticated POST" },
+          "same functions-framework server, same envelope",
+        ),
         mapRow("gcp", gcpRun, "authenticated POST"),
         {
           name: "gcp: runtime bundle, minified, without user code, the Google SDKs and functions-framework",
