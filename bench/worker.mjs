@@ -202,7 +202,13 @@ function childCount() {
  * results) and of all its threads (V8's helpers too; a thread pool's workers as well). On two
  * cores kept busy by the workers, every µs the caller uses is taken from them.
  */
-const threadCpuNs = (tid) => Number(readFileSync(`/proc/self/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+function threadCpuNs(tid) {
+  try {
+    return Number(readFileSync(`/proc/self/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+  } catch {
+    return 0; // the thread ended between the listing and the read
+  }
+}
 const callingThreadCpuNs = () => threadCpuNs(process.pid);
 const callingProcessCpuNs = () => readdirSync("/proc/self/task").reduce((sum, tid) => sum + threadCpuNs(tid), 0);
 
