@@ -69,6 +69,8 @@ out.rawInvokeP50Us = latency.raw;
 out.remoteP50Us = latency.faasade;
 out.rawInvokeP50UsRounds = latency.rawRounds;
 out.remoteP50UsRounds = latency.faasadeRounds;
+out.remoteRatio = latency.ratio;
+out.remoteRatioRounds = latency.ratioRounds;
 
 // A 3 000-input map against raw InvokeCommands of the same envelopes with the same concurrency.
 // aws() maps through invokes by default (fanOutFrom: never), at most maxInFlight (64) at once: the

@@ -85,12 +85,7 @@ export function azureRows(run) {
       "≤ 40",
       (v) => v <= 40,
     ),
-    remoteRow(
-      "azure",
-      run,
-      { key: "rawPostP50Us", name: "POST" },
-      "same host stand-in, route, key header and envelope; timeoutMs 60 000, so HTTP",
-    ),
+    remoteRow("azure", run, "POST", "same host stand-in, route, key header and envelope; timeoutMs 60 000, so HTTP"),
     mapRow("azure", run, "POST"),
     row(
       "azure: runtime bundle, minified, without user code and the Azure SDKs",

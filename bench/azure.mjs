@@ -198,6 +198,8 @@ out.rawPostP50Us = latency.raw;
 out.remoteP50Us = latency.faasade;
 out.rawPostP50UsRounds = latency.rawRounds;
 out.remoteP50UsRounds = latency.faasadeRounds;
+out.remoteRatio = latency.ratio;
+out.remoteRatioRounds = latency.ratioRounds;
 
 // A 3 000-input map against raw POSTs (route and key header as above) of the same envelopes with the same concurrency.
 // azure() maps through invokes by default (fanOutFrom: never), at most maxInFlight (64) at once: the

@@ -195,6 +195,8 @@ out.rawPostP50Us = latency.raw;
 out.remoteP50Us = latency.faasade;
 out.rawPostP50UsRounds = latency.rawRounds;
 out.remoteP50UsRounds = latency.faasadeRounds;
+out.remoteRatio = latency.ratio;
+out.remoteRatioRounds = latency.ratioRounds;
 
 // A 3 000-input map against raw authenticated POSTs of the same envelopes with the same concurrency.
 // gcp() maps through invokes by default (fanOutFrom: never), at most maxInFlight (64) at once: the

@@ -18,20 +18,12 @@ export function mapRow(provider, run, raw) {
   };
 }
 
-/**
- * The `remote` row: faasade's p50 over the raw call's, ≤ 1.2× (issue 16). Judged, like the map row, on
- * the median of the per-round ratios: each round's two p50s are measured back to back, so a drift of
- * the machine between rounds (p50s here swing 1.5–4.5 ms from round to round) cancels within a pair.
- */
+/** The `remote` row: faasade's p50 over the raw call's, ≤ 1.2× (issue 16), judged like the map row (bench/latency.mjs). */
 export function remoteRow(provider, run, raw, setting) {
-  const [fa, rw] = [run?.remoteP50UsRounds ?? [], run?.[`${raw.key}Rounds`] ?? []];
-  const perRep = fa.map((x, i) => x / rw[i]).filter((r) => Number.isFinite(r));
-  const sorted = [...perRep].sort((a, b) => a - b);
-  const n = sorted.length;
-  const value = n === 0 ? undefined : n % 2 === 1 ? sorted[n >> 1] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+  const perRep = run?.remoteRatioRounds ?? [];
   return {
-    name: `${provider}: \`remote\` p50 / raw ${raw.name} p50 (${setting}; median of the ratios of ${n} interleaved rounds)`,
-    value,
+    name: `${provider}: \`remote\` p50 / raw ${raw} p50 (${setting}; median of the ratios of ${perRep.length} interleaved rounds)`,
+    value: run?.remoteRatio,
     perRep,
     unit: "×",
     target: "≤ 1.2×",

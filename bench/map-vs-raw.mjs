@@ -46,7 +46,7 @@ async function timeRaw(raw, xs, concurrency, round) {
   return { rate: xs.length / (ms / 1000), cpu: cpuPerCall(cpu, xs) };
 }
 
-const median = (values) => {
+export const median = (values) => {
   const s = [...values].sort((a, b) => a - b);
   return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };

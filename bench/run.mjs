@@ -526,7 +526,7 @@ const awsRows =
           target: "≤ 40",
           pass: (v) => v <= 40,
         },
-        remoteRow("aws", awsRun, { key: "rawInvokeP50Us", name: "InvokeCommand" }, "same test host, same envelope"),
+        remoteRow("aws", awsRun, "InvokeCommand", "same test host, same envelope"),
         mapRow("aws", awsRun, "InvokeCommand"),
         {
           name: "aws: runtime bundle, minified, without user code and the AWS SDK",
@@ -584,12 +584,7 @@ const gcpRows =
           target: "≤ 40",
           pass: (v) => v <= 40,
         },
-        remoteRow(
-          "gcp",
-          gcpRun,
-          { key: "rawPostP50Us", name: "authenticated POST" },
-          "same functions-framework server, same envelope",
-        ),
+        remoteRow("gcp", gcpRun, "authenticated POST", "same functions-framework server, same envelope"),
         mapRow("gcp", gcpRun, "authenticated POST"),
         {
           name: "gcp: runtime bundle, minified, without user code, the Google SDKs and functions-framework",

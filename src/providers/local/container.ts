@@ -7,6 +7,7 @@ import type { ChildProcess } from "node:child_process";
 import { applyGraphEvents } from "../../core/call-graph.js";
 import { newTaskId } from "../../core/ids.js";
 import { Held } from "./held.js";
+import { type Deadline, startsOf, Watchdog } from "./watchdog.js";
 import { forkContainer, holdProcess } from "./container-process.js";
 import type { FunctionSpec, Input, Outcome, OutcomeSink } from "../../core/provider.js";
 import {
@@ -61,8 +62,10 @@ export class Container {
   private progressAt = performance.now();
   /** A give-back was asked and not answered yet. */
   private givingBack = false;
-  private watchdog: NodeJS.Timeout | undefined;
-  private watchdogAt = 0;
+  private readonly watchdog = new Watchdog(
+    () => this.deadline(),
+    (blame) => this.onDeadline(blame),
+  );
   /** The timed-out input whose container goes unless it settles within ABORT_GRACE_MS. */
   private killing: number | undefined;
   private readonly stderrTail: () => string;
@@ -180,7 +183,7 @@ export class Container {
       frame: packFrame(meta, data),
     };
     this.child.send(message);
-    this.arm();
+    this.watchdog.arm();
   }
 
   /**
@@ -242,7 +245,7 @@ export class Container {
         this.running = startsOf(m.running);
         this.lastReport = performance.now();
         this.deliver(m);
-        this.arm();
+        this.watchdog.arm();
         return;
       case "chunk": {
         const input = this.held.input(m.seq);
@@ -329,43 +332,18 @@ export class Container {
    * The earliest moment an input this container holds can have run past `timeoutMs`, and that
    * input (undefined: some input, which one is unknown).
    */
-  private deadline(): { at: number; blame: number | undefined } | undefined {
+  private deadline(): Deadline | undefined {
     if (this.held.size === 0 || this.killing !== undefined || this.gone) return undefined;
     const timeoutMs = this.spec.options.timeoutMs;
     if (!this.precise) {
       // Every input started since the last report started within REPORT_WINDOW_MS of it.
       return { at: this.lastReport + REPORT_WINDOW_MS + timeoutMs, blame: undefined };
     }
-    let found: { at: number; blame: number | undefined } | undefined;
+    let found: Deadline | undefined;
     for (const [seq, at] of this.running) {
       if (this.held.has(seq) && (found === undefined || at + timeoutMs < found.at)) found = { at: at + timeoutMs, blame: seq };
     }
     return found; // nothing announced: it reports before it starts anything
-  }
-
-  /**
-   * One timer per container. Deadlines mostly move later as reports arrive, so the timer is
-   * only reset when the deadline moves earlier; when it fires early, it sets itself again.
-   */
-  private arm(): void {
-    const next = this.deadline();
-    if (next === undefined) return;
-    if (this.watchdog !== undefined) {
-      if (this.watchdogAt <= next.at) return;
-      clearTimeout(this.watchdog);
-    }
-    this.watchdogAt = next.at;
-    this.watchdog = setTimeout(
-      () => {
-        this.watchdog = undefined;
-        const due = this.deadline();
-        if (due === undefined) return;
-        if (due.at > performance.now()) this.arm();
-        else this.onDeadline(due.blame);
-      },
-      Math.max(0, next.at - performance.now()),
-    );
-    this.watchdog.unref();
   }
 
   private onDeadline(blame: number | undefined): void {
@@ -388,7 +366,7 @@ export class Container {
 
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {
     this.gone = true;
-    if (this.watchdog) clearTimeout(this.watchdog);
+    this.watchdog.clear();
     const oom = /heap out of memory|Allocation failed/i.test(this.stderrTail());
     const why = this.unreadable ?? (oom ? "container ran out of memory" : `container exited (${signal ?? `code ${code}`})`);
     const reschedule: Reschedule = { inputs: [], sinks: [] };
@@ -414,18 +392,8 @@ export class Container {
     this.events.exited(this, reschedule);
   }
 
-  /** The watchdog stays set (unref'd): it finds nothing due when it fires, and costs no timer per call. */
   private idle(): void {
     holdProcess(this.child, false);
     if (this.retiring) this.kill();
   }
-}
-
-/**
- * Running inputs as the container reports them (how long each has run) turned into starts on
- * this process's monotonic clock: deadlines hold when the wall clock jumps, in either process.
- */
-function startsOf(running: readonly (readonly [number, number])[]): Map<number, number> {
-  const now = performance.now();
-  return new Map(running.map(([seq, ranMs]) => [seq, now - ranMs]));
 }

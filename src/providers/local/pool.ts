@@ -1,7 +1,7 @@
 /**
  * The container pool of one function: a queue of inputs, containers that scale up under
  * backlog (one starting at a time) and down after `scaledownWindowMs` idle, and dispatch
- * that keeps each container about PREFETCH_MS of expected work ahead. The autoscaler
+ * that keeps each container about 50 ms of expected work ahead (prefetch.ts). The autoscaler
  * settings (docs/autoscaler.md) say how many containers to keep: `minContainers` always,
  * `bufferContainers` idle ones on top of the busy ones while the function is busy, never more
  * than `maxContainers`.
@@ -17,14 +17,12 @@ import type {
   OutcomeSink,
 } from "../../core/provider.js";
 import { Container, type Reschedule } from "./container.js";
+import { MAX_BATCH, prefetchDepth, room } from "./prefetch.js";
 import { REPORT_WINDOW_MS } from "./protocol.js";
+import { Scaledown } from "./scaledown.js";
 
-/** Work queued ahead of each container, by measured run time (ms). */
-const PREFETCH_MS = 50;
 /** How long one container's start holds back the next one. */
 const START_PATIENCE_MS = 10_000;
-/** Most inputs in one message to a container. */
-const MAX_BATCH = 512;
 
 /**
  * What inputs still queued or held get when the app closes: cancelled (`InputCancelledError`, a
@@ -40,21 +38,6 @@ export function failLater(inputs: readonly Input[], sink: OutcomeSink, outcome: 
   queueMicrotask(() => {
     for (const input of inputs) sink.outcome(input, { ...outcome, inputId: input.inputId, attempt: input.attempt });
   });
-}
-
-/**
- * How many more inputs a container holding `load` takes now. The first pass fills free slots (fewer
- * than `maxInputs`) and the second tops up prefetch, so a lone input goes to an idle container before
- * it queues behind a busy one. A stalled container gets free slots only: whatever it prefetched would
- * wait behind the long input it runs. A prefetch is topped up once half the `depth` is free: each
- * refill is a message both processes handle between two inputs, so a container running short inputs
- * gets a few large refills rather than one after every report (docs/performance.md, "The burn").
- */
-function room(c: Container, depth: number, maxInputs: number, stallMs: number, prefetch: boolean): number {
-  const free = maxInputs - c.load;
-  if (c.stalled(stallMs)) return prefetch ? 0 : free;
-  if (!prefetch) return free > 0 ? depth - c.load : 0;
-  return (depth - c.load) * 2 >= depth ? depth - c.load : 0;
 }
 
 export interface PoolOptions {
@@ -76,8 +59,10 @@ export class Pool {
   private estimateMs: number | undefined;
   private scheduled = false;
   private stallTimer: NodeJS.Timeout | undefined;
-  private readonly idleTimers = new Map<Container, NodeJS.Timeout>();
-  private readonly idleSince = new Map<Container, number>();
+  private readonly scaledown = new Scaledown(
+    () => this.settings.scaledownWindowMs,
+    () => this.containers.size > this.wanted(),
+  );
   private closed = false;
   /** Set once replaced by a redeployed function's pool: inputs go there, containers drain and stop. */
   private successor: Pool | undefined;
@@ -103,7 +88,7 @@ export class Pool {
   configure(settings: AutoscalerSettings): EffectiveAutoscaler {
     this.settings = settings;
     this.retireExcess();
-    for (const c of this.containers) if (c.accepting && c.load === 0) this.scheduleIdle(c, true);
+    for (const c of this.containers) if (c.accepting && c.load === 0) this.scaledown.idle(c, true);
     this.ensureCapacity();
     const { minContainers, bufferContainers, scaledownWindowMs } = settings;
     return { minContainers, maxContainers: this.maxContainers, bufferContainers, scaledownWindowMs, unsupported: [] };
@@ -175,7 +160,7 @@ export class Pool {
     this.head = 0;
     next.adopt(inputs, sinks, this.announce);
     this.announce.clear();
-    for (const t of this.idleTimers.values()) clearTimeout(t);
+    this.scaledown.clear();
     for (const c of this.containers) c.retire();
   }
 
@@ -203,7 +188,7 @@ export class Pool {
     this.closed = true;
     clearTimeout(this.stallTimer);
     this.failQueued(CLOSED);
-    for (const t of this.idleTimers.values()) clearTimeout(t);
+    this.scaledown.clear();
     for (const c of this.containers) c.stop();
     this.containers.clear();
   }
@@ -219,9 +204,7 @@ export class Pool {
   }
 
   private depth(): number {
-    if (this.estimateMs === undefined) return this.spec.options.maxInputs;
-    const perInput = Math.max(1, Math.min(MAX_BATCH, Math.ceil(PREFETCH_MS / this.estimateMs)));
-    return perInput * this.spec.options.maxInputs;
+    return prefetchDepth(this.estimateMs, this.spec.options.maxInputs);
   }
 
   /**
@@ -238,7 +221,7 @@ export class Pool {
       if (this.backlog === 0) return;
       const n = c.accepting ? Math.min(room(c, depth, maxInputs, stallMs, prefetch), this.backlog, MAX_BATCH) : 0;
       if (n <= 0) continue;
-      this.cancelIdle(c);
+      this.scaledown.busy(c);
       c.send(this.queue, this.sinks, this.head, n, this.announce);
       if (this.announce.size > 0) for (let i = this.head; i < this.head + n; i++) this.announce.delete(this.queue[i] as Input);
       this.head += n;
@@ -305,7 +288,7 @@ export class Pool {
           this.starting--;
           this.stopHungStarts(c);
           this.dispatch();
-          if (c.load === 0) this.scheduleIdle(c);
+          if (c.load === 0) this.scaledown.idle(c);
           this.ensureCapacity();
         },
         drained: (c, busyMs, count) => {
@@ -314,14 +297,12 @@ export class Pool {
             this.estimateMs = this.estimateMs === undefined ? measured : this.estimateMs * 0.7 + measured * 0.3;
           }
           this.dispatch();
-          if (c.load === 0) this.scheduleIdle(c);
+          if (c.load === 0) this.scaledown.idle(c);
         },
         exited: (c, reschedule) => {
           if (!c.ready) this.starting--;
           this.containers.delete(c);
-          clearTimeout(this.idleTimers.get(c));
-          this.idleTimers.delete(c);
-          this.idleSince.delete(c);
+          this.scaledown.forget(c);
           if (!this.requeue(reschedule, true)) return;
           if (c.initFailure !== undefined) this.failQueued(c.initFailure);
           else if (c.startTimedOut && ![...this.containers].some((other) => other.ready)) {
@@ -406,34 +387,5 @@ export class Pool {
     inputs.forEach((input, i) => {
       (sinks[i] as OutcomeSink).outcome(input, { ...outcome, inputId: input.inputId, attempt: input.attempt });
     });
-  }
-
-  /**
-   * Marks `c` idle from now. A container's idle timer is made once and re-set only when it
-   * fires early (or, with `rearm`, when the settings change).
-   */
-  private scheduleIdle(c: Container, rearm = false): void {
-    this.idleSince.set(c, performance.now());
-    if (rearm) clearTimeout(this.idleTimers.get(c));
-    if (rearm || !this.idleTimers.has(c)) this.armIdle(c, this.settings.scaledownWindowMs);
-  }
-
-  private armIdle(c: Container, ms: number): void {
-    const timer = setTimeout(() => {
-      this.idleTimers.delete(c);
-      const since = this.idleSince.get(c);
-      if (since === undefined || c.load > 0) return; // busy: marked idle again when it drains
-      const window = this.settings.scaledownWindowMs;
-      const left = since + window - performance.now();
-      if (left > 0) this.armIdle(c, left);
-      else if (this.containers.size > this.wanted()) c.retire();
-      else this.armIdle(c, Math.max(window, 1000)); // still wanted (warm or buffer): look again later
-    }, ms);
-    timer.unref();
-    this.idleTimers.set(c, timer);
-  }
-
-  private cancelIdle(c: Container): void {
-    this.idleSince.delete(c);
   }
 }
