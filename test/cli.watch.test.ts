@@ -2,31 +2,37 @@
 // edited as a user would (in place, by an atomic rename, with a syntax error, with a new import),
 // each test with a FAASADE_HOME of its own and its serve process killed in afterAll.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { deployFailure } from "../dist/src/cli/watch-deploy.js";
 
 const run = promisify(execFile);
 const CLI = "dist/src/cli/main.js";
-const FAASADE = pathToFileURL(resolve("dist/src/index.js")).href;
 const children: ChildProcess[] = [];
 
 afterAll(() => {
   for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
 });
 
+/** A directory outside the repository where `import "faasade"` reaches this build, as in a user's project. */
+function appDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  mkdirSync(join(dir, "node_modules"));
+  symlinkSync(resolve("."), join(dir, "node_modules", "faasade"));
+  return dir;
+}
+
 /** An app in a directory of its own: app.mjs imports its VERSION from version.mjs. */
 function project() {
-  const dir = mkdtempSync(join(tmpdir(), "faasade-watch-app-"));
+  const dir = appDir("faasade-watch-app-");
   writeFileSync(join(dir, "version.mjs"), "export const VERSION = 1;\n");
   writeFileSync(
     join(dir, "app.mjs"),
     `import { writeFileSync } from "node:fs";
-import { App } from ${JSON.stringify(FAASADE)};
+import { App } from "faasade";
 import { VERSION } from "./version.mjs";
 
 export const app = new App("watch-app");
@@ -134,12 +140,12 @@ describe("faasade serve --watch", () => {
   });
 
   it("a TypeScript app (through tsx): its extensionless imports are watched too", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "faasade-watch-ts-"));
+    const dir = appDir("faasade-watch-ts-");
     writeFileSync(join(dir, "package.json"), '{ "type": "module" }\n');
     writeFileSync(join(dir, "version.ts"), "export const VERSION: number = 1;\n");
     writeFileSync(
       join(dir, "app.ts"),
-      `import { App } from ${JSON.stringify(FAASADE)};
+      `import { App } from "faasade";
 import { VERSION } from "./version";
 
 export const app = new App("watch-ts");

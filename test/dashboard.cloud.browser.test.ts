@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chromiumMissing, type OpenBrowser, openChromium } from "./browser/chromium.js";
 
 const LIVE_MS = 2_000;
+const STEP_MS = 15_000;
 
 describe.skipIf(chromiumMissing !== undefined)(
   `a cloud's dashboard in Chromium (${chromiumMissing ?? "Debian's Chromium"})`,
@@ -49,15 +50,19 @@ describe.skipIf(chromiumMissing !== undefined)(
     it("shows the cloud's app and its functions, and a spawned call as PENDING, then SUCCESS, without a reload", async () => {
       await page.goto(url);
       await expect.poll(() => page.locator("#live").textContent(), { timeout: 5_000 }).toBe("live");
+      // Every step has a bound of its own, well inside the test's: a slow one then names itself.
       for (const name of ["square", "slow", "fails", "outer", "warm"]) {
-        await page.getByRole("article", { name, exact: true }).waitFor();
+        await page.getByRole("article", { name, exact: true }).waitFor({ timeout: STEP_MS });
       }
-      await page.getByRole("article", { name: "slow", exact: true }).getByRole("link", { name: "slow" }).click();
-      await page.getByRole("heading", { name: "slow", level: 1 }).waitFor();
+      await page
+        .getByRole("article", { name: "slow", exact: true })
+        .getByRole("link", { name: "slow" })
+        .click({ timeout: STEP_MS });
+      await page.getByRole("heading", { name: "slow", level: 1 }).waitFor({ timeout: STEP_MS });
       const call = await fn<(ms: number) => number>("slow").spawn(1_500);
       const row = page.locator(`tr[data-call="${call.objectId}"]`);
       await expect.poll(() => row.locator(".status").textContent(), { timeout: LIVE_MS }).toBe("PENDING");
-      expect(await call.get()).toBe(1_500);
+      expect(await call.get({ timeoutMs: STEP_MS })).toBe(1_500);
       await expect.poll(() => row.locator(".status").textContent(), { timeout: LIVE_MS }).toBe("SUCCESS");
     });
 

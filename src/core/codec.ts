@@ -13,6 +13,7 @@ import { Encoder } from "cbor-x/encode";
 import { DeserializationError, SerializationError } from "./errors.js";
 import { errorConstructor } from "./error-classes.js";
 import { NOT_SCALAR, decodeScalar, encodeScalars, isPlainScalar } from "./codec-fast.js";
+import { inContainer } from "./registry.js";
 
 enum Tag {
   Ref = 0,
@@ -48,7 +49,8 @@ const TYPED = [
 type TypedCtor = (typeof TYPED)[number];
 type Tree = unknown;
 
-const cbor = new Encoder({ useRecords: false, mapsAsObjects: false, tagUint8Array: false });
+const CBOR_OPTIONS = { useRecords: false, mapsAsObjects: false, tagUint8Array: false } as const;
+let cbor = new Encoder(CBOR_OPTIONS);
 
 /**
  * cbor-x's plain entry (above) has no native string decoder; its Node entry adds one (cbor-extract)
@@ -62,7 +64,12 @@ let nativeStringsAsked = false;
 
 function askForNativeStrings(): void {
   nativeStringsAsked = true;
-  import(CBOR_NODE_ENTRY).catch(() => {}); // optional, as cbor-x itself treats it
+  import(CBOR_NODE_ENTRY)
+    .then((node: { Encoder?: typeof Encoder }) => {
+      // A bundle (a local container's runtime) holds its own copy of cbor-x: use the Node entry's.
+      if (node.Encoder !== undefined && node.Encoder !== Encoder) cbor = new node.Encoder(CBOR_OPTIONS);
+    })
+    .catch(() => {}); // optional, as cbor-x itself treats it
 }
 
 /** Encodes a value; throws `SerializationError` naming the path of the first unsupported part. */
@@ -360,13 +367,18 @@ export function formatPath(root: string, path: readonly (string | number)[]): st
 }
 
 /**
- * Runs the scalar paths once with every kind of scalar, as plain views and as Buffers, when the
- * module loads (about 1 ms). V8 compiles a hot function for the kinds of values it has seen; a
+ * Runs the scalar paths once with every kind of scalar, as plain views and as Buffers (1-6 ms):
+ * when the module loads, or in a local container once it has said it is ready, where it overlaps
+ * the parent's reply instead of delaying the first call. V8 compiles a hot function for the kinds of values it has seen; a
  * number of a size it has not seen yet (the first 1-byte result after a warm-up on larger ones)
  * throws the optimized code away mid-map. A first 20 000-input map after a warm-up on other
  * numbers ran ~30 % slower than the next one before this (docs/performance.md).
  */
-function primeScalarPaths(): void {
+let primed = false;
+
+export function primeScalarPaths(): void {
+  if (primed) return;
+  primed = true;
   const values: unknown[] = [
     ...[0, 1, 23, 24, 255, 256, 65_535, 65_536, 2 ** 32 - 1, 2 ** 32, -1, -24, -25, -256, -257, -65_537, -(2 ** 32)],
     ...[0.5, -0.5, Number.NaN, Number.POSITIVE_INFINITY, true, false, null, undefined, "", "ab"],
@@ -381,4 +393,4 @@ function primeScalarPaths(): void {
     }
   }
 }
-primeScalarPaths();
+if (!inContainer()) primeScalarPaths();

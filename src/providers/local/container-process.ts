@@ -4,12 +4,11 @@
  * held to the caller's process only while it has work.
  */
 import { type ChildProcess, fork } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import type { FunctionSpec } from "../../core/provider.js";
-import { ENV } from "./protocol.js";
+import { CONTAINER_ARG, ENV } from "./protocol.js";
+import { runtimeFor } from "./runtime-target.js";
 import { WIRE_DIR_ENV, wireDir } from "./spill.js";
 
-const RUNTIME = fileURLToPath(new URL("./runtime.js", import.meta.url));
 const STDERR_TAIL = 4000;
 
 export interface ContainerProcess {
@@ -19,8 +18,9 @@ export interface ContainerProcess {
 }
 
 export function forkContainer(spec: FunctionSpec, taskId: string, execArgv: string[]): ContainerProcess {
-  const child = fork(RUNTIME, [], {
-    execArgv,
+  const runtime = runtimeFor(spec.module);
+  const child = fork(runtime.file, [CONTAINER_ARG], {
+    execArgv: [...runtime.flags, ...execArgv],
     stdio: ["ignore", "inherit", "pipe", "ipc"],
     env: {
       ...process.env,

@@ -111,9 +111,10 @@ export function local(options: LocalOptions = {}): LocalProvider {
 
 /** Node flags a container needs: a heap limit from `memoryMb`, tsx for TypeScript modules. `execArgv` comes after, so it wins. */
 function containerFlags(fn: FunctionSpec): string[] {
-  // A small young generation: a container's garbage is short-lived per-input values, and the
-  // default (16 MB semi-spaces) costs ~20 MB of RSS per container for no measured speed.
-  const flags: string[] = ["--max-semi-space-size=4"];
+  // No V8 heap flag unless asked for: on Node 20 one (--max-semi-space-size, --max-old-space-size)
+  // adds ~20 ms to every process's start, and the default young generation measured no more RSS
+  // in the 1M-input map (docs/performance.md).
+  const flags: string[] = [];
   if (fn.options.memoryMb !== undefined) flags.push(`--max-old-space-size=${fn.options.memoryMb}`);
   if (/\.(c|m)?tsx?$/.test(new URL(fn.module).pathname)) flags.push("--import", tsxLoader(fn.module));
   return flags;

@@ -169,6 +169,9 @@ export class Interner {
 /** A container reports at least this often (ms) while it runs inputs without announcing each. */
 export const REPORT_WINDOW_MS = 10;
 
+/** The argument a container's process is started with: only that process runs the runtime, not one its function forks. */
+export const CONTAINER_ARG = "--faasade-container";
+
 export const ENV = {
   taskId: "FAASADE_TASK_ID",
   module: "FAASADE_MODULE",

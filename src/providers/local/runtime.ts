@@ -4,14 +4,15 @@
  * every REPORT_WINDOW_MS and before starting an input whose start the parent must know.
  */
 import { flushGraphEvents, forwardGraphEvents } from "../../core/call-graph.js";
-import { encode } from "../../core/codec.js";
+import { encode, primeScalarPaths } from "../../core/codec.js";
 import { InputContext } from "../../core/context.js";
 import { InputCancelledError } from "../../core/errors.js";
 import { importAppModule } from "../../core/importing.js";
 import { execute, type Result } from "../../core/executor.js";
-import { findApp } from "../../core/registry.js";
+import { findApp, registeredByAnotherCopy } from "../../core/registry.js";
 import { webAdapter } from "../../core/web.js";
 import {
+  CONTAINER_ARG,
   ENV,
   type FromContainer,
   Meta,
@@ -70,6 +71,11 @@ async function main(): Promise<void> {
     await importAppModule(env(ENV.module), () => import(env(ENV.module)));
     const handle = findApp(env(ENV.app), env(ENV.environment))?.functionByName(env(ENV.fn));
     if (handle === undefined) {
+      if (registeredByAnotherCopy(env(ENV.app), env(ENV.environment))) {
+        throw new Error(
+          `module ${env(ENV.module)} imports faasade by a file path, so its app ${env(ENV.app)} is on a copy of faasade the container's runtime does not share: import it as "faasade" (and "faasade/local")`,
+        );
+      }
       throw new Error(`module ${env(ENV.module)} does not define function ${env(ENV.fn)} of app ${env(ENV.app)}`);
     }
     fn = handle.definition().spec.options.web ? (webAdapter(handle.getRawF()) as typeof fn) : handle.getRawF();
@@ -245,6 +251,16 @@ function report(precise = isPrecise()): void {
   lastSend = performance.now();
   flushGraphEvents(); // before the results: a parent's call graph is complete when its result arrives
   send({ t: "out", ...takeResults(), running: runningList(), precise });
+  primeAfterFirstResults();
+}
+
+let primeQueued = false;
+
+/** The codec's priming (codec.ts) once the first results are out, where it delays none of them. */
+function primeAfterFirstResults(): void {
+  if (primeQueued) return;
+  primeQueued = true;
+  setImmediate(primeScalarPaths);
 }
 
 function encodeSafe(err: unknown): Uint8Array {
@@ -255,4 +271,6 @@ function encodeSafe(err: unknown): Uint8Array {
   }
 }
 
-void main();
+// In the bundled runtime (runtime-entry.ts) this module is also what `import "faasade"` reaches, so a
+// process the function forks with the same flags imports it too: only the container itself starts.
+if (process.argv.includes(CONTAINER_ARG)) void main();

@@ -7,7 +7,7 @@
  * large payload never touches the disk. A reader takes only files from that directory, and
  * removes each one; the directories of killed parents go when the next parent first spills.
  */
-import { randomBytes } from "node:crypto";
+import { randomHex } from "../../core/random.js";
 import { lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
@@ -26,7 +26,7 @@ let written = 0;
 /** The directory's path (a container has it from its environment); nothing is made yet. */
 export function wireDir(): string {
   if (dir === undefined) {
-    const path = join(tmpdir(), `${PREFIX}${process.pid}-${randomBytes(6).toString("hex")}`);
+    const path = join(tmpdir(), `${PREFIX}${process.pid}-${randomHex(6)}`);
     process.on("exit", () => rmSync(path, { recursive: true, force: true }));
     dir = path;
   }

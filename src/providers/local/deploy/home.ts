@@ -2,7 +2,7 @@
  * Where local deployments keep their state: `FAASADE_HOME` (default `~/.faasade`), owner-only.
  * It holds the SQLite database, the control API's token and the running server's address.
  */
-import { randomBytes } from "node:crypto";
+import { randomHex } from "../../../core/random.js";
 import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
@@ -39,7 +39,7 @@ export function ensureHome(paths: HomePaths): void {
 export function ensureToken(paths: HomePaths): string {
   const existing = readToken(paths);
   if (existing !== undefined) return existing;
-  const token = randomBytes(32).toString("hex");
+  const token = randomHex(32);
   try {
     writeFileSync(paths.token, token, { mode: 0o600, flag: "wx" });
   } catch {
@@ -54,9 +54,9 @@ export function ensureToken(paths: HomePaths): string {
  */
 export function rotateToken(paths: HomePaths): void {
   ensureHome(paths);
-  const temp = `${paths.token}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  const temp = `${paths.token}.${process.pid}.${randomHex(4)}.tmp`;
   try {
-    writeFileSync(temp, randomBytes(32).toString("hex"), { mode: 0o600, flag: "wx" });
+    writeFileSync(temp, randomHex(32), { mode: 0o600, flag: "wx" });
     chmodSync(temp, 0o600);
     renameSync(temp, paths.token);
   } finally {

@@ -5,14 +5,12 @@
  */
 import { spawn } from "node:child_process";
 import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { ExecutionError } from "../../../core/errors.js";
+import { CLI_MAIN, CONTAINER_CONDITION } from "../runtime-target.js";
 import { deployment } from "./client.js";
 import { type HomePaths, type ServerInfo, ensureHome, readServerInfo } from "./home.js";
 import { startFailure } from "./start-failure.js";
 
-/** The server runs as the CLI's hidden `__server` command, detached, so that it outlives the command that started it. */
-const MAIN = fileURLToPath(new URL("../../../cli/main.js", import.meta.url));
 const START_TIMEOUT_MS = 15_000;
 /** A graceful stop waits for containers to stop and the database to close: generous, the machine may be loaded. */
 const STOP_TIMEOUT_MS = 60_000;
@@ -54,7 +52,10 @@ export async function ensureServer(paths: HomePaths, starting?: () => void): Pro
   ensureHome(paths);
   const logFrom = sizeOf(paths.log);
   const log = openSync(paths.log, "a", 0o600);
-  const child = spawn(process.execPath, [...process.execArgv, MAIN, "__server"], {
+  // The CLI's hidden `__server` command, detached, so that it outlives the command that started it;
+  // not with a container's export condition, which only the bundled runtime's process may have.
+  const flags = process.execArgv.filter((flag) => flag !== CONTAINER_CONDITION);
+  const child = spawn(process.execPath, [...flags, CLI_MAIN, "__server"], {
     detached: true,
     stdio: ["ignore", log, log],
     env: { ...process.env, FAASADE_HOME: paths.home },
