@@ -5,9 +5,10 @@
 import { startTestBackend, testProvider } from "faasade/testing";
 import { afterAll } from "vitest";
 
-// Results kept 10 s, so that the expiry row runs in seconds; longer than gcp's 3 s: a spawned generator's
-// 1 500 values are read back from azurite, one blob each, after its call finished.
-const RETENTION_MS = 10_000;
+// Results kept 30 s: the expiry row waits that out, and no other row may outlast it. A spawned generator's
+// 1 500 values are read back from azurite, one blob each, after its call finished: at 10 s that read outlasted
+// the retention beside the other test files on two cores (OutputExpiredError in CI).
+const RETENTION_MS = 30_000;
 const backend = await startTestBackend("azure", {
   module: new URL("../dist/src/testing/fixtures.js", import.meta.url),
   retentionMs: RETENTION_MS,

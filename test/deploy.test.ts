@@ -1,5 +1,5 @@
 import { execFile, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -302,15 +302,18 @@ describe("durability of local deployments", () => {
   });
 
   it("redeploying updates the code without losing queued inputs", async () => {
-    // `slow` runs one input at a time: the first holds the only container through the redeploy
-    // (however long the CLI takes on a loaded machine), so the next two are still queued.
-    const ids = [(await d.cli("spawn", "deploy-app/slow", "5000")).stdout];
+    // `slow` runs one input at a time: the first holds the only container until the redeploy has
+    // landed (it waits for `release`, however long the CLI takes on a loaded machine), so the next
+    // two are still queued then.
+    const release = join(mkdtempSync(join(tmpdir(), "faasade-release-")), "release");
+    const ids = [(await d.cli("spawn", "deploy-app/slow", "60000", "null", JSON.stringify(release))).stdout];
     for (let i = 0; i < 2; i++) ids.push((await d.cli("spawn", "deploy-app/slow", "400")).stdout);
     expect((await d.cli("deploy", "test/fixtures/deploy-app-v2.mjs")).code).toBe(0);
+    writeFileSync(release, "");
     const results = await Promise.all(ids.map(async (id) => JSON.parse((await d.cli("get", id, "--json")).stdout)));
     // The running input finishes in the old code; the queued ones run in the new.
     expect(results).toEqual([
-      { ms: 5000, version: 1 },
+      { ms: 60000, version: 1 },
       { ms: 400, version: 2 },
       { ms: 400, version: 2 },
     ]);

@@ -47,7 +47,8 @@ export class Attempts<P extends Pending = Pending> implements OutcomeSink {
    */
   private head: Pending | undefined;
   private count = 0;
-  private readonly timers = new Set<NodeJS.Timeout>();
+  /** Retries waiting for their delay; made at the first one (most calls never retry). */
+  private timers: Set<NodeJS.Timeout> | undefined;
   private readonly retries: Retries;
 
   constructor(
@@ -76,11 +77,12 @@ export class Attempts<P extends Pending = Pending> implements OutcomeSink {
     const delay = retryDelay(this.retries, outcome);
     if (delay !== undefined) {
       input.attempt++;
+      const timers = (this.timers ??= new Set());
       const timer = setTimeout(() => {
-        this.timers.delete(timer);
+        timers.delete(timer);
         if (input.live) this.provider.submit(this.fn, [input], this);
       }, delay);
-      this.timers.add(timer);
+      timers.add(timer);
       return;
     }
     this.unlink(input);
@@ -117,8 +119,8 @@ export class Attempts<P extends Pending = Pending> implements OutcomeSink {
    * (or lose their container, with `terminateContainers`). Aborted inputs are never retried.
    */
   abortAll(options: AbortAllOptions = {}): void {
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
+    if (this.timers !== undefined) for (const timer of this.timers) clearTimeout(timer);
+    this.timers?.clear();
     if (this.count === 0) return;
     const inputs: P[] = [];
     for (let p = this.head; p !== undefined; p = p.next) inputs.push(p as P);

@@ -7,7 +7,7 @@ import type { ChildProcess } from "node:child_process";
 import { applyGraphEvents } from "../../core/call-graph.js";
 import { newTaskId } from "../../core/ids.js";
 import { Held } from "./held.js";
-import { type Deadline, startsOf, Watchdog } from "./watchdog.js";
+import { type Deadline, setStarts, Watchdog } from "./watchdog.js";
 import { forkContainer, holdProcess } from "./container-process.js";
 import type { FunctionSpec, Input, Outcome, OutcomeSink } from "../../core/provider.js";
 import {
@@ -55,7 +55,7 @@ export class Container {
   initFailure: Omit<Outcome, "inputId" | "attempt"> | undefined;
   private readonly child: ChildProcess;
   /** Announced running inputs: seq → start, on this process's monotonic clock. */
-  private running = new Map<number, number>();
+  private readonly running = new Map<number, number>();
   private precise = false;
   private lastReport = performance.now();
   /** When its current work last moved: a result delivered, or work sent while it was idle. */
@@ -242,7 +242,7 @@ export class Container {
         return;
       case "out":
         this.precise = m.precise;
-        this.running = startsOf(m.running);
+        setStarts(this.running, m.running);
         this.lastReport = performance.now();
         this.deliver(m);
         this.watchdog.arm();

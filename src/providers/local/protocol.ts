@@ -124,14 +124,12 @@ export const fromWire = (wire: Wire): Uint8Array => (typeof wire === "string" ? 
  * One frame per message: numbers first, then bytes, as one `Wire` text. One field for all the
  * bytes of a batch: encoding and parsing cost per field, not per byte.
  */
-export function packFrame(numbers: ArrayLike<number>, chunks: readonly Uint8Array[]): Wire {
-  let size = numbers.length * 4;
+export function packFrame(numbers: Uint32Array, chunks: readonly Uint8Array[]): Wire {
+  let size = numbers.byteLength;
   for (const chunk of chunks) size += chunk.byteLength;
   const frame = Buffer.allocUnsafe(size);
-  const head = new Uint32Array(numbers.length);
-  head.set(numbers);
-  frame.set(new Uint8Array(head.buffer), 0);
-  let at = head.byteLength;
+  frame.set(new Uint8Array(numbers.buffer, numbers.byteOffset, numbers.byteLength), 0);
+  let at = numbers.byteLength;
   for (const chunk of chunks) {
     frame.set(chunk, at);
     at += chunk.byteLength;
@@ -140,26 +138,37 @@ export function packFrame(numbers: ArrayLike<number>, chunks: readonly Uint8Arra
 }
 
 /**
- * The numbers of a frame (copied: the frame may sit at an unaligned offset) and a view of its
- * bytes. The view is a plain Uint8Array, not a Buffer: slicing one per input is cheaper.
+ * The numbers of a frame and a view of its bytes. The numbers are a view too where the frame
+ * sits at an aligned offset (a decoded frame from Buffer's pool does), else a copy. The bytes'
+ * view is a plain Uint8Array, not a Buffer: slicing one per input is cheaper.
  */
 export function unpackFrame(wire: Wire, count: number): { numbers: Uint32Array; data: Uint8Array } {
   const frame = fromWire(wire);
   const bytes = count * 4;
-  return {
-    numbers: new Uint32Array(new Uint8Array(frame.buffer, frame.byteOffset, bytes).slice().buffer),
-    data: new Uint8Array(frame.buffer, frame.byteOffset + bytes, frame.byteLength - bytes),
-  };
+  const numbers =
+    frame.byteOffset % 4 === 0
+      ? new Uint32Array(frame.buffer, frame.byteOffset, count)
+      : new Uint32Array(frame.buffer.slice(frame.byteOffset, frame.byteOffset + bytes));
+  return { numbers, data: new Uint8Array(frame.buffer, frame.byteOffset + bytes, frame.byteLength - bytes) };
 }
 
-/** Collects repeated strings once: `values` distinct, `indexOf(v)` its position. */
+/**
+ * Collects repeated strings once: `values` distinct, `indexOf(v)` its position. A batch mostly
+ * holds one call's inputs, so a few values are searched in place and a Map is made only past them.
+ */
 export class Interner {
   readonly values: string[] = [];
-  private readonly seen = new Map<string, number>();
+  private seen: Map<string, number> | undefined;
   indexOf(value: string): number {
+    const values = this.values;
+    if (this.seen === undefined) {
+      for (let i = 0; i < values.length; i++) if (values[i] === value) return i;
+      if (values.length < 8) return values.push(value) - 1;
+      this.seen = new Map(values.map((v, i) => [v, i]));
+    }
     let i = this.seen.get(value);
     if (i === undefined) {
-      i = this.values.push(value) - 1;
+      i = values.push(value) - 1;
       this.seen.set(value, i);
     }
     return i;

@@ -96,15 +96,31 @@ async function main(): Promise<void> {
     flushGraphEvents();
     send({ t: "exit", code, ...takeResults(), running: runningList() });
   });
-  // Reports inputs that run long while the event loop is free (async code): the parent then
-  // knows exactly what runs, and the container announces every start until its queue drains.
-  setInterval(() => {
-    if (running.size > 0 && performance.now() - lastSend >= REPORT_WINDOW_MS) {
-      sticky = true;
-      report();
-    }
-  }, REPORT_WINDOW_MS).unref();
   send({ t: "ready" });
+}
+
+let stickyCheck: NodeJS.Timeout | undefined;
+
+/**
+ * An async input that runs REPORT_WINDOW_MS without a report makes the container sticky: it
+ * reports what runs, so the parent knows exactly, and announces every start until its queue
+ * drains. One report is enough: after it every start is announced, so nothing periodic runs while
+ * inputs are known (it was a report every ~10 ms through a long input) or while the container idles.
+ */
+function checkStickyLater(): void {
+  if (stickyCheck !== undefined || sticky || running.size === 0) return;
+  stickyCheck = setTimeout(
+    () => {
+      stickyCheck = undefined;
+      if (sticky || running.size === 0) return;
+      if (performance.now() - lastSend >= REPORT_WINDOW_MS) {
+        sticky = true;
+        report();
+      } else checkStickyLater();
+    },
+    Math.max(1, REPORT_WINDOW_MS - (performance.now() - lastSend)),
+  );
+  stickyCheck.unref();
 }
 
 function enqueue(m: RunMessage): void {
@@ -145,6 +161,7 @@ function pump(): void {
     const end = performance.now();
     if (result instanceof Promise) {
       running.set(job.seq, job);
+      checkStickyLater();
       result.then((r) => finish(job, r));
     } else {
       record(job, result, end - now);
@@ -165,6 +182,7 @@ function pump(): void {
   if (head === queue.length && outSeqs.length > 0) {
     sticky = false;
     report(false);
+    checkStickyLater();
   }
 }
 
@@ -232,8 +250,12 @@ function takeResults(): { n: number; frame: Wire; busyMs: number } {
   return taken;
 }
 
+/** Shared, never changed: most reports are sent with nothing running. */
+const NONE_RUNNING: [number, number][] = [];
+
 /** [seq, ms it has run] of every input running now: durations, so that no wall clock is compared across processes. */
 function runningList(): [number, number][] {
+  if (current === undefined && running.size === 0) return NONE_RUNNING;
   const jobs = current === undefined ? [...running.values()] : [...running.values(), current];
   const now = performance.now();
   return jobs.map((job) => [job.seq, Math.max(0, Math.round(now - job.t0))]);
@@ -250,7 +272,8 @@ function isPrecise(): boolean {
 function report(precise = isPrecise()): void {
   lastSend = performance.now();
   flushGraphEvents(); // before the results: a parent's call graph is complete when its result arrives
-  send({ t: "out", ...takeResults(), running: runningList(), precise });
+  const taken = takeResults();
+  send({ t: "out", n: taken.n, frame: taken.frame, running: runningList(), precise, busyMs: taken.busyMs });
   primeAfterFirstResults();
 }
 

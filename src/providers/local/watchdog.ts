@@ -48,9 +48,12 @@ export class Watchdog {
 
 /**
  * Running inputs as the container reports them (how long each has run) turned into starts on
- * this process's monotonic clock: deadlines hold when the wall clock jumps, in either process.
+ * this process's monotonic clock, in `starts` (emptied first): deadlines hold when the wall
+ * clock jumps, in either process.
  */
-export function startsOf(running: readonly (readonly [number, number])[]): Map<number, number> {
+export function setStarts(starts: Map<number, number>, running: readonly (readonly [number, number])[]): void {
+  starts.clear();
+  if (running.length === 0) return;
   const now = performance.now();
-  return new Map(running.map(([seq, ranMs]) => [seq, now - ranMs]));
+  for (const [seq, ranMs] of running) starts.set(seq, now - ranMs);
 }
