@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, describe, expect, it } from "vitest";
-import { app, nap } from "./fixtures/quiet-app.mjs";
+import { app, napPid as nap } from "./fixtures/pid-app.mjs";
 
 afterAll(() => app.close());
 

@@ -119,8 +119,10 @@ export class Attempts<P extends Pending = Pending> implements OutcomeSink {
    * (or lose their container, with `terminateContainers`). Aborted inputs are never retried.
    */
   abortAll(options: AbortAllOptions = {}): void {
-    if (this.timers !== undefined) for (const timer of this.timers) clearTimeout(timer);
-    this.timers?.clear();
+    if (this.timers !== undefined) {
+      for (const timer of this.timers) clearTimeout(timer);
+      this.timers.clear();
+    }
     if (this.count === 0) return;
     const inputs: P[] = [];
     for (let p = this.head; p !== undefined; p = p.next) inputs.push(p as P);
