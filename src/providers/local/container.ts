@@ -17,10 +17,11 @@ import {
   Meta,
   META_FIELDS,
   OUT_FIELDS,
-  type OutMessage,
-  packFrame,
+  FrameWriter,
   REPORT_WINDOW_MS,
   type RunMessage,
+  type ToContainer,
+  type Wire,
   Status,
   unpackFrame,
 } from "./protocol.js";
@@ -148,25 +149,25 @@ export class Container {
 
   /** Sends `inputs[from .. from + n)`; those in `announce` must have their start announced (rescheduled after a lost container). */
   send(inputs: readonly Input[], sinks: readonly OutcomeSink[], from: number, n: number, announce: ReadonlySet<Input>): void {
+    let bytes = 0;
+    for (let i = from; i < from + n; i++) bytes += (inputs[i] as Input).args.byteLength;
+    const frame = new FrameWriter(n * META_FIELDS, bytes);
+    const meta = frame.numbers;
     let seq0 = -1;
-    const ids: string[] = [];
+    let ids = "";
     const calls = new Interner();
     const parents = new Interner();
-    const meta = new Uint32Array(n * META_FIELDS);
-    const data: Uint8Array[] = [];
-    let at = 0;
-    for (let i = from; i < from + n; i++) {
+    for (let i = from, at = 0; i < from + n; i++, at += META_FIELDS) {
       const input = inputs[i] as Input;
       const seq = this.held.add(input, sinks[i] as OutcomeSink);
       if (seq0 < 0) seq0 = seq;
-      ids.push(input.inputId);
+      ids = i === from ? input.inputId : `${ids}\n${input.inputId}`;
       meta[at + Meta.Call] = calls.indexOf(input.callId);
       meta[at + Meta.Parent] = input.parentInputId === undefined ? 0 : parents.indexOf(input.parentInputId) + 1;
       meta[at + Meta.Attempt] = input.attempt;
       meta[at + Meta.Announce] = announce.size > 0 && announce.has(input) ? 1 : 0;
       meta[at + Meta.Length] = input.args.byteLength;
-      data.push(input.args);
-      at += META_FIELDS;
+      frame.put(input.args);
     }
     if (this.held.size === n) {
       holdProcess(this.child, true);
@@ -174,14 +175,7 @@ export class Container {
       this.precise = false;
       this.running.clear();
     }
-    const message: RunMessage = {
-      t: "run",
-      seq0,
-      ids: ids.join("\n"),
-      calls: calls.values,
-      parents: parents.values,
-      frame: packFrame(meta, data),
-    };
+    const message: RunMessage = ["run", seq0, ids, calls.values, parents.values, frame.wire()];
     this.child.send(message);
     this.watchdog.arm();
   }
@@ -206,7 +200,7 @@ export class Container {
       this.stop();
       return;
     }
-    if (!this.gone) this.child.send({ t: "abort", seqs });
+    if (!this.gone) this.child.send(["abort", seqs] satisfies ToContainer);
     if (this.held.size === 0) this.idle();
   }
 
@@ -214,7 +208,7 @@ export class Container {
   giveBack(): void {
     if (this.givingBack || this.gone || !this.ready) return;
     this.givingBack = true;
-    this.child.send({ t: "give-back" });
+    this.child.send(["give-back"] satisfies ToContainer);
   }
 
   kill(): void {
@@ -234,46 +228,47 @@ export class Container {
   }
 
   private onMessage(m: FromContainer): void {
-    switch (m.t) {
+    switch (m[0]) {
       case "ready":
         this.ready = true;
         if (this.held.size === 0) this.idle();
         this.events.ready(this);
         return;
       case "out":
-        this.precise = m.precise;
-        setStarts(this.running, m.running);
+        this.precise = m[4];
+        setStarts(this.running, m[3]);
         this.lastReport = performance.now();
-        this.deliver(m);
+        this.deliver(m[1], m[2], m[5]);
         this.watchdog.arm();
         return;
       case "chunk": {
-        const input = this.held.input(m.seq);
-        if (input !== undefined) this.held.sink(m.seq).chunk(input, input.attempt, fromWire(m.data));
+        const input = this.held.input(m[1]);
+        if (input !== undefined) this.held.sink(m[1]).chunk(input, input.attempt, fromWire(m[2]));
         return;
       }
       case "graph":
-        applyGraphEvents(m.events);
+        applyGraphEvents(m[1]);
         return;
       case "init-failed":
         // Nothing is sent before "ready", so no input is held here: the pool fails its queue.
-        this.initFailure = { status: "INIT_FAILURE", message: m.message, error: fromWire(m.error) };
+        this.initFailure = { status: "INIT_FAILURE", message: m[1], error: fromWire(m[2]) };
         return;
       case "given-back":
-        this.takeBack(m.seqs);
+        this.takeBack(m[1]);
         return;
       case "exit":
         this.exiting = true;
-        this.deliver(m);
-        for (const [seq] of m.running) {
-          this.fail(seq, `container exited with code ${m.code} while running this input`);
+        this.deliver(m[1], m[2], m[4]);
+        for (const [seq] of m[3]) {
+          this.fail(seq, `container exited with code ${m[5]} while running this input`);
         }
         return;
     }
   }
 
-  private deliver(m: Pick<OutMessage, "n" | "frame" | "busyMs">): void {
-    const { numbers, data } = unpackFrame(m.frame, m.n * OUT_FIELDS);
+  /** Delivers the `n` results of a frame; `busyUs`: their summed run time. */
+  private deliver(n: number, wire: Wire, busyUs: number): void {
+    const { numbers, data } = unpackFrame(wire, n * OUT_FIELDS);
     let offset = 0;
     let count = 0;
     let resumed = false;
@@ -303,7 +298,7 @@ export class Container {
     }
     if (count > 0) this.progressAt = performance.now();
     if (this.held.size === 0) this.idle();
-    if (count > 0 || resumed) this.events.drained(this, m.busyMs, count);
+    if (count > 0 || resumed) this.events.drained(this, busyUs / 1000, count);
   }
 
   private takeBack(seqs: readonly number[]): void {
@@ -356,7 +351,7 @@ export class Container {
     }
     this.fail(blame, `function ${JSON.stringify(this.spec.name)} timed out after ${this.spec.options.timeoutMs} ms`, "TIMEOUT");
     this.killing = blame;
-    if (!this.gone) this.child.send({ t: "abort", seqs: [blame] });
+    if (!this.gone) this.child.send(["abort", [blame]] satisfies ToContainer);
     // Sync code cannot see its signal: if the input does not settle, the container goes.
     const grace = setTimeout(() => {
       if (this.killing === blame) this.kill();

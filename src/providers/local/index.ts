@@ -56,7 +56,13 @@ export function local(options: LocalOptions = {}): LocalProvider {
   /** Pools handed over to a redeployed function's, while their containers finish. */
   const draining = new Set<Pool>();
   let closed = false;
-  const keyOf = (fn: FunctionSpec) => `${fn.environment}/${fn.app}/${fn.name}`;
+  // Each spec's key is built once: a lone call looks its pool up by a string whose hash V8 has kept.
+  const keys = new WeakMap<FunctionSpec, string>();
+  const keyOf = (fn: FunctionSpec): string => {
+    let key = keys.get(fn);
+    if (key === undefined) keys.set(fn, (key = `${fn.environment}/${fn.app}/${fn.name}`));
+    return key;
+  };
   const poolOf = (fn: FunctionSpec): Pool => {
     const key = keyOf(fn);
     const current = pools.get(key);

@@ -18,7 +18,7 @@ import {
   Meta,
   META_FIELDS,
   OUT_FIELDS,
-  packFrame,
+  FrameWriter,
   REPORT_WINDOW_MS,
   type RunMessage,
   Status,
@@ -82,21 +82,22 @@ async function main(): Promise<void> {
     isGenerator = handle.isGenerator;
     maxInputs = Number(process.env.FAASADE_MAX_INPUTS ?? "1") || 1;
   } catch (err) {
-    send({ t: "init-failed", message: String((err as Error)?.message ?? err), error: toWire(encodeSafe(err)) });
+    send(["init-failed", String((err as Error)?.message ?? err), toWire(encodeSafe(err))]);
     process.disconnect?.();
     return;
   }
   process.on("message", (m: ToContainer) => {
-    if (m.t === "run") enqueue(m);
-    else if (m.t === "abort") abort(m.seqs);
+    if (m[0] === "run") enqueue(m);
+    else if (m[0] === "abort") abort(m[1]);
     else giveBack();
   });
-  forwardGraphEvents((events) => send({ t: "graph", events }));
+  forwardGraphEvents((events) => send(["graph", events]));
   process.on("exit", (code) => {
     flushGraphEvents();
-    send({ t: "exit", code, ...takeResults(), running: runningList() });
+    const [n, frame, busyUs] = takeResults();
+    send(["exit", n, frame, runningList(), busyUs, code]);
   });
-  send({ t: "ready" });
+  send(["ready"]);
 }
 
 let stickyCheck: NodeJS.Timeout | undefined;
@@ -123,16 +124,16 @@ function checkStickyLater(): void {
   stickyCheck.unref();
 }
 
-function enqueue(m: RunMessage): void {
-  const ids = m.ids.split("\n");
-  const { numbers: meta, data } = unpackFrame(m.frame, ids.length * META_FIELDS);
+function enqueue([, seq0, joinedIds, calls, , frame]: RunMessage): void {
+  const ids = joinedIds.split("\n");
+  const { numbers: meta, data } = unpackFrame(frame, ids.length * META_FIELDS);
   let offset = 0;
   for (let i = 0, at = 0; i < ids.length; i++, at += META_FIELDS) {
     const len = meta[at + Meta.Length] as number;
     queue.push({
-      seq: m.seq0 + i,
+      seq: seq0 + i,
       id: ids[i] as string,
-      call: m.calls[meta[at + Meta.Call] as number] as string,
+      call: calls[meta[at + Meta.Call] as number] as string,
       attempt: meta[at + Meta.Attempt] as number,
       args: data.subarray(offset, offset + len),
       announce: meta[at + Meta.Announce] === 1,
@@ -156,7 +157,7 @@ function pump(): void {
     current = job;
     if (precise || now - lastSend >= REPORT_WINDOW_MS) report(precise);
     job.ctx = new InputContext(job.id, job.call, job.attempt);
-    const result = execute(fn, job.ctx, job.args, isGenerator, (data) => send({ t: "chunk", seq: job.seq, data: toWire(data) }));
+    const result = execute(fn, job.ctx, job.args, isGenerator, (data) => send(["chunk", job.seq, toWire(data)]));
     current = undefined;
     const end = performance.now();
     if (result instanceof Promise) {
@@ -231,18 +232,24 @@ function giveBack(): void {
   }
   queue.length = 0;
   head = 0;
-  send({ t: "given-back", seqs });
+  send(["given-back", seqs]);
 }
 
-function takeResults(): { n: number; frame: Wire; busyMs: number } {
+/** The results not yet reported, as [count, frame, summed run time in µs]; none are held after. */
+function takeResults(): [n: number, frame: Wire, busyUs: number] {
   const n = outSeqs.length;
-  const numbers = new Uint32Array(n * OUT_FIELDS);
-  for (let i = 0; i < n; i++) {
-    numbers[i * OUT_FIELDS] = outSeqs[i] as number;
-    numbers[i * OUT_FIELDS + 1] = outSt[i] as number;
-    numbers[i * OUT_FIELDS + 2] = (outData[i] as Uint8Array).byteLength;
+  let bytes = 0;
+  for (let i = 0; i < n; i++) bytes += (outData[i] as Uint8Array).byteLength;
+  const frame = new FrameWriter(n * OUT_FIELDS, bytes);
+  const numbers = frame.numbers;
+  for (let i = 0, at = 0; i < n; i++, at += OUT_FIELDS) {
+    const data = outData[i] as Uint8Array;
+    numbers[at] = outSeqs[i] as number;
+    numbers[at + 1] = outSt[i] as number;
+    numbers[at + 2] = data.byteLength;
+    frame.put(data);
   }
-  const taken = { n, frame: packFrame(numbers, outData), busyMs };
+  const taken: [number, Wire, number] = [n, frame.wire(), Math.round(busyMs * 1000)];
   outSeqs = [];
   outSt = [];
   outData = [];
@@ -272,8 +279,8 @@ function isPrecise(): boolean {
 function report(precise = isPrecise()): void {
   lastSend = performance.now();
   flushGraphEvents(); // before the results: a parent's call graph is complete when its result arrives
-  const taken = takeResults();
-  send({ t: "out", n: taken.n, frame: taken.frame, running: runningList(), precise, busyMs: taken.busyMs });
+  const [n, frame, busyUs] = takeResults();
+  send(["out", n, frame, runningList(), precise, busyUs]);
   primeAfterFirstResults();
 }
 
