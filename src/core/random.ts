@@ -13,4 +13,3 @@ if (!inContainer()) load();
 /** `bytes` random bytes as lowercase hex. */
 export const randomHex = (bytes: number): string => load().randomBytes(bytes).toString("hex");
 
-export const randomUUID = (): string => load().randomUUID();

@@ -3,6 +3,7 @@
  * function, then runs the inputs its parent sends, in batches. It reports results at least
  * every REPORT_WINDOW_MS and before starting an input whose start the parent must know.
  */
+import { createRequire } from "node:module";
 import { flushGraphEvents, forwardGraphEvents } from "../../core/call-graph.js";
 import { encode, primeScalarPaths } from "../../core/codec.js";
 import { InputContext } from "../../core/context.js";
@@ -125,7 +126,7 @@ function checkStickyLater(): void {
 }
 
 function enqueue([, seq0, joinedIds, calls, , frame]: RunMessage): void {
-  const ids = joinedIds.split("\n");
+  const ids = joinedIds.includes("\n") ? joinedIds.split("\n") : [joinedIds];
   const { numbers: meta, data } = unpackFrame(frame, ids.length * META_FIELDS);
   let offset = 0;
   for (let i = 0, at = 0; i < ids.length; i++, at += META_FIELDS) {
@@ -286,12 +287,28 @@ function report(precise = isPrecise()): void {
 
 let primeQueued = false;
 
-/** The codec's priming (codec.ts) once the first results are out, where it delays none of them. */
+/** The codec's priming (codec.ts) and a sooner tier-up, once the first results are out, where they delay none of them. */
 function primeAfterFirstResults(): void {
   if (primeQueued) return;
   primeQueued = true;
-  setImmediate(primeScalarPaths);
+  setImmediate(() => {
+    primeScalarPaths();
+    tierUpSooner();
+  });
 }
+
+/**
+ * A container runs the same few functions for every input, and at V8's default budget (67 584) a
+ * small function is optimized only after ~4 000–10 000 calls: a container ran its first ~8 000
+ * inputs mostly unoptimized. A quarter of that budget gets there in ~2 000 (docs/performance.md).
+ * Set here, not as a flag of the process, which costs ~20 ms of every start; `execArgv` cannot set
+ * it then, so a user's own `--interrupt-budget` is kept.
+ */
+function tierUpSooner(): void {
+  if (process.execArgv.some((flag) => flag.startsWith("--interrupt-budget"))) return;
+  (createRequire(import.meta.url)("node:v8") as typeof import("node:v8")).setFlagsFromString(`--interrupt-budget=${INTERRUPT_BUDGET}`);
+}
+const INTERRUPT_BUDGET = 16_000;
 
 function encodeSafe(err: unknown): Uint8Array {
   try {
