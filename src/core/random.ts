@@ -12,4 +12,3 @@ if (!inContainer()) load();
 
 /** `bytes` random bytes as lowercase hex. */
 export const randomHex = (bytes: number): string => load().randomBytes(bytes).toString("hex");
-

@@ -306,7 +306,9 @@ function primeAfterFirstResults(): void {
  */
 function tierUpSooner(): void {
   if (process.execArgv.some((flag) => flag.startsWith("--interrupt-budget"))) return;
-  (createRequire(import.meta.url)("node:v8") as typeof import("node:v8")).setFlagsFromString(`--interrupt-budget=${INTERRUPT_BUDGET}`);
+  (createRequire(import.meta.url)("node:v8") as typeof import("node:v8")).setFlagsFromString(
+    `--interrupt-budget=${INTERRUPT_BUDGET}`,
+  );
 }
 const INTERRUPT_BUDGET = 16_000;
 
