@@ -4,11 +4,20 @@
 // charged every thread of this process and of its descendants (/proc/<pid>/task/*/schedstat,
 // field 1, ns): unlike wall time, it does not swing with vCPU wake-ups. Wall p50 is context.
 //
+// Placement is fixed, the same for both sides: where the kernel puts a caller and its child is a
+// lottery on a VM, and it moves the figure 3x (a raw round trip: ~22 µs of CPU with both processes
+// on one CPU, ~72 µs on two, since a wake-up across vCPUs is that costly; docs/performance.md). The
+// judged rounds run "split": this process on one CPU, every child on another, which is where the
+// kernel puts them on an idle machine. Then as many rounds run "shared", everything on one CPU: no
+// cross-CPU wake-up, so the ratio shows the software's own cost (context; those rounds come after
+// the judged ones, so faasade's code is warmer in them). Without taskset or a second CPU, the rounds
+// run where the kernel puts them ("free") and no shared rounds run.
+//
 //   node bench/remote-cpu.mjs [rounds] [callsPerRound]
 //
 // Prints one JSON line. Every result is checked; a wrong one exits non-zero. `npm run bench` runs it
 // through bench/worker.mjs (mode "cpu"), one fresh process per repetition.
-import { fork } from "node:child_process";
+import { execFileSync, fork } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
@@ -48,6 +57,27 @@ function cpuNs(pids) {
   return ns;
 }
 
+/** The first two CPUs this process may run on, or undefined when there is one only. */
+function twoCpus() {
+  const line = readFileSync("/proc/self/status", "utf8").match(/^Cpus_allowed_list:\s*(.+)$/m)?.[1] ?? "";
+  const cpus = [];
+  for (const part of line.split(",")) {
+    const [from, to = from] = part.split("-").map(Number);
+    for (let c = from; c <= to && cpus.length < 2; c++) cpus.push(c);
+  }
+  return cpus.length === 2 ? cpus : undefined;
+}
+
+/** Pins every thread of `pid` to `cpu`; false when taskset cannot (not installed, or refused). */
+function pin(pid, cpu) {
+  try {
+    execFileSync("taskset", ["-a", "-p", "-c", String(cpu), String(pid)], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function check(x, r) {
   if (r !== x * x) throw new Error(`wrong result ${r} for input ${x}`);
 }
@@ -74,38 +104,60 @@ export async function measureRemoteCpu(ROUNDS, PER_ROUND) {
   const sides = { faasade: (x) => mod.square.remote(x), fork: raw };
   for (const call of Object.values(sides)) for (let x = 0; x < WARMUP; x++) check(x, await call(x));
 
+  const cpus = twoCpus();
+  const pinned = cpus !== undefined && pin(process.pid, cpus[0]);
+  /** A placer: before each round, this process's children not placed yet go to `childCpu` (a container may have started since). */
+  const placer = (childCpu) => {
+    const placed = new Set([process.pid]);
+    return () => {
+      for (const pid of tree()) if (!placed.has(pid) && pin(pid, childCpu)) placed.add(pid);
+    };
+  };
+  const split = await rounds(sides, ROUNDS, PER_ROUND, pinned ? placer(cpus[1]) : () => {});
+  const shared = pinned ? await rounds(sides, ROUNDS, PER_ROUND, placer(cpus[0]), ROUNDS) : undefined;
+  child.kill();
+  await mod.app.close();
+  return {
+    rounds: ROUNDS,
+    perRound: PER_ROUND,
+    placement: pinned ? "split" : "free",
+    ...split,
+    ...(shared === undefined
+      ? {}
+      : { shared: { faasadeCpuUs: shared.faasadeCpuUs, forkCpuUs: shared.forkCpuUs, ratio: shared.ratio } }),
+  };
+}
+
+/** `count` interleaved rounds of `perRound` calls a side, `place` run before each; `first`: the first round's number (inputs differ across rounds). */
+async function rounds(sides, count, perRound, place, first = 0) {
   const cpu = { faasade: [], fork: [] };
   /** The same, of this process alone (the caller): the rest is the children's. */
   const own = { faasade: [], fork: [] };
   const wall = { faasade: [], fork: [] };
-  for (let round = 0; round < ROUNDS; round++) {
+  for (let round = first; round < first + count; round++) {
     // Alternate which side goes first, so that neither always follows the other.
     const order = round % 2 === 0 ? ["faasade", "fork"] : ["fork", "faasade"];
     for (const side of order) {
+      place();
       const pids = tree();
       const call = sides[side];
       const before = cpuNs(pids);
       const ownBefore = cpuNs([process.pid]);
-      for (let i = 0; i < PER_ROUND; i++) {
-        const x = round * PER_ROUND + i;
+      for (let i = 0; i < perRound; i++) {
+        const x = round * perRound + i;
         const t0 = performance.now();
         check(x, await call(x));
         wall[side].push((performance.now() - t0) * 1000);
       }
-      own[side].push((cpuNs([process.pid]) - ownBefore) / PER_ROUND / 1000);
-      cpu[side].push((cpuNs(pids) - before) / PER_ROUND / 1000);
+      own[side].push((cpuNs([process.pid]) - ownBefore) / perRound / 1000);
+      cpu[side].push((cpuNs(pids) - before) / perRound / 1000);
     }
   }
-  child.kill();
-  await mod.app.close();
-  const perRound = cpu.faasade.map((f, i) => f / cpu.fork[i]);
   return {
-    rounds: ROUNDS,
-    perRound: PER_ROUND,
     faasadeCpuUs: median(cpu.faasade),
     forkCpuUs: median(cpu.fork),
     ratio: median(cpu.faasade) / median(cpu.fork),
-    ratioPerRound: perRound,
+    ratioPerRound: cpu.faasade.map((f, i) => f / cpu.fork[i]),
     faasadeCallerCpuUs: median(own.faasade),
     forkParentCpuUs: median(own.fork),
     faasadeWallP50Us: median(wall.faasade),
