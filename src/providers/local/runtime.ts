@@ -301,8 +301,8 @@ function primeAfterFirstResults(): void {
  * A container runs the same few functions for every input, and at V8's default budget (67 584) a
  * small function is optimized only after ~4 000–10 000 calls: a container ran its first ~8 000
  * inputs mostly unoptimized. A quarter of that budget gets there in ~2 000 (docs/performance.md).
- * Set here, not as a flag of the process, which costs ~20 ms of every start; `execArgv` cannot set
- * it then, so a user's own `--interrupt-budget` is kept.
+ * Set at run time: as a flag of the process it cost ~18 ms of every first call. A budget the user
+ * gave in `execArgv` is kept.
  */
 function tierUpSooner(): void {
   if (process.execArgv.some((flag) => flag.startsWith("--interrupt-budget"))) return;
