@@ -106,11 +106,11 @@ export async function measureRemoteCpu(ROUNDS, PER_ROUND) {
 
   const cpus = twoCpus();
   const pinned = cpus !== undefined && pin(process.pid, cpus[0]);
-  /** A placer: before each round, this process's children not placed yet go to `childCpu` (a container may have started since). */
+  /** A placer: before each round, the tree's processes not placed yet go to `childCpu` (a container may have started since). */
   const placer = (childCpu) => {
     const placed = new Set([process.pid]);
-    return () => {
-      for (const pid of tree()) if (!placed.has(pid) && pin(pid, childCpu)) placed.add(pid);
+    return (pids) => {
+      for (const pid of pids) if (!placed.has(pid) && pin(pid, childCpu)) placed.add(pid);
     };
   };
   const split = await rounds(sides, ROUNDS, PER_ROUND, pinned ? placer(cpus[1]) : () => {});
@@ -128,7 +128,7 @@ export async function measureRemoteCpu(ROUNDS, PER_ROUND) {
   };
 }
 
-/** `count` interleaved rounds of `perRound` calls a side, `place` run before each; `first`: the first round's number (inputs differ across rounds). */
+/** `count` interleaved rounds of `perRound` calls a side, `place(pids)` run before each; `first`: the first round's number (inputs differ across rounds). */
 async function rounds(sides, count, perRound, place, first = 0) {
   const cpu = { faasade: [], fork: [] };
   /** The same, of this process alone (the caller): the rest is the children's. */
@@ -138,8 +138,8 @@ async function rounds(sides, count, perRound, place, first = 0) {
     // Alternate which side goes first, so that neither always follows the other.
     const order = round % 2 === 0 ? ["faasade", "fork"] : ["fork", "faasade"];
     for (const side of order) {
-      place();
       const pids = tree();
+      place(pids);
       const call = sides[side];
       const before = cpuNs(pids);
       const ownBefore = cpuNs([process.pid]);
