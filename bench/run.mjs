@@ -4,7 +4,7 @@
 // Every configuration runs REPS times, each time in a fresh Node process (bench/worker.mjs),
 // repetitions interleaved (rep 1 of every config, then rep 2, ...) so that slow drifts of a
 // noisy machine hit all implementations alike. While a run lives, this process samples the
-// summed VmRSS of the run's whole process tree from /proc every 50 ms. Medians are reported.
+// summed RSS of the run's whole process tree from /proc every 50 ms (bench/proc-watch.mjs). Medians are reported.
 //
 // Output: a markdown table on stdout, docs/benchmarks.md, raw JSON lines in
 // bench/results/latest.jsonl. Exit code: 0 when every run completed with correct results
@@ -12,11 +12,12 @@
 // returned a wrong result.
 import { execFileSync, spawn } from "node:child_process";
 import { Worker } from "node:worker_threads";
-import { appendFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { azureRows, azureSection, runAzureBench } from "./azure-rows.mjs";
 import { mapNote, mapRow, mapTableLines, remoteRow } from "./map-rows.mjs";
+import { FULL_SCAN_MS, SAMPLE_MS, commandOf, scanProc, watchTree } from "./proc-watch.mjs";
 import { measureNodeStart, nodeStartLine } from "./node-start.mjs";
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));
@@ -26,7 +27,6 @@ const RESULTS = fileURLToPath(new URL("./results/latest.jsonl", import.meta.url)
 const DOC = fileURLToPath(new URL("../docs/benchmarks.md", import.meta.url));
 
 const REPS = Number(process.env.BENCH_REPS ?? 3);
-const SAMPLE_MS = 50;
 const POOL = 2;
 /** 2 cores × 1000 calls/s per core of a 1 ms function. */
 const BURN_IDEAL = 2000;
@@ -75,50 +75,6 @@ if (process.env.BENCH_ONLY) {
 }
 
 // ---------------------------------------------------------------------------------------
-// Process-tree RSS from /proc
-
-/** Every process now: pid → { ppid, ticks } (ticks: CPU time used so far, 1/100 s). */
-function scanProc() {
-  const procs = new Map();
-  for (const d of readdirSync("/proc")) {
-    const c = d.charCodeAt(0);
-    if (c < 48 || c > 57) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      procs.set(Number(d), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) });
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  return procs;
-}
-
-/** Sum of VmRSS (bytes) of `root` and all its descendants in `procs`; adds their pids to `seen`. */
-function treeRss(root, procs, seen) {
-  const children = new Map();
-  for (const [pid, { ppid }] of procs) {
-    let list = children.get(ppid);
-    if (list === undefined) children.set(ppid, (list = []));
-    list.push(pid);
-  }
-  let total = 0;
-  const stack = [root];
-  while (stack.length > 0) {
-    const pid = stack.pop();
-    seen.add(pid);
-    try {
-      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-      if (m) total += Number(m[1]) * 1024;
-    } catch {
-      // the process ended meanwhile
-    }
-    for (const k of children.get(pid) ?? []) stack.push(k);
-  }
-  return total;
-}
-
-// ---------------------------------------------------------------------------------------
 // Running one configuration
 
 let current; // the live run's child, killed on Ctrl-C
@@ -131,29 +87,8 @@ function runOnce(c) {
     current = child;
     let out = "";
     let err = "";
-    let peak = 0;
     let timedOut = false;
-    const tree = new Set([child.pid]);
-    const t0 = performance.now();
-    // CPU ticks of every process: when first seen during the run, and when last seen.
-    const first = new Map();
-    const last = new Map();
-    const names = new Map();
-    const account = (procs) => {
-      for (const [pid, { ticks }] of procs) {
-        if (!first.has(pid)) {
-          first.set(pid, ticks);
-          names.set(pid, commandOf(pid));
-        }
-        last.set(pid, ticks);
-      }
-    };
-    account(scanProc());
-    const sampler = setInterval(() => {
-      const procs = scanProc();
-      account(procs);
-      peak = Math.max(peak, treeRss(child.pid, procs, tree));
-    }, SAMPLE_MS);
+    const watch = watchTree(child.pid);
     const killer = setTimeout(() => {
       timedOut = true;
       killGroup(child);
@@ -161,11 +96,9 @@ function runOnce(c) {
     child.stdout.on("data", (d) => (out += d));
     child.stderr.on("data", (d) => (err = (err + d).slice(-4000)));
     child.on("close", (code, signal) => {
-      clearInterval(sampler);
       clearTimeout(killer);
       current = undefined;
-      account(scanProc());
-      const others = outsideLoad(first, last, names, tree, performance.now() - t0);
+      const { peakBytes, others } = watch.stop();
       // Whatever the outcome, leave nothing of this run behind.
       killGroup(child);
       const line = out
@@ -182,31 +115,14 @@ function runOnce(c) {
           error: `exit ${signal ?? code}${line ? " after printing a result" : ""}. stderr: ${err.trim()}`,
         });
       }
-      resolve({ ...JSON.parse(line), treePeakRssMB: round(peak / 2 ** 20, 1), otherCores: others.cores, others: others.top });
+      resolve({
+        ...JSON.parse(line),
+        treePeakRssMB: round(peakBytes / 2 ** 20, 1),
+        otherCores: others.cores,
+        others: others.top,
+      });
     });
   });
-}
-
-/**
- * CPU used during a run by processes outside it (and outside this orchestrator): average
- * cores, and the commands of the biggest users.
- */
-function outsideLoad(first, last, names, tree, wallMs) {
-  let total = 0;
-  const users = [];
-  for (const [pid, ticks] of last) {
-    if (pid === process.pid || tree.has(pid)) continue;
-    const used = ticks - first.get(pid);
-    if (used <= 0) continue;
-    total += used;
-    users.push([pid, used]);
-  }
-  const top = users
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, 2)
-    .filter(([, used]) => used * 10 > wallMs * 0.05)
-    .map(([pid]) => names.get(pid));
-  return { cores: round(total / 100 / (wallMs / 1000), 2), top };
 }
 
 function killGroup(child) {
@@ -241,14 +157,6 @@ const RETRY_BUDGET = 20;
 let retries = 0;
 /** Other processes seen using CPU while a run waited for cores. */
 const contenders = new Set();
-
-function commandOf(pid) {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ").trim().slice(0, 100) || `pid ${pid}`;
-  } catch {
-    return `pid ${pid}`;
-  }
-}
 
 async function probe() {
   const c0 = process.cpuUsage();
@@ -896,9 +804,12 @@ between runs on a shared VM. Compare the ratios, and the ${REPS} runs shown next
   Median over the ${2 * REPS} fresh processes (batch + seq) of that implementation and function.
   A forked child's share is mostly Node's own start, which the environment can weigh on (see
   Machine: the bare start's figure, and \`NODE_EXTRA_CA_CERTS\`).
-- **Peak tree RSS**: \`bench/run.mjs\` samples \`/proc\` every ${SAMPLE_MS} ms while the run lives and sums
-  \`VmRSS\` of the run's process and all its descendants (forked children count; worker threads
-  live inside the process); the maximum over the run, median over ${REPS} runs.
+- **Peak tree RSS**: \`bench/proc-watch.mjs\` samples \`/proc\` every ${SAMPLE_MS} ms while the run lives and sums
+  the resident set (\`statm\`, the same figure as \`VmRSS\`) of the run's process and all its descendants
+  (forked children count; worker threads live inside the process); the maximum over the run, median
+  over ${REPS} runs. The sample walks only the run's tree (a few reads of \`/proc\`): a scan of every
+  process on the machine costs ~1 ms of CPU here, which every ${SAMPLE_MS} ms took ~1 % of two cores from
+  the run it watched.
 - **CPU per \`remote\`** (faasade only, \`bench/remote-cpu.mjs\`): in one fresh process, 16 rounds of 400
   sequential calls of square on each side, faasade's \`remote\` and a raw fork IPC round trip to a child
   of its own, alternating (the first side alternating too), after 500 warm-up calls each. Each round
@@ -916,8 +827,9 @@ between runs on a shared VM. Compare the ratios, and the ${REPS} runs shown next
 - **CPU hygiene**: the machine may be shared (other sessions' builds and benchmarks run on the
   same 2 vCPUs). Before every run, two threads in \`bench/run.mjs\` spin for ${PROBE_MS} ms and measure
   the CPU they get; below ${CPU_OK} cores the run waits for a free core (at most
-  ${WAIT_BUDGET_MS / 1000} s over the whole benchmark). During every run, the /proc sampler also
-  adds up the CPU time of processes outside the run; if they used more than ${CONTENDED} cores on
+  ${WAIT_BUDGET_MS / 1000} s over the whole benchmark). During every run, a scan of every process
+  (every ${FULL_SCAN_MS} ms, and at the run's start and end) adds up the CPU time of processes outside
+  the run; if they used more than ${CONTENDED} cores on
   average, the run is discarded and made again (at most ${MAX_RETRIES} times per run,
   ${RETRY_BUDGET} in all). Every kept run records both figures in the JSON lines.
 - **Repetitions**: each configuration runs ${REPS} times, each in a fresh Node process
