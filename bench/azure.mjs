@@ -15,7 +15,7 @@ import { Function_, encode } from "faasade";
 import { azure } from "faasade/azure";
 import { startTestBackend } from "faasade/testing";
 import { interleavedP50 } from "./latency.mjs";
-import { mapVsRaw, postEnvelope } from "./map-vs-raw.mjs";
+import { mapVsRaw, postEnvelope, postEnvelopeHttp } from "./map-vs-raw.mjs";
 import { containerName, siteName } from "../dist/src/providers/azure/names.js";
 import { startAzureFaultProxy } from "../dist/src/testing/azure/faults.js";
 
@@ -212,7 +212,14 @@ const rawSquare = (x, i, round) =>
     { "x-functions-key": key },
     { ...envelope(x), inputId: `in-rawmap-${round}-${i}`, callId: `fc-rawmap-${round}` },
   );
-out.map = await mapVsRaw({ fn: square, raw: rawSquare, concurrency: MAP_IN_FLIGHT });
+// Context: the same POSTs over node:http with a keep-alive agent, the client faasade's invoker uses.
+const rawSquareHttp = (x, i, round) =>
+  postEnvelopeHttp(
+    url,
+    { "x-functions-key": key },
+    { ...envelope(x), inputId: `in-rawhttp-${round}-${i}`, callId: `fc-rawhttp-${round}` },
+  );
+out.map = await mapVsRaw({ fn: square, raw: rawSquare, alsoRaw: rawSquareHttp, concurrency: MAP_IN_FLIGHT });
 console.error(`azure map ${JSON.stringify(out.map)}`);
 
 // The runtime bundle without user code and the Azure SDKs (the remote build installs them;

@@ -17,7 +17,7 @@ import { Function_, encode } from "faasade";
 import { gcp } from "faasade/gcp";
 import { startTestBackend } from "faasade/testing";
 import { interleavedP50 } from "./latency.mjs";
-import { mapVsRaw, postEnvelope } from "./map-vs-raw.mjs";
+import { mapVsRaw, postEnvelope, postEnvelopeHttp } from "./map-vs-raw.mjs";
 import { bucketName, functionId, functionPath } from "../dist/src/providers/gcp/names.js";
 
 const APP = "bench-gcp";
@@ -209,7 +209,14 @@ const rawSquare = (x, i, round) =>
     { authorization: `Bearer ${token}` },
     { ...envelope(x), inputId: `in-rawmap-${round}-${i}`, callId: `fc-rawmap-${round}` },
   );
-out.map = await mapVsRaw({ fn: square, raw: rawSquare, concurrency: MAP_IN_FLIGHT });
+// Context: the same POSTs over node:http with a keep-alive agent, the client faasade's invoker uses.
+const rawSquareHttp = (x, i, round) =>
+  postEnvelopeHttp(
+    url,
+    { authorization: `Bearer ${token}` },
+    { ...envelope(x), inputId: `in-rawhttp-${round}-${i}`, callId: `fc-rawhttp-${round}` },
+  );
+out.map = await mapVsRaw({ fn: square, raw: rawSquare, alsoRaw: rawSquareHttp, concurrency: MAP_IN_FLIGHT });
 console.error(`gcp map ${JSON.stringify(out.map)}`);
 
 // The runtime bundle without user code and the packages Google installs (the SDKs,

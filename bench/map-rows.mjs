@@ -18,6 +18,18 @@ export function mapRow(provider, run, raw) {
   };
 }
 
+/** Context: faasade's map throughput over the same POSTs sent with node:http and a keep-alive agent (gcp, azure). */
+export function mapHttpRow(provider, run) {
+  const m = run?.map;
+  return {
+    name: `${provider}: 3 000-input \`map\` throughput / raw POST over node:http with a keep-alive agent (context: the client faasade's invoker uses, against the judged fetch; median of the ratios of ${m?.alsoRatioRounds?.length ?? "n/a"} rounds)`,
+    value: m?.alsoRatio,
+    perRep: m?.alsoRatioRounds ?? [],
+    unit: "×",
+    target: "(context)",
+  };
+}
+
 /** The `remote` row: faasade's p50 over the raw call's, ≤ 1.2× (issue 16), judged like the map row (bench/latency.mjs). */
 export function remoteRow(provider, run, raw, setting) {
   const perRep = run?.remoteRatioRounds ?? [];
@@ -50,5 +62,12 @@ export function mapNote(run, raw) {
   rounds of the same work first; the side that goes first alternates. The map takes the invoke path (the provider's
   default \`fanOutFrom\` is never), at most \`maxInFlight\` (${m.concurrency}) calls at once; the raw side keeps
   the same number in flight. Most calls faasade had in flight, sampled during the warm-ups (\`getCurrentStats\`):
-  ${fmtInt(m.inFlightPeak)}. Every result of both sides is decoded and checked (\`r === x*x\`, in order for the map).`;
+  ${fmtInt(m.inFlightPeak)}. Every result of both sides is decoded and checked (\`r === x*x\`, in order for the map).${
+    m.alsoRawRounds === undefined
+      ? ""
+      : `
+- Context, after both sides in each round: the same POSTs over node:http with a keep-alive agent (the client
+  faasade's invoker uses; fetch costs the caller about twice the CPU per call): ${m.alsoRawRounds.map(fmtInt).join(", ")} calls/s;
+  faasade's map over it per round: ${m.alsoRatioRounds.map(ratio).join(", ")}.`
+  }`;
 }

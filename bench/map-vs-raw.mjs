@@ -1,5 +1,6 @@
 // Map throughput through faasade against raw platform calls at the same concurrency, for the cloud
 // benches (aws.mjs, gcp.mjs, azure.mjs): the same inputs, every result of both sides checked in order.
+import { Agent, request } from "node:http";
 import { decode } from "faasade";
 
 /** Inputs per map, and the square each must come back as. */
@@ -59,8 +60,9 @@ export const median = (values) => {
  * both alike, where it can sink one side's median alone; the ratio of the medians is kept beside it.
  * This process's CPU per input is kept beside them, as context.
  * The function's `numRunningInputs` is sampled during the warm-ups' maps (not timed): the most calls faasade had in flight.
+ * `alsoRaw`, when given, is a second raw client timed in every round after the two sides: context, not judged.
  */
-export async function mapVsRaw({ fn, raw, concurrency, rounds = 5, warmups = 2 }) {
+export async function mapVsRaw({ fn, raw, alsoRaw, concurrency, rounds = 5, warmups = 2 }) {
   const map = (inputs) => fn.map(inputs);
   const inFlight = async () => (await fn.getCurrentStats()).numRunningInputs;
   const xs = xsOf(MAP_INPUTS);
@@ -68,6 +70,7 @@ export async function mapVsRaw({ fn, raw, concurrency, rounds = 5, warmups = 2 }
   const rawRounds = [];
   const faasadeCpu = [];
   const rawCpu = [];
+  const alsoRounds = [];
   let inFlightPeak;
   const watched = async () => {
     let busy = true;
@@ -99,6 +102,10 @@ export async function mapVsRaw({ fn, raw, concurrency, rounds = 5, warmups = 2 }
       await viaRaw();
       await viaMap();
     }
+    if (alsoRaw !== undefined) {
+      const { rate } = await timeRaw(alsoRaw, xs, concurrency, round + 100);
+      if (!warm) alsoRounds.push(rate);
+    }
   }
   const fa = median(faasadeRounds);
   const rw = median(rawRounds);
@@ -118,6 +125,14 @@ export async function mapVsRaw({ fn, raw, concurrency, rounds = 5, warmups = 2 }
     // Context: this process's CPU per input (the client's, and the stand-in's parts that run in this process).
     faasadeCpuUsPerCall: Math.round(median(faasadeCpu)),
     rawCpuUsPerCall: Math.round(median(rawCpu)),
+    ...(alsoRaw === undefined
+      ? {}
+      : {
+          alsoRawPerSec: Math.round(median(alsoRounds)),
+          alsoRawRounds: alsoRounds.map(Math.round),
+          alsoRatio: median(faasadeRounds.map((f, i) => f / alsoRounds[i])),
+          alsoRatioRounds: faasadeRounds.map((f, i) => f / alsoRounds[i]),
+        }),
   };
 }
 
@@ -131,14 +146,57 @@ async function peakOf(count, busy, everyMs = 100) {
   return peak;
 }
 
-/** A raw POST of an envelope to a function's URL (gcp, azure): its decoded result, or an error naming the answer. */
+/** A raw POST's answer: the decoded result, or an error naming the answer. */
+function resultOf(status, text) {
+  const answer = JSON.parse(text);
+  if (status !== 200 || answer.status !== "SUCCESS") throw new Error(`the raw POST answered ${status} ${answer.status}`);
+  return decode(Buffer.from(answer.value, "base64"));
+}
+
+/** A raw POST of an envelope to a function's URL (gcp, azure) with `fetch`, as a hand-written client sends it. */
 export async function postEnvelope(url, headers, envelope) {
   const res = await fetch(url, {
     method: "POST",
     headers: { ...headers, "content-type": "application/json", accept: "application/json" },
     body: JSON.stringify(envelope),
   });
-  const answer = JSON.parse(await res.text());
-  if (!res.ok || answer.status !== "SUCCESS") throw new Error(`the raw POST answered ${res.status} ${answer.status}`);
-  return decode(Buffer.from(answer.value, "base64"));
+  return resultOf(res.status, await res.text());
+}
+
+const keepAlive = new Agent({ keepAlive: true });
+
+/**
+ * The same POST over node:http with a keep-alive agent, the client faasade's invoker uses
+ * (src/cloud/http-post.ts): context beside the judged fetch baseline, so that what faasade adds over
+ * the cheapest raw client shows too.
+ */
+export function postEnvelopeHttp(url, headers, envelope) {
+  const body = JSON.stringify(envelope);
+  return new Promise((resolve, reject) => {
+    const req = request(url, {
+      method: "POST",
+      agent: keepAlive,
+      headers: {
+        ...headers,
+        "content-type": "application/json",
+        accept: "application/json",
+        "content-length": Buffer.byteLength(body),
+      },
+    });
+    req.once("error", reject);
+    req.once("response", (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk) => (text += chunk));
+      res.once("error", reject);
+      res.once("end", () => {
+        try {
+          resolve(resultOf(res.statusCode, text));
+        } catch (err) {
+          reject(err);
+        }
+      });
+    });
+    req.end(body);
+  });
 }

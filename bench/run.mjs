@@ -16,7 +16,7 @@ import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { azureRows, azureSection, runAzureBench } from "./azure-rows.mjs";
-import { mapNote, mapRow, mapTableLines, remoteRow } from "./map-rows.mjs";
+import { mapHttpRow, mapNote, mapRow, mapTableLines, remoteRow } from "./map-rows.mjs";
 import { FULL_SCAN_MS, SAMPLE_MS, commandOf, scanProc, watchTree } from "./proc-watch.mjs";
 import { measureNodeStart, nodeStartLine } from "./node-start.mjs";
 
@@ -494,6 +494,7 @@ const gcpRows =
         },
         remoteRow("gcp", gcpRun, "authenticated POST", "same functions-framework server, same envelope"),
         mapRow("gcp", gcpRun, "authenticated POST"),
+        mapHttpRow("gcp", gcpRun),
         {
           name: "gcp: runtime bundle, minified, without user code, the Google SDKs and functions-framework",
           value: gcpRun.runtimeBundleBytes === undefined ? undefined : gcpRun.runtimeBundleBytes / 1024,

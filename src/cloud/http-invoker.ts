@@ -7,9 +7,11 @@
  * for running over), a 504 a timeout; a 429, a 503 or no answer at all (a refused or broken
  * connection to the platform's front) is sent again by the core's ride-through.
  */
+import type { IncomingMessage } from "node:http";
 import { ExecutionError, InvalidError, NotFoundError, ProviderError } from "../core/errors.js";
 import type { FunctionSpec } from "../core/provider.js";
 import { TransportError, rideThrough } from "../core/transport.js";
+import { post as postOver, readText } from "./http-post.js";
 import type { Invoker, PlatformFailure } from "./primitives.js";
 import { fieldOf } from "./sdk-errors.js";
 
@@ -48,11 +50,14 @@ const crash = (fn: FunctionSpec, startedAt: number, detail: string): PlatformFai
         message: `the function's instance crashed or exited while running ${JSON.stringify(fn.name)} (${detail})`,
       };
 
-/** The code of a broken connection's cause (fetch wraps it). */
-const networkCode = (err: unknown) => fieldOf((err as { cause?: unknown } | undefined)?.cause, "code", "string");
+/** The code of a broken connection (ECONNREFUSED, ECONNRESET, ...). */
+const networkCode = (err: unknown) => fieldOf(err, "code", "string");
 
 /** The function's own answer, and when its request was sent. */
-type Answer = Response & { startedAt: number };
+interface Answer {
+  res: IncomingMessage;
+  startedAt: number;
+}
 
 /** One POST: the response when it came from the function, the platform's failure, or a thrown refusal. */
 async function post(
@@ -65,18 +70,14 @@ async function post(
   const url = await options.urlOf(fn);
   const credentials = await options.headers(url, fn);
   const startedAt = Date.now();
-  let response: Response;
+  let res: IncomingMessage;
   try {
-    response = await fetch(url, {
-      method: "POST",
-      headers: {
-        ...credentials,
-        "content-type": "application/json",
-        accept: streamed ? STREAM_TYPE : "application/json",
-      },
+    res = await postOver(
+      url,
+      { ...credentials, "content-type": "application/json", accept: streamed ? STREAM_TYPE : "application/json" },
       body,
       signal,
-    });
+    );
   } catch (err) {
     // No answer at all: the platform's front (which answers an instance's crash with a status)
     // was not reached, or the connection to it broke; the request is sent again (API.md: calls
@@ -86,9 +87,10 @@ async function post(
       cause: err,
     });
   }
-  if (response.ok) return Object.assign(response, { startedAt });
-  const said = (await response.text().catch(() => "")).split("\n")[0]?.slice(0, 300) ?? "";
-  return refusal(options, fn, { url, status: response.status, said, startedAt });
+  const status = res.statusCode ?? 0;
+  if (status >= 200 && status < 300) return { res, startedAt };
+  const said = (await readText(res).catch(() => "")).split("\n")[0]?.slice(0, 300) ?? "";
+  return refusal(options, fn, { url, status, said, startedAt });
 }
 
 /** A non-2xx answer: a platform failure to report, or an error to throw (passing ones are ridden through). */
@@ -112,22 +114,21 @@ function refusal(
 /** Reads an answer's body as lines as they arrive; a connection lost on the way is a crash. */
 async function readLines(
   fn: FunctionSpec,
-  response: Answer,
+  { res, startedAt }: Answer,
   onLine: (line: string) => void,
 ): Promise<PlatformFailure | undefined> {
-  const decoder = new TextDecoder();
+  res.setEncoding("utf8");
   let pending = "";
   try {
-    for await (const chunk of response.body ?? []) {
-      pending += decoder.decode(chunk as Uint8Array, { stream: true });
+    for await (const chunk of res) {
+      pending += chunk as string;
       const lines = pending.split("\n");
       pending = lines.pop() ?? "";
       for (const line of lines) onLine(line);
     }
   } catch (err) {
-    return crash(fn, response.startedAt, `the answer was cut off: ${networkCode(err) ?? (err as Error).message}`);
+    return crash(fn, startedAt, `the answer was cut off: ${networkCode(err) ?? (err as Error).message}`);
   }
-  pending += decoder.decode();
   if (pending !== "") onLine(pending);
   return undefined;
 }
@@ -139,9 +140,9 @@ export function httpInvoker(options: HttpInvokerOptions): Invoker {
     callLimit: options.callLimit,
     async call(fn, body, signal) {
       const answer = await send(fn, body, signal, false);
-      if (!(answer instanceof Response)) return { failure: answer };
+      if (!("res" in answer)) return { failure: answer };
       try {
-        return { text: await answer.text() };
+        return { text: await readText(answer.res) };
       } catch (err) {
         if (signal.aborted) throw err;
         return { failure: crash(fn, answer.startedAt, `the answer was cut off: ${networkCode(err) ?? (err as Error).message}`) };
@@ -149,7 +150,7 @@ export function httpInvoker(options: HttpInvokerOptions): Invoker {
     },
     async stream(fn, body, signal, onLine) {
       const answer = await send(fn, body, signal, true);
-      if (!(answer instanceof Response)) return answer;
+      if (!("res" in answer)) return answer;
       const failure = await readLines(fn, answer, onLine);
       if (failure !== undefined && signal.aborted) throw signal.reason;
       return failure;
