@@ -13,6 +13,7 @@ import { matching } from "../../cloud/options.js";
 import { isNetworkFailure, isPassingStatus, sdkCall } from "../../cloud/sdk-errors.js";
 import { InvalidError, ProviderError } from "../../core/errors.js";
 import { TransportError } from "../../core/transport.js";
+import { abortable } from "./call-signal.js";
 
 export interface ClientOptions {
   /** @default the SDK's chain (AWS_REGION, profile, ...) */
@@ -83,6 +84,9 @@ export function clients(options: ClientOptions = {}): Clients {
   const base = {
     // Spawns and maps send many requests at once: more sockets than the SDK's 50 per client.
     requestHandler: { httpAgent: { maxSockets: 256 }, httpsAgent: { maxSockets: 256 } },
+    // Each command's middleware chain built once, not on every send (call-signal.ts: how a call's
+    // AbortSignal still reaches its request): faasade adds no middleware to single commands.
+    cacheMiddleware: true,
     ...(region ? { region } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
   };
@@ -92,7 +96,7 @@ export function clients(options: ClientOptions = {}): Clients {
     lambda: lazy("@aws-sdk/client-lambda", async () => {
       const { LambdaClient } = await import("@aws-sdk/client-lambda");
       const url = endpoint("lambda");
-      return new LambdaClient({ ...base, ...(url ? { endpoint: url } : {}) });
+      return abortable(new LambdaClient({ ...base, ...(url ? { endpoint: url } : {}) }));
     }),
     sqs: lazy("@aws-sdk/client-sqs", async () => {
       const { SQSClient } = await import("@aws-sdk/client-sqs");

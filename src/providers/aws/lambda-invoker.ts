@@ -5,6 +5,7 @@
  */
 import type { Invoker, PlatformFailure } from "../../cloud/primitives.js";
 import type { FunctionSpec } from "../../core/provider.js";
+import { withCallSignal } from "./call-signal.js";
 import { type Clients, awsCall } from "./clients.js";
 import { rideThrough } from "../../core/transport.js";
 import { ALIAS } from "./names.js";
@@ -57,7 +58,7 @@ export function lambdaInvoker(clients: Clients, lambdaName: (fn: FunctionSpec) =
       const [lambda, { InvokeCommand }] = await Promise.all([clients.lambda(), L()]);
       const input = request(fn, body);
       const answer = await withThrottleRetries("Invoke", signal, () =>
-        lambda.send(new InvokeCommand(input), { abortSignal: signal }),
+        lambda.send(new InvokeCommand(withCallSignal(input, signal))),
       );
       if (answer.FunctionError !== undefined) return { failure: functionError(fn.name, answer.Payload) };
       return { text: Buffer.from(answer.Payload ?? new Uint8Array()).toString("utf8") };
@@ -66,7 +67,7 @@ export function lambdaInvoker(clients: Clients, lambdaName: (fn: FunctionSpec) =
       const [lambda, { InvokeWithResponseStreamCommand }] = await Promise.all([clients.lambda(), L()]);
       const input = request(fn, body);
       const answer = await withThrottleRetries("InvokeWithResponseStream", signal, () =>
-        lambda.send(new InvokeWithResponseStreamCommand(input), { abortSignal: signal }),
+        lambda.send(new InvokeWithResponseStreamCommand(withCallSignal(input, signal))),
       );
       let pending = "";
       for await (const event of answer.EventStream ?? []) {
