@@ -38,7 +38,8 @@ export function post(url: string, headers: OutgoingHttpHeaders, body: string, si
       headers: { ...headers, "content-length": Buffer.byteLength(body) },
     });
     req.once("response", resolve);
-    req.once("error", reject);
+    // `on`, not `once`: a second error on a dying socket would otherwise be thrown at the process.
+    req.on("error", reject);
     req.end(body);
   });
 }

@@ -17,7 +17,7 @@ import type {
   OutcomeSink,
 } from "../../core/provider.js";
 import { Container, type Reschedule } from "./container.js";
-import { MAX_BATCH, prefetchDepth, room } from "./prefetch.js";
+import { MAX_BATCH, fairShare, prefetchDepth, room } from "./prefetch.js";
 import { REPORT_WINDOW_MS } from "./protocol.js";
 import { Scaledown } from "./scaledown.js";
 
@@ -217,15 +217,23 @@ export class Pool {
 
   private fill(depth: number, stallMs: number, prefetch: boolean): void {
     const { maxInputs } = this.spec.options;
+    const share = prefetch ? fairShare(this.backlog, this.prefetchTakers(stallMs)) : MAX_BATCH;
     for (const c of this.containers) {
       if (this.backlog === 0) return;
-      const n = c.accepting ? Math.min(room(c, depth, maxInputs, stallMs, prefetch), this.backlog, MAX_BATCH) : 0;
+      const n = c.accepting ? Math.min(room(c, depth, maxInputs, stallMs, prefetch), this.backlog, MAX_BATCH, share) : 0;
       if (n <= 0) continue;
       this.scaledown.busy(c);
       c.send(this.queue, this.sinks, this.head, n, this.announce);
       if (this.announce.size > 0) for (let i = this.head; i < this.head + n; i++) this.announce.delete(this.queue[i] as Input);
       this.head += n;
     }
+  }
+
+  /** Containers that take prefetch now: accepting inputs and not stalled. */
+  private prefetchTakers(stallMs: number): number {
+    let n = 0;
+    for (const c of this.containers) if (c.accepting && !c.stalled(stallMs)) n++;
+    return n;
   }
 
   private dispatch(): void {

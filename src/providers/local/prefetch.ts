@@ -30,3 +30,13 @@ export function room(c: Container, depth: number, maxInputs: number, stallMs: nu
   if (!prefetch) return free > 0 ? depth - c.load : 0;
   return (depth - c.load) * 2 >= depth ? depth - c.load : 0;
 }
+
+/**
+ * The most one container takes from the pool's backlog in a prefetch top-up: an even share among the
+ * containers taking prefetch. A map's last inputs are then spread over its containers instead of
+ * queued behind the one that reported first, which finished up to ~25 inputs after the others (about
+ * half of that as lost throughput at the end of a map). A large backlog is never held back by it.
+ */
+export function fairShare(backlog: number, takers: number): number {
+  return Math.ceil(backlog / Math.max(1, takers));
+}
