@@ -14,9 +14,7 @@ import { TransportError, rideThrough } from "../core/transport.js";
 import { post as postOver, readText } from "./http-post.js";
 import type { Invoker, PlatformFailure } from "./primitives.js";
 import { fieldOf } from "./sdk-errors.js";
-
-/** What a streamed call asks for, and the runtime answers with: one JSON line per value, then the outcome. */
-export const STREAM_TYPE = "application/x-ndjson";
+import { STREAM_TYPE } from "./wire.js";
 
 export interface HttpInvokerOptions {
   /** The provider's name, in messages: "gcp". */

@@ -15,11 +15,10 @@ import { AttemptStillRunning } from "./attempt-lease.js";
 import { type ConsumerPlatform, type DeliveryFacts, consume } from "./consumer.js";
 import { answerOnExit } from "./exits.js";
 import { keptBy } from "./once.js";
-import { STREAM_TYPE } from "./http-invoker.js";
 import { answerInvoke, exitAnswer, streamInvoke } from "./invoked.js";
 import type { ObjectStore, Queue } from "./primitives.js";
 import { functionOf } from "./run-input.js";
-import { type Envelope, checkEnvelope, toWire, unreachable } from "./wire.js";
+import { type Envelope, STREAM_TYPE, checkEnvelope, toWire, unreachable } from "./wire.js";
 
 /** A plain-text answer. */
 export interface TextAnswer {

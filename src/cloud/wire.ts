@@ -9,6 +9,9 @@ import { FaasadeError, InvalidError, describe } from "../core/errors.js";
 import type { Input, Outcome } from "../core/provider.js";
 import { keysOf } from "./keys.js";
 
+/** What a streamed call asks for, and the runtime answers with: one JSON line per value, then the outcome. */
+export const STREAM_TYPE = "application/x-ndjson";
+
 /** Where an app's objects live: the platform's name for its store (a bucket) and faasade's key prefix in it. */
 export interface StoreRef {
   name: string;

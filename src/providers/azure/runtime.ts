@@ -15,7 +15,6 @@
 import { randomBytes } from "node:crypto";
 import azf from "@azure/functions";
 import type { HttpRequest, HttpResponse, HttpResponseInit, InvocationContext } from "@azure/functions";
-import { STREAM_TYPE } from "../../cloud/http-invoker.js";
 import {
   callAnswer,
   callEnvelope,
@@ -29,7 +28,7 @@ import {
 import { streamedLines } from "../../cloud/invoked.js";
 import type { ObjectStore, Queue } from "../../cloud/primitives.js";
 import { watchBlockedInputs } from "../../cloud/watchdog.js";
-import type { Envelope } from "../../cloud/wire.js";
+import { type Envelope, STREAM_TYPE } from "../../cloud/wire.js";
 import { provideModule } from "../../core/providers.js";
 import { deployedPlatform } from "./deployed.js";
 import { CALL_INLINE_BYTES, CALL_ROUTE } from "./invoker.js";

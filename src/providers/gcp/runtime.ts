@@ -12,7 +12,7 @@
 import { randomBytes } from "node:crypto";
 import { http } from "@google-cloud/functions-framework";
 import type { Request as FfRequest, Response as FfResponse, HttpFunction } from "@google-cloud/functions-framework";
-import { STREAM_TYPE } from "../../cloud/http-invoker.js";
+import { STREAM_TYPE } from "../../cloud/wire.js";
 import {
   callEnvelope,
   deliveryAnswer,
