@@ -2,7 +2,7 @@
 // startTestBackend("azure"), its rows with targets, and its section of docs/benchmarks.md.
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { mapHttpRow, mapNote, mapRow, mapTableLines, remoteRow } from "./map-rows.mjs";
+import { mapAlsoRow, mapNote, mapRow, mapTableLines, remoteRow } from "./map-rows.mjs";
 
 const fmtInt = (x) => (x === undefined ? "n/a" : Math.round(x).toLocaleString("en-US"));
 const fmt = (x, d = 1) => (x === undefined ? "n/a" : x.toFixed(d));
@@ -87,7 +87,7 @@ export function azureRows(run) {
     ),
     remoteRow("azure", run, "POST", "same host stand-in, route, key header and envelope; timeoutMs 60 000, so HTTP"),
     mapRow("azure", run, "POST"),
-    mapHttpRow("azure", run),
+    mapAlsoRow("azure", run),
     row(
       "azure: runtime bundle, minified, without user code and the Azure SDKs",
       run.runtimeBundleBytes === undefined ? undefined : run.runtimeBundleBytes / 1024,

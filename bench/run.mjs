@@ -16,7 +16,7 @@ import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { azureRows, azureSection, runAzureBench } from "./azure-rows.mjs";
-import { mapHttpRow, mapNote, mapRow, mapTableLines, remoteRow } from "./map-rows.mjs";
+import { mapAlsoRow, mapNote, mapRow, mapTableLines, remoteRow } from "./map-rows.mjs";
 import { FULL_SCAN_MS, SAMPLE_MS, commandOf, scanProc, watchTree } from "./proc-watch.mjs";
 import { measureNodeStart, nodeStartLine } from "./node-start.mjs";
 
@@ -436,6 +436,7 @@ const awsRows =
         },
         remoteRow("aws", awsRun, "InvokeCommand", "same test host, same envelope"),
         mapRow("aws", awsRun, "InvokeCommand"),
+        mapAlsoRow("aws", awsRun),
         {
           name: "aws: runtime bundle, minified, without user code and the AWS SDK",
           value: awsRun.runtimeBundleBytes === undefined ? undefined : awsRun.runtimeBundleBytes / 1024,
@@ -494,7 +495,7 @@ const gcpRows =
         },
         remoteRow("gcp", gcpRun, "authenticated POST", "same functions-framework server, same envelope"),
         mapRow("gcp", gcpRun, "authenticated POST"),
-        mapHttpRow("gcp", gcpRun),
+        mapAlsoRow("gcp", gcpRun),
         {
           name: "gcp: runtime bundle, minified, without user code, the Google SDKs and functions-framework",
           value: gcpRun.runtimeBundleBytes === undefined ? undefined : gcpRun.runtimeBundleBytes / 1024,
