@@ -77,18 +77,21 @@ out.remoteRatioRounds = latency.ratioRounds;
 // raw side keeps 64 in flight too, through a client with the sockets faasade's has (256, not the
 // SDK's 50, which would cap it below 64). Every answer decoded and checked, on both sides.
 const MAP_IN_FLIGHT = 64;
-const mapLambda = new LambdaClient({
-  region: backend.env.AWS_REGION,
-  endpoint: backend.env.AWS_ENDPOINT_URL_LAMBDA,
-  credentials: { accessKeyId: "test", secretAccessKey: "test" },
-  requestHandler: { httpAgent: { maxSockets: 256 }, httpsAgent: { maxSockets: 256 } },
-});
-const rawSquare = async (x, i, round) => {
-  const answer = await mapLambda.send(
+const mapLambda = (extra = {}) =>
+  new LambdaClient({
+    region: backend.env.AWS_REGION,
+    endpoint: backend.env.AWS_ENDPOINT_URL_LAMBDA,
+    credentials: { accessKeyId: "test", secretAccessKey: "test" },
+    requestHandler: { httpAgent: { maxSockets: 256 }, httpsAgent: { maxSockets: 256 } },
+    ...extra,
+  });
+/** `x*x` by a raw InvokeCommand from `client`, the input's ids tagged per side and round. */
+const invokeSquare = (client, tag) => async (x, i, round) => {
+  const answer = await client.send(
     new InvokeCommand({
       FunctionName: `${backend.env.FAASADE_AWS_PREFIX}-main-bench-aws-square`,
       Qualifier: "live",
-      Payload: Buffer.from(JSON.stringify({ ...envelope(x), inputId: `in-rawmap-${round}-${i}`, callId: `fc-rawmap-${round}` })),
+      Payload: Buffer.from(JSON.stringify({ ...envelope(x), inputId: `in-${tag}-${round}-${i}`, callId: `fc-${tag}-${round}` })),
     }),
   );
   const outcome = JSON.parse(Buffer.from(answer.Payload).toString("utf8"));
@@ -96,29 +99,9 @@ const rawSquare = async (x, i, round) => {
     throw new Error(`raw InvokeCommand answered ${answer.FunctionError ?? outcome.status}`);
   return decode(Buffer.from(outcome.value, "base64"));
 };
-// Context: the same InvokeCommands from a client made with \`cacheMiddleware: true\`, as faasade's are.
-const cachedLambda = new LambdaClient({
-  region: backend.env.AWS_REGION,
-  endpoint: backend.env.AWS_ENDPOINT_URL_LAMBDA,
-  credentials: { accessKeyId: "test", secretAccessKey: "test" },
-  requestHandler: { httpAgent: { maxSockets: 256 }, httpsAgent: { maxSockets: 256 } },
-  cacheMiddleware: true,
-});
-const rawSquareCached = async (x, i, round) => {
-  const answer = await cachedLambda.send(
-    new InvokeCommand({
-      FunctionName: `${backend.env.FAASADE_AWS_PREFIX}-main-bench-aws-square`,
-      Qualifier: "live",
-      Payload: Buffer.from(
-        JSON.stringify({ ...envelope(x), inputId: `in-rawcached-${round}-${i}`, callId: `fc-rawcached-${round}` }),
-      ),
-    }),
-  );
-  const outcome = JSON.parse(Buffer.from(answer.Payload).toString("utf8"));
-  if (answer.FunctionError !== undefined || outcome.status !== "SUCCESS")
-    throw new Error(`raw InvokeCommand answered ${answer.FunctionError ?? outcome.status}`);
-  return decode(Buffer.from(outcome.value, "base64"));
-};
+const rawSquare = invokeSquare(mapLambda(), "rawmap");
+// Context: the same InvokeCommands from a client made with `cacheMiddleware: true`, as faasade's are.
+const rawSquareCached = invokeSquare(mapLambda({ cacheMiddleware: true }), "rawcached");
 out.map = await mapVsRaw({ fn: square, raw: rawSquare, alsoRaw: rawSquareCached, concurrency: MAP_IN_FLIGHT });
 console.error(`aws map ${JSON.stringify(out.map)}`);
 

@@ -15,7 +15,7 @@ import { Function_, encode } from "faasade";
 import { azure } from "faasade/azure";
 import { startTestBackend } from "faasade/testing";
 import { interleavedP50 } from "./latency.mjs";
-import { mapVsRaw, postEnvelope, postEnvelopeHttp } from "./map-vs-raw.mjs";
+import { mapVsRaw, postSides } from "./map-vs-raw.mjs";
 import { containerName, siteName } from "../dist/src/providers/azure/names.js";
 import { startAzureFaultProxy } from "../dist/src/testing/azure/faults.js";
 
@@ -206,20 +206,7 @@ out.remoteRatioRounds = latency.ratioRounds;
 // raw side keeps 64 in flight too (the function's two instances take 32 each). Every answer decoded
 // and checked, on both sides.
 const MAP_IN_FLIGHT = 64;
-const rawSquare = (x, i, round) =>
-  postEnvelope(
-    url,
-    { "x-functions-key": key },
-    { ...envelope(x), inputId: `in-rawmap-${round}-${i}`, callId: `fc-rawmap-${round}` },
-  );
-// Context: the same POSTs over node:http with a keep-alive agent, the client faasade's invoker uses.
-const rawSquareHttp = (x, i, round) =>
-  postEnvelopeHttp(
-    url,
-    { "x-functions-key": key },
-    { ...envelope(x), inputId: `in-rawhttp-${round}-${i}`, callId: `fc-rawhttp-${round}` },
-  );
-out.map = await mapVsRaw({ fn: square, raw: rawSquare, alsoRaw: rawSquareHttp, concurrency: MAP_IN_FLIGHT });
+out.map = await mapVsRaw({ fn: square, ...postSides(url, { "x-functions-key": key }, envelope), concurrency: MAP_IN_FLIGHT });
 console.error(`azure map ${JSON.stringify(out.map)}`);
 
 // The runtime bundle without user code and the Azure SDKs (the remote build installs them;

@@ -17,7 +17,7 @@ import { Function_, encode } from "faasade";
 import { gcp } from "faasade/gcp";
 import { startTestBackend } from "faasade/testing";
 import { interleavedP50 } from "./latency.mjs";
-import { mapVsRaw, postEnvelope, postEnvelopeHttp } from "./map-vs-raw.mjs";
+import { mapVsRaw, postSides } from "./map-vs-raw.mjs";
 import { bucketName, functionId, functionPath } from "../dist/src/providers/gcp/names.js";
 
 const APP = "bench-gcp";
@@ -203,20 +203,11 @@ out.remoteRatioRounds = latency.ratioRounds;
 // raw side keeps 64 in flight too (the function's two instances take 32 each). Every answer decoded
 // and checked, on both sides.
 const MAP_IN_FLIGHT = 64;
-const rawSquare = (x, i, round) =>
-  postEnvelope(
-    url,
-    { authorization: `Bearer ${token}` },
-    { ...envelope(x), inputId: `in-rawmap-${round}-${i}`, callId: `fc-rawmap-${round}` },
-  );
-// Context: the same POSTs over node:http with a keep-alive agent, the client faasade's invoker uses.
-const rawSquareHttp = (x, i, round) =>
-  postEnvelopeHttp(
-    url,
-    { authorization: `Bearer ${token}` },
-    { ...envelope(x), inputId: `in-rawhttp-${round}-${i}`, callId: `fc-rawhttp-${round}` },
-  );
-out.map = await mapVsRaw({ fn: square, raw: rawSquare, alsoRaw: rawSquareHttp, concurrency: MAP_IN_FLIGHT });
+out.map = await mapVsRaw({
+  fn: square,
+  ...postSides(url, { authorization: `Bearer ${token}` }, envelope),
+  concurrency: MAP_IN_FLIGHT,
+});
 console.error(`gcp map ${JSON.stringify(out.map)}`);
 
 // The runtime bundle without user code and the packages Google installs (the SDKs,

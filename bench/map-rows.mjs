@@ -19,10 +19,12 @@ export function mapRow(provider, run, raw) {
 }
 
 /** What each cloud's context side is (bench/map-vs-raw.mjs `alsoRaw`): the raw client set up as faasade's own. */
+const HTTP_POST =
+  "raw POST over node:http with a keep-alive agent (context: the client faasade's invoker uses, against the judged fetch";
 const ALSO_RAW = {
   aws: "raw InvokeCommand from a client with `cacheMiddleware: true`, as faasade's (context, against the judged default client",
-  gcp: "raw POST over node:http with a keep-alive agent (context: the client faasade's invoker uses, against the judged fetch",
-  azure: "raw POST over node:http with a keep-alive agent (context: the client faasade's invoker uses, against the judged fetch",
+  gcp: HTTP_POST,
+  azure: HTTP_POST,
 };
 
 /** Context: faasade's map throughput over the same calls from a raw client set up as faasade's own. */

@@ -110,6 +110,7 @@ export async function mapVsRaw({ fn, raw, alsoRaw, concurrency, rounds = 5, warm
   const fa = median(faasadeRounds);
   const rw = median(rawRounds);
   const ratioRounds = faasadeRounds.map((f, i) => f / rawRounds[i]);
+  const alsoRatioRounds = faasadeRounds.map((f, i) => f / alsoRounds[i]);
   return {
     inputs: MAP_INPUTS,
     concurrency,
@@ -130,8 +131,8 @@ export async function mapVsRaw({ fn, raw, alsoRaw, concurrency, rounds = 5, warm
       : {
           alsoRawPerSec: Math.round(median(alsoRounds)),
           alsoRawRounds: alsoRounds.map(Math.round),
-          alsoRatio: median(faasadeRounds.map((f, i) => f / alsoRounds[i])),
-          alsoRatioRounds: faasadeRounds.map((f, i) => f / alsoRounds[i]),
+          alsoRatio: median(alsoRatioRounds),
+          alsoRatioRounds,
         }),
   };
 }
@@ -154,7 +155,7 @@ function resultOf(status, text) {
 }
 
 /** A raw POST of an envelope to a function's URL (gcp, azure) with `fetch`, as a hand-written client sends it. */
-export async function postEnvelope(url, headers, envelope) {
+async function postEnvelope(url, headers, envelope) {
   const res = await fetch(url, {
     method: "POST",
     headers: { ...headers, "content-type": "application/json", accept: "application/json" },
@@ -170,7 +171,7 @@ const keepAlive = new Agent({ keepAlive: true });
  * (src/cloud/http-post.ts): context beside the judged fetch baseline, so that what faasade adds over
  * the cheapest raw client shows too.
  */
-export function postEnvelopeHttp(url, headers, envelope) {
+function postEnvelopeHttp(url, headers, envelope) {
   const body = JSON.stringify(envelope);
   return new Promise((resolve, reject) => {
     const req = request(url, {
@@ -199,4 +200,14 @@ export function postEnvelopeHttp(url, headers, envelope) {
     });
     req.end(body);
   });
+}
+
+/**
+ * The raw sides of a POST cloud's map pair (gcp, azure), for `mapVsRaw`: `raw` with fetch (judged) and
+ * `alsoRaw` over node:http (context), each input's ids tagged per side and round.
+ */
+export function postSides(url, headers, envelope) {
+  const by = (post, tag) => (x, i, round) =>
+    post(url, headers, { ...envelope(x), inputId: `in-${tag}-${round}-${i}`, callId: `fc-${tag}-${round}` });
+  return { raw: by(postEnvelope, "rawmap"), alsoRaw: by(postEnvelopeHttp, "rawhttp") };
 }

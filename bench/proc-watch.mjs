@@ -30,6 +30,13 @@ export function scanProc() {
   return procs;
 }
 
+/** `root` and every descendant of it among `procs`, by parent links (any thread's children). */
+export function descendantsOf(root, procs = scanProc()) {
+  const pids = [root];
+  for (let i = 0; i < pids.length; i++) for (const [pid, { ppid }] of procs) if (ppid === pids[i]) pids.push(pid);
+  return pids;
+}
+
 export function commandOf(pid) {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ").trim().slice(0, 100) || `pid ${pid}`;

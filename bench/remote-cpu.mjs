@@ -20,23 +20,12 @@
 import { execFileSync, fork } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { descendantsOf } from "./proc-watch.mjs";
 
 const WARMUP = 500;
 
-/** This process and every descendant, from /proc's parent links. */
-function tree() {
-  const parent = new Map();
-  for (const d of readdirSync("/proc")) {
-    if (d.charCodeAt(0) < 48 || d.charCodeAt(0) > 57) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
-      parent.set(Number(d), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
-    } catch {} // gone meanwhile
-  }
-  const pids = [process.pid];
-  for (let i = 0; i < pids.length; i++) for (const [pid, pp] of parent) if (pp === pids[i]) pids.push(pid);
-  return pids;
-}
+/** This process and every descendant. */
+const tree = () => descendantsOf(process.pid);
 
 /** Nanoseconds on a CPU, summed over every thread of `pids`. */
 function cpuNs(pids) {

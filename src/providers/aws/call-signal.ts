@@ -16,7 +16,8 @@ const signals = new WeakMap<object, AbortSignal>();
 
 /** `input` carrying `signal` for `send` to a client made `abortable`. */
 export function withCallSignal<T extends object>(input: T, signal: AbortSignal): T {
-  return Object.assign(input, { [CALL_SIGNAL]: signal });
+  (input as { [CALL_SIGNAL]?: AbortSignal })[CALL_SIGNAL] = signal;
+  return input;
 }
 
 type Next = (args: { input: object; request: unknown }) => Promise<unknown>;
